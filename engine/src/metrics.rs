@@ -1,0 +1,136 @@
+//! The metrics contract: what a running job tells the console, the runner and reports.
+//!
+//! Every engine adapter (weir itself, timely, differential, Flink through its progress pipe)
+//! publishes [`MetricsSnapshot`]s into a [`Collector`]; the console and the runner read the
+//! latest one. Counters are cumulative since the job's clock started: readers compute rates by
+//! differencing two snapshots. A field an engine cannot observe is `None` (or empty), never a
+//! made-up value, so the console can say "not available for this engine".
+//!
+//! Publishing happens on an interval (default 100 ms), never per record: workers keep plain
+//! counters on the hot path and copy them out here.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Default interval between two snapshots.
+pub const DEFAULT_SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// One operator's record counts on one worker.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperatorMetrics {
+    /// The operator's name as given when the dataflow was built (for example `"window"`).
+    pub name: String,
+    /// Records that entered the operator.
+    pub records_in: u64,
+    /// Records the operator emitted.
+    pub records_out: u64,
+}
+
+/// One worker's cumulative counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerMetrics {
+    /// Events produced by this worker's sources.
+    pub events_in: u64,
+    /// Result rows delivered to this worker's sinks.
+    pub records_out: u64,
+    /// Batches this worker pushed into exchange rings.
+    pub batches_sent: u64,
+    /// Bytes this worker pushed into exchange rings (estimated from record sizes), if known.
+    pub bytes_sent: u64,
+    /// Records that arrived after their window closed (sent to the late side output).
+    pub late: u64,
+    /// Records dropped for any other reason (must be zero in a healthy run).
+    pub dropped: u64,
+    /// Time spent running operators.
+    pub busy_ns: u64,
+    /// Time spent with no work (parked or polling empty inputs).
+    pub idle_ns: u64,
+    /// Time spent unable to push into a full exchange ring.
+    pub backpressured_ns: u64,
+    /// Per-operator record counts, in the order the operators were built.
+    pub operators: Vec<OperatorMetrics>,
+}
+
+/// A point-in-time view of a running (or finished) job.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsSnapshot {
+    /// Time since the job's clock started (the first source began producing).
+    pub elapsed_ns: u64,
+    /// One entry per worker, indexed by worker id. Empty when the engine cannot observe workers.
+    pub workers: Vec<WorkerMetrics>,
+    /// Fill of the exchange rings, `fill[producer][consumer]` in `0.0..=1.0` (the fullest edge
+    /// between that pair). `None` when the engine cannot observe its queues.
+    pub exchange_fill: Option<Vec<Vec<f32>>>,
+    /// Result latencies in nanoseconds so far (cumulative). `None` when not observable.
+    pub latency_ns: Option<Histogram<u64>>,
+    /// The job's frontier: the lowest watermark (event-time ms) reaching the sinks.
+    /// `i64::MAX` once the input has ended. `None` when not observable.
+    pub watermark_ms: Option<i64>,
+    /// The newest event timestamp (event-time ms) the sources have produced, if known.
+    pub source_time_ms: Option<i64>,
+    /// Events the job will produce in total, when the input is bounded by a count.
+    pub events_total: Option<u64>,
+    /// Whether the job has finished (all results delivered, or stopped).
+    pub finished: bool,
+}
+
+impl MetricsSnapshot {
+    /// Events produced by all sources so far.
+    pub fn events_in(&self) -> u64 {
+        self.workers.iter().map(|w| w.events_in).sum()
+    }
+
+    /// Result rows delivered to all sinks so far.
+    pub fn records_out(&self) -> u64 {
+        self.workers.iter().map(|w| w.records_out).sum()
+    }
+
+    /// Late records over all workers.
+    pub fn late(&self) -> u64 {
+        self.workers.iter().map(|w| w.late).sum()
+    }
+
+    /// Dropped records over all workers.
+    pub fn dropped(&self) -> u64 {
+        self.workers.iter().map(|w| w.dropped).sum()
+    }
+}
+
+/// Where a job publishes its snapshots and readers find the latest one.
+///
+/// Cloning is cheap (shared handle). Writers publish at most every snapshot interval per
+/// worker, so the short critical section here is never on a record's path.
+#[derive(Clone, Debug, Default)]
+pub struct Collector {
+    inner: Arc<Mutex<MetricsSnapshot>>,
+}
+
+impl Collector {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the whole snapshot (adapters that observe the job from outside).
+    pub fn publish(&self, snapshot: MetricsSnapshot) {
+        *self.lock() = snapshot;
+    }
+
+    /// Applies `f` to the current snapshot in place (workers updating their own entry).
+    pub fn update(&self, f: impl FnOnce(&mut MetricsSnapshot)) {
+        f(&mut self.lock());
+    }
+
+    /// A copy of the latest snapshot.
+    pub fn latest(&self) -> MetricsSnapshot {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MetricsSnapshot> {
+        // A panicking publisher cannot leave a snapshot half-written in a way that matters to
+        // readers (every field is self-contained), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this and nothing else):
+# formatting, clippy with warnings denied, every test of every crate (unit, integration, doc),
+# the rustdoc build, and a compile check of every criterion bench.
+#
+# It installs what it needs itself on a fresh machine that has only Rust, Java 17, Python 3.11
+# and gcc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (every crate)"
+cargo test --workspace --locked
+
+step "rustdoc (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+step "criterion benches compile"
+cargo bench --workspace --no-run --profile dev --locked
+
+step "all tests passed"

@@ -1,0 +1,9 @@
+//! weir-workloads: the contract between engines (generators, digest, sequential references) and
+//! the queries on every engine, with the runner that turns a [`job::RunSpec`] into a
+//! [`report::RunReport`].
+
+#![forbid(unsafe_code)]
+
+pub mod job;
+pub mod report;
+pub mod sim;

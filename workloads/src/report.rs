@@ -1,0 +1,191 @@
+//! [`RunReport`]: the record of one run, the same for every engine.
+//!
+//! JSON is the canonical form (`schema_version` 1); CSV and Markdown exports render the same
+//! record. A value an engine cannot observe is `null` (for example `latency_ns` for an engine
+//! that cannot see its results' timing), never a made-up number.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the [`RunReport`] JSON schema. Bump on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of one query on one engine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Always [`SCHEMA_VERSION`] when written by this build.
+    pub schema_version: u32,
+    /// `weir`, `timely`, `differential`, `flink` (or `sim`, the deterministic fake).
+    pub engine: String,
+    /// `nexmark` or `ysb`.
+    pub workload: String,
+    /// Query name, for example `q5` (YSB's single query is `ysb`).
+    pub query: String,
+    /// Worker threads (Flink: parallelism).
+    pub workers: usize,
+    /// Whether workers were pinned to cores.
+    pub pinning: bool,
+    /// `generate` or `replay`.
+    pub source: String,
+    /// Events processed.
+    pub events: u64,
+    /// Offered rate in events/s of wall time; `None` = as fast as possible.
+    pub rate: Option<u64>,
+    /// Events per second of event time (the generator's timeline).
+    pub event_rate: u64,
+    /// Engine start-up (thread spawn, JVM start, job submission), seconds; not in `wall_s`.
+    pub startup_s: f64,
+    /// From the first source starting to the last result reaching the sink, seconds.
+    pub wall_s: f64,
+    /// `events / wall_s`.
+    pub throughput_eps: f64,
+    /// Result latency percentiles, nanoseconds; `None` when the engine cannot observe it.
+    pub latency_ns: Option<LatencySummary>,
+    /// The order-independent digest of the result multiset.
+    pub digest: DigestSummary,
+    /// Records that arrived after their window closed (counted, sent to the late output).
+    pub late: u64,
+    /// Records dropped for any other reason.
+    pub dropped: u64,
+    /// One entry per worker; empty when the engine cannot observe workers.
+    pub per_worker: Vec<WorkerReport>,
+    /// The machine the run used.
+    pub machine: Machine,
+    /// Versions of everything involved.
+    pub versions: Versions,
+    /// The exact command line that produced this run.
+    pub command: String,
+}
+
+/// Latency percentiles from an hdrhistogram with 3 significant digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Median, ns.
+    pub p50: u64,
+    /// 99th percentile, ns.
+    pub p99: u64,
+    /// 99.9th percentile, ns.
+    pub p999: u64,
+    /// Maximum, ns.
+    pub max: u64,
+    /// Number of latency samples.
+    pub samples: u64,
+}
+
+impl LatencySummary {
+    /// Summarises a histogram of nanoseconds; `None` when it holds no samples.
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Option<Self> {
+        (!h.is_empty()).then(|| Self {
+            p50: h.value_at_quantile(0.50),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            samples: h.len(),
+        })
+    }
+}
+
+/// The digest of a result multiset: row count and the sum of 128-bit row hashes mod 2^128,
+/// printed as 32 lowercase hex digits (WORKLOADS.md, "Digest").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSummary {
+    /// Result rows.
+    pub rows: u64,
+    /// Sum of row hashes mod 2^128, 32 hex digits.
+    pub hash: String,
+}
+
+/// One worker's share of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerReport {
+    /// Seconds spent running operators.
+    pub busy_s: f64,
+    /// Seconds spent idle (parked or polling empty inputs).
+    pub idle_s: f64,
+    /// Seconds spent blocked on full exchange rings.
+    pub backpressured_s: f64,
+    /// Events this worker's sources produced.
+    pub records: u64,
+}
+
+/// The machine a run used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model name.
+    pub cpu: String,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// Total memory, GiB.
+    pub memory_gb: f64,
+    /// Operating system and kernel.
+    pub os: String,
+}
+
+/// Versions of the code involved; `None` for components the run did not use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    /// weir's crate version.
+    pub weir: String,
+    /// weir's git commit, if known at build time.
+    pub weir_commit: Option<String>,
+    /// rustc that built weir.
+    pub rustc: Option<String>,
+    /// timely dataflow crate version.
+    pub timely: Option<String>,
+    /// differential-dataflow crate version.
+    pub differential: Option<String>,
+    /// Apache Flink version.
+    pub flink: Option<String>,
+    /// Java runtime version (Flink runs).
+    pub java: Option<String>,
+}
+
+impl Machine {
+    /// Reads the CPU model, core count, memory and OS of this machine (Linux `/proc`; other
+    /// systems report what the standard library knows).
+    pub fn detect() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("model name")
+                    .and_then(|r| r.split(':').nth(1))
+            })
+            .map_or_else(
+                || std::env::consts::ARCH.to_string(),
+                |s| s.trim().to_string(),
+            );
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory_kb: f64 = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0);
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let os = format!("{} {}", std::env::consts::OS, kernel.trim())
+            .trim()
+            .to_string();
+        Self {
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            memory_gb: (memory_kb / (1024.0 * 1024.0) * 10.0).round() / 10.0,
+            os,
+        }
+    }
+}
+
+impl Versions {
+    /// weir's own versions (crate, commit and rustc when the build recorded them); engine
+    /// adapters fill in their engine's fields.
+    pub fn weir() -> Self {
+        Self {
+            weir: env!("CARGO_PKG_VERSION").to_string(),
+            weir_commit: option_env!("WEIR_GIT_COMMIT").map(str::to_string),
+            rustc: option_env!("WEIR_RUSTC_VERSION").map(str::to_string),
+            timely: None,
+            differential: None,
+            flink: None,
+            java: None,
+        }
+    }
+}

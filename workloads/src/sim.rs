@@ -1,0 +1,158 @@
+//! `sim`: a deterministic fake engine, in the spirit of hyperfine's mock executor.
+//!
+//! It "processes" events at a fixed simulated rate per worker, in real time, and publishes
+//! snapshots exactly like a real engine, so the console and `weir compare` can be exercised
+//! (in tests and in tmux) without a real job. Every number it reports is a pure function of
+//! the [`RunSpec`] and elapsed time; its digest is a fixed function of the event count, so it
+//! never agrees with a real engine's digest by accident.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
+
+use crate::job::{Job, Result, RunError, RunLength, RunSpec, StopSignal};
+use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
+
+/// Simulated events per second per worker when the run is not paced.
+pub const SIM_EVENTS_PER_SEC_PER_WORKER: u64 = 2_000_000;
+const BASE_TIME_MS: i64 = 1_436_918_400_000;
+const TICK: Duration = Duration::from_millis(20);
+
+/// Starts a simulated run.
+pub fn start(spec: &RunSpec) -> Result<Job> {
+    if spec.workers == 0 {
+        return Err(RunError::Config("--workers must be at least 1".into()));
+    }
+    let spec = spec.clone();
+    let collector = Collector::new();
+    let stop = StopSignal::new();
+    let (c, s) = (collector.clone(), stop.clone());
+    let handle = thread::Builder::new()
+        .name("weir-sim".into())
+        .spawn(move || Ok(drive(&spec, &c, &s)))
+        .map_err(|e| RunError::Failed(format!("cannot start the sim driver thread: {e}")))?;
+    Ok(Job::new(collector, stop, handle))
+}
+
+fn drive(spec: &RunSpec, collector: &Collector, stop: &StopSignal) -> RunReport {
+    let workers = spec.workers as u64;
+    let rate = spec.rate.unwrap_or(SIM_EVENTS_PER_SEC_PER_WORKER * workers);
+    let start = Instant::now();
+    let mut latency =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    let mut recorded = 0u64;
+    let events = loop {
+        let elapsed = start.elapsed();
+        let mut done = (elapsed.as_secs_f64() * rate as f64) as u64;
+        let finished = match spec.length {
+            RunLength::Events(n) => {
+                done = done.min(n);
+                done == n
+            }
+            RunLength::Duration(d) => elapsed >= d,
+        } || stop.is_raised();
+        // One latency sample per simulated 10 ms of event time: 200 us .. 1.2 ms, deterministic.
+        while recorded < done / (spec.event_rate / 100).max(1) {
+            latency
+                .record(200_000 + (recorded * 7_919) % 1_000_000)
+                .expect("in bounds");
+            recorded += 1;
+        }
+        collector.publish(snapshot(spec, elapsed, done, &latency, finished));
+        if finished {
+            break done;
+        }
+        thread::sleep(TICK);
+    };
+    let wall_s = start.elapsed().as_secs_f64().max(1e-9);
+    let per_worker = (0..workers)
+        .map(|w| WorkerReport {
+            busy_s: wall_s * 0.8,
+            idle_s: wall_s * 0.15,
+            backpressured_s: wall_s * 0.05,
+            records: share(events, workers, w),
+        })
+        .collect();
+    RunReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        engine: spec.engine.to_string(),
+        workload: spec.workload.to_string(),
+        query: spec.query.clone(),
+        workers: spec.workers,
+        pinning: spec.pinning,
+        source: spec.source.to_string(),
+        events,
+        rate: spec.rate,
+        event_rate: spec.event_rate,
+        startup_s: 0.0,
+        wall_s,
+        throughput_eps: events as f64 / wall_s,
+        latency_ns: LatencySummary::from_histogram(&latency),
+        digest: DigestSummary {
+            rows: events / 46,
+            hash: format!(
+                "{:032x}",
+                u128::from(events).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
+            ),
+        },
+        late: 0,
+        dropped: 0,
+        per_worker,
+        machine: Machine::detect(),
+        versions: Versions::weir(),
+        command: spec.command.clone(),
+    }
+}
+
+fn share(total: u64, workers: u64, w: u64) -> u64 {
+    total / workers + u64::from(w < total % workers)
+}
+
+fn snapshot(
+    spec: &RunSpec,
+    elapsed: Duration,
+    done: u64,
+    latency: &Histogram<u64>,
+    finished: bool,
+) -> MetricsSnapshot {
+    let workers = spec.workers as u64;
+    let elapsed_ns = elapsed.as_nanos() as u64;
+    let watermark = BASE_TIME_MS + (done as i64 * 1000) / spec.event_rate.max(1) as i64 - 4000;
+    MetricsSnapshot {
+        elapsed_ns,
+        workers: (0..workers)
+            .map(|w| {
+                let events_in = share(done, workers, w);
+                WorkerMetrics {
+                    events_in,
+                    records_out: events_in / 46,
+                    batches_sent: events_in / 1024,
+                    bytes_sent: events_in * 16,
+                    busy_ns: elapsed_ns / 10 * 8,
+                    idle_ns: elapsed_ns / 100 * 15,
+                    backpressured_ns: elapsed_ns / 100 * 5,
+                    ..WorkerMetrics::default()
+                }
+            })
+            .collect(),
+        exchange_fill: Some(
+            (0..workers)
+                .map(|p| {
+                    (0..workers)
+                        .map(|c| ((p + 2 * c) % 5) as f32 / 5.0)
+                        .collect()
+                })
+                .collect(),
+        ),
+        latency_ns: Some(latency.clone()),
+        watermark_ms: Some(if finished { i64::MAX } else { watermark }),
+        source_time_ms: Some(watermark + 4000),
+        events_total: match spec.length {
+            RunLength::Events(n) => Some(n),
+            RunLength::Duration(_) => None,
+        },
+        finished,
+    }
+}
