@@ -6,4 +6,5 @@
 
 pub mod job;
 pub mod report;
+pub mod runner;
 pub mod sim;

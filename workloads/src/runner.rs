@@ -1,0 +1,18 @@
+//! The runner: turns a [`RunSpec`] into a running [`Job`] on the engine it names.
+
+use crate::job::{EngineKind, Job, Result, RunError, RunSpec};
+
+/// Starts `spec` on its engine.
+///
+/// # Errors
+/// A [`RunError::Config`] when the spec is invalid or the engine cannot run the query, a
+/// [`RunError::Setup`] when the engine needs installing first.
+pub fn start(spec: &RunSpec) -> Result<Job> {
+    match spec.engine {
+        EngineKind::Sim => crate::sim::start(spec),
+        other => Err(RunError::Config(format!(
+            "engine '{other}' cannot run {} {} in this build; `weir list` shows what each engine runs",
+            spec.workload, spec.query
+        ))),
+    }
+}
