@@ -63,7 +63,7 @@ fn worker_panics_stop_the_job_and_leave_no_thread() {
                 assert!(!(me == 1 && n > 5000), "injected operator failure");
                 n
             })
-            .sink(|b| b.clear());
+            .sink(Vec::clear);
     });
     expect_panic(result, 1, "injected operator failure");
     assert_eq!(
@@ -99,9 +99,9 @@ fn worker_panics_stop_the_job_and_leave_no_thread() {
     // A panic in a source on worker 2.
     let result = execute(Config::new(3).with_pinning(false), |worker| {
         if worker.index() == 2 {
-            worker.source(Exploding).sink(|b| b.clear());
+            worker.source(Exploding).sink(Vec::clear);
         } else {
-            worker.source(Endless(0)).sink(|b| b.clear());
+            worker.source(Endless(0)).sink(Vec::clear);
         }
     });
     expect_panic(result, 2, "injected source failure");
@@ -113,7 +113,7 @@ fn worker_panics_stop_the_job_and_leave_no_thread() {
         worker
             .source(IterSource::new(0..10_u64, |_: &u64| 0, 0))
             .key_by(|n| *n)
-            .sink(|b| b.clear());
+            .sink(Vec::clear);
     });
     expect_panic(result, 0, "injected build failure");
     assert_eq!(threads(), before);
@@ -123,7 +123,7 @@ fn worker_panics_stop_the_job_and_leave_no_thread() {
         worker
             .source(IterSource::new(0..10_u64, |_: &u64| 0, 0))
             .key_by(|n| *n)
-            .sink(|b| b.clear());
+            .sink(Vec::clear);
     });
     assert!(ok.is_ok());
     assert_eq!(threads(), before);
