@@ -522,7 +522,7 @@ fn run_loop(
         for sender in senders {
             progress |= sender.borrow_mut().retry_pending();
         }
-        let mut wake_at = next_publish;
+        let mut wake_at = if ctx.metrics { next_publish } else { u64::MAX };
         let mut all_done = true;
         for (i, (driver, gate)) in drivers.iter_mut().enumerate() {
             if done[i] {
