@@ -7,5 +7,6 @@
 #![warn(missing_docs)]
 
 pub mod metrics;
+pub mod window;
 
 pub use metrics::{Collector, MetricsSnapshot, OperatorMetrics, WorkerMetrics};
