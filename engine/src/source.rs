@@ -1,0 +1,107 @@
+//! Sources: where records enter a worker.
+//!
+//! Each worker polls its own sources (SPMD: every worker builds the same sources and reads its
+//! own share of the input). After each poll the source states its watermark; the worker
+//! forwards it downstream when it advances, stamped with the poll's clock time.
+
+use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp};
+
+/// What a [`Source::poll`] produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourcePoll {
+    /// Records were appended (possibly none); `watermark` holds after them.
+    Ready {
+        /// The source's watermark after the appended records.
+        watermark: Timestamp,
+    },
+    /// Nothing to emit now (a paced or idle source); the watermark still advances.
+    Pending {
+        /// The source's watermark.
+        watermark: Timestamp,
+        /// Job-clock time (ns) at which to poll again; `None` polls again after a short park.
+        wake_at: Option<u64>,
+    },
+    /// The input has ended (the worker emits the end-of-input watermark).
+    Done,
+}
+
+/// A source of records on one worker.
+pub trait Source: 'static {
+    /// The record type.
+    type Item;
+
+    /// Appends at most `max` records to `out` and reports the watermark. `now_ns` is the job
+    /// clock, for paced sources.
+    fn poll(&mut self, out: &mut Vec<Self::Item>, max: usize, now_ns: u64) -> SourcePoll;
+}
+
+/// A source over an iterator, with watermark `max event time seen - out_of_orderness`.
+///
+/// # Examples
+///
+/// ```
+/// use weir_engine::IterSource;
+/// let source = IterSource::new(vec![(1_i64, "a"), (5, "b")], |r: &(i64, &str)| r.0, 0);
+/// # let _ = source;
+/// ```
+pub struct IterSource<I: Iterator, F> {
+    iter: I,
+    timestamp: F,
+    out_of_orderness: i64,
+    max_seen: Timestamp,
+    done: bool,
+}
+
+impl<I: Iterator, F: FnMut(&I::Item) -> Timestamp> IterSource<I, F> {
+    /// A source reading `iter`; `timestamp` extracts each record's event time (ms).
+    pub fn new(iter: impl IntoIterator<IntoIter = I>, timestamp: F, out_of_orderness: i64) -> Self {
+        Self {
+            iter: iter.into_iter(),
+            timestamp,
+            out_of_orderness,
+            max_seen: NO_PROGRESS,
+            done: false,
+        }
+    }
+}
+
+impl<I, F> Source for IterSource<I, F>
+where
+    I: Iterator + 'static,
+    F: FnMut(&I::Item) -> Timestamp + 'static,
+{
+    type Item = I::Item;
+
+    fn poll(&mut self, out: &mut Vec<I::Item>, max: usize, _now_ns: u64) -> SourcePoll {
+        if self.done {
+            return SourcePoll::Done;
+        }
+        for _ in 0..max {
+            if let Some(record) = self.iter.next() {
+                self.max_seen = self.max_seen.max((self.timestamp)(&record));
+                out.push(record);
+            } else {
+                self.done = true;
+                break;
+            }
+        }
+        if self.done && out.is_empty() {
+            return SourcePoll::Done;
+        }
+        let watermark = if self.max_seen == NO_PROGRESS || self.max_seen == END_OF_INPUT {
+            self.max_seen
+        } else {
+            self.max_seen.saturating_sub(self.out_of_orderness)
+        };
+        SourcePoll::Ready { watermark }
+    }
+}
+
+impl<I: Iterator, F> std::fmt::Debug for IterSource<I, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IterSource")
+            .field("max_seen", &self.max_seen)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}

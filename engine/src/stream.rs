@@ -1,0 +1,660 @@
+//! Streams: typed handles to a worker's dataflow, and the fused operators behind them.
+//!
+//! A [`Stream<T>`] names an output port of some node. Calling a method on it attaches a
+//! consumer to that port and returns the consumer's own output stream. Within a worker, nodes
+//! call each other directly with whole batches (`&mut Vec<T>`, drained by the consumer), so
+//! chains of `map`, `filter`, `flat_map`, `inspect` (and `unary` operators) are fused: no queue,
+//! no copy beyond what the closure itself produces. Queues appear only where records change
+//! worker: [`Stream::key_by`], [`Stream::exchange`], [`Stream::broadcast`].
+//!
+//! Watermarks travel the same path after the data they cover. Nodes with several inputs
+//! (`union`, `binary`, exchange receivers) forward the minimum over their inputs when it
+//! advances; single-input nodes forward what they receive (operators: what they return).
+//!
+//! A stream that is dropped without a consumer still receives its records: they are counted as
+//! `dropped` in the worker's metrics, never lost silently.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::operator::{BinaryOperator, Operator, Output};
+use crate::time::{NO_PROGRESS, Timestamp, Watermark};
+use crate::worker::{BuildCtx, OpCounters, WorkerCounters};
+
+/// The consumer side of a port: a node that accepts batches and watermarks.
+pub(crate) trait Push<T> {
+    /// Consumes the records of `batch` (the caller clears whatever is left).
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64);
+    /// The producer's watermark advanced.
+    fn watermark(&mut self, wm: Watermark);
+}
+
+/// An output port: empty until a consumer attaches.
+pub(crate) struct Port<T> {
+    target: RefCell<Option<Box<dyn Push<T>>>>,
+    counters: Rc<WorkerCounters>,
+}
+
+impl<T> Port<T> {
+    pub(crate) fn new(counters: Rc<WorkerCounters>) -> Self {
+        Self {
+            target: RefCell::new(None),
+            counters,
+        }
+    }
+
+    /// Hands `batch` to the consumer; leaves `batch` empty. Without a consumer the records are
+    /// counted as dropped.
+    #[inline]
+    pub(crate) fn push(&self, batch: &mut Vec<T>, stamp: u64) {
+        if batch.is_empty() {
+            return;
+        }
+        match self.target.borrow_mut().as_mut() {
+            Some(target) => target.push(batch, stamp),
+            None => WorkerCounters::add(&self.counters.dropped, batch.len() as u64),
+        }
+        batch.clear();
+    }
+
+    pub(crate) fn watermark(&self, wm: Watermark) {
+        if let Some(target) = self.target.borrow_mut().as_mut() {
+            target.watermark(wm);
+        }
+    }
+
+    fn attach(&self, target: Box<dyn Push<T>>) {
+        *self.target.borrow_mut() = Some(target);
+    }
+}
+
+impl<T> std::fmt::Debug for Port<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Port").finish_non_exhaustive()
+    }
+}
+
+/// Whether a driver (source or exchange receiver) may feed more records into its chain: not
+/// while any exchange sender downstream of it holds batches its ring had no room for.
+#[derive(Default)]
+pub(crate) struct Gate {
+    pending: RefCell<Vec<Rc<Cell<usize>>>>,
+}
+
+impl Gate {
+    #[inline]
+    pub(crate) fn blocked(&self) -> bool {
+        self.pending.borrow().iter().any(|p| p.get() > 0)
+    }
+
+    pub(crate) fn watch(&self, pending: &Rc<Cell<usize>>) {
+        let mut list = self.pending.borrow_mut();
+        if !list.iter().any(|p| Rc::ptr_eq(p, pending)) {
+            list.push(Rc::clone(pending));
+        }
+    }
+}
+
+/// A typed handle to a stream of `T` on one worker. Consumed by every method that attaches an
+/// operator; use [`Stream::split`] to feed two consumers.
+#[must_use = "a stream without a consumer drops its records (they are counted as dropped)"]
+pub struct Stream<T> {
+    pub(crate) port: Rc<Port<T>>,
+    pub(crate) gates: Vec<Rc<Gate>>,
+    pub(crate) ctx: Rc<BuildCtx>,
+}
+
+impl<T> std::fmt::Debug for Stream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("worker", &self.ctx.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> Stream<T> {
+    /// A new stream on the same worker, fed by the same drivers as `self`.
+    pub(crate) fn derive<U>(&self) -> Stream<U> {
+        Stream {
+            port: Rc::new(Port::new(Rc::clone(&self.ctx.counters))),
+            gates: self.gates.clone(),
+            ctx: Rc::clone(&self.ctx),
+        }
+    }
+
+    /// The index of the worker this stream lives on.
+    pub fn worker_index(&self) -> usize {
+        self.ctx.index
+    }
+
+    /// The number of workers in the job.
+    pub fn peers(&self) -> usize {
+        self.ctx.peers
+    }
+
+    /// Applies `f` to every record (fused).
+    pub fn map<U: 'static>(self, f: impl FnMut(T) -> U + 'static) -> Stream<U> {
+        let next = self.derive();
+        let ops = self.ctx.operator("map");
+        self.port.attach(Box::new(MapNode {
+            f,
+            out: Rc::clone(&next.port),
+            buf: Vec::new(),
+            ops,
+        }));
+        next
+    }
+
+    /// Keeps the records for which `f` returns `true` (fused; the others count as filtered:
+    /// the operator's `records_in - records_out`).
+    pub fn filter(self, f: impl FnMut(&T) -> bool + 'static) -> Stream<T> {
+        let next = self.derive();
+        let ops = self.ctx.operator("filter");
+        self.port.attach(Box::new(FilterNode {
+            f,
+            out: Rc::clone(&next.port),
+            ops,
+        }));
+        next
+    }
+
+    /// Replaces every record by the records `f` returns (fused).
+    pub fn flat_map<U: 'static, I: IntoIterator<Item = U>>(
+        self,
+        f: impl FnMut(T) -> I + 'static,
+    ) -> Stream<U> {
+        let next = self.derive();
+        let ops = self.ctx.operator("flat_map");
+        self.port.attach(Box::new(FlatMapNode {
+            f,
+            out: Rc::clone(&next.port),
+            buf: Vec::new(),
+            batch_size: self.ctx.batch_size,
+            ops,
+        }));
+        next
+    }
+
+    /// Calls `f` on every record and passes it on unchanged (fused).
+    pub fn inspect(self, f: impl FnMut(&T) + 'static) -> Stream<T> {
+        let next = self.derive();
+        let ops = self.ctx.operator("inspect");
+        self.port.attach(Box::new(InspectNode {
+            f,
+            out: Rc::clone(&next.port),
+            ops,
+        }));
+        next
+    }
+
+    /// Merges `other` into this stream; the watermark is the minimum of both.
+    pub fn union(self, other: Stream<T>) -> Stream<T> {
+        let mut next = self.derive();
+        let Stream {
+            port: other_port,
+            gates: other_gates,
+            ..
+        } = other;
+        for gate in &other_gates {
+            if !next.gates.iter().any(|g| Rc::ptr_eq(g, gate)) {
+                next.gates.push(Rc::clone(gate));
+            }
+        }
+        let ops = self.ctx.operator("union");
+        let core = Rc::new(RefCell::new(UnionCore {
+            wms: vec![NO_PROGRESS; 2],
+            frontier: NO_PROGRESS,
+            out: Rc::clone(&next.port),
+            ops,
+        }));
+        self.port.attach(Box::new(UnionInput {
+            core: Rc::clone(&core),
+            idx: 0,
+        }));
+        other_port.attach(Box::new(UnionInput { core, idx: 1 }));
+        next
+    }
+
+    /// Sends every record to both returned streams (cloning each batch once).
+    pub fn split(self) -> (Stream<T>, Stream<T>)
+    where
+        T: Clone,
+    {
+        let a = self.derive();
+        let b = self.derive();
+        self.port.attach(Box::new(SplitNode {
+            a: Rc::clone(&a.port),
+            b: Rc::clone(&b.port),
+            buf: Vec::new(),
+        }));
+        (a, b)
+    }
+
+    /// Delivers batches to `f`, which may drain them; what it leaves is discarded afterwards.
+    /// Every record reaching a sink counts in the worker's `records_out`; batches stamped by a
+    /// watermark record their latency.
+    pub fn sink(self, f: impl FnMut(&mut Vec<T>) + 'static) {
+        let ops = self.ctx.operator("sink");
+        let frontier = Rc::new(Cell::new(NO_PROGRESS));
+        self.ctx
+            .sink_frontiers
+            .borrow_mut()
+            .push(Rc::clone(&frontier));
+        self.port.attach(Box::new(SinkNode {
+            f,
+            ops,
+            frontier,
+            ctx: Rc::clone(&self.ctx),
+        }));
+    }
+
+    /// Delivers every record to `f` (a per-record [`Stream::sink`]).
+    pub fn for_each(self, mut f: impl FnMut(T) + 'static) {
+        self.sink(move |batch| batch.drain(..).for_each(&mut f));
+    }
+
+    /// Runs a stateful operator on this worker's share of the stream.
+    pub fn unary<O: Operator<In = T>>(self, name: &str, op: O) -> Stream<O::Out> {
+        let next = self.derive();
+        let node = Rc::new(RefCell::new(UnaryNode {
+            op,
+            out: Rc::clone(&next.port),
+            buf: Vec::new(),
+            ops: self.ctx.operator(name),
+            counters: Rc::clone(&self.ctx.counters),
+            batch_size: self.ctx.batch_size,
+            frontier_out: NO_PROGRESS,
+        }));
+        self.ctx.timers.borrow_mut().push(node.clone());
+        self.port.attach(Box::new(UnaryInput(node)));
+        next
+    }
+
+    /// Runs a two-input operator on this worker's share of `self` (left) and `other` (right).
+    pub fn binary<R: 'static, O: BinaryOperator<Left = T, Right = R>>(
+        self,
+        other: Stream<R>,
+        name: &str,
+        op: O,
+    ) -> Stream<O::Out> {
+        let mut next = self.derive();
+        let Stream {
+            port: other_port,
+            gates: other_gates,
+            ..
+        } = other;
+        for gate in &other_gates {
+            if !next.gates.iter().any(|g| Rc::ptr_eq(g, gate)) {
+                next.gates.push(Rc::clone(gate));
+            }
+        }
+        let node = Rc::new(RefCell::new(BinaryNode {
+            op,
+            out: Rc::clone(&next.port),
+            buf: Vec::new(),
+            ops: self.ctx.operator(name),
+            counters: Rc::clone(&self.ctx.counters),
+            batch_size: self.ctx.batch_size,
+            left_wm: NO_PROGRESS,
+            right_wm: NO_PROGRESS,
+            frontier_in: NO_PROGRESS,
+            frontier_out: NO_PROGRESS,
+        }));
+        self.ctx.timers.borrow_mut().push(node.clone());
+        self.port.attach(Box::new(BinaryLeftInput {
+            node: Rc::clone(&node),
+        }));
+        other_port.attach(Box::new(BinaryRightInput { node }));
+        next
+    }
+
+    pub(crate) fn attach(&self, target: Box<dyn Push<T>>) {
+        self.port.attach(target);
+    }
+}
+
+struct MapNode<U, F> {
+    f: F,
+    out: Rc<Port<U>>,
+    buf: Vec<U>,
+    ops: Rc<OpCounters>,
+}
+
+impl<T, U, F: FnMut(T) -> U> Push<T> for MapNode<U, F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let n = batch.len() as u64;
+        self.buf.extend(batch.drain(..).map(&mut self.f));
+        self.ops.add(n, n);
+        self.out.push(&mut self.buf, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.out.watermark(wm);
+    }
+}
+
+struct FilterNode<T, F> {
+    f: F,
+    out: Rc<Port<T>>,
+    ops: Rc<OpCounters>,
+}
+
+impl<T, F: FnMut(&T) -> bool> Push<T> for FilterNode<T, F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let n = batch.len() as u64;
+        batch.retain(|r| (self.f)(r));
+        self.ops.add(n, batch.len() as u64);
+        self.out.push(batch, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.out.watermark(wm);
+    }
+}
+
+struct FlatMapNode<U, F> {
+    f: F,
+    out: Rc<Port<U>>,
+    buf: Vec<U>,
+    batch_size: usize,
+    ops: Rc<OpCounters>,
+}
+
+impl<T, U, I: IntoIterator<Item = U>, F: FnMut(T) -> I> Push<T> for FlatMapNode<U, F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let n = batch.len() as u64;
+        let mut produced = 0;
+        for record in batch.drain(..) {
+            self.buf.extend((self.f)(record));
+            if self.buf.len() >= self.batch_size {
+                produced += self.buf.len() as u64;
+                self.out.push(&mut self.buf, stamp);
+            }
+        }
+        produced += self.buf.len() as u64;
+        self.ops.add(n, produced);
+        self.out.push(&mut self.buf, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.out.watermark(wm);
+    }
+}
+
+struct InspectNode<T, F> {
+    f: F,
+    out: Rc<Port<T>>,
+    ops: Rc<OpCounters>,
+}
+
+impl<T, F: FnMut(&T)> Push<T> for InspectNode<T, F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        batch.iter().for_each(&mut self.f);
+        let n = batch.len() as u64;
+        self.ops.add(n, n);
+        self.out.push(batch, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.out.watermark(wm);
+    }
+}
+
+/// Merges the frontiers of several inputs: the minimum, forwarded when it advances.
+pub(crate) fn advance(wms: &mut [Timestamp], idx: usize, time: Timestamp) -> Option<Timestamp> {
+    let before = wms.iter().copied().min().unwrap_or(NO_PROGRESS);
+    if time > wms[idx] {
+        wms[idx] = time;
+    }
+    let after = wms.iter().copied().min().unwrap_or(NO_PROGRESS);
+    (after > before).then_some(after)
+}
+
+struct UnionCore<T> {
+    wms: Vec<Timestamp>,
+    frontier: Timestamp,
+    out: Rc<Port<T>>,
+    ops: Rc<OpCounters>,
+}
+
+struct UnionInput<T> {
+    core: Rc<RefCell<UnionCore<T>>>,
+    idx: usize,
+}
+
+impl<T> Push<T> for UnionInput<T> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let core = self.core.borrow();
+        let n = batch.len() as u64;
+        core.ops.add(n, n);
+        core.out.push(batch, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        let mut core = self.core.borrow_mut();
+        let core = &mut *core;
+        if let Some(frontier) = advance(&mut core.wms, self.idx, wm.time)
+            && frontier > core.frontier
+        {
+            core.frontier = frontier;
+            core.out.watermark(Watermark::new(frontier, wm.emitted_ns));
+        }
+    }
+}
+
+struct SplitNode<T> {
+    a: Rc<Port<T>>,
+    b: Rc<Port<T>>,
+    buf: Vec<T>,
+}
+
+impl<T: Clone> Push<T> for SplitNode<T> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        self.buf.extend_from_slice(batch);
+        self.a.push(&mut self.buf, stamp);
+        self.b.push(batch, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.a.watermark(wm);
+        self.b.watermark(wm);
+    }
+}
+
+struct SinkNode<F> {
+    f: F,
+    ops: Rc<OpCounters>,
+    frontier: Rc<Cell<Timestamp>>,
+    ctx: Rc<BuildCtx>,
+}
+
+impl<T, F: FnMut(&mut Vec<T>)> Push<T> for SinkNode<F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let n = batch.len() as u64;
+        self.ops.add(n, n);
+        WorkerCounters::add(&self.ctx.counters.records_out, n);
+        if stamp != 0 && self.ctx.metrics {
+            let now = self.ctx.clock.now_ns();
+            self.ctx.record_latency(now.saturating_sub(stamp), n);
+        }
+        (self.f)(batch);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.frontier.set(self.frontier.get().max(wm.time));
+    }
+}
+
+/// Operators with processing-time timers, polled by the worker loop.
+pub(crate) trait Timed {
+    fn next_timer(&self) -> Option<u64>;
+    fn fire(&mut self, now_ns: u64);
+}
+
+struct UnaryNode<O: Operator> {
+    op: O,
+    out: Rc<Port<O::Out>>,
+    buf: Vec<O::Out>,
+    ops: Rc<OpCounters>,
+    counters: Rc<WorkerCounters>,
+    batch_size: usize,
+    frontier_out: Timestamp,
+}
+
+impl<O: Operator> UnaryNode<O> {
+    fn output(&mut self, stamp: u64) -> (&mut O, Output<'_, O::Out>) {
+        (
+            &mut self.op,
+            Output::new(
+                &mut self.buf,
+                &self.out,
+                self.batch_size,
+                stamp,
+                &self.counters.late,
+            ),
+        )
+    }
+}
+
+struct UnaryInput<O: Operator>(Rc<RefCell<UnaryNode<O>>>);
+
+impl<O: Operator> Push<O::In> for UnaryInput<O> {
+    fn push(&mut self, batch: &mut Vec<O::In>, stamp: u64) {
+        let mut node = self.0.borrow_mut();
+        let n = batch.len() as u64;
+        let ops = Rc::clone(&node.ops);
+        let (op, mut out) = node.output(stamp);
+        op.on_batch(batch, &mut out);
+        out.flush();
+        ops.add(n, out.pushed());
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        let mut node = self.0.borrow_mut();
+        let ops = Rc::clone(&node.ops);
+        let (op, mut out) = node.output(wm.emitted_ns);
+        let held = op.on_watermark(wm, &mut out).min(wm.time);
+        out.flush();
+        ops.add(0, out.pushed());
+        drop(out);
+        if held > node.frontier_out {
+            node.frontier_out = held;
+            node.out.watermark(Watermark::new(held, wm.emitted_ns));
+        }
+    }
+}
+
+impl<O: Operator> Timed for UnaryNode<O> {
+    fn next_timer(&self) -> Option<u64> {
+        self.op.next_timer()
+    }
+    fn fire(&mut self, now_ns: u64) {
+        let ops = Rc::clone(&self.ops);
+        let (op, mut out) = self.output(now_ns);
+        op.on_timer(now_ns, &mut out);
+        out.flush();
+        ops.add(0, out.pushed());
+    }
+}
+
+struct BinaryNode<O: BinaryOperator> {
+    op: O,
+    out: Rc<Port<O::Out>>,
+    buf: Vec<O::Out>,
+    ops: Rc<OpCounters>,
+    counters: Rc<WorkerCounters>,
+    batch_size: usize,
+    left_wm: Timestamp,
+    right_wm: Timestamp,
+    frontier_in: Timestamp,
+    frontier_out: Timestamp,
+}
+
+impl<O: BinaryOperator> BinaryNode<O> {
+    fn output(&mut self, stamp: u64) -> (&mut O, Output<'_, O::Out>) {
+        (
+            &mut self.op,
+            Output::new(
+                &mut self.buf,
+                &self.out,
+                self.batch_size,
+                stamp,
+                &self.counters.late,
+            ),
+        )
+    }
+}
+
+/// The left input of a binary node.
+struct BinaryLeftInput<O: BinaryOperator> {
+    node: Rc<RefCell<BinaryNode<O>>>,
+}
+
+impl<O: BinaryOperator> Push<O::Left> for BinaryLeftInput<O> {
+    fn push(&mut self, batch: &mut Vec<O::Left>, stamp: u64) {
+        let mut node = self.node.borrow_mut();
+        let n = batch.len() as u64;
+        let ops = Rc::clone(&node.ops);
+        let (op, mut out) = node.output(stamp);
+        op.on_left(batch, &mut out);
+        out.flush();
+        ops.add(n, out.pushed());
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        binary_watermark(&self.node, true, wm);
+    }
+}
+
+/// The right input of a binary node (a separate type because `Left` and `Right` may differ).
+struct BinaryRightInput<O: BinaryOperator> {
+    node: Rc<RefCell<BinaryNode<O>>>,
+}
+
+impl<O: BinaryOperator> Push<O::Right> for BinaryRightInput<O> {
+    fn push(&mut self, batch: &mut Vec<O::Right>, stamp: u64) {
+        let mut node = self.node.borrow_mut();
+        let n = batch.len() as u64;
+        let ops = Rc::clone(&node.ops);
+        let (op, mut out) = node.output(stamp);
+        op.on_right(batch, &mut out);
+        out.flush();
+        ops.add(n, out.pushed());
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        binary_watermark(&self.node, false, wm);
+    }
+}
+
+fn binary_watermark<O: BinaryOperator>(
+    node: &Rc<RefCell<BinaryNode<O>>>,
+    left: bool,
+    wm: Watermark,
+) {
+    let mut node = node.borrow_mut();
+    if left {
+        node.left_wm = node.left_wm.max(wm.time);
+    } else {
+        node.right_wm = node.right_wm.max(wm.time);
+    }
+    let frontier = node.left_wm.min(node.right_wm);
+    if frontier <= node.frontier_in {
+        return;
+    }
+    node.frontier_in = frontier;
+    let ops = Rc::clone(&node.ops);
+    let input = Watermark::new(frontier, wm.emitted_ns);
+    let (op, mut out) = node.output(wm.emitted_ns);
+    let held = op.on_watermark(input, &mut out).min(frontier);
+    out.flush();
+    ops.add(0, out.pushed());
+    drop(out);
+    if held > node.frontier_out {
+        node.frontier_out = held;
+        node.out.watermark(Watermark::new(held, wm.emitted_ns));
+    }
+}
+
+impl<O: BinaryOperator> Timed for BinaryNode<O> {
+    fn next_timer(&self) -> Option<u64> {
+        self.op.next_timer()
+    }
+    fn fire(&mut self, now_ns: u64) {
+        let ops = Rc::clone(&self.ops);
+        let (op, mut out) = self.output(now_ns);
+        op.on_timer(now_ns, &mut out);
+        out.flush();
+        ops.add(0, out.pushed());
+    }
+}

@@ -1,0 +1,65 @@
+//! Event time, watermarks and the job clock.
+//!
+//! Event time is an `i64` count of milliseconds ([`Timestamp`]). A [`Watermark`] with time `t`
+//! promises that no further record with an event time below `t` arrives on that channel; records
+//! that do arrive below it are *late*. `i64::MIN` means "no progress yet" and `i64::MAX` means
+//! "end of input": every window fires and the job ends.
+
+use std::time::Instant;
+
+/// Event time in milliseconds.
+pub type Timestamp = i64;
+
+/// The watermark before any source has made progress.
+pub const NO_PROGRESS: Timestamp = Timestamp::MIN;
+
+/// The watermark that marks the end of input.
+pub const END_OF_INPUT: Timestamp = Timestamp::MAX;
+
+/// A promise that no record with an event time below `time` follows on this channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watermark {
+    /// The event time the stream has advanced to.
+    pub time: Timestamp,
+    /// Wall-clock nanoseconds on the job's [`Clock`] at which the source emitted this watermark.
+    /// Results produced because of it are stamped with this value, and the sink records
+    /// `sink time - emitted_ns` as their latency.
+    pub emitted_ns: u64,
+}
+
+impl Watermark {
+    /// A watermark at `time` emitted at `emitted_ns`.
+    pub const fn new(time: Timestamp, emitted_ns: u64) -> Self {
+        Self { time, emitted_ns }
+    }
+
+    /// Whether this watermark marks the end of input.
+    pub const fn is_end(&self) -> bool {
+        self.time == END_OF_INPUT
+    }
+}
+
+/// The job's wall clock: nanoseconds since the job started (shared by all workers).
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    epoch: Instant,
+}
+
+impl Clock {
+    /// A clock whose zero is now.
+    pub fn start() -> Self {
+        Self {
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Nanoseconds since the clock started.
+    pub fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    /// The instant the clock started.
+    pub fn epoch(&self) -> Instant {
+        self.epoch
+    }
+}
