@@ -76,8 +76,8 @@ mod source;
 mod stream;
 mod time;
 mod wake;
-mod worker;
 pub mod window;
+mod worker;
 
 pub use config::{
     Config, DEFAULT_BATCH_SIZE, DEFAULT_LATENCY_BUDGET, DEFAULT_RING_CAPACITY, EngineError,

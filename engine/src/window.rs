@@ -37,19 +37,20 @@
 //! All keyed state lives in `hashbrown` maps with the fixed `foldhash` hasher ([`FastMap`]).
 
 pub mod aggregate;
+mod dataflow;
 mod join;
 mod panes;
 mod proctime;
 mod session;
 
-pub use aggregate::{Aggregate, Avg, Count, Distinct, DistinctCount, Max, Min, Sum, TopK};
+pub use aggregate::{Aggregate, Avg, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on};
+pub use dataflow::WindowSpec;
 pub use join::{IntervalJoin, IntervalSpec, WindowJoin};
 pub use panes::SlidingWindows;
 pub use proctime::ProcessingTimeWindows;
 pub use session::SessionWindows;
 
-/// Event time (or processing time) in milliseconds. `Timestamp::MAX` is "end of input".
-pub type Timestamp = i64;
+pub use crate::time::Timestamp;
 
 /// The hash map every keyed state uses: `hashbrown` with a fixed (unseeded) fast hasher, so
 /// runs are reproducible and a key costs a few nanoseconds to hash.
@@ -115,6 +116,12 @@ pub enum WindowError {
         /// The slide.
         slide: i64,
     },
+    /// A window join was given session windows (two streams' sessions do not share bounds).
+    #[error(
+        "window joins need tumbling or sliding windows (both sides must share window bounds); \
+         got session windows"
+    )]
+    SessionJoin,
     /// Allowed lateness was negative.
     #[error("allowed lateness must be >= 0 ms (got {0} ms)")]
     NegativeLateness(i64),

@@ -380,6 +380,62 @@ impl<T: Ord + Clone> Aggregate<T> for TopK<T> {
     }
 }
 
+/// An aggregate of a field: applies `field` to each record, then `agg` to the result.
+///
+/// Built with [`on`].
+pub struct On<F, A, V> {
+    field: F,
+    agg: A,
+    _value: PhantomData<fn() -> V>,
+}
+
+/// Aggregates `field(record)` with `agg`, for example `on(|bid: &Bid| bid.price, Max::new())`.
+///
+/// # Examples
+///
+/// ```
+/// use weir_engine::window::{Aggregate, Sum, on};
+///
+/// let total = on(|pair: &(u32, i64)| pair.1, Sum);
+/// let mut acc = total.init();
+/// total.accumulate(&mut acc, &(7, 40));
+/// total.accumulate(&mut acc, &(7, 2));
+/// assert_eq!(total.finish(acc), 42);
+/// ```
+pub fn on<T, V, F: Fn(&T) -> V, A: Aggregate<V>>(field: F, agg: A) -> On<F, A, V> {
+    On {
+        field,
+        agg,
+        _value: PhantomData,
+    }
+}
+
+impl<T, V, F: Fn(&T) -> V, A: Aggregate<V>> Aggregate<T> for On<F, A, V> {
+    type Acc = A::Acc;
+    type Out = A::Out;
+    fn init(&self) -> A::Acc {
+        self.agg.init()
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut A::Acc, value: &T) {
+        self.agg.accumulate(acc, &(self.field)(value));
+    }
+    fn merge(&self, acc: &mut A::Acc, other: &A::Acc) {
+        self.agg.merge(acc, other);
+    }
+    fn finish(&self, acc: A::Acc) -> A::Out {
+        self.agg.finish(acc)
+    }
+}
+
+impl<F, A: std::fmt::Debug, V> std::fmt::Debug for On<F, A, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("On")
+            .field("agg", &self.agg)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
