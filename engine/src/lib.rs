@@ -76,6 +76,7 @@ mod source;
 mod stream;
 mod time;
 mod wake;
+pub mod window;
 mod worker;
 
 pub use config::{

@@ -1,0 +1,582 @@
+//! Incremental aggregates: the [`Aggregate`] trait and the built-ins.
+//!
+//! An aggregate folds values into an *accumulator* one at a time (`accumulate`), combines two
+//! accumulators (`merge`: sliding windows merge their panes, sessions merge when they touch) and
+//! turns an accumulator into a result (`finish`). `merge` must be associative and commutative
+//! with `init` as its identity, and `accumulate(v)` must equal merging a one-value accumulator:
+//! then the result never depends on arrival order or on how records were split into panes.
+//! Every built-in obeys this; results are exact integers (no floats).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+use super::{FastMap, fast_map};
+
+/// A keyed incremental aggregate over values of type `V`.
+///
+/// Implement it for your own aggregates; see the module docs for the laws `merge` must obey.
+///
+/// # Examples
+///
+/// ```
+/// use weir_engine::window::Aggregate;
+///
+/// /// Sum of squares, a user aggregate.
+/// struct SumSquares;
+///
+/// impl Aggregate<i64> for SumSquares {
+///     type Acc = i128;
+///     type Out = i128;
+///     fn init(&self) -> i128 { 0 }
+///     fn accumulate(&self, acc: &mut i128, value: &i64) { *acc += i128::from(*value).pow(2); }
+///     fn merge(&self, acc: &mut i128, other: &i128) { *acc += *other; }
+///     fn finish(&self, acc: i128) -> i128 { acc }
+/// }
+///
+/// let mut acc = SumSquares.init();
+/// SumSquares.accumulate(&mut acc, &3);
+/// SumSquares.accumulate(&mut acc, &4);
+/// assert_eq!(SumSquares.finish(acc), 25);
+/// ```
+pub trait Aggregate<V: ?Sized> {
+    /// The running state for one key and window.
+    type Acc;
+    /// The result for one key and window.
+    type Out;
+    /// A fresh, empty accumulator (the identity of `merge`).
+    fn init(&self) -> Self::Acc;
+    /// Adds one value.
+    fn accumulate(&self, acc: &mut Self::Acc, value: &V);
+    /// Adds everything `other` holds.
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc);
+    /// The result.
+    fn finish(&self, acc: Self::Acc) -> Self::Out;
+}
+
+/// Number of values (`COUNT(*)`), for any value type.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Count;
+
+impl<V: ?Sized> Aggregate<V> for Count {
+    type Acc = u64;
+    type Out = u64;
+    fn init(&self) -> u64 {
+        0
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut u64, _value: &V) {
+        *acc += 1;
+    }
+    fn merge(&self, acc: &mut u64, other: &u64) {
+        *acc += *other;
+    }
+    fn finish(&self, acc: u64) -> u64 {
+        acc
+    }
+}
+
+/// Exact sum of `i64` values (`SUM`), accumulated in `i128` so it cannot overflow.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sum;
+
+impl Aggregate<i64> for Sum {
+    type Acc = i128;
+    type Out = i128;
+    fn init(&self) -> i128 {
+        0
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut i128, value: &i64) {
+        *acc += i128::from(*value);
+    }
+    fn merge(&self, acc: &mut i128, other: &i128) {
+        *acc += *other;
+    }
+    fn finish(&self, acc: i128) -> i128 {
+        acc
+    }
+}
+
+/// Smallest value (`MIN`); `None` for no values.
+#[derive(Debug)]
+pub struct Min<T>(PhantomData<fn(T)>);
+
+/// Largest value (`MAX`); `None` for no values.
+#[derive(Debug)]
+pub struct Max<T>(PhantomData<fn(T)>);
+
+impl<T> Min<T> {
+    /// The `MIN` aggregate.
+    pub fn new() -> Self {
+        Min(PhantomData)
+    }
+}
+
+impl<T> Max<T> {
+    /// The `MAX` aggregate.
+    pub fn new() -> Self {
+        Max(PhantomData)
+    }
+}
+
+impl<T> Default for Min<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Default for Max<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for Min<T> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for Max<T> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+/// Keeps the better of two optional values.
+fn keep<T: Ord + Clone>(acc: &mut Option<T>, value: &T, better: std::cmp::Ordering) {
+    match acc {
+        Some(current) if value.cmp(current) != better => {}
+        _ => *acc = Some(value.clone()),
+    }
+}
+
+impl<T: Ord + Clone> Aggregate<T> for Min<T> {
+    type Acc = Option<T>;
+    type Out = Option<T>;
+    fn init(&self) -> Option<T> {
+        None
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Option<T>, value: &T) {
+        keep(acc, value, std::cmp::Ordering::Less);
+    }
+    fn merge(&self, acc: &mut Option<T>, other: &Option<T>) {
+        if let Some(value) = other {
+            keep(acc, value, std::cmp::Ordering::Less);
+        }
+    }
+    fn finish(&self, acc: Option<T>) -> Option<T> {
+        acc
+    }
+}
+
+impl<T: Ord + Clone> Aggregate<T> for Max<T> {
+    type Acc = Option<T>;
+    type Out = Option<T>;
+    fn init(&self) -> Option<T> {
+        None
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Option<T>, value: &T) {
+        keep(acc, value, std::cmp::Ordering::Greater);
+    }
+    fn merge(&self, acc: &mut Option<T>, other: &Option<T>) {
+        if let Some(value) = other {
+            keep(acc, value, std::cmp::Ordering::Greater);
+        }
+    }
+    fn finish(&self, acc: Option<T>) -> Option<T> {
+        acc
+    }
+}
+
+/// Integer average of `i64` values (`AVG` on BIGINT): `sum div count`, truncated toward zero,
+/// with an `i128` sum. `None` for no values.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Avg;
+
+impl Aggregate<i64> for Avg {
+    /// `(sum, count)`.
+    type Acc = (i128, u64);
+    type Out = Option<i64>;
+    fn init(&self) -> (i128, u64) {
+        (0, 0)
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut (i128, u64), value: &i64) {
+        acc.0 += i128::from(*value);
+        acc.1 += 1;
+    }
+    fn merge(&self, acc: &mut (i128, u64), other: &(i128, u64)) {
+        acc.0 += other.0;
+        acc.1 += other.1;
+    }
+    fn finish(&self, (sum, count): (i128, u64)) -> Option<i64> {
+        if count == 0 {
+            return None;
+        }
+        // The mean of i64 values lies within the i64 range.
+        Some((sum / i128::from(count)) as i64)
+    }
+}
+
+/// Number of distinct values (`COUNT(DISTINCT v)`).
+#[derive(Debug)]
+pub struct DistinctCount<T>(PhantomData<fn(T)>);
+
+impl<T> DistinctCount<T> {
+    /// The `COUNT(DISTINCT)` aggregate.
+    pub fn new() -> Self {
+        DistinctCount(PhantomData)
+    }
+}
+
+impl<T> Default for DistinctCount<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for DistinctCount<T> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Hash + Eq + Clone> Aggregate<T> for DistinctCount<T> {
+    type Acc = FastMap<T, ()>;
+    type Out = u64;
+    fn init(&self) -> FastMap<T, ()> {
+        fast_map()
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut FastMap<T, ()>, value: &T) {
+        if !acc.contains_key(value) {
+            acc.insert(value.clone(), ());
+        }
+    }
+    fn merge(&self, acc: &mut FastMap<T, ()>, other: &FastMap<T, ()>) {
+        for value in other.keys() {
+            self.accumulate(acc, value);
+        }
+    }
+    fn finish(&self, acc: FastMap<T, ()>) -> u64 {
+        acc.len() as u64
+    }
+}
+
+/// The distinct values, in ascending order (for example q8's person names per id and window).
+#[derive(Debug)]
+pub struct Distinct<T>(PhantomData<fn(T)>);
+
+impl<T> Distinct<T> {
+    /// The distinct-values aggregate.
+    pub fn new() -> Self {
+        Distinct(PhantomData)
+    }
+}
+
+impl<T> Default for Distinct<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for Distinct<T> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Hash + Eq + Ord + Clone> Aggregate<T> for Distinct<T> {
+    type Acc = FastMap<T, ()>;
+    type Out = Vec<T>;
+    fn init(&self) -> FastMap<T, ()> {
+        fast_map()
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut FastMap<T, ()>, value: &T) {
+        if !acc.contains_key(value) {
+            acc.insert(value.clone(), ());
+        }
+    }
+    fn merge(&self, acc: &mut FastMap<T, ()>, other: &FastMap<T, ()>) {
+        for value in other.keys() {
+            self.accumulate(acc, value);
+        }
+    }
+    fn finish(&self, acc: FastMap<T, ()>) -> Vec<T> {
+        let mut values: Vec<T> = acc.into_keys().collect();
+        values.sort_unstable();
+        values
+    }
+}
+
+/// The `k` largest values, largest first.
+///
+/// The order is `T`'s `Ord`, which must be total and agree with `Eq`; put the tie-break in `T`
+/// itself (for example `(price, Reverse(event_id))`: highest price, then lowest event id). Then
+/// the result is the same whatever the arrival order. Duplicates of one value count separately.
+#[derive(Debug)]
+pub struct TopK<T> {
+    k: usize,
+    _values: PhantomData<fn(T)>,
+}
+
+impl<T> TopK<T> {
+    /// The `k` largest values.
+    pub fn new(k: usize) -> Self {
+        TopK {
+            k,
+            _values: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for TopK<T> {
+    fn clone(&self) -> Self {
+        Self::new(self.k)
+    }
+}
+
+impl<T: Ord + Clone> TopK<T> {
+    /// Offers one value to a heap holding at most `k` values (the smallest on top).
+    #[inline]
+    fn offer(&self, heap: &mut BinaryHeap<Reverse<T>>, value: &T) {
+        if heap.len() < self.k {
+            heap.push(Reverse(value.clone()));
+        } else if let Some(mut smallest) = heap.peek_mut()
+            && *value > smallest.0
+        {
+            smallest.0 = value.clone();
+        }
+    }
+}
+
+impl<T: Ord + Clone> Aggregate<T> for TopK<T> {
+    type Acc = BinaryHeap<Reverse<T>>;
+    type Out = Vec<T>;
+    fn init(&self) -> BinaryHeap<Reverse<T>> {
+        BinaryHeap::new()
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut BinaryHeap<Reverse<T>>, value: &T) {
+        self.offer(acc, value);
+    }
+    fn merge(&self, acc: &mut BinaryHeap<Reverse<T>>, other: &BinaryHeap<Reverse<T>>) {
+        for Reverse(value) in other {
+            self.offer(acc, value);
+        }
+    }
+    fn finish(&self, acc: BinaryHeap<Reverse<T>>) -> Vec<T> {
+        // Ascending order of `Reverse<T>` is descending order of `T`.
+        acc.into_sorted_vec()
+            .into_iter()
+            .map(|Reverse(v)| v)
+            .collect()
+    }
+}
+
+/// An aggregate of a field: applies `field` to each record, then `agg` to the result.
+///
+/// Built with [`on`].
+pub struct On<F, A, V> {
+    field: F,
+    agg: A,
+    _value: PhantomData<fn() -> V>,
+}
+
+/// Aggregates `field(record)` with `agg`, for example `on(|bid: &Bid| bid.price, Max::new())`.
+///
+/// # Examples
+///
+/// ```
+/// use weir_engine::window::{Aggregate, Sum, on};
+///
+/// let total = on(|pair: &(u32, i64)| pair.1, Sum);
+/// let mut acc = total.init();
+/// total.accumulate(&mut acc, &(7, 40));
+/// total.accumulate(&mut acc, &(7, 2));
+/// assert_eq!(total.finish(acc), 42);
+/// ```
+pub fn on<T, V, F: Fn(&T) -> V, A: Aggregate<V>>(field: F, agg: A) -> On<F, A, V> {
+    On {
+        field,
+        agg,
+        _value: PhantomData,
+    }
+}
+
+impl<T, V, F: Fn(&T) -> V, A: Aggregate<V>> Aggregate<T> for On<F, A, V> {
+    type Acc = A::Acc;
+    type Out = A::Out;
+    fn init(&self) -> A::Acc {
+        self.agg.init()
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut A::Acc, value: &T) {
+        self.agg.accumulate(acc, &(self.field)(value));
+    }
+    fn merge(&self, acc: &mut A::Acc, other: &A::Acc) {
+        self.agg.merge(acc, other);
+    }
+    fn finish(&self, acc: A::Acc) -> A::Out {
+        self.agg.finish(acc)
+    }
+}
+
+impl<F, A: std::fmt::Debug, V> std::fmt::Debug for On<F, A, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("On")
+            .field("agg", &self.agg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two aggregates side by side over the same values: results `(a, b)`.
+impl<V: ?Sized, A: Aggregate<V>, B: Aggregate<V>> Aggregate<V> for (A, B) {
+    type Acc = (A::Acc, B::Acc);
+    type Out = (A::Out, B::Out);
+    fn init(&self) -> Self::Acc {
+        (self.0.init(), self.1.init())
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Self::Acc, value: &V) {
+        self.0.accumulate(&mut acc.0, value);
+        self.1.accumulate(&mut acc.1, value);
+    }
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
+        self.0.merge(&mut acc.0, &other.0);
+        self.1.merge(&mut acc.1, &other.1);
+    }
+    fn finish(&self, acc: Self::Acc) -> Self::Out {
+        (self.0.finish(acc.0), self.1.finish(acc.1))
+    }
+}
+
+/// Three aggregates side by side over the same values: results `(a, b, c)`.
+impl<V: ?Sized, A: Aggregate<V>, B: Aggregate<V>, C: Aggregate<V>> Aggregate<V> for (A, B, C) {
+    type Acc = (A::Acc, B::Acc, C::Acc);
+    type Out = (A::Out, B::Out, C::Out);
+    fn init(&self) -> Self::Acc {
+        (self.0.init(), self.1.init(), self.2.init())
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Self::Acc, value: &V) {
+        self.0.accumulate(&mut acc.0, value);
+        self.1.accumulate(&mut acc.1, value);
+        self.2.accumulate(&mut acc.2, value);
+    }
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
+        self.0.merge(&mut acc.0, &other.0);
+        self.1.merge(&mut acc.1, &other.1);
+        self.2.merge(&mut acc.2, &other.2);
+    }
+    fn finish(&self, acc: Self::Acc) -> Self::Out {
+        (
+            self.0.finish(acc.0),
+            self.1.finish(acc.1),
+            self.2.finish(acc.2),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Folds values one by one.
+    fn fold<V, A: Aggregate<V>>(agg: &A, values: &[V]) -> A::Out {
+        let mut acc = agg.init();
+        for v in values {
+            agg.accumulate(&mut acc, v);
+        }
+        agg.finish(acc)
+    }
+
+    /// Folds values split into chunks, merged in reverse order.
+    fn fold_split<V, A: Aggregate<V>>(agg: &A, values: &[V], chunk: usize) -> A::Out {
+        let mut parts: Vec<A::Acc> = values
+            .chunks(chunk.max(1))
+            .map(|c| {
+                let mut acc = agg.init();
+                for v in c {
+                    agg.accumulate(&mut acc, v);
+                }
+                acc
+            })
+            .collect();
+        let mut total = agg.init();
+        while let Some(part) = parts.pop() {
+            agg.merge(&mut total, &part);
+        }
+        agg.finish(total)
+    }
+
+    #[test]
+    fn hand_computed() {
+        let v = [5_i64, -3, 9, 9, 0];
+        assert_eq!(fold(&Count, &v), 5);
+        assert_eq!(fold(&Sum, &v), 20);
+        assert_eq!(fold(&Min::new(), &v), Some(-3));
+        assert_eq!(fold(&Max::new(), &v), Some(9));
+        assert_eq!(fold(&Avg, &v), Some(4));
+        assert_eq!(fold(&Avg, &[-7_i64, 0]), Some(-3), "truncates toward zero");
+        assert_eq!(fold(&Avg, &[] as &[i64]), None);
+        assert_eq!(fold(&DistinctCount::new(), &v), 4);
+        assert_eq!(fold(&Distinct::new(), &v), vec![-3, 0, 5, 9]);
+        assert_eq!(fold(&TopK::new(3), &v), vec![9, 9, 5]);
+        assert_eq!(fold(&TopK::new(0), &v), Vec::<i64>::new());
+        assert_eq!(fold(&Sum, &[i64::MAX, i64::MAX]), 2 * i128::from(i64::MAX));
+    }
+
+    #[test]
+    fn tuples_combine_aggregates() {
+        let v = [3_i64, 1, 2];
+        assert_eq!(fold(&(Count, Sum), &v), (3, 6));
+        assert_eq!(
+            fold_split(&(Count, Sum, Max::new()), &v, 2),
+            (3, 6, Some(3))
+        );
+    }
+
+    #[test]
+    fn top_k_tie_break_is_in_the_value() {
+        // (price, Reverse(id)): highest price, then lowest id.
+        let bids = [
+            (10, Reverse(3)),
+            (10, Reverse(1)),
+            (7, Reverse(0)),
+            (10, Reverse(2)),
+        ];
+        let top = fold(&TopK::new(2), &bids);
+        assert_eq!(top, vec![(10, Reverse(1)), (10, Reverse(2))]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn merge_equals_sequential(values in proptest::collection::vec(-1000_i64..1000, 0..60),
+                                   chunk in 1_usize..10, k in 0_usize..6) {
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(fold_split(&Count, &values, chunk), values.len() as u64);
+            prop_assert_eq!(fold_split(&Sum, &values, chunk),
+                            values.iter().map(|&v| i128::from(v)).sum::<i128>());
+            prop_assert_eq!(fold_split(&Min::new(), &values, chunk), sorted.first().copied());
+            prop_assert_eq!(fold_split(&Max::new(), &values, chunk), sorted.last().copied());
+            prop_assert_eq!(fold_split(&Avg, &values, chunk), fold(&Avg, &values));
+            let mut distinct = sorted.clone();
+            distinct.dedup();
+            prop_assert_eq!(fold_split(&DistinctCount::new(), &values, chunk),
+                            distinct.len() as u64);
+            prop_assert_eq!(fold_split(&Distinct::new(), &values, chunk), distinct);
+            let top: Vec<i64> = sorted.iter().rev().take(k).copied().collect();
+            prop_assert_eq!(fold_split(&TopK::new(k), &values, chunk), top);
+        }
+    }
+}

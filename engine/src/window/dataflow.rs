@@ -1,0 +1,559 @@
+//! The window state machines as dataflow operators: methods on [`Stream`].
+//!
+//! Every method partitions its input(s) by the window key itself (an exchange on a fixed hash
+//! of the key), so a key's records always meet on one worker whatever the stream's previous
+//! partitioning; there is no need to `key_by` first.
+//!
+//! **Output time.** A window result stands for event time `window.end - 1` (Flink's
+//! `maxTimestamp`). Operators hold their output watermark back so that results are never late
+//! downstream: windows and window joins forward `frontier - lateness`, sessions
+//! `frontier - lateness - 1` (they fire only once the frontier is above their end), interval
+//! joins `frontier - lateness` (a pair stands for the later of its two timestamps).
+//!
+//! **Late records** are refused by the state machine, counted in the worker's `late` metric
+//! (and so in the run's `late` total), and, for single-input windows built with
+//! [`Stream::window_with_late`], handed to a side-output callback. Nothing is dropped
+//! uncounted.
+
+use std::hash::{BuildHasher, Hash};
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::{
+    Aggregate, IntervalJoin, IntervalSpec, ProcessingTimeWindows, SessionWindows, SlidingWindows,
+    Timestamp, Window, WindowError, WindowJoin,
+};
+use crate::{BinaryOperator, Clock, Operator, Output, Stream, Watermark};
+
+/// Which event-time windows to compute, and their allowed lateness.
+///
+/// # Examples
+///
+/// ```
+/// use weir_engine::window::WindowSpec;
+///
+/// let q5 = WindowSpec::sliding(10_000, 2_000);
+/// let q11 = WindowSpec::session(10_000).allowed_lateness(1_000);
+/// assert_eq!(q11.lateness(), 1_000);
+/// # let _ = q5;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct WindowSpec {
+    kind: Kind,
+    lateness: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sliding { size: i64, slide: i64 },
+    Session { gap: i64 },
+}
+
+impl WindowSpec {
+    /// Tumbling windows of `size_ms`.
+    pub const fn tumbling(size_ms: i64) -> Self {
+        Self::sliding(size_ms, size_ms)
+    }
+
+    /// Sliding (hopping) windows of `size_ms` starting every `slide_ms`.
+    pub const fn sliding(size_ms: i64, slide_ms: i64) -> Self {
+        WindowSpec {
+            kind: Kind::Sliding {
+                size: size_ms,
+                slide: slide_ms,
+            },
+            lateness: 0,
+        }
+    }
+
+    /// Session windows closing after `gap_ms` without a record.
+    pub const fn session(gap_ms: i64) -> Self {
+        WindowSpec {
+            kind: Kind::Session { gap: gap_ms },
+            lateness: 0,
+        }
+    }
+
+    /// Keeps windows open `lateness_ms` after the frontier passes their end: they fire then,
+    /// once, including the late-but-allowed records.
+    pub const fn allowed_lateness(mut self, lateness_ms: i64) -> Self {
+        self.lateness = lateness_ms;
+        self
+    }
+
+    /// The allowed lateness in ms.
+    pub const fn lateness(&self) -> i64 {
+        self.lateness
+    }
+}
+
+/// The exchange hash of a window key: fixed, so every worker routes a key the same way.
+fn key_hash<K: Hash>(key: &K) -> u64 {
+    foldhash::fast::FixedState::default().hash_one(key)
+}
+
+/// `frontier - back`, keeping end of input at end of input.
+fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
+    if frontier == Timestamp::MAX {
+        Timestamp::MAX
+    } else {
+        frontier.saturating_sub(back)
+    }
+}
+
+/// A late-record callback (the late side output).
+type LateSink<T> = Option<Box<dyn FnMut(T)>>;
+
+enum EventState<K, T, A: Aggregate<T>> {
+    Sliding(SlidingWindows<K, T, A>),
+    Session(SessionWindows<K, T, A>),
+}
+
+/// Event-time windows (tumbling, sliding, session) over one keyed input.
+struct WindowOperator<T, K, A: Aggregate<T>, FK, FT> {
+    state: EventState<K, T, A>,
+    key: Rc<FK>,
+    time: FT,
+    late: LateSink<T>,
+    /// How far the output watermark trails the input frontier.
+    hold: i64,
+}
+
+impl<T, K, A, FK, FT> Operator for WindowOperator<T, K, A, FK, FT>
+where
+    T: 'static,
+    K: Hash + Eq + Clone + 'static,
+    A: Aggregate<T> + 'static,
+    FK: Fn(&T) -> K + 'static,
+    FT: Fn(&T) -> Timestamp + 'static,
+{
+    type In = T;
+    type Out = (K, Window, A::Out);
+
+    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        let mut late = 0;
+        for record in input.drain(..) {
+            let key = (self.key)(&record);
+            let ts = (self.time)(&record);
+            let admission = match &mut self.state {
+                EventState::Sliding(w) => w.insert(key, ts, &record),
+                EventState::Session(w) => w.insert(key, ts, &record),
+            };
+            if admission.is_late() {
+                late += 1;
+                if let Some(sink) = &mut self.late {
+                    sink(record);
+                }
+            }
+        }
+        if late > 0 {
+            out.count_late(late);
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        let emit = |key, window, result| out.push((key, window, result));
+        match &mut self.state {
+            EventState::Sliding(w) => w.advance(wm.time, emit),
+            EventState::Session(w) => w.advance(wm.time, emit),
+        }
+        hold_back(wm.time, self.hold)
+    }
+}
+
+/// Processing-time tumbling windows over one keyed input.
+struct ProcessingTimeOperator<T, K, A: Aggregate<T>, FK> {
+    state: ProcessingTimeWindows<K, T, A>,
+    key: Rc<FK>,
+    clock: Clock,
+    /// Wall-clock epoch ms at the job clock's zero.
+    wall_base_ms: i64,
+}
+
+impl<T, K, A: Aggregate<T>, FK> ProcessingTimeOperator<T, K, A, FK> {
+    fn now_ms(&self, clock_ns: u64) -> Timestamp {
+        self.wall_base_ms + (clock_ns / 1_000_000) as i64
+    }
+}
+
+impl<T, K, A, FK> Operator for ProcessingTimeOperator<T, K, A, FK>
+where
+    T: 'static,
+    K: Hash + Eq + Clone + 'static,
+    A: Aggregate<T> + 'static,
+    FK: Fn(&T) -> K + 'static,
+{
+    type In = T;
+    type Out = (K, Window, A::Out);
+
+    fn on_batch(&mut self, input: &mut Vec<T>, _out: &mut Output<'_, Self::Out>) {
+        let now = self.now_ms(self.clock.now_ns());
+        for record in input.drain(..) {
+            self.state.insert((self.key)(&record), now, &record);
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        if wm.is_end() {
+            self.state
+                .flush(|key, window, result| out.push((key, window, result)));
+        }
+        wm.time
+    }
+
+    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
+        let now = self.now_ms(now_ns);
+        self.state
+            .on_time(now, |key, window, result| out.push((key, window, result)));
+    }
+
+    fn next_timer(&self) -> Option<u64> {
+        let due_ms = self.state.next_fire()?;
+        let after_base_ms = due_ms.saturating_sub(self.wall_base_ms).max(0);
+        Some((after_base_ms as u64).saturating_mul(1_000_000))
+    }
+}
+
+/// A window join of two keyed inputs.
+struct WindowJoinOperator<L, R, K, AL: Aggregate<L>, AR: Aggregate<R>, FL, FR> {
+    state: WindowJoin<K, L, R, AL, AR>,
+    left: FL,
+    right: FR,
+    lateness: i64,
+}
+
+impl<L, R, K, AL, AR, FL, FR> BinaryOperator for WindowJoinOperator<L, R, K, AL, AR, FL, FR>
+where
+    L: 'static,
+    R: 'static,
+    K: Hash + Eq + Clone + 'static,
+    AL: Aggregate<L> + 'static,
+    AR: Aggregate<R> + 'static,
+    FL: Fn(&L) -> (K, Timestamp) + 'static,
+    FR: Fn(&R) -> (K, Timestamp) + 'static,
+{
+    type Left = L;
+    type Right = R;
+    type Out = (K, Window, AL::Out, AR::Out);
+
+    fn on_left(&mut self, input: &mut Vec<L>, out: &mut Output<'_, Self::Out>) {
+        let mut late = 0;
+        for record in input.drain(..) {
+            let (key, ts) = (self.left)(&record);
+            late += u64::from(self.state.insert_left(key, ts, &record).is_late());
+        }
+        if late > 0 {
+            out.count_late(late);
+        }
+    }
+
+    fn on_right(&mut self, input: &mut Vec<R>, out: &mut Output<'_, Self::Out>) {
+        let mut late = 0;
+        for record in input.drain(..) {
+            let (key, ts) = (self.right)(&record);
+            late += u64::from(self.state.insert_right(key, ts, &record).is_late());
+        }
+        if late > 0 {
+            out.count_late(late);
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        self.state
+            .advance(wm.time, |key, window, l, r| out.push((key, window, l, r)));
+        hold_back(wm.time, self.lateness)
+    }
+}
+
+/// An interval join of two keyed inputs.
+struct IntervalJoinOperator<L, R, K, FL, FR, F> {
+    state: IntervalJoin<K, L, R>,
+    left: FL,
+    right: FR,
+    join: F,
+    lateness: i64,
+}
+
+impl<L, R, K, O, FL, FR, F> BinaryOperator for IntervalJoinOperator<L, R, K, FL, FR, F>
+where
+    L: 'static,
+    R: 'static,
+    K: Hash + Eq + Clone + 'static,
+    FL: Fn(&L) -> (K, Timestamp) + 'static,
+    FR: Fn(&R) -> (K, Timestamp) + 'static,
+    F: FnMut(&K, &L, &R) -> O + 'static,
+{
+    type Left = L;
+    type Right = R;
+    type Out = O;
+
+    fn on_left(&mut self, input: &mut Vec<L>, out: &mut Output<'_, O>) {
+        let mut late = 0;
+        let join = &mut self.join;
+        for record in input.drain(..) {
+            let (key, ts) = (self.left)(&record);
+            let admission = self
+                .state
+                .insert_left(key, ts, record, |k, l, r| out.push(join(k, l, r)));
+            late += u64::from(admission.is_late());
+        }
+        if late > 0 {
+            out.count_late(late);
+        }
+    }
+
+    fn on_right(&mut self, input: &mut Vec<R>, out: &mut Output<'_, O>) {
+        let mut late = 0;
+        let join = &mut self.join;
+        for record in input.drain(..) {
+            let (key, ts) = (self.right)(&record);
+            let admission = self
+                .state
+                .insert_right(key, ts, record, |k, l, r| out.push(join(k, l, r)));
+            late += u64::from(admission.is_late());
+        }
+        if late > 0 {
+            out.count_late(late);
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, _out: &mut Output<'_, O>) -> Timestamp {
+        self.state.advance(wm.time);
+        hold_back(wm.time, self.lateness)
+    }
+}
+
+impl<T: Send + 'static> Stream<T> {
+    /// Keyed event-time windows: for every key (`key(record)`) and window of `spec` holding
+    /// records (by `time(record)`), emits `(key, window, agg result)` once, when the frontier
+    /// passes the window's end plus the allowed lateness. Late records are counted (the
+    /// worker's `late` metric) and discarded; use [`Stream::window_with_late`] to keep them.
+    ///
+    /// # Errors
+    ///
+    /// An invalid `spec` (see [`WindowError`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weir_engine::window::{Count, WindowSpec};
+    /// use weir_engine::{Config, IterSource, execute};
+    ///
+    /// let results = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = Arc::clone(&results);
+    /// execute(Config::new(2).with_pinning(false), move |worker| {
+    ///     let mine: Vec<(u64, i64)> = (0..100_i64)
+    ///         .filter(|t| *t as usize % worker.peers() == worker.index())
+    ///         .map(|t| ((t % 3) as u64, t))
+    ///         .collect();
+    ///     let sink = Arc::clone(&sink);
+    ///     worker
+    ///         .source(IterSource::new(mine, |r: &(u64, i64)| r.1, 0))
+    ///         .window(WindowSpec::tumbling(10), |r| r.0, |r| r.1, Count)
+    ///         .expect("valid window")
+    ///         .for_each(move |(key, window, count)| {
+    ///             sink.lock().expect("lock").push((key, window.start, count))
+    ///         });
+    /// })?;
+    /// let results = results.lock().expect("lock");
+    /// assert_eq!(results.len(), 30); // 3 keys x 10 windows
+    /// assert_eq!(results.iter().map(|r| r.2).sum::<u64>(), 100);
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    pub fn window<K, A>(
+        self,
+        spec: WindowSpec,
+        key: impl Fn(&T) -> K + 'static,
+        time: impl Fn(&T) -> Timestamp + 'static,
+        agg: A,
+    ) -> Result<Stream<(K, Window, A::Out)>, WindowError>
+    where
+        K: Hash + Eq + Clone + 'static,
+        A: Aggregate<T> + 'static,
+    {
+        self.window_inner(spec, key, time, agg, None)
+    }
+
+    /// As [`Stream::window`], handing every late record to `late` (the late side output)
+    /// besides counting it.
+    ///
+    /// # Errors
+    ///
+    /// An invalid `spec` (see [`WindowError`]).
+    pub fn window_with_late<K, A>(
+        self,
+        spec: WindowSpec,
+        key: impl Fn(&T) -> K + 'static,
+        time: impl Fn(&T) -> Timestamp + 'static,
+        agg: A,
+        late: impl FnMut(T) + 'static,
+    ) -> Result<Stream<(K, Window, A::Out)>, WindowError>
+    where
+        K: Hash + Eq + Clone + 'static,
+        A: Aggregate<T> + 'static,
+    {
+        self.window_inner(spec, key, time, agg, Some(Box::new(late)))
+    }
+
+    fn window_inner<K, A>(
+        self,
+        spec: WindowSpec,
+        key: impl Fn(&T) -> K + 'static,
+        time: impl Fn(&T) -> Timestamp + 'static,
+        agg: A,
+        late: LateSink<T>,
+    ) -> Result<Stream<(K, Window, A::Out)>, WindowError>
+    where
+        K: Hash + Eq + Clone + 'static,
+        A: Aggregate<T> + 'static,
+    {
+        let (state, name, hold) = match spec.kind {
+            Kind::Sliding { size, slide } => {
+                let w = SlidingWindows::new(size, slide, spec.lateness, agg)?;
+                let name = if size == slide {
+                    "tumbling_window"
+                } else {
+                    "sliding_window"
+                };
+                (EventState::Sliding(w), name, spec.lateness)
+            }
+            Kind::Session { gap } => {
+                let w = SessionWindows::new(gap, spec.lateness, agg)?;
+                (
+                    EventState::Session(w),
+                    "session_window",
+                    spec.lateness.saturating_add(1),
+                )
+            }
+        };
+        let key = Rc::new(key);
+        let route = Rc::clone(&key);
+        let op = WindowOperator {
+            state,
+            key,
+            time,
+            late,
+            hold,
+        };
+        Ok(self.key_by(move |r| key_hash(&route(r))).unary(name, op))
+    }
+
+    /// Keyed processing-time tumbling windows of `size_ms` (Nexmark q12): a record counts in
+    /// the wall-clock window in which this worker processes it; windows fire on a timer when
+    /// the wall clock passes their end (and all at end of input). Window bounds are epoch ms,
+    /// multiples of `size_ms`. `clock` is the job clock ([`crate::Worker::clock`]).
+    ///
+    /// # Errors
+    ///
+    /// A size below 1 ms.
+    pub fn processing_time_window<K, A>(
+        self,
+        clock: Clock,
+        size_ms: i64,
+        key: impl Fn(&T) -> K + 'static,
+        agg: A,
+    ) -> Result<Stream<(K, Window, A::Out)>, WindowError>
+    where
+        K: Hash + Eq + Clone + 'static,
+        A: Aggregate<T> + 'static,
+    {
+        let state = ProcessingTimeWindows::new(size_ms, agg)?;
+        let wall_now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let wall_base_ms = wall_now_ms - (clock.now_ns() / 1_000_000) as i64;
+        let key = Rc::new(key);
+        let route = Rc::clone(&key);
+        let op = ProcessingTimeOperator {
+            state,
+            key,
+            clock,
+            wall_base_ms,
+        };
+        Ok(self
+            .key_by(move |r| key_hash(&route(r)))
+            .unary("processing_time_window", op))
+    }
+
+    /// Window join (Nexmark q8): both inputs are aggregated per key and window of `spec`
+    /// (`left(record)` and `right(record)` give `(key, event time)`); when a window fires,
+    /// every key present on both sides yields `(key, window, left result, right result)`.
+    /// Late records (either side) are counted.
+    ///
+    /// # Errors
+    ///
+    /// An invalid or session `spec` (sessions of two streams do not share bounds).
+    #[allow(
+        clippy::type_complexity,
+        reason = "a stream of (key, window, left, right) results; an alias hides the shape"
+    )]
+    pub fn window_join<R, K, AL, AR>(
+        self,
+        other: Stream<R>,
+        spec: WindowSpec,
+        left: impl Fn(&T) -> (K, Timestamp) + 'static,
+        right: impl Fn(&R) -> (K, Timestamp) + 'static,
+        left_agg: AL,
+        right_agg: AR,
+    ) -> Result<Stream<(K, Window, AL::Out, AR::Out)>, WindowError>
+    where
+        R: Send + 'static,
+        K: Hash + Eq + Clone + 'static,
+        AL: Aggregate<T> + 'static,
+        AR: Aggregate<R> + 'static,
+    {
+        let Kind::Sliding { size, slide } = spec.kind else {
+            return Err(WindowError::SessionJoin);
+        };
+        let state = WindowJoin::new(size, slide, spec.lateness, left_agg, right_agg)?;
+        let (left, right) = (Rc::new(left), Rc::new(right));
+        let (left_route, right_route) = (Rc::clone(&left), Rc::clone(&right));
+        let op = WindowJoinOperator {
+            state,
+            left: move |r: &T| left(r),
+            right: move |r: &R| right(r),
+            lateness: spec.lateness,
+        };
+        let lhs = self.key_by(move |r| key_hash(&left_route(r).0));
+        let rhs = other.key_by(move |r| key_hash(&right_route(r).0));
+        Ok(lhs.binary(rhs, "window_join", op))
+    }
+
+    /// Interval join: a left record at `t` joins every right record of its key at `t'` with
+    /// `t + spec.lower <= t' <= t + spec.upper` (inclusive), emitting `join(key, left, right)`
+    /// once per pair. `left(record)` and `right(record)` give `(key, event time)`. Late
+    /// records (below `frontier - spec.lateness`) are counted.
+    ///
+    /// # Errors
+    ///
+    /// `spec.lower > spec.upper` or a negative lateness.
+    pub fn interval_join<R, K, O>(
+        self,
+        other: Stream<R>,
+        spec: IntervalSpec,
+        left: impl Fn(&T) -> (K, Timestamp) + 'static,
+        right: impl Fn(&R) -> (K, Timestamp) + 'static,
+        join: impl FnMut(&K, &T, &R) -> O + 'static,
+    ) -> Result<Stream<O>, WindowError>
+    where
+        R: Send + 'static,
+        K: Hash + Eq + Clone + 'static,
+        O: 'static,
+    {
+        let state = IntervalJoin::new(spec)?;
+        let (left, right) = (Rc::new(left), Rc::new(right));
+        let (left_route, right_route) = (Rc::clone(&left), Rc::clone(&right));
+        let op = IntervalJoinOperator {
+            state,
+            left: move |r: &T| left(r),
+            right: move |r: &R| right(r),
+            join,
+            lateness: spec.lateness,
+        };
+        let lhs = self.key_by(move |r| key_hash(&left_route(r).0));
+        let rhs = other.key_by(move |r| key_hash(&right_route(r).0));
+        Ok(lhs.binary(rhs, "interval_join", op))
+    }
+}
