@@ -4,7 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod digest;
 pub mod job;
+pub mod random;
 pub mod report;
 pub mod runner;
 pub mod sim;
