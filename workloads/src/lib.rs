@@ -6,7 +6,9 @@
 
 pub mod digest;
 pub mod job;
+pub mod nexmark;
 pub mod random;
 pub mod report;
 pub mod runner;
 pub mod sim;
+pub mod split;
