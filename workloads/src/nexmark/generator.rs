@@ -9,6 +9,7 @@
 //! Cost: a bid is about a dozen LCG steps and one `pow`; an auction about 150 (its item name
 //! and description draw two numbers per character, as Beam does); a person about 60.
 
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use super::event::{Auction, Bid, Event, EventKind, InlineStr, Person};
@@ -95,7 +96,7 @@ impl Pools {
             if r.below(10) > 0 {
                 // Java: Math.abs(Integer.reverse(i)); abs(MIN) stays MIN.
                 let id = (i as i32).reverse_bits().wrapping_abs();
-                u.push_str(&format!("&channel_id={id}"));
+                let _ = write!(u, "&channel_id={id}");
             }
             channel_names.push(format!("channel-{i}"));
             channel_urls.push(u);
@@ -167,14 +168,24 @@ fn next_string<const N: usize>(r: &mut JavaRandom, max_length: u32) -> InlineStr
 
 /// Beam's `nextExtra` length, then a slice of the pool at a drawn offset.
 #[inline]
-fn next_extra(r: &mut JavaRandom, current_size: i32, average: i32, pool: &'static str) -> &'static str {
+fn next_extra(
+    r: &mut JavaRandom,
+    current_size: i32,
+    average: i32,
+    pool: &'static str,
+) -> &'static str {
     if current_size > average {
         return "";
     }
     let wanted = average - current_size;
     let delta = java_round(f64::from(wanted) * 0.2) as i32;
     let min = wanted - delta;
-    let size = min + if delta == 0 { 0 } else { r.next_int_bounded(2 * delta) };
+    let size = min
+        + if delta == 0 {
+            0
+        } else {
+            r.next_int_bounded(2 * delta)
+        };
     let size = size as u32;
     let offset = r.below(EXTRA_POOL_LEN - size + 1) as usize;
     &pool[offset..offset + size as usize]
