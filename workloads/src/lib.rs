@@ -12,3 +12,4 @@ pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod split;
+pub mod ysb;
