@@ -134,7 +134,12 @@ impl JavaRandom {
 /// towards positive infinity.
 #[inline]
 pub fn java_round(x: f64) -> i64 {
-    let f = x.floor();
+    // For 0 <= x < 2^63 truncation is floor and needs no libm call.
+    let f = if (0.0..9.2e18).contains(&x) {
+        x as i64 as f64
+    } else {
+        x.floor()
+    };
     // `x - floor(x)` is exact for finite x, so the tie test is exact too.
     if x - f >= 0.5 { f as i64 + 1 } else { f as i64 }
 }

@@ -83,7 +83,7 @@ fn fidelity_over_a_million_events() {
                 );
                 let (first, last) = p.name.split_once(' ').expect("first and last name");
                 assert!(!first.is_empty() && !last.is_empty());
-                assert!(is_letters(p.extra) && !p.extra.is_empty());
+                assert!(is_letters(&p.extra) && !p.extra.is_empty());
             }
             Event::Auction(a) => {
                 auctions += 1;
@@ -100,7 +100,7 @@ fn fidelity_over_a_million_events() {
                 }
                 assert!(is_string_of(a.item_name.as_str(), 20));
                 assert!(is_string_of(a.description.as_str(), 100));
-                assert!(is_letters(a.extra));
+                assert!(is_letters(&a.extra));
             }
             Event::Bid(b) => {
                 bids += 1;
@@ -112,8 +112,8 @@ fn fidelity_over_a_million_events() {
                 assert!(b.bidder >= 1000 && b.bidder <= last_person + 10);
                 assert!((100..=100_000_000).contains(&b.price));
                 assert!((54..=81).contains(&b.extra.len()), "{}", b.extra.len());
-                assert!(is_letters(b.extra));
-                assert!(channels.contains(b.channel) && urls.contains(b.url));
+                assert!(is_letters(&b.extra));
+                assert!(channels.contains(b.channel.name()) && urls.contains(b.url()));
                 if b.auction == (last_auction - 1000) / 100 * 100 + 1000 {
                     hot_auction += 1;
                 }
