@@ -455,3 +455,16 @@ mod tests {
         assert_eq!(kinds.iter().filter(|k| **k == EventKind::Bid).count(), 46);
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        // Guards the batch sizes engines move around (docs/ARCHITECTURE.md).
+        assert_eq!(std::mem::size_of::<Extra>(), 16);
+        assert_eq!(std::mem::size_of::<Bid>(), 56);
+        assert_eq!(std::mem::size_of::<Event>(), 200);
+    }
+}
