@@ -173,13 +173,7 @@ fn url(r: &mut JavaRandom) -> String {
 fn next_string<const N: usize>(r: &mut JavaRandom, max_length: u32) -> InlineStr<N> {
     let len = 3 + r.below(max_length - 3);
     let mut s = InlineStr::<N>::EMPTY;
-    for _ in 0..len {
-        if r.below(13) == 0 {
-            s.push(b' ');
-        } else {
-            s.push(b'a' + r.below(26) as u8);
-        }
-    }
+    r.beam_string_chars(len, |c| s.push(c));
     s.trim_spaces();
     s
 }
