@@ -8,7 +8,8 @@
 //!
 //! **Queries.** `q0 q1 q2 q3 q4 q5 q7 q8 q11 q12` (Nexmark), `ysb` (YSB), and `gen` for both
 //! workloads: the generator-only baseline of BENCHMARKING.md (source -> a sink that only
-//! counts; no exchange, no operator, empty digest).
+//! counts; no exchange, no operator, empty digest). Nexmark also has `gen-bids`, the baseline
+//! of the bid-only queries (q0-q2, q5, q7, q11, q12), whose source is the bid generator.
 //!
 //! **Events.** The report's `events` is the input size (`--events N`) when the input ran to
 //! its end; a run ended early (`--duration`, stop) reports the records its sources produced
@@ -38,7 +39,7 @@ use source::{EventSource, Input, SourceSettings};
 
 /// The queries weir runs, per workload (`gen` is the generator-only baseline).
 pub const NEXMARK_QUERIES: &[&str] = &[
-    "gen", "q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12",
+    "gen", "gen-bids", "q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12",
 ];
 /// The YSB queries weir runs.
 pub const YSB_QUERIES: &[&str] = &["gen", "ysb"];
@@ -47,6 +48,7 @@ pub const YSB_QUERIES: &[&str] = &["gen", "ysb"];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Query {
     Gen,
+    GenBids,
     Q0,
     Q1,
     Q2,
@@ -72,6 +74,7 @@ impl Plan {
         let q = query.to_ascii_lowercase();
         let plan = match (workload, q.as_str()) {
             (Workload::Nexmark, "gen") => Plan::Nexmark(Query::Gen),
+            (Workload::Nexmark, "gen-bids") => Plan::Nexmark(Query::GenBids),
             (Workload::Nexmark, "q0") => Plan::Nexmark(Query::Q0),
             (Workload::Nexmark, "q1") => Plan::Nexmark(Query::Q1),
             (Workload::Nexmark, "q2") => Plan::Nexmark(Query::Q2),

@@ -171,6 +171,9 @@ fn gen_baseline_counts_every_event_and_emits_nothing() {
             assert_eq!(report.digest.rows, 0);
         }
     }
+    let report = run(&spec(Workload::Nexmark, "gen-bids", 3, SourceMode::Replay));
+    let bids: u64 = report.per_worker.iter().map(|w| w.records).sum();
+    assert_eq!(bids, EVENTS / 50 * 46, "gen-bids produces the bids");
 }
 
 fn temp_file(name: &str) -> PathBuf {

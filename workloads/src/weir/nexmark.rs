@@ -85,6 +85,7 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
     let sink = shared.sink(worker.index());
     match query {
         Query::Gen => shared.events(worker, kinds(query)).sink(Vec::clear),
+        Query::GenBids => shared.bids(worker).sink(Vec::clear),
         Query::Q0 => sink.attach(shared.bids(worker).map(|b| Q0Row {
             auction: b.auction,
             bidder: b.bidder,
