@@ -12,4 +12,5 @@ pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod split;
+pub mod weir;
 pub mod ysb;

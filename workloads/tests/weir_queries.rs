@@ -1,0 +1,311 @@
+//! Every query on the weir engine against its sequential reference: 1, 2 and 3 workers, in
+//! `generate` and `replay` mode, on 100,000 events at 1,000 events/s of event time (100 s:
+//! ten 10 s tumbling windows, fifty hopping windows, many sessions and q4 auctions), plus
+//! paced runs, `--output` rows and q12's invariants.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use weir_workloads::digest::{Digest, ResultRow};
+use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::nexmark::reference::{q0, q1, q2, q3, q4, q5, q7, q8, q11, q12_check};
+use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
+use weir_workloads::report::{DigestSummary, RunReport};
+use weir_workloads::runner;
+use weir_workloads::split::{Split, WorkerSplit};
+use weir_workloads::ysb::{self, YsbConfig, YsbEvent, YsbSplit};
+
+const EVENTS: u64 = 100_000;
+const EVENT_RATE: u64 = 1_000;
+
+fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> RunSpec {
+    RunSpec {
+        workload,
+        query: query.to_string(),
+        engine: EngineKind::Weir,
+        workers,
+        pinning: false,
+        length: RunLength::Events(EVENTS),
+        rate: None,
+        event_rate: EVENT_RATE,
+        source,
+        output: None,
+        command: format!("test {workload} {query}"),
+    }
+}
+
+fn run(spec: &RunSpec) -> RunReport {
+    runner::start(spec)
+        .unwrap_or_else(|e| panic!("{} {}: cannot start: {e}", spec.workload, spec.query))
+        .wait()
+        .unwrap_or_else(|e| panic!("{} {}: failed: {e}", spec.workload, spec.query))
+}
+
+fn generate_all<S: Split>(mut split: S) -> Vec<S::Event> {
+    let mut out = Vec::new();
+    while split.fill(&mut out, 1 << 16) {}
+    out
+}
+
+fn nexmark_events() -> &'static [Event] {
+    static EVENTS_CELL: OnceLock<Vec<Event>> = OnceLock::new();
+    EVENTS_CELL.get_or_init(|| {
+        let config = NexmarkConfig {
+            event_rate: EVENT_RATE,
+            ..NexmarkConfig::with_events(EVENTS)
+        };
+        generate_all(NexmarkSplit::new(&config, WorkerSplit::SINGLE).expect("valid config"))
+    })
+}
+
+fn ysb_events() -> &'static [YsbEvent] {
+    static EVENTS_CELL: OnceLock<Vec<YsbEvent>> = OnceLock::new();
+    EVENTS_CELL.get_or_init(|| {
+        let config = YsbConfig {
+            event_rate: EVENT_RATE,
+            ..YsbConfig::with_events(EVENTS)
+        };
+        generate_all(YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid config"))
+    })
+}
+
+fn digest_of<R: ResultRow>(rows: &[R]) -> DigestSummary {
+    let mut d = Digest::new();
+    for r in rows {
+        d.add(r);
+    }
+    d.summary()
+}
+
+/// Runs `query` at 1, 2, 3 workers in both source modes; every digest must equal `expected`.
+fn check_all(workload: Workload, query: &str, expected: &DigestSummary) {
+    assert!(
+        expected.rows > 0,
+        "{query}: the reference must produce rows"
+    );
+    for source in [SourceMode::Generate, SourceMode::Replay] {
+        for workers in 1..=3 {
+            let report = run(&spec(workload, query, workers, source));
+            assert_eq!(
+                &report.digest, expected,
+                "{workload} {query} at {workers} workers, {source}"
+            );
+            assert_eq!(report.events, EVENTS, "{query}: the whole input ran");
+            assert_eq!(
+                (report.late, report.dropped),
+                (0, 0),
+                "{query}: nothing late"
+            );
+            assert_eq!(report.per_worker.len(), workers);
+            assert_eq!(report.query, query);
+            assert_eq!(report.source, source.as_str());
+        }
+    }
+}
+
+#[test]
+fn q0_matches_the_reference() {
+    check_all(Workload::Nexmark, "q0", &digest_of(&q0(nexmark_events())));
+}
+
+#[test]
+fn q1_matches_the_reference() {
+    check_all(Workload::Nexmark, "q1", &digest_of(&q1(nexmark_events())));
+}
+
+#[test]
+fn q2_matches_the_reference() {
+    check_all(Workload::Nexmark, "q2", &digest_of(&q2(nexmark_events())));
+}
+
+#[test]
+fn q3_matches_the_reference() {
+    check_all(Workload::Nexmark, "q3", &digest_of(&q3(nexmark_events())));
+}
+
+#[test]
+fn q4_matches_the_reference() {
+    check_all(Workload::Nexmark, "q4", &digest_of(&q4(nexmark_events())));
+}
+
+#[test]
+fn q5_matches_the_reference() {
+    check_all(Workload::Nexmark, "q5", &digest_of(&q5(nexmark_events())));
+}
+
+#[test]
+fn q7_matches_the_reference() {
+    check_all(Workload::Nexmark, "q7", &digest_of(&q7(nexmark_events())));
+}
+
+#[test]
+fn q8_matches_the_reference() {
+    check_all(Workload::Nexmark, "q8", &digest_of(&q8(nexmark_events())));
+}
+
+#[test]
+fn q11_matches_the_reference() {
+    check_all(Workload::Nexmark, "q11", &digest_of(&q11(nexmark_events())));
+}
+
+#[test]
+fn ysb_matches_the_reference() {
+    check_all(
+        Workload::Ysb,
+        "ysb",
+        &digest_of(&ysb::reference(ysb_events())),
+    );
+}
+
+#[test]
+fn gen_baseline_counts_every_event_and_emits_nothing() {
+    for workload in [Workload::Nexmark, Workload::Ysb] {
+        for source in [SourceMode::Generate, SourceMode::Replay] {
+            let report = run(&spec(workload, "gen", 2, source));
+            assert_eq!(report.events, EVENTS);
+            let produced: u64 = report.per_worker.iter().map(|w| w.records).sum();
+            assert_eq!(
+                produced, EVENTS,
+                "{workload} gen {source}: every event produced"
+            );
+            assert_eq!(report.digest.rows, 0);
+        }
+    }
+    let report = run(&spec(Workload::Nexmark, "gen-bids", 3, SourceMode::Replay));
+    let bids: u64 = report.per_worker.iter().map(|w| w.records).sum();
+    assert_eq!(bids, EVENTS / 50 * 46, "gen-bids produces the bids");
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("weir-test-{}-{name}", std::process::id()))
+}
+
+/// Runs with `--output` and returns the sorted lines.
+fn output_lines(query: &str, workers: usize) -> Vec<String> {
+    let path = temp_file(&format!("{query}.jsonl"));
+    let mut s = spec(Workload::Nexmark, query, workers, SourceMode::Generate);
+    s.output = Some(path.clone());
+    let report = run(&s);
+    let text = std::fs::read_to_string(&path).expect("the output file exists");
+    std::fs::remove_file(&path).expect("the output file can be removed");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(
+        lines.len() as u64,
+        report.digest.rows,
+        "one line per result row"
+    );
+    lines.sort();
+    lines
+}
+
+fn sorted_json<R: ResultRow>(rows: &[R]) -> Vec<String> {
+    let mut lines: Vec<String> = rows.iter().map(ResultRow::to_json).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn output_rows_equal_the_reference_rows_for_q5_and_q8() {
+    let events = nexmark_events();
+    let q5_rows = output_lines("q5", 2);
+    assert!(q5_rows[0].starts_with("{\"auction\":"), "{}", q5_rows[0]);
+    assert_eq!(q5_rows, sorted_json(&q5(events)));
+    assert_eq!(output_lines("q8", 3), sorted_json(&q8(events)));
+}
+
+#[test]
+fn q12_keeps_its_invariants() {
+    for workers in [1, 3] {
+        let path = temp_file(&format!("q12-{workers}.jsonl"));
+        let mut s = spec(Workload::Nexmark, "q12", workers, SourceMode::Replay);
+        s.output = Some(path.clone());
+        let report = run(&s);
+        let text = std::fs::read_to_string(&path).expect("the output file exists");
+        std::fs::remove_file(&path).expect("the output file can be removed");
+        let rows: Vec<Q12Row> = text
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+                let int = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {line}"));
+                Q12Row {
+                    bidder: int("bidder"),
+                    bid_count: int("bid_count"),
+                    starttime: int("starttime"),
+                    endtime: int("endtime"),
+                }
+            })
+            .collect();
+        assert_eq!(rows.len() as u64, report.digest.rows);
+        q12_check(&rows, nexmark_events()).unwrap_or_else(|e| panic!("q12 at {workers}: {e}"));
+    }
+}
+
+#[test]
+fn paced_runs_give_the_unpaced_digest() {
+    // 100,000 events at 1 M events/s: a 0.1 s paced run.
+    for (workload, query) in [
+        (Workload::Nexmark, "q5"),
+        (Workload::Nexmark, "q7"),
+        (Workload::Ysb, "ysb"),
+    ] {
+        for source in [SourceMode::Generate, SourceMode::Replay] {
+            let mut unpaced = spec(workload, query, 2, source);
+            unpaced.event_rate = 1_000_000;
+            let mut paced = unpaced.clone();
+            paced.rate = Some(1_000_000);
+            let (a, b) = (run(&unpaced), run(&paced));
+            assert!(a.digest.rows > 0);
+            assert_eq!(a.digest, b.digest, "{query} {source}: paced vs unpaced");
+            assert_eq!(b.rate, Some(1_000_000));
+            // The paced run cannot finish before its last event is due (99.999 ms).
+            assert!(b.wall_s >= 0.099, "{query}: paced run took {} s", b.wall_s);
+            assert!(
+                b.latency_ns.is_some(),
+                "{query}: window results carry latency"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_requests_name_the_flag() {
+    let mut s = spec(Workload::Nexmark, "q6", 1, SourceMode::Generate);
+    let e = runner::start(&s)
+        .expect_err("q6 is not implemented")
+        .to_string();
+    assert!(e.contains("--query") && e.contains("q5"), "{e}");
+    s.query = "ysb".into();
+    assert!(runner::start(&s).is_err(), "ysb is not a Nexmark query");
+    s.query = "q5".into();
+    s.rate = Some(5);
+    let e = runner::start(&s)
+        .expect_err("rate != event rate")
+        .to_string();
+    assert!(e.contains("--rate") && e.contains("--event-rate"), "{e}");
+    s.rate = None;
+    s.source = SourceMode::Replay;
+    s.length = RunLength::Duration(std::time::Duration::from_secs(1));
+    let e = runner::start(&s)
+        .expect_err("replay needs --events")
+        .to_string();
+    assert!(e.contains("--events"), "{e}");
+    s.source = SourceMode::Generate;
+    s.workers = 0;
+    let e = runner::start(&s).expect_err("0 workers").to_string();
+    assert!(e.contains("--workers"), "{e}");
+}
+
+#[test]
+fn duration_runs_and_stops_end_the_input_and_report() {
+    let mut s = spec(Workload::Nexmark, "q5", 2, SourceMode::Generate);
+    s.length = RunLength::Duration(std::time::Duration::from_millis(200));
+    let report = run(&s);
+    assert!(report.events > 0);
+    assert!(report.wall_s >= 0.2);
+    let mut s = spec(Workload::Nexmark, "q0", 2, SourceMode::Generate);
+    s.length = RunLength::Events(u64::MAX);
+    let job = runner::start(&s).expect("starts");
+    job.stop.raise();
+    let report = job.wait().expect("a stopped job still reports");
+    assert_eq!(report.dropped, 0);
+}
