@@ -8,3 +8,4 @@ pub mod job;
 pub mod report;
 pub mod runner;
 pub mod sim;
+pub mod timely;
