@@ -7,20 +7,118 @@
 //! multi-process job ([`TimelyCluster`]). The shared harness (source, sink, metrics, report)
 //! lives in `timely/harness.rs` and is also used by the differential adapter.
 
+pub(crate) mod events;
 pub(crate) mod harness;
+pub(crate) mod rows;
+pub(crate) mod windows;
 
 mod cluster;
+mod stateless;
 
 pub use cluster::{DEFAULT_BASE_PORT, TimelyCluster};
 
-use crate::job::{Job, Result, RunError, RunSpec};
+use timely::worker::Worker;
+
+use self::events::{Events, NexmarkEvent};
+use self::harness::{Ctx, Launch, ResultSlot, SourceSetup, event_source, launch};
+use crate::job::{EngineKind, Job, Result, RunError, RunLength, RunSpec, Workload};
+use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
+use crate::split::WorkerSplit;
+
+/// The queries the peer engines implement, by name.
+pub const QUERIES: &[&str] = &["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12"];
+
+/// A query the peer engines run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Query {
+    Q0,
+    Q1,
+    Q2,
+    Q3,
+    Q4,
+    Q5,
+    Q7,
+    Q8,
+    Q11,
+    Q12,
+}
+
+impl Query {
+    /// The query `spec` names.
+    pub(crate) fn of(spec: &RunSpec) -> Result<Self> {
+        let unknown = || {
+            RunError::Config(format!(
+                "{} cannot run {} query '{}'; it runs {}",
+                spec.engine,
+                spec.workload,
+                spec.query,
+                QUERIES.join(", ")
+            ))
+        };
+        if spec.workload != Workload::Nexmark {
+            return Err(RunError::Config(format!(
+                "{} cannot run workload '{}' in this build; it runs nexmark {}",
+                spec.engine,
+                spec.workload,
+                QUERIES.join(", ")
+            )));
+        }
+        Ok(match spec.query.to_ascii_lowercase().as_str() {
+            "q0" => Query::Q0,
+            "q1" => Query::Q1,
+            "q2" => Query::Q2,
+            "q3" => Query::Q3,
+            "q4" => Query::Q4,
+            "q5" => Query::Q5,
+            "q7" => Query::Q7,
+            "q8" => Query::Q8,
+            "q11" => Query::Q11,
+            "q12" => Query::Q12,
+            _ => return Err(unknown()),
+        })
+    }
+
+    /// Whether the query reads bids only (its source then generates bids only).
+    fn bids_only(self) -> bool {
+        matches!(
+            self,
+            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q5 | Query::Q7 | Query::Q11 | Query::Q12
+        )
+    }
+
+    /// Whether every result of `engine`'s plan is emitted at the end of the window it closes,
+    /// so that its latency is observable.
+    fn windowed(self, engine: EngineKind) -> bool {
+        match self {
+            Query::Q5 | Query::Q7 | Query::Q8 => true,
+            Query::Q11 => engine == EngineKind::Timely,
+            _ => false,
+        }
+    }
+}
+
+/// The generator configuration of a run.
+pub(crate) fn nexmark_config(spec: &RunSpec) -> Result<NexmarkConfig> {
+    let config = NexmarkConfig {
+        events: match spec.length {
+            RunLength::Events(n) => n,
+            RunLength::Duration(_) => u64::MAX,
+        },
+        event_rate: spec.event_rate,
+        ..NexmarkConfig::default()
+    };
+    config
+        .validate()
+        .map_err(|e| RunError::Config(e.to_string()))?;
+    Ok(config)
+}
 
 /// Starts `spec` on timely dataflow in this process.
 ///
 /// # Errors
 /// A [`RunError::Config`] when the query is unknown or a flag is invalid.
 pub fn start(spec: &RunSpec) -> Result<Job> {
-    start_with(spec, None)
+    start_engine(spec, EngineKind::Timely, None)
 }
 
 /// Starts `spec` as process `cluster.process` of a timely cluster of `cluster.processes`
@@ -29,12 +127,92 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
 /// # Errors
 /// As [`start`]; connection failures surface when the job is waited on.
 pub fn start_cluster(spec: &RunSpec, cluster: &TimelyCluster) -> Result<Job> {
-    start_with(spec, Some(cluster.clone()))
+    start_engine(spec, EngineKind::Timely, Some(cluster.clone()))
 }
 
-fn start_with(spec: &RunSpec, _cluster: Option<TimelyCluster>) -> Result<Job> {
-    Err(RunError::Config(format!(
-        "timely cannot run {} {} yet",
-        spec.workload, spec.query
-    )))
+/// Starts `spec` on `engine` (timely or differential).
+pub(crate) fn start_engine(
+    spec: &RunSpec,
+    engine: EngineKind,
+    cluster: Option<TimelyCluster>,
+) -> Result<Job> {
+    let query = Query::of(spec)?;
+    let config = nexmark_config(spec)?;
+    let setup = Launch {
+        engine,
+        windowed: query.windowed(engine),
+        cluster,
+    };
+    launch(spec, setup, move |worker, ctx| {
+        nexmark_dataflow(worker, ctx, &config, query, engine)
+    })
+}
+
+/// Builds one worker's dataflow for `query` on `engine`.
+fn nexmark_dataflow(
+    worker: &mut Worker,
+    ctx: &Ctx,
+    config: &NexmarkConfig,
+    query: Query,
+    engine: EngineKind,
+) -> ResultSlot {
+    let slot = ResultSlot::default();
+    let split = WorkerSplit::new(worker.index(), worker.peers())
+        .expect("timely numbers its workers below peers");
+    fn setup<S>(split: S, config: &NexmarkConfig) -> SourceSetup<S> {
+        SourceSetup {
+            split,
+            out_of_orderness_ms: config.out_of_orderness_ms,
+            base_time_ms: config.base_time_ms,
+        }
+    }
+    worker.dataflow::<u64, _, _>(|scope| {
+        if query.bids_only() {
+            let split = BidSplit::new(config, split).expect("the configuration was validated");
+            let events = event_source(scope, ctx, setup(split, config));
+            plan(events, ctx, &slot, query, engine);
+        } else {
+            let split = NexmarkSplit::new(config, split).expect("the configuration was validated");
+            let events = event_source(scope, ctx, setup(split, config));
+            plan(events, ctx, &slot, query, engine);
+        }
+    });
+    slot
+}
+
+fn plan<E: NexmarkEvent>(
+    events: Events<'_, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+    query: Query,
+    engine: EngineKind,
+) {
+    use crate::differential::queries as dd;
+    if engine == EngineKind::Differential {
+        match query {
+            Query::Q0 => dd::q0(events, ctx, slot, false),
+            Query::Q1 => dd::q0(events, ctx, slot, true),
+            Query::Q2 => dd::q2(events, ctx, slot),
+            Query::Q3 => dd::q3(events, ctx, slot),
+            Query::Q4 => dd::q4(events, ctx, slot),
+            Query::Q5 => dd::q5(events, ctx, slot),
+            Query::Q7 => dd::q7(events, ctx, slot),
+            Query::Q8 => dd::q8(events, ctx, slot),
+            Query::Q11 => dd::q11(events, ctx, slot),
+            Query::Q12 => dd::q12(events, ctx, slot),
+        }
+    } else {
+        match query {
+            Query::Q0 => stateless::q0(events, ctx, slot),
+            Query::Q1 => stateless::q1(events, ctx, slot),
+            Query::Q2 => stateless::q2(events, ctx, slot),
+            Query::Q3 => stateless::q3(events, ctx, slot),
+            Query::Q4 => stateless::q4(events, ctx, slot),
+            Query::Q5 => windows::q5(events, ctx, slot),
+            Query::Q7 => windows::q7(events, ctx, slot),
+            Query::Q8 => windows::q8(events, ctx, slot),
+            Query::Q11 => windows::q11(events, ctx, slot),
+            Query::Q12 => stateless::q12(events, ctx, slot),
+        }
+    }
 }

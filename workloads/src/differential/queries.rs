@@ -14,8 +14,7 @@ use differential_dataflow::{AsCollection, VecCollection};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 
-use crate::nexmark::Event;
-use crate::timely::events::{self, Events};
+use crate::timely::events::{self, Events, NexmarkEvent};
 use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
 use crate::timely::rows::{BidRow, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, SessionRow};
 use crate::timely::windows::{GAP_MS, SLIDE_MS, WINDOW_MS, tumble_end};
@@ -27,10 +26,10 @@ fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
 
 /// Turns a worker's events into a collection: `logic` pushes `(data, time)` pairs for each
 /// event at time `t`, with `time >= t` (a window's end, or `t` itself).
-pub(crate) fn collect<'s, D: Clone + 'static>(
-    events: Events<'s>,
+pub(crate) fn collect<'s, E: 'static, D: Clone + 'static>(
+    events: Events<'s, E>,
     name: &str,
-    mut logic: impl FnMut(Event, u64, &mut Vec<(D, u64, isize)>) + 'static,
+    mut logic: impl FnMut(E, u64, &mut Vec<(D, u64, isize)>) + 'static,
 ) -> VecCollection<'s, u64, D> {
     events
         .unary(Pipeline, name, move |_cap, _info| {
@@ -49,9 +48,14 @@ pub(crate) fn collect<'s, D: Clone + 'static>(
 }
 
 /// q0 (and q1 when `convert`): every bid, projected.
-pub(crate) fn q0(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot, convert: bool) {
+pub(crate) fn q0<E: NexmarkEvent>(
+    events: Events<'_, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+    convert: bool,
+) {
     let rows = collect(events, "Q0Project", move |e, t, out| {
-        if let Some(b) = events::bid(e) {
+        if let Some(b) = e.bid() {
             out.push((events::bid_row(b, convert), t, 1));
         }
     });
@@ -59,9 +63,9 @@ pub(crate) fn q0(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot, convert: bool
 }
 
 /// q2: bids on every 123rd auction.
-pub(crate) fn q2(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let rows = collect(events, "Q2Filter", |e, t, out| {
-        if let Some(b) = events::bid(e).filter(|b| b.auction % 123 == 0) {
+        if let Some(b) = e.bid().filter(|b| b.auction % 123 == 0) {
             out.push((
                 Q2Row {
                     auction: b.auction,
@@ -76,18 +80,21 @@ pub(crate) fn q2(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 }
 
 /// q3: a join of two arranged collections (persons by id, auctions by seller).
-pub(crate) fn q3(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = collect(events.clone(), "Q3Persons", |e, t, out| {
-        if let Some(p) = events::person(e).filter(|p| matches!(p.state, "OR" | "ID" | "CA")) {
+        if let Some(p) = e.person().filter(|p| matches!(p.state, "OR" | "ID" | "CA")) {
             out.push((
-                (p.id, (p.name.to_string(), p.city.to_string(), p.state.to_string())),
+                (
+                    p.id,
+                    (p.name.to_string(), p.city.to_string(), p.state.to_string()),
+                ),
                 t,
                 1,
             ));
         }
     });
     let auctions = collect(events, "Q3Auctions", |e, t, out| {
-        if let Some(a) = events::auction(e).filter(|a| a.category == 10) {
+        if let Some(a) = e.auction().filter(|a| a.category == 10) {
             out.push(((a.seller, a.id), t, 1));
         }
     });
@@ -105,14 +112,14 @@ pub(crate) fn q3(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 
 /// q4: join auctions and bids on the auction id, keep in-time bids, the maximum per auction,
 /// then the average maximum per category: `join` and two `reduce`s, an updating result.
-pub(crate) fn q4(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let auctions = collect(events.clone(), "Q4Auctions", |e, t, out| {
-        if let Some(a) = events::auction(e) {
+        if let Some(a) = e.auction() {
             out.push(((a.id, (a.category, a.date_time, a.expires)), t, 1));
         }
     });
     let bids = collect(events, "Q4Bids", |e, t, out| {
-        if let Some(b) = events::bid(e) {
+        if let Some(b) = e.bid() {
             out.push(((b.auction, (b.price, b.date_time)), t, 1));
         }
     });
@@ -140,9 +147,9 @@ pub(crate) fn q4(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 
 /// q5: bids counted per `(window, auction)` in hopping windows (each bid is an update in five
 /// windows, at each window's end), then per window the auctions at the maximum count.
-pub(crate) fn q5(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let windows = collect(events, "Q5Windows", |e, t, out| {
-        if let Some(b) = events::bid(e) {
+        if let Some(b) = e.bid() {
             let pane = t - t % SLIDE_MS;
             for k in 1..=WINDOW_MS / SLIDE_MS {
                 let end = pane + k * SLIDE_MS;
@@ -173,9 +180,9 @@ type Q7Bid = (i64, i64, i64, i64, String, bool);
 
 /// q7: one arrangement of bids by window end serves both the per-window maximum (a `reduce`
 /// over the arrangement) and the join that finds the bids at that maximum.
-pub(crate) fn q7(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let by_window = collect(events, "Q7Windows", |e, t, out| {
-        if let Some(b) = events::bid(e) {
+        if let Some(b) = e.bid() {
             let bid = |inside| {
                 (
                     b.price,
@@ -221,15 +228,15 @@ pub(crate) fn q7(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 }
 
 /// q8: distinct persons and distinct sellers per 10 s window, semijoined on `(id, window)`.
-pub(crate) fn q8(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = collect(events.clone(), "Q8Persons", |e, t, out| {
-        if let Some(p) = events::person(e) {
+        if let Some(p) = e.person() {
             let end = tumble_end(t, WINDOW_MS);
             out.push((((p.id, end), p.name.to_string()), end, 1));
         }
     });
     let sellers = collect(events, "Q8Sellers", |e, t, out| {
-        if let Some(a) = events::auction(e) {
+        if let Some(a) = e.auction() {
             let end = tumble_end(t, WINDOW_MS);
             out.push(((a.seller, end), end, 1));
         }
@@ -249,9 +256,9 @@ pub(crate) fn q8(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 /// session grows and merges as bids arrive). Updates are batched to the gap's granularity
 /// (times rounded up to the next multiple of 10 s), so each bidder is recomputed at most once
 /// per 10 s of event time.
-pub(crate) fn q11(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let bids = collect(events, "Q11Bids", |e, t, out| {
-        if let Some(b) = events::bid(e) {
+        if let Some(b) = e.bid() {
             out.push(((b.bidder, b.date_time), tumble_end(t, GAP_MS), 1));
         }
     });
@@ -259,17 +266,17 @@ pub(crate) fn q11(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
     let rows = bids
         .reduce(move |_bidder, times, out| {
             let mut open: Option<(i64, i64, i64)> = None;
-            for (&t, n) in times {
+            for &(&t, n) in times {
                 match &mut open {
                     Some((_, last, count)) if t <= *last + gap => {
                         *last = t;
-                        *count += *n as i64;
+                        *count += n as i64;
                     }
                     _ => {
                         if let Some(s) = open.take() {
                             out.push((s, 1isize));
                         }
-                        open = Some((t, t, *n as i64));
+                        open = Some((t, t, n as i64));
                     }
                 }
             }
@@ -286,10 +293,10 @@ pub(crate) fn q11(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 
 /// q12: bids per bidder in 10 s windows of processing time (assigned when the bid is read),
 /// counted with `count`; an updating result.
-pub(crate) fn q12(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let window = WINDOW_MS as i64;
     let bids = collect(events, "Q12Bids", move |e, t, out| {
-        if let Some(b) = events::bid(e) {
+        if let Some(b) = e.bid() {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);

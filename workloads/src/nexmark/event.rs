@@ -269,7 +269,10 @@ mod tests {
     fn kinds_follow_the_proportions() {
         let kinds: Vec<EventKind> = (0..50).map(EventKind::of_id).collect();
         assert_eq!(kinds.iter().filter(|k| **k == EventKind::Person).count(), 1);
-        assert_eq!(kinds.iter().filter(|k| **k == EventKind::Auction).count(), 3);
+        assert_eq!(
+            kinds.iter().filter(|k| **k == EventKind::Auction).count(),
+            3
+        );
         assert_eq!(kinds.iter().filter(|k| **k == EventKind::Bid).count(), 46);
     }
 }

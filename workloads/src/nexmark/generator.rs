@@ -167,14 +167,24 @@ fn next_string<const N: usize>(r: &mut JavaRandom, max_length: u32) -> InlineStr
 
 /// Beam's `nextExtra` length, then a slice of the pool at a drawn offset.
 #[inline]
-fn next_extra(r: &mut JavaRandom, current_size: i32, average: i32, pool: &'static str) -> &'static str {
+fn next_extra(
+    r: &mut JavaRandom,
+    current_size: i32,
+    average: i32,
+    pool: &'static str,
+) -> &'static str {
     if current_size > average {
         return "";
     }
     let wanted = average - current_size;
     let delta = java_round(f64::from(wanted) * 0.2) as i32;
     let min = wanted - delta;
-    let size = min + if delta == 0 { 0 } else { r.next_int_bounded(2 * delta) };
+    let size = min
+        + if delta == 0 {
+            0
+        } else {
+            r.next_int_bounded(2 * delta)
+        };
     let size = size as u32;
     let offset = r.below(EXTRA_POOL_LEN - size + 1) as usize;
     &pool[offset..offset + size as usize]

@@ -4,10 +4,21 @@
 use timely::dataflow::StreamVec;
 
 use super::rows::BidRow;
-use crate::nexmark::Event;
+use crate::nexmark::{Bid, Event};
 
-/// A worker's stream of Nexmark events, at their event times.
-pub(crate) type Events<'s> = StreamVec<'s, u64, Event>;
+/// A worker's stream of Nexmark events (all kinds, or bids only), at their event times.
+pub(crate) type Events<'s, E> = StreamVec<'s, u64, E>;
+
+/// What a source emits: [`Event`], or [`Bid`] for the queries that read bids only (the
+/// generator then skips persons and auctions without generating them).
+pub(crate) trait NexmarkEvent: Copy + 'static {
+    /// The bid in this event, if it is one.
+    fn bid(self) -> Option<B>;
+    /// The person in this event, if it is one.
+    fn person(self) -> Option<P>;
+    /// The auction in this event, if it is one.
+    fn auction(self) -> Option<A>;
+}
 
 /// A bid's fields.
 #[derive(Clone, Copy, Debug)]
@@ -38,47 +49,67 @@ pub(crate) struct A {
     pub(crate) expires: i64,
 }
 
-/// The bid in `e`, if it is one.
-#[inline]
-pub(crate) fn bid(e: Event) -> Option<B> {
-    match e {
-        Event::Bid(b) => Some(B {
-            auction: b.auction as i64,
-            bidder: b.bidder as i64,
-            price: b.price as i64,
-            date_time: b.date_time as i64,
-            extra: b.extra,
-        }),
-        _ => None,
+fn from_bid(b: Bid) -> B {
+    B {
+        auction: b.auction as i64,
+        bidder: b.bidder as i64,
+        price: b.price as i64,
+        date_time: b.date_time as i64,
+        extra: b.extra,
     }
 }
 
-/// The person in `e`, if it is one.
-#[inline]
-pub(crate) fn person(e: Event) -> Option<P> {
-    match e {
-        Event::Person(p) => Some(P {
-            id: p.id as i64,
-            name: p.name,
-            city: p.city,
-            state: p.state,
-        }),
-        _ => None,
+impl NexmarkEvent for Event {
+    #[inline]
+    fn bid(self) -> Option<B> {
+        match self {
+            Event::Bid(b) => Some(from_bid(b)),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn person(self) -> Option<P> {
+        match self {
+            Event::Person(p) => Some(P {
+                id: p.id as i64,
+                name: p.name,
+                city: p.city,
+                state: p.state,
+            }),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn auction(self) -> Option<A> {
+        match self {
+            Event::Auction(a) => Some(A {
+                id: a.id as i64,
+                seller: a.seller as i64,
+                category: a.category as i64,
+                date_time: a.date_time as i64,
+                expires: a.expires as i64,
+            }),
+            _ => None,
+        }
     }
 }
 
-/// The auction in `e`, if it is one.
-#[inline]
-pub(crate) fn auction(e: Event) -> Option<A> {
-    match e {
-        Event::Auction(a) => Some(A {
-            id: a.id as i64,
-            seller: a.seller as i64,
-            category: a.category as i64,
-            date_time: a.date_time as i64,
-            expires: a.expires as i64,
-        }),
-        _ => None,
+impl NexmarkEvent for Bid {
+    #[inline]
+    fn bid(self) -> Option<B> {
+        Some(from_bid(self))
+    }
+
+    #[inline]
+    fn person(self) -> Option<P> {
+        None
+    }
+
+    #[inline]
+    fn auction(self) -> Option<A> {
+        None
     }
 }
 

@@ -38,9 +38,12 @@ use timely::worker::Worker;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use super::cluster::TimelyCluster;
-use crate::split::{Replay, Split, Timestamped, WATERMARK_END};
-use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, panic_message};
+use crate::digest::{ResultRow, RowEncoder};
+use crate::job::{
+    Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, panic_message,
+};
 use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
+use crate::split::{Replay, Split, Timestamped, WATERMARK_END};
 
 /// Events a source emits per activation before it yields to the other operators.
 pub(crate) const SOURCE_BATCH: usize = 4096;
@@ -178,7 +181,9 @@ impl SignedDigest {
     /// Adds `diff` copies of a row whose hash is `hash`.
     pub(crate) fn add(&mut self, hash: u128, diff: i64) {
         self.rows += diff;
-        self.sum = self.sum.wrapping_add(hash.wrapping_mul(diff as i128 as u128));
+        self.sum = self
+            .sum
+            .wrapping_add(hash.wrapping_mul(diff as i128 as u128));
     }
 
     /// Merges another worker's digest.
@@ -186,14 +191,6 @@ impl SignedDigest {
         self.rows += other.rows;
         self.sum = self.sum.wrapping_add(other.sum);
     }
-}
-
-/// A result row as the sink needs it: its digest hash and its JSON line.
-pub(crate) trait SinkRow: 'static {
-    /// The row's 128-bit hash under the digest's canonical encoding.
-    fn row_hash(&self) -> u128;
-    /// The row as one JSON object (columns named as in the query's SELECT list).
-    fn json(&self) -> String;
 }
 
 /// What one worker hands back at the end.
@@ -267,9 +264,9 @@ where
             }
             // Paced runs release an event once its scheduled time (its event time on the
             // wall clock) has come.
-            let due = shared
-                .rate
-                .map_or(u64::MAX, |_| base_time_ms.saturating_add(elapsed.as_millis() as u64));
+            let due = shared.rate.map_or(u64::MAX, |_| {
+                base_time_ms.saturating_add(elapsed.as_millis() as u64)
+            });
             let mut wait_ms = None;
             if !stopped {
                 // Emit runs of equal timestamps, each under a capability for its time.
@@ -339,7 +336,7 @@ where
 
 /// The sink of one worker: folds result updates into the digest, counts them, observes latency
 /// and keeps the JSON rows for `--output`. `view` gives an update's row and multiplicity.
-pub(crate) fn digest_sink<U: 'static, R: SinkRow>(
+pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
     stream: Stream<'_, u64, Vec<U>>,
     ctx: &Ctx,
     slot: &ResultSlot,
@@ -352,6 +349,7 @@ pub(crate) fn digest_sink<U: 'static, R: SinkRow>(
     let mut histogram = new_histogram();
     let mut last_merge = Instant::now();
     let mut out = 0u64;
+    let mut encoder = RowEncoder::new();
     stream.sink(Pipeline, "DigestSink", move |(input, frontier)| {
         let mut result = slot.borrow_mut();
         let WorkerResult { digest, rows, .. } = &mut *result;
@@ -360,9 +358,9 @@ pub(crate) fn digest_sink<U: 'static, R: SinkRow>(
             let mut n = 0u64;
             for update in data.iter() {
                 let (row, diff) = view(update);
-                digest.add(row.row_hash(), diff);
+                digest.add(encoder.hash_row(row), diff);
                 if shared.keep_rows {
-                    rows.push((row.json(), diff));
+                    rows.push((row.to_json(), diff));
                 }
                 n += diff.unsigned_abs();
             }
@@ -382,7 +380,10 @@ pub(crate) fn digest_sink<U: 'static, R: SinkRow>(
         cell.sink_frontier.store(f, Ordering::Relaxed);
         if observe && (last_merge.elapsed() >= PUBLISH_EVERY || f == u64::MAX) {
             last_merge = Instant::now();
-            let mut merged = shared.latency.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut merged = shared
+                .latency
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let _ = merged.add(&histogram);
             histogram.reset();
         }
@@ -504,7 +505,10 @@ where
     })
     .map_err(|e| RunError::Failed(format!("timely could not start its workers: {e}")))?;
     loop {
-        let done = guards.guards().iter().all(std::thread::JoinHandle::is_finished);
+        let done = guards
+            .guards()
+            .iter()
+            .all(std::thread::JoinHandle::is_finished);
         collector.publish(snapshot(spec, shared, false));
         if done {
             break;
@@ -524,9 +528,16 @@ where
     {
         return Err(RunError::Failed(message));
     }
-    let ended = results.iter().map(|(_, at)| *at).max().unwrap_or_else(Instant::now);
+    let ended = results
+        .iter()
+        .map(|(_, at)| *at)
+        .max()
+        .unwrap_or_else(Instant::now);
     let start = *shared.clock_start.get_or_init(|| ended);
-    let wall_s = ended.saturating_duration_since(start).as_secs_f64().max(1e-9);
+    let wall_s = ended
+        .saturating_duration_since(start)
+        .as_secs_f64()
+        .max(1e-9);
     let mut digest = SignedDigest::default();
     let mut events = 0;
     let mut rows = Vec::new();
@@ -575,7 +586,10 @@ where
         startup_s: start.saturating_duration_since(launched).as_secs_f64(),
         wall_s,
         throughput_eps: events as f64 / wall_s,
-        latency_ns: last.latency_ns.as_ref().and_then(LatencySummary::from_histogram),
+        latency_ns: last
+            .latency_ns
+            .as_ref()
+            .and_then(LatencySummary::from_histogram),
         digest: DigestSummary {
             rows: digest.rows as u64,
             hash: format!("{:032x}", digest.sum),
@@ -654,18 +668,22 @@ fn gather(worker: &mut Worker, mine: WorkerResult) -> WorkerResult {
             }
         })
         .container::<Vec<(i64, u64, u64, u64)>>()
-        .sink(Exchange::new(|_: &(i64, u64, u64, u64)| 0), "Gather", move |(input, _)| {
-            input.for_each(|_, data| {
-                let mut t = sink.borrow_mut();
-                for &(rows, hi, lo, events) in data.iter() {
-                    t.0.merge(SignedDigest {
-                        rows,
-                        sum: (u128::from(hi) << 64) | u128::from(lo),
-                    });
-                    t.1 += events;
-                }
-            });
-        });
+        .sink(
+            Exchange::new(|_: &(i64, u64, u64, u64)| 0),
+            "Gather",
+            move |(input, _)| {
+                input.for_each(|_, data| {
+                    let mut t = sink.borrow_mut();
+                    for &(rows, hi, lo, events) in data.iter() {
+                        t.0.merge(SignedDigest {
+                            rows,
+                            sum: (u128::from(hi) << 64) | u128::from(lo),
+                        });
+                        t.1 += events;
+                    }
+                });
+            },
+        );
     });
     while worker.step_or_park(Some(PARK_AT_MOST)) {}
     if worker.index() == 0 {
@@ -747,8 +765,7 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone()
         }),
-        watermark_ms: (frontier > 0)
-            .then(|| i64::try_from(frontier).unwrap_or(i64::MAX)),
+        watermark_ms: (frontier > 0).then(|| i64::try_from(frontier).unwrap_or(i64::MAX)),
         source_time_ms: (max_ts > 0).then(|| max_ts as i64),
         events_total: match spec.length {
             RunLength::Events(n) => Some(n),

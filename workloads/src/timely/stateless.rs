@@ -13,7 +13,7 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::{Stream, StreamVec};
 
-use super::events::{self, Events};
+use super::events::{self, Events, NexmarkEvent};
 use super::harness::{Ctx, ResultSlot, digest_sink};
 use super::rows::{BidRow, Q2Row, Q3Row, Q4Row, SessionRow};
 
@@ -34,39 +34,44 @@ fn signed<R>(update: &(R, i64)) -> (&R, i64) {
 }
 
 /// q0: every bid, projected.
-pub(crate) fn q0(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
-    let rows = events.flat_map(|e| events::bid(e).map(|b| events::bid_row(b, false)));
+pub(crate) fn q0<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let rows = events.flat_map(|e| e.bid().map(|b| events::bid_row(b, false)));
     digest_sink(rows, ctx, slot, plain::<BidRow>);
 }
 
 /// q1: q0 with the price in another currency (`price * 0.908`, kept exact at scale 3).
-pub(crate) fn q1(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
-    let rows = events.flat_map(|e| events::bid(e).map(|b| events::bid_row(b, true)));
+pub(crate) fn q1<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let rows = events.flat_map(|e| e.bid().map(|b| events::bid_row(b, true)));
     digest_sink(rows, ctx, slot, plain::<BidRow>);
 }
 
 /// q2: bids on every 123rd auction.
-pub(crate) fn q2(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let rows = events.flat_map(|e| {
-        events::bid(e)
-            .filter(|b| b.auction % 123 == 0)
-            .map(|b| Q2Row {
-                auction: b.auction,
-                price: b.price,
-            })
+        e.bid().filter(|b| b.auction % 123 == 0).map(|b| Q2Row {
+            auction: b.auction,
+            price: b.price,
+        })
     });
     digest_sink(rows, ctx, slot, plain::<Q2Row>);
 }
 
 /// q3: sellers in OR, ID or CA of category-10 auctions; a regular (unbounded) join.
-pub(crate) fn q3(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = events.clone().flat_map(|e| {
-        events::person(e)
+        e.person()
             .filter(|p| matches!(p.state, "OR" | "ID" | "CA"))
-            .map(|p| (p.id, p.name.to_string(), p.city.to_string(), p.state.to_string()))
+            .map(|p| {
+                (
+                    p.id,
+                    p.name.to_string(),
+                    p.city.to_string(),
+                    p.state.to_string(),
+                )
+            })
     });
     let auctions = events.flat_map(|e| {
-        events::auction(e)
+        e.auction()
             .filter(|a| a.category == 10)
             .map(|a| (a.seller, a.id))
     });
@@ -128,13 +133,14 @@ struct Q4Auction {
 /// new max)` whenever an auction's maximum changes; bids that arrive before their auction wait
 /// for it. Stage 2 (exchange by category) keeps sum and count of the maxima and emits the
 /// changed averages as retraction/insertion pairs, per input batch.
-pub(crate) fn q4(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     type A = (i64, i64, i64, i64);
     type B = (i64, i64, i64);
     let auctions = events.clone().flat_map(|e| {
-        events::auction(e).map(|a| (a.id, a.category, a.date_time, a.expires))
+        e.auction()
+            .map(|a| (a.id, a.category, a.date_time, a.expires))
     });
-    let bids = events.flat_map(|e| events::bid(e).map(|b| (b.auction, b.price, b.date_time)));
+    let bids = events.flat_map(|e| e.bid().map(|b| (b.auction, b.price, b.date_time)));
     let changes: StreamVec<'_, u64, (i64, Option<i64>, i64)> = auctions.binary(
         bids,
         Exchange::new(|a: &A| route(a.0)),
@@ -204,7 +210,9 @@ pub(crate) fn q4(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
                     touched.dedup();
                     let mut session = output.session(&cap);
                     for category in touched.drain(..) {
-                        let s = state.get_mut(&category).expect("touched categories have state");
+                        let s = state
+                            .get_mut(&category)
+                            .expect("touched categories have state");
                         let avg = (s.0 / i128::from(s.1)) as i64;
                         if s.2 != Some(avg) {
                             if let Some(old) = s.2 {
@@ -233,8 +241,8 @@ fn wall_ms() -> i64 {
 /// q12: bids per bidder in 10 s tumbling windows of processing time (the wall clock when the
 /// bid reaches the counting operator). Nondeterministic by definition; its invariants (counts
 /// per bidder sum to the bidder's bids, bounds aligned to 10 s) are what tests check.
-pub(crate) fn q12(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
-    let bidders = events.flat_map(|e| events::bid(e).map(|b| b.bidder));
+pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let bidders = events.flat_map(|e| e.bid().map(|b| b.bidder));
     let scope = bidders.scope();
     let rows: Stream<'_, u64, Vec<SessionRow>> = bidders.unary_frontier(
         Exchange::new(|b: &i64| route(*b)),
@@ -265,7 +273,9 @@ pub(crate) fn q12(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
                 }
                 input.for_each(|cap, data| {
                     match &mut window {
-                        None => window = Some((current, cap.retain_least(0).expect("data has a time"))),
+                        None => {
+                            window = Some((current, cap.retain_least(0).expect("data has a time")))
+                        }
                         Some((_, held)) => {
                             if let Some(t) = cap.least()
                                 && t < held.time()

@@ -17,9 +17,9 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Map;
 use timely::progress::frontier::MutableAntichain;
 
-use super::events::{self, Events};
+use super::events::{Events, NexmarkEvent};
 use super::harness::{Ctx, ResultSlot, digest_sink};
-use super::rows::{Q5Row, Q7Row, Q8Row, SessionRow, YsbRow};
+use super::rows::{Q5Row, Q7Row, Q8Row, SessionRow};
 use super::stateless::route;
 
 /// Tumbling window size of q7, q8 and YSB, and q5's window size, ms.
@@ -85,8 +85,8 @@ fn passed(frontier: &MutableAntichain<u64>) -> impl Fn(u64) -> bool + '_ {
 /// Stage 1 (exchange by auction) keeps one count map per 2 s pane and, when a window closes,
 /// sums its five panes and sends the local leaders. Stage 2 (exchange by window end) keeps the
 /// leaders of every worker and emits those at the global maximum.
-pub(crate) fn q5(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
-    let auctions = events.flat_map(|e| events::bid(e).map(|b| b.auction));
+pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let auctions = events.flat_map(|e| e.bid().map(|b| b.auction));
     let leaders: StreamVec<'_, u64, (u64, i64, i64)> = auctions.unary_frontier(
         Exchange::new(|a: &i64| route(*a)),
         "Q5PaneCount",
@@ -178,16 +178,15 @@ struct Q7Local {
 /// keeps only the local maximum and the bids that can still equal the global one. Stage 2
 /// (exchange by window end) learns the global maximum from every worker's local maximum and
 /// emits the candidates at that price.
-pub(crate) fn q7(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let bids = events.flat_map(|e| {
-        events::bid(e).map(|b| (b.price, b.auction, b.bidder, b.date_time, b.extra))
+        e.bid()
+            .map(|b| (b.price, b.auction, b.bidder, b.date_time, b.extra))
     });
     // (window end, is a maximum marker, bid)
     type Cand = (u64, bool, Q7Sent);
-    let candidates: StreamVec<'_, u64, Cand> = bids.unary_frontier(
-        Pipeline,
-        "Q7LocalMax",
-        |_cap, _info| {
+    let candidates: StreamVec<'_, u64, Cand> =
+        bids.unary_frontier(Pipeline, "Q7LocalMax", |_cap, _info| {
             let mut pending: Pending<Q7Local> = Pending::new();
             move |(input, frontier), output| {
                 input.for_each(|cap, data| {
@@ -224,8 +223,7 @@ pub(crate) fn q7(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
                     }
                 }
             }
-        },
-    );
+        });
     let rows: StreamVec<'_, u64, Q7Row> = candidates.unary_frontier(
         Exchange::new(|c: &Cand| route(c.0 as i64)),
         "Q7GlobalMax",
@@ -265,11 +263,11 @@ pub(crate) fn q7(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
 
 /// q8: new users. Persons who opened an account and created an auction in the same 10 s
 /// tumbling window; a windowed join exchanged by person id / seller.
-pub(crate) fn q8(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
+pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = events
         .clone()
-        .flat_map(|e| events::person(e).map(|p| (p.id, p.name.to_string())));
-    let sellers = events.flat_map(|e| events::auction(e).map(|a| a.seller));
+        .flat_map(|e| e.person().map(|p| (p.id, p.name.to_string())));
+    let sellers = events.flat_map(|e| e.auction().map(|a| a.seller));
     #[derive(Default)]
     struct Window {
         persons: HashSet<(i64, String)>,
@@ -291,13 +289,6 @@ pub(crate) fn q8(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
                     let end = tumble_end(*cap.least().expect("data has a time"), WINDOW_MS);
                     pending.at(end, &cap).sellers.extend(data.drain(..));
                 });
-                // Both inputs come from the same sources, so their frontiers move together;
-                // fire on the lower of the two.
-                let frontier = if f1.less_equal(&f2.frontier().first().copied().unwrap_or(u64::MAX)) {
-                    f1
-                } else {
-                    f2
-                };
                 while let Some((end, cap, w)) =
                     pending.next_ready(|end| reached(f1)(end) && reached(f2)(end))
                 {
@@ -332,8 +323,8 @@ struct Session {
 /// Bids are buffered by time until the frontier passes them, then applied in time order, so
 /// each bidder has at most one open session. A session closes once the frontier is past
 /// `last + gap` (a bid exactly at `last + gap` still extends it).
-pub(crate) fn q11(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
-    let bidders = events.flat_map(|e| events::bid(e).map(|b| b.bidder));
+pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let bidders = events.flat_map(|e| e.bid().map(|b| b.bidder));
     let rows: StreamVec<'_, u64, SessionRow> = bidders.unary_frontier(
         Exchange::new(|b: &i64| route(*b)),
         "Q11Sessions",
@@ -432,54 +423,4 @@ pub(crate) fn q11(events: Events<'_>, ctx: &Ctx, slot: &ResultSlot) {
         },
     );
     digest_sink(rows, ctx, slot, plain::<SessionRow>);
-}
-
-/// YSB: views per campaign in 10 s tumbling windows. The ad -> campaign table is static and
-/// replicated (the original keeps it in a local cache); each worker pre-aggregates its share
-/// per `(campaign, window)` and sends partial counts to the campaign's owner.
-pub(crate) fn ysb(events: events::YsbEvents<'_>, ctx: &Ctx, slot: &ResultSlot) {
-    let campaigns = events.flat_map(events::ysb_view_campaign);
-    let partials: StreamVec<'_, u64, (i64, u64, i64)> = campaigns.unary_frontier(
-        Pipeline,
-        "YsbLocalCount",
-        |_cap, _info| {
-            let mut pending: Pending<HashMap<i64, i64>> = Pending::new();
-            move |(input, frontier), output| {
-                input.for_each(|cap, data| {
-                    let end = tumble_end(*cap.least().expect("data has a time"), WINDOW_MS);
-                    let counts = pending.at(end, &cap);
-                    for campaign in data.drain(..) {
-                        *counts.entry(campaign).or_insert(0) += 1;
-                    }
-                });
-                while let Some((end, cap, counts)) = pending.next_ready(reached(frontier)) {
-                    output
-                        .session(&cap)
-                        .give_iterator(counts.into_iter().map(|(c, n)| (c, end, n)));
-                }
-            }
-        },
-    );
-    let rows: StreamVec<'_, u64, YsbRow> = partials.unary_frontier(
-        Exchange::new(|p: &(i64, u64, i64)| route(p.0)),
-        "YsbCount",
-        |_cap, _info| {
-            let mut pending: Pending<HashMap<i64, i64>> = Pending::new();
-            move |(input, frontier), output| {
-                input.for_each(|cap, data| {
-                    for (campaign, end, n) in data.drain(..) {
-                        *pending.at(end, &cap).entry(campaign).or_insert(0) += n;
-                    }
-                });
-                while let Some((end, cap, counts)) = pending.next_ready(passed(frontier)) {
-                    output.session(&cap).give_iterator(counts.into_iter().map(|(c, n)| YsbRow {
-                        campaign_id: c,
-                        window_start: (end - WINDOW_MS) as i64,
-                        count: n,
-                    }));
-                }
-            }
-        },
-    );
-    digest_sink(rows, ctx, slot, plain::<YsbRow>);
 }
