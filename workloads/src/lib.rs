@@ -14,3 +14,4 @@ pub mod runner;
 pub mod sim;
 pub mod split;
 pub mod timely;
+pub mod ysb;

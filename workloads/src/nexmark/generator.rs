@@ -9,6 +9,7 @@
 //! Cost: a bid is about a dozen LCG steps and one `pow`; an auction about 150 (its item name
 //! and description draw two numbers per character, as Beam does); a person about 60.
 
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use super::event::{Auction, Bid, Event, EventKind, InlineStr, Person};
@@ -95,7 +96,7 @@ impl Pools {
             if r.below(10) > 0 {
                 // Java: Math.abs(Integer.reverse(i)); abs(MIN) stays MIN.
                 let id = (i as i32).reverse_bits().wrapping_abs();
-                u.push_str(&format!("&channel_id={id}"));
+                let _ = write!(u, "&channel_id={id}");
             }
             channel_names.push(format!("channel-{i}"));
             channel_urls.push(u);
