@@ -14,6 +14,7 @@ pub(crate) mod windows;
 
 mod cluster;
 mod stateless;
+mod ysb;
 
 pub use cluster::{DEFAULT_BASE_PORT, TimelyCluster};
 
@@ -24,6 +25,7 @@ use self::harness::{Ctx, Launch, ResultSlot, SourceSetup, event_source, launch};
 use crate::job::{EngineKind, Job, Result, RunError, RunLength, RunSpec, Workload};
 use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
 use crate::split::WorkerSplit;
+use crate::ysb::{YsbConfig, YsbSplit};
 
 /// The queries the peer engines implement, by name.
 pub const QUERIES: &[&str] = &["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12"];
@@ -41,6 +43,7 @@ pub(crate) enum Query {
     Q8,
     Q11,
     Q12,
+    Ysb,
 }
 
 impl Query {
@@ -55,13 +58,14 @@ impl Query {
                 QUERIES.join(", ")
             ))
         };
-        if spec.workload != Workload::Nexmark {
-            return Err(RunError::Config(format!(
-                "{} cannot run workload '{}' in this build; it runs nexmark {}",
-                spec.engine,
-                spec.workload,
-                QUERIES.join(", ")
-            )));
+        if spec.workload == Workload::Ysb {
+            return match spec.query.to_ascii_lowercase().as_str() {
+                "ysb" | "" => Ok(Query::Ysb),
+                _ => Err(RunError::Config(format!(
+                    "YSB has one query, 'ysb' (got '{}')",
+                    spec.query
+                ))),
+            };
         }
         Ok(match spec.query.to_ascii_lowercase().as_str() {
             "q0" => Query::Q0,
@@ -90,7 +94,7 @@ impl Query {
     /// so that its latency is observable.
     fn windowed(self, engine: EngineKind) -> bool {
         match self {
-            Query::Q5 | Query::Q7 | Query::Q8 => true,
+            Query::Q5 | Query::Q7 | Query::Q8 | Query::Ysb => true,
             Query::Q11 => engine == EngineKind::Timely,
             _ => false,
         }
@@ -137,15 +141,63 @@ pub(crate) fn start_engine(
     cluster: Option<TimelyCluster>,
 ) -> Result<Job> {
     let query = Query::of(spec)?;
-    let config = nexmark_config(spec)?;
     let setup = Launch {
         engine,
         windowed: query.windowed(engine),
         cluster,
     };
+    if query == Query::Ysb {
+        let config = ysb_config(spec)?;
+        return launch(spec, setup, move |worker, ctx| {
+            ysb_dataflow(worker, ctx, &config, engine)
+        });
+    }
+    let config = nexmark_config(spec)?;
     launch(spec, setup, move |worker, ctx| {
         nexmark_dataflow(worker, ctx, &config, query, engine)
     })
+}
+
+/// The YSB generator configuration of a run.
+pub(crate) fn ysb_config(spec: &RunSpec) -> Result<YsbConfig> {
+    let config = YsbConfig {
+        events: match spec.length {
+            RunLength::Events(n) => n,
+            RunLength::Duration(_) => u64::MAX,
+        },
+        event_rate: spec.event_rate,
+        ..YsbConfig::default()
+    };
+    config
+        .validate()
+        .map_err(|e| RunError::Config(e.to_string()))?;
+    Ok(config)
+}
+
+fn ysb_dataflow(
+    worker: &mut Worker,
+    ctx: &Ctx,
+    config: &YsbConfig,
+    engine: EngineKind,
+) -> ResultSlot {
+    let slot = ResultSlot::default();
+    let split = WorkerSplit::new(worker.index(), worker.peers())
+        .expect("timely numbers its workers below peers");
+    worker.dataflow::<u64, _, _>(|scope| {
+        let split = YsbSplit::new(config, split).expect("the configuration was validated");
+        let setup = SourceSetup {
+            split,
+            out_of_orderness_ms: config.out_of_orderness_ms,
+            base_time_ms: config.base_time_ms,
+        };
+        let events = event_source(scope, ctx, setup);
+        if engine == EngineKind::Differential {
+            ysb::differential(events, ctx, &slot);
+        } else {
+            ysb::timely(events, ctx, &slot);
+        }
+    });
+    slot
 }
 
 /// Builds one worker's dataflow for `query` on `engine`.
@@ -200,6 +252,7 @@ fn plan<E: NexmarkEvent>(
             Query::Q8 => dd::q8(events, ctx, slot),
             Query::Q11 => dd::q11(events, ctx, slot),
             Query::Q12 => dd::q12(events, ctx, slot),
+            Query::Ysb => unreachable!("YSB has its own dataflow"),
         }
     } else {
         match query {
@@ -213,6 +266,7 @@ fn plan<E: NexmarkEvent>(
             Query::Q8 => windows::q8(events, ctx, slot),
             Query::Q11 => windows::q11(events, ctx, slot),
             Query::Q12 => stateless::q12(events, ctx, slot),
+            Query::Ysb => unreachable!("YSB has its own dataflow"),
         }
     }
 }

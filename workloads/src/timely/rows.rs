@@ -62,7 +62,3 @@ result_row!(
     /// q11 and q12.
     SessionRow { bidder: int = "bidder", bid_count: int = "bid_count", starttime: int = "starttime", endtime: int = "endtime" }
 );
-result_row!(
-    /// YSB.
-    YsbRow { campaign_id: int = "campaign_id", window_start: int = "window_start", count: int = "count" }
-);

@@ -39,19 +39,19 @@ pub(crate) fn tumble_end(t: u64, size: u64) -> u64 {
 }
 
 /// Capabilities held for pending window ends.
-struct Pending<S> {
+pub(crate) struct Pending<S> {
     windows: BTreeMap<u64, (Capability<u64>, S)>,
 }
 
 impl<S: Default> Pending<S> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             windows: BTreeMap::new(),
         }
     }
 
     /// The state of the window ending at `end`, holding a capability for `end` from `cap`.
-    fn at(&mut self, end: u64, cap: &InputCapability<u64>) -> &mut S {
+    pub(crate) fn at(&mut self, end: u64, cap: &InputCapability<u64>) -> &mut S {
         &mut self
             .windows
             .entry(end)
@@ -60,7 +60,10 @@ impl<S: Default> Pending<S> {
     }
 
     /// Removes and returns the first window whose end `done` says is complete.
-    fn next_ready(&mut self, done: impl Fn(u64) -> bool) -> Option<(u64, Capability<u64>, S)> {
+    pub(crate) fn next_ready(
+        &mut self,
+        done: impl Fn(u64) -> bool,
+    ) -> Option<(u64, Capability<u64>, S)> {
         let (&end, _) = self.windows.first_key_value()?;
         done(end).then(|| {
             let (cap, state) = self.windows.remove(&end).expect("the first key exists");
@@ -70,12 +73,12 @@ impl<S: Default> Pending<S> {
 }
 
 /// Whether a window ending at `end` is complete: the frontier is at or past `end`.
-fn reached(frontier: &MutableAntichain<u64>) -> impl Fn(u64) -> bool + '_ {
+pub(crate) fn reached(frontier: &MutableAntichain<u64>) -> impl Fn(u64) -> bool + '_ {
     move |end| !frontier.less_than(&end)
 }
 
 /// Whether everything at time `end` itself has arrived too: the frontier is past `end`.
-fn passed(frontier: &MutableAntichain<u64>) -> impl Fn(u64) -> bool + '_ {
+pub(crate) fn passed(frontier: &MutableAntichain<u64>) -> impl Fn(u64) -> bool + '_ {
     move |end| !frontier.less_equal(&end)
 }
 
