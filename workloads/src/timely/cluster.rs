@@ -98,8 +98,8 @@ impl TimelyCluster {
     }
 
     /// The timely configuration for `workers` worker threads in this process.
-    pub(crate) fn config(&self, workers: usize) -> Result<timely::Config> {
-        Ok(timely::Config {
+    pub(crate) fn config(&self, workers: usize) -> timely::Config {
+        timely::Config {
             communication: timely::CommunicationConfig::Cluster {
                 threads: workers,
                 process: self.process,
@@ -108,6 +108,6 @@ impl TimelyCluster {
                 zerocopy: false,
             },
             worker: timely::WorkerConfig::default(),
-        })
+        }
     }
 }

@@ -183,7 +183,7 @@ impl SignedDigest {
         self.rows += diff;
         self.sum = self
             .sum
-            .wrapping_add(hash.wrapping_mul(diff as i128 as u128));
+            .wrapping_add(hash.wrapping_mul(i128::from(diff) as u128));
     }
 
     /// Merges another worker's digest.
@@ -435,7 +435,7 @@ where
     }
     let (config, first_worker) = match &launch.cluster {
         None => (timely::Config::process(spec.workers), 0),
-        Some(c) => (c.config(spec.workers)?, c.process * spec.workers),
+        Some(c) => (c.config(spec.workers), c.process * spec.workers),
     };
     let local_workers = spec.workers;
     let shared = Arc::new(Shared {
@@ -766,7 +766,7 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
                 .clone()
         }),
         watermark_ms: (frontier > 0).then(|| i64::try_from(frontier).unwrap_or(i64::MAX)),
-        source_time_ms: (max_ts > 0).then(|| max_ts as i64),
+        source_time_ms: (max_ts > 0).then_some(max_ts as i64),
         events_total: match spec.length {
             RunLength::Events(n) => Some(n),
             RunLength::Duration(_) => None,

@@ -274,7 +274,7 @@ pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                 input.for_each(|cap, data| {
                     match &mut window {
                         None => {
-                            window = Some((current, cap.retain_least(0).expect("data has a time")))
+                            window = Some((current, cap.retain_least(0).expect("data has a time")));
                         }
                         Some((_, held)) => {
                             if let Some(t) = cap.least()

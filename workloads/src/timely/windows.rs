@@ -343,7 +343,7 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                     if held.as_ref().is_none_or(|h| t < *h.time()) {
                         held = Some(cap.delayed(&t, 0));
                     }
-                    buffered.entry(t).or_default().extend(data.drain(..));
+                    buffered.entry(t).or_default().append(data);
                 });
                 let Some(cap) = held.as_mut() else { return };
                 let mut emitted: Vec<(u64, SessionRow)> = Vec::new();
