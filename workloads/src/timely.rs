@@ -23,7 +23,7 @@ use timely::worker::Worker;
 use self::events::{Events, NexmarkEvent};
 use self::harness::{Ctx, Launch, ResultSlot, SourceSetup, event_source, launch};
 use crate::job::{EngineKind, Job, Result, RunError, RunLength, RunSpec, Workload};
-use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
+use crate::nexmark::{BidSplit, EventKind, NexmarkConfig, NexmarkSplit};
 use crate::split::WorkerSplit;
 use crate::ysb::{YsbConfig, YsbSplit};
 
@@ -82,12 +82,14 @@ impl Query {
         })
     }
 
-    /// Whether the query reads bids only (its source then generates bids only).
-    fn bids_only(self) -> bool {
-        matches!(
-            self,
-            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q5 | Query::Q7 | Query::Q11 | Query::Q12
-        )
+    /// The event kinds the query reads (its source generates only those), `None` for bids
+    /// only (the source then emits the smaller [`crate::nexmark::Bid`]).
+    fn kinds(self) -> Option<&'static [EventKind]> {
+        match self {
+            Query::Q3 | Query::Q8 => Some(&[EventKind::Person, EventKind::Auction]),
+            Query::Q4 => Some(&[EventKind::Auction, EventKind::Bid]),
+            _ => None,
+        }
     }
 
     /// Whether every result of `engine`'s plan is emitted at the end of the window it closes,
@@ -219,12 +221,14 @@ fn nexmark_dataflow(
         }
     }
     worker.dataflow::<u64, _, _>(|scope| {
-        if query.bids_only() {
-            let split = BidSplit::new(config, split).expect("the configuration was validated");
+        if let Some(kinds) = query.kinds() {
+            let split = NexmarkSplit::new(config, split)
+                .expect("the configuration was validated")
+                .only(kinds);
             let events = event_source(scope, ctx, setup(split, config));
             plan(events, ctx, &slot, query, engine);
         } else {
-            let split = NexmarkSplit::new(config, split).expect("the configuration was validated");
+            let split = BidSplit::new(config, split).expect("the configuration was validated");
             let events = event_source(scope, ctx, setup(split, config));
             plan(events, ctx, &slot, query, engine);
         }

@@ -73,6 +73,10 @@ fn check(workload: Workload, query: &str, reference: &DigestSummary) {
                 "{query} on {engine} with {workers} workers differs from the reference"
             );
             assert_eq!(report.engine, engine.as_str());
+            assert_eq!(
+                report.events, EVENTS,
+                "a finished run reports the input size"
+            );
             assert_eq!(report.late, 0);
             assert_eq!(report.dropped, 0);
             assert_eq!(report.per_worker.len(), workers);

@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     /// Set when a worker failed: every worker leaves its loop.
     abort: AtomicBool,
     failure: Mutex<Option<String>>,
+    /// Set when a source ended before its split did (stop, duration limit, failure).
+    stopped_early: AtomicBool,
     /// Raised by the user (or the duration limit): sources end their input.
     stop: StopSignal,
     /// The run's length.
@@ -286,6 +288,9 @@ where
                 }
             }
             let ended = stopped || (!more && buffer.is_empty());
+            if stopped {
+                shared.stopped_early.store(true, Ordering::Relaxed);
+            }
             if ended {
                 watermark = WATERMARK_END;
                 cap = None;
@@ -448,6 +453,7 @@ where
         latency_observable: launch.cluster.is_none() && launch.windowed,
         abort: AtomicBool::new(false),
         failure: Mutex::new(None),
+        stopped_early: AtomicBool::new(false),
         stop: StopSignal::new(),
         length: spec.length,
         rate: spec.rate,
@@ -545,6 +551,14 @@ where
         digest.merge(result.digest);
         events += result.events;
         rows.extend(result.rows);
+    }
+    // A bounded input that ran to its end is `--events` events, whichever kinds the sources
+    // generated (bid-only queries skip persons and auctions without generating them).
+    if let RunLength::Events(n) = spec.length
+        && !shared.stopped_early.load(Ordering::Relaxed)
+        && (launch.cluster.is_none() || events > 0)
+    {
+        events = n;
     }
     if digest.rows < 0 {
         return Err(RunError::Failed(format!(
