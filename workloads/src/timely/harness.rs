@@ -71,6 +71,8 @@ pub(crate) struct SourceSetup<S> {
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct WorkerCell {
+    /// Set once every worker has built its dataflow: the source may start.
+    go: AtomicBool,
     events_in: AtomicU64,
     records_out: AtomicU64,
     busy_ns: AtomicU64,
@@ -253,6 +255,11 @@ where
         let mut watermark = 0u64;
         move |output| {
             let Some(held) = cap.as_mut() else { return };
+            if !shared.workers[local].go.load(Ordering::Acquire) {
+                // The other workers are still building (or generating their replay buffers).
+                activator.activate_after(Duration::from_millis(1));
+                return;
+            }
             let start = *shared.clock_start.get_or_init(Instant::now);
             let cell = &shared.workers[local];
             let elapsed = start.elapsed();
@@ -630,6 +637,7 @@ where
     let mut barrier = timely::synchronization::Barrier::new(worker);
     barrier.wait();
     drop(barrier);
+    shared.workers[local].go.store(true, Ordering::Release);
     let cpu_at_start = thread_cpu_ns();
     let loop_start = Instant::now();
     let mut last_publish = Instant::now();
