@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod differential;
 pub mod digest;
 pub mod job;
 pub mod nexmark;
@@ -13,4 +14,5 @@ pub mod runner;
 pub mod sim;
 pub mod split;
 pub mod weir;
+pub mod timely;
 pub mod ysb;

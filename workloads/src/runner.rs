@@ -11,6 +11,8 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
     match spec.engine {
         EngineKind::Sim => crate::sim::start(spec),
         EngineKind::Weir => crate::weir::start(spec),
+        EngineKind::Timely => crate::timely::start(spec),
+        EngineKind::Differential => crate::differential::start(spec),
         other => Err(RunError::Config(format!(
             "engine '{other}' cannot run {} {} in this build; `weir list` shows what each engine runs",
             spec.workload, spec.query

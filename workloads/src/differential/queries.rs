@@ -1,0 +1,313 @@
+//! Nexmark q0-q5, q7, q8, q11, q12 and YSB as differential dataflow programs.
+//!
+//! Windows are data: a record assigned to the window ending at `e` becomes an update of
+//! `(key, e)` *at time `e`* (differential allows an update's time to be later than its
+//! message's; that is what its own `delay` does). Each window's aggregate therefore changes
+//! exactly once, when the frontier passes `e`, and is final then: windowed outputs are
+//! insert-only. q4 and q11 are genuinely updating (a maximum and sessions that grow and merge);
+//! their changelogs are folded by the digest sink.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use differential_dataflow::trace::implementations::{ValBuilder, ValSpine};
+use differential_dataflow::{AsCollection, VecCollection};
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+
+use crate::timely::events::{self, Events, NexmarkEvent};
+use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
+use crate::timely::rows::{BidRow, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, SessionRow};
+use crate::timely::windows::{GAP_MS, SLIDE_MS, WINDOW_MS, tumble_end};
+
+/// A row update as the sink reads it.
+fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
+    (&u.0, u.2 as i64)
+}
+
+/// Turns a worker's events into a collection: `logic` pushes `(data, time)` pairs for each
+/// event at time `t`, with `time >= t` (a window's end, or `t` itself).
+pub(crate) fn collect<'s, E: 'static, D: Clone + 'static>(
+    events: Events<'s, E>,
+    name: &str,
+    mut logic: impl FnMut(E, u64, &mut Vec<(D, u64, isize)>) + 'static,
+) -> VecCollection<'s, u64, D> {
+    events
+        .unary(Pipeline, name, move |_cap, _info| {
+            let mut buffer = Vec::new();
+            move |input, output| {
+                input.for_each(|cap, data| {
+                    let t = *cap.least().expect("data has a time");
+                    for e in data.drain(..) {
+                        logic(e, t, &mut buffer);
+                    }
+                    output.session(&cap).give_iterator(buffer.drain(..));
+                });
+            }
+        })
+        .as_collection()
+}
+
+/// q0 (and q1 when `convert`): every bid, projected.
+pub(crate) fn q0<E: NexmarkEvent>(
+    events: Events<'_, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+    convert: bool,
+) {
+    let rows = collect(events, "Q0Project", move |e, t, out| {
+        if let Some(b) = e.bid() {
+            out.push((events::bid_row(b, convert), t, 1));
+        }
+    });
+    digest_sink(rows.inner, ctx, slot, update::<BidRow>);
+}
+
+/// q2: bids on every 123rd auction.
+pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let rows = collect(events, "Q2Filter", |e, t, out| {
+        if let Some(b) = e.bid().filter(|b| b.auction % 123 == 0) {
+            out.push((
+                Q2Row {
+                    auction: b.auction,
+                    price: b.price,
+                },
+                t,
+                1,
+            ));
+        }
+    });
+    digest_sink(rows.inner, ctx, slot, update::<Q2Row>);
+}
+
+/// q3: a join of two arranged collections (persons by id, auctions by seller).
+pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let persons = collect(events.clone(), "Q3Persons", |e, t, out| {
+        if let Some(p) = e.person().filter(|p| matches!(p.state, "OR" | "ID" | "CA")) {
+            out.push((
+                (
+                    p.id,
+                    (p.name.to_string(), p.city.to_string(), p.state.to_string()),
+                ),
+                t,
+                1,
+            ));
+        }
+    });
+    let auctions = collect(events, "Q3Auctions", |e, t, out| {
+        if let Some(a) = e.auction().filter(|a| a.category == 10) {
+            out.push(((a.seller, a.id), t, 1));
+        }
+    });
+    let persons = persons.arrange_by_key();
+    let rows = auctions.join_core(persons, |_seller, &id, (name, city, state)| {
+        Some(Q3Row {
+            name: name.clone(),
+            city: city.clone(),
+            state: state.clone(),
+            id,
+        })
+    });
+    digest_sink(rows.inner, ctx, slot, update::<Q3Row>);
+}
+
+/// q4: join auctions and bids on the auction id, keep in-time bids, the maximum per auction,
+/// then the average maximum per category: `join` and two `reduce`s, an updating result.
+pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let auctions = collect(events.clone(), "Q4Auctions", |e, t, out| {
+        if let Some(a) = e.auction() {
+            out.push(((a.id, (a.category, a.date_time, a.expires)), t, 1));
+        }
+    });
+    let bids = collect(events, "Q4Bids", |e, t, out| {
+        if let Some(b) = e.bid() {
+            out.push(((b.auction, (b.price, b.date_time)), t, 1));
+        }
+    });
+    let winning = auctions
+        .join(bids)
+        .flat_map(|(auction, ((category, start, expires), (price, t)))| {
+            (t >= start && t <= expires).then_some(((auction, category), price))
+        })
+        .reduce(|_key, prices, out| {
+            // Values arrive sorted: the last is the maximum.
+            let (max, _) = prices.last().expect("reduce sees non-empty groups");
+            out.push((**max, 1isize));
+        });
+    let rows = winning
+        .map(|((_auction, category), max)| (category, max))
+        .reduce(|_category, maxima, out| {
+            let (sum, n) = maxima.iter().fold((0i128, 0i128), |(s, n), (m, c)| {
+                (s + i128::from(**m) * *c as i128, n + *c as i128)
+            });
+            out.push(((sum / n) as i64, 1isize));
+        })
+        .map(|(category, avg)| Q4Row { category, avg });
+    digest_sink(rows.inner, ctx, slot, update::<Q4Row>);
+}
+
+/// q5: bids counted per `(window, auction)` in hopping windows (each bid is an update in five
+/// windows, at each window's end), then per window the auctions at the maximum count.
+pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let windows = collect(events, "Q5Windows", |e, t, out| {
+        if let Some(b) = e.bid() {
+            let pane = t - t % SLIDE_MS;
+            for k in 1..=WINDOW_MS / SLIDE_MS {
+                let end = pane + k * SLIDE_MS;
+                out.push(((end, b.auction), end, 1));
+            }
+        }
+    });
+    let rows = windows
+        .count()
+        .map(|((end, auction), n)| (end, (n as i64, auction)))
+        .reduce(|_end, counts, out| {
+            // Values are sorted by (count, auction): the leaders are the tail.
+            let max = counts.last().expect("reduce sees non-empty groups").0.0;
+            for ((n, auction), _) in counts.iter().rev() {
+                if *n != max {
+                    break;
+                }
+                out.push(((*auction, *n), 1isize));
+            }
+        })
+        .map(|(_end, (auction, num))| Q5Row { auction, num });
+    digest_sink(rows.inner, ctx, slot, update::<Q5Row>);
+}
+
+/// A q7 bid in its window: `(price, auction, bidder, dateTime, extra, inside)`, where `inside`
+/// is false for the copy of a bid exactly at the window's end (the join's inclusive bound).
+type Q7Bid = (i64, i64, i64, i64, String, bool);
+
+/// q7: one arrangement of bids by window end serves both the per-window maximum (a `reduce`
+/// over the arrangement) and the join that finds the bids at that maximum.
+pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let by_window = collect(events, "Q7Windows", |e, t, out| {
+        if let Some(b) = e.bid() {
+            let bid = |inside| {
+                (
+                    b.price,
+                    b.auction,
+                    b.bidder,
+                    b.date_time,
+                    b.extra.to_string(),
+                    inside,
+                )
+            };
+            if t % WINDOW_MS == 0 {
+                out.push(((t, bid(false)), t, 1));
+            }
+            let end = tumble_end(t, WINDOW_MS);
+            out.push(((end, bid(true)), end, 1));
+        }
+    })
+    .arrange_by_key();
+    let maxima = by_window
+        .clone()
+        .reduce_abelian::<_, ValBuilder<u64, i64, u64, isize>, ValSpine<u64, i64, u64, isize>, _, _>(
+            "Q7Max",
+            |_end, bids: &[(&Q7Bid, isize)], out: &mut Vec<(i64, isize)>| {
+                if let Some(max) = bids.iter().filter(|(b, _)| b.5).map(|(b, _)| b.0).max() {
+                    out.push((max, 1));
+                }
+            },
+            |vec, key, upds| {
+                vec.clear();
+                vec.extend(upds.drain(..).map(|(v, t, r)| ((*key, v), t, r)));
+            },
+        );
+    let rows = maxima.join_core(by_window, |_end, &max, bid: &Q7Bid| {
+        (bid.0 == max).then(|| Q7Row {
+            auction: bid.1,
+            price: bid.0,
+            bidder: bid.2,
+            date_time: bid.3,
+            extra: bid.4.clone(),
+        })
+    });
+    digest_sink(rows.inner, ctx, slot, update::<Q7Row>);
+}
+
+/// q8: distinct persons and distinct sellers per 10 s window, semijoined on `(id, window)`.
+pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let persons = collect(events.clone(), "Q8Persons", |e, t, out| {
+        if let Some(p) = e.person() {
+            let end = tumble_end(t, WINDOW_MS);
+            out.push((((p.id, end), p.name.to_string()), end, 1));
+        }
+    });
+    let sellers = collect(events, "Q8Sellers", |e, t, out| {
+        if let Some(a) = e.auction() {
+            let end = tumble_end(t, WINDOW_MS);
+            out.push(((a.seller, end), end, 1));
+        }
+    });
+    let rows = persons
+        .distinct()
+        .semijoin(sellers.distinct())
+        .map(|((id, end), name)| Q8Row {
+            id,
+            name,
+            starttime: (end - WINDOW_MS) as i64,
+        });
+    digest_sink(rows.inner, ctx, slot, update::<Q8Row>);
+}
+
+/// q11: sessions per bidder by a `reduce` over the bidder's bid times; an updating result (a
+/// session grows and merges as bids arrive). Updates are batched to the gap's granularity
+/// (times rounded up to the next multiple of 10 s), so each bidder is recomputed at most once
+/// per 10 s of event time.
+pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let bids = collect(events, "Q11Bids", |e, t, out| {
+        if let Some(b) = e.bid() {
+            out.push(((b.bidder, b.date_time), tumble_end(t, GAP_MS), 1));
+        }
+    });
+    let gap = GAP_MS as i64;
+    let rows = bids
+        .reduce(move |_bidder, times, out| {
+            let mut open: Option<(i64, i64, i64)> = None;
+            for &(&t, n) in times {
+                match &mut open {
+                    Some((_, last, count)) if t <= *last + gap => {
+                        *last = t;
+                        *count += n as i64;
+                    }
+                    _ => {
+                        if let Some(s) = open.take() {
+                            out.push((s, 1isize));
+                        }
+                        open = Some((t, t, n as i64));
+                    }
+                }
+            }
+            out.extend(open.map(|s| (s, 1isize)));
+        })
+        .map(move |(bidder, (start, last, bid_count))| SessionRow {
+            bidder,
+            bid_count,
+            starttime: start,
+            endtime: last + gap,
+        });
+    digest_sink(rows.inner, ctx, slot, update::<SessionRow>);
+}
+
+/// q12: bids per bidder in 10 s windows of processing time (assigned when the bid is read),
+/// counted with `count`; an updating result.
+pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let window = WINDOW_MS as i64;
+    let bids = collect(events, "Q12Bids", move |e, t, out| {
+        if let Some(b) = e.bid() {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            out.push(((b.bidder, now - now.rem_euclid(window)), t, 1));
+        }
+    });
+    let rows = bids.count().map(move |((bidder, start), n)| SessionRow {
+        bidder,
+        bid_count: n as i64,
+        starttime: start,
+        endtime: start + window,
+    });
+    digest_sink(rows.inner, ctx, slot, update::<SessionRow>);
+}

@@ -1,0 +1,142 @@
+//! YSB on timely and differential: filter views, look the ad up in the static ad -> campaign
+//! table, count per campaign in 10 s event-time tumbling windows.
+//!
+//! The table is replicated on every worker (the original keeps it in a local cache in front of
+//! Redis) as a map from ad to campaign *index*, so that exchanged records are plain integers;
+//! the campaign's UUID is looked up again only for result rows.
+
+use std::collections::HashMap;
+
+use differential_dataflow::AsCollection;
+use timely::dataflow::StreamVec;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::generic::Operator;
+
+use super::harness::{Ctx, ResultSlot, digest_sink};
+use super::stateless::route;
+use super::windows::{Pending, WINDOW_MS, passed, reached, tumble_end};
+use crate::ysb::{YsbEvent, YsbRow, tables};
+
+/// The static join table of one worker.
+struct Campaigns {
+    by_ad: HashMap<&'static str, u32>,
+    ids: Vec<&'static str>,
+}
+
+impl Campaigns {
+    fn new() -> Self {
+        let t = tables();
+        let ids: Vec<&'static str> = t.campaigns().collect();
+        let index: HashMap<&'static str, u32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i as u32))
+            .collect();
+        let by_ad = t
+            .ad_campaigns()
+            .map(|(ad, campaign)| (ad, index[campaign]))
+            .collect();
+        Self { by_ad, ids }
+    }
+
+    /// The campaign index of a view event's ad; `None` for other events and unknown ads.
+    fn of_view(&self, e: &YsbEvent) -> Option<u32> {
+        if e.event_type == "view" {
+            self.by_ad.get(e.ad_id).copied()
+        } else {
+            None
+        }
+    }
+}
+
+fn plain<R>(row: &R) -> (&R, i64) {
+    (row, 1)
+}
+
+/// YSB on timely: each worker pre-aggregates its views per `(campaign, window)` and, when the
+/// window closes, sends partial counts to the campaign's owner, which adds them up once every
+/// worker's partials are in.
+pub(crate) fn timely(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
+    let partials: StreamVec<'_, u64, (u32, u64, u64)> =
+        events.unary_frontier(Pipeline, "YsbLocalCount", |_cap, _info| {
+            let campaigns = Campaigns::new();
+            let mut pending: Pending<HashMap<u32, u64>> = Pending::new();
+            move |(input, frontier), output| {
+                input.for_each(|cap, data| {
+                    let end = tumble_end(*cap.least().expect("data has a time"), WINDOW_MS);
+                    let mut views = data
+                        .drain(..)
+                        .filter_map(|e| campaigns.of_view(&e))
+                        .peekable();
+                    if views.peek().is_some() {
+                        let counts = pending.at(end, &cap);
+                        for c in views {
+                            *counts.entry(c).or_insert(0) += 1;
+                        }
+                    }
+                });
+                while let Some((end, cap, counts)) = pending.next_ready(reached(frontier)) {
+                    output
+                        .session(&cap)
+                        .give_iterator(counts.into_iter().map(|(c, n)| (c, end, n)));
+                }
+            }
+        });
+    let rows: StreamVec<'_, u64, YsbRow> = partials.unary_frontier(
+        Exchange::new(|p: &(u32, u64, u64)| route(i64::from(p.0))),
+        "YsbCount",
+        |_cap, _info| {
+            let campaigns = Campaigns::new();
+            let mut pending: Pending<HashMap<u32, u64>> = Pending::new();
+            move |(input, frontier), output| {
+                input.for_each(|cap, data| {
+                    for (campaign, end, n) in data.drain(..) {
+                        *pending.at(end, &cap).entry(campaign).or_insert(0) += n;
+                    }
+                });
+                while let Some((end, cap, counts)) = pending.next_ready(passed(frontier)) {
+                    output
+                        .session(&cap)
+                        .give_iterator(counts.into_iter().map(|(c, n)| YsbRow {
+                            campaign_id: campaigns.ids[c as usize],
+                            window_start: end - WINDOW_MS,
+                            count: n,
+                        }));
+                }
+            }
+        },
+    );
+    digest_sink(rows, ctx, slot, plain::<YsbRow>);
+}
+
+/// YSB on differential: views become `(campaign, window end)` updates at the window's end,
+/// counted with `count`; each window's count appears once, when the frontier passes its end.
+pub(crate) fn differential(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
+    let views = events
+        .unary(Pipeline, "YsbViews", |_cap, _info| {
+            let campaigns = Campaigns::new();
+            let mut buffer = Vec::new();
+            move |input, output| {
+                input.for_each(|cap, data| {
+                    let t = *cap.least().expect("data has a time");
+                    let end = tumble_end(t, WINDOW_MS);
+                    for e in data.drain(..) {
+                        if let Some(c) = campaigns.of_view(&e) {
+                            buffer.push(((c, end), end, 1isize));
+                        }
+                    }
+                    output.session(&cap).give_iterator(buffer.drain(..));
+                });
+            }
+        })
+        .as_collection();
+    let ids: Vec<&'static str> = tables().campaigns().collect();
+    let rows = views.count().map(move |((c, end), n)| YsbRow {
+        campaign_id: ids[c as usize],
+        window_start: end - WINDOW_MS,
+        count: n as u64,
+    });
+    digest_sink(rows.inner, ctx, slot, |u: &(YsbRow, u64, isize)| {
+        (&u.0, u.2 as i64)
+    });
+}

@@ -1,0 +1,93 @@
+//! Cluster mode: one timely job across two processes (here two timely instances in one test
+//! process, each with its own networking on 127.0.0.1) gives the single-process digest.
+
+use std::net::TcpListener;
+
+use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::runner;
+use weir_workloads::timely::{TimelyCluster, start_cluster};
+
+fn spec(query: &str, workers: usize) -> RunSpec {
+    RunSpec {
+        workload: Workload::Nexmark,
+        query: query.to_string(),
+        engine: EngineKind::Timely,
+        workers,
+        pinning: false,
+        length: RunLength::Events(30_000),
+        rate: None,
+        event_rate: 1_000,
+        source: SourceMode::Generate,
+        output: None,
+        command: format!("test cluster {query}"),
+    }
+}
+
+/// Two ports that were free a moment ago.
+fn free_ports() -> [u16; 2] {
+    let a = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let b = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    [
+        a.local_addr().expect("bound").port(),
+        b.local_addr().expect("bound").port(),
+    ]
+}
+
+#[test]
+fn two_processes_give_the_single_process_digest() {
+    for query in ["q5", "q7", "q3"] {
+        let single = runner::start(&spec(query, 2))
+            .expect("the job starts")
+            .wait()
+            .expect("the job finishes");
+        let addresses: Vec<String> = free_ports()
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let jobs: Vec<_> = (0..2)
+            .map(|process| {
+                let cluster =
+                    TimelyCluster::new(2, process, addresses.clone()).expect("a valid cluster");
+                start_cluster(&spec(query, 1), &cluster).expect("the process starts")
+            })
+            .collect();
+        let reports: Vec<_> = jobs
+            .into_iter()
+            .map(|j| j.wait().expect("the process finishes"))
+            .collect();
+        assert_eq!(
+            reports[0].digest, single.digest,
+            "{query}: process 0 reports the whole job"
+        );
+        assert_eq!(
+            reports[0].events, single.events,
+            "{query}: events of all processes"
+        );
+        assert_eq!(reports[0].workers, 2);
+        assert_eq!(
+            reports[0].latency_ns, None,
+            "latency is not observed across processes"
+        );
+        assert_eq!(
+            reports[1].digest.rows, 0,
+            "{query}: process 1 reports to process 0"
+        );
+    }
+}
+
+#[test]
+fn cluster_flags_are_checked() {
+    let err =
+        TimelyCluster::new(2, 2, vec!["a:1".into(), "b:2".into()]).expect_err("process 2 of 2");
+    assert!(err.to_string().contains("--process"), "{err}");
+    let err = TimelyCluster::localhost(0, 0).expect_err("0 processes");
+    assert!(err.to_string().contains("--processes"), "{err}");
+    let path = std::env::temp_dir().join(format!("weir-hosts-{}", std::process::id()));
+    std::fs::write(&path, "127.0.0.1:2101\nnot-an-address\n").expect("write a hostfile");
+    let err = TimelyCluster::from_hostfile(2, 0, &path).expect_err("a bad line");
+    assert!(err.to_string().contains("host:port"), "{err}");
+    std::fs::write(&path, "127.0.0.1:2101\n").expect("write a hostfile");
+    let err = TimelyCluster::from_hostfile(2, 0, &path).expect_err("too few lines");
+    assert!(err.to_string().contains("--processes"), "{err}");
+    std::fs::remove_file(&path).expect("remove the hostfile");
+}

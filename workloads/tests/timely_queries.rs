@@ -1,0 +1,236 @@
+//! Every query on timely and on differential, at 1 and 2 workers, against the sequential
+//! reference's digest (WORKLOADS.md section 4), plus q12's invariants, `--output` rows, the
+//! replay source, the stop signal and flag errors.
+
+use std::path::PathBuf;
+
+use weir_workloads::digest::{Digest, ResultRow};
+use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::nexmark::reference as nx;
+use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
+use weir_workloads::report::{DigestSummary, RunReport};
+use weir_workloads::runner;
+use weir_workloads::split::{Split, WorkerSplit};
+use weir_workloads::ysb::{self, YsbConfig, YsbSplit};
+
+/// Small input, slow event time: 40 s of event time, so every window kind fires many times.
+const EVENTS: u64 = 40_000;
+const EVENT_RATE: u64 = 1_000;
+const ENGINES: [EngineKind; 2] = [EngineKind::Timely, EngineKind::Differential];
+
+fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> RunSpec {
+    RunSpec {
+        workload,
+        query: query.to_string(),
+        engine,
+        workers,
+        pinning: false,
+        length: RunLength::Events(EVENTS),
+        rate: None,
+        event_rate: EVENT_RATE,
+        source: SourceMode::Generate,
+        output: None,
+        command: format!("test {engine} {query} -w {workers}"),
+    }
+}
+
+fn run(spec: &RunSpec) -> RunReport {
+    runner::start(spec)
+        .expect("the job starts")
+        .wait()
+        .expect("the job finishes")
+}
+
+fn nexmark_events() -> Vec<Event> {
+    let config = NexmarkConfig {
+        event_rate: EVENT_RATE,
+        ..NexmarkConfig::with_events(EVENTS)
+    };
+    let mut split = NexmarkSplit::new(&config, WorkerSplit::SINGLE).expect("valid config");
+    let mut events = Vec::new();
+    while split.fill(&mut events, 4096) {}
+    events
+}
+
+fn digest_of<R: ResultRow>(rows: &[R]) -> DigestSummary {
+    let mut d = Digest::new();
+    for r in rows {
+        d.add(r);
+    }
+    d.summary()
+}
+
+fn check(workload: Workload, query: &str, reference: &DigestSummary) {
+    assert!(
+        reference.rows > 0,
+        "{query}: the reference has no rows; the test input is too small"
+    );
+    for engine in ENGINES {
+        for workers in [1, 2] {
+            let report = run(&spec(workload, query, engine, workers));
+            assert_eq!(
+                &report.digest, reference,
+                "{query} on {engine} with {workers} workers differs from the reference"
+            );
+            assert_eq!(report.engine, engine.as_str());
+            assert_eq!(
+                report.events, EVENTS,
+                "a finished run reports the input size"
+            );
+            assert_eq!(report.late, 0);
+            assert_eq!(report.dropped, 0);
+            assert_eq!(report.per_worker.len(), workers);
+        }
+    }
+}
+
+macro_rules! nexmark_test {
+    ($name:ident, $query:literal, $reference:path) => {
+        #[test]
+        fn $name() {
+            let reference = digest_of(&$reference(&nexmark_events()));
+            check(Workload::Nexmark, $query, &reference);
+        }
+    };
+}
+
+nexmark_test!(q0_matches_reference, "q0", nx::q0);
+nexmark_test!(q1_matches_reference, "q1", nx::q1);
+nexmark_test!(q2_matches_reference, "q2", nx::q2);
+nexmark_test!(q3_matches_reference, "q3", nx::q3);
+nexmark_test!(q4_matches_reference, "q4", nx::q4);
+nexmark_test!(q5_matches_reference, "q5", nx::q5);
+nexmark_test!(q7_matches_reference, "q7", nx::q7);
+nexmark_test!(q8_matches_reference, "q8", nx::q8);
+nexmark_test!(q11_matches_reference, "q11", nx::q11);
+
+#[test]
+fn ysb_matches_reference() {
+    let config = YsbConfig {
+        event_rate: EVENT_RATE,
+        ..YsbConfig::with_events(EVENTS)
+    };
+    let mut split = YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid config");
+    let mut events = Vec::new();
+    while split.fill(&mut events, 4096) {}
+    check(Workload::Ysb, "ysb", &digest_of(&ysb::reference(&events)));
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("weir-{}-{name}", std::process::id()))
+}
+
+fn read_lines(path: &PathBuf) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("the output file exists");
+    std::fs::remove_file(path).expect("the output file can be removed");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn q12_keeps_its_invariants() {
+    let events = nexmark_events();
+    for engine in ENGINES {
+        for workers in [1, 2] {
+            let path = temp_file(&format!("q12-{engine}-{workers}.jsonl"));
+            let mut s = spec(Workload::Nexmark, "q12", engine, workers);
+            s.output = Some(path.clone());
+            let report = run(&s);
+            let rows: Vec<Q12Row> = read_lines(&path)
+                .iter()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+                    let int = |k: &str| v[k].as_u64().expect("an integer column");
+                    Q12Row {
+                        bidder: int("bidder"),
+                        bid_count: int("bid_count"),
+                        starttime: int("starttime"),
+                        endtime: int("endtime"),
+                    }
+                })
+                .collect();
+            assert_eq!(rows.len() as u64, report.digest.rows);
+            if let Err(e) = nx::q12_check(&rows, &events) {
+                panic!("q12 on {engine} with {workers} workers: {e}");
+            }
+        }
+    }
+}
+
+/// `--output` writes the final table: for q4 (an updating result, retractions folded) and q7,
+/// exactly the reference's rows as JSON lines.
+#[test]
+fn output_rows_equal_the_reference_rows() {
+    let events = nexmark_events();
+    let expected_q4: Vec<String> = nx::q4(&events).iter().map(ResultRow::to_json).collect();
+    let expected_q7: Vec<String> = nx::q7(&events).iter().map(ResultRow::to_json).collect();
+    for engine in ENGINES {
+        for (query, expected) in [("q4", &expected_q4), ("q7", &expected_q7)] {
+            let path = temp_file(&format!("{query}-{engine}.jsonl"));
+            let mut s = spec(Workload::Nexmark, query, engine, 2);
+            s.output = Some(path.clone());
+            run(&s);
+            let mut expected = expected.clone();
+            expected.sort();
+            assert_eq!(read_lines(&path), expected, "{query} --output on {engine}");
+        }
+    }
+}
+
+#[test]
+fn replay_source_gives_the_same_digest() {
+    let reference = digest_of(&nx::q5(&nexmark_events()));
+    for engine in ENGINES {
+        let mut s = spec(Workload::Nexmark, "q5", engine, 2);
+        s.source = SourceMode::Replay;
+        let report = run(&s);
+        assert_eq!(report.digest, reference, "q5 replay on {engine}");
+        assert_eq!(report.source, "replay");
+    }
+}
+
+#[test]
+fn windowed_queries_report_latency_and_others_do_not() {
+    let windowed = run(&spec(Workload::Nexmark, "q5", EngineKind::Timely, 2));
+    let latency = windowed.latency_ns.expect("q5 results close windows");
+    assert!(latency.samples > 0);
+    let stateless = run(&spec(Workload::Nexmark, "q0", EngineKind::Timely, 1));
+    assert_eq!(stateless.latency_ns, None, "q0 has no window to close");
+    assert_eq!(stateless.versions.timely.as_deref(), Some("0.32.0"));
+}
+
+#[test]
+fn a_stopped_run_still_reports() {
+    for engine in ENGINES {
+        let mut s = spec(Workload::Nexmark, "q5", engine, 2);
+        s.length = RunLength::Events(u64::MAX);
+        let job = runner::start(&s).expect("the job starts");
+        job.stop.raise();
+        let report = job.wait().expect("a stopped job still reports");
+        assert!(report.events < u64::MAX);
+    }
+}
+
+#[test]
+fn bad_flags_are_errors_naming_the_flag() {
+    let mut s = spec(Workload::Nexmark, "q6", EngineKind::Timely, 1);
+    let err = runner::start(&s)
+        .expect_err("q6 is not implemented")
+        .to_string();
+    assert!(err.contains("q6") && err.contains("q5"), "{err}");
+    s.query = "q5".into();
+    s.workers = 0;
+    let err = runner::start(&s).expect_err("0 workers").to_string();
+    assert!(err.contains("--workers"), "{err}");
+    s.workers = 1;
+    s.rate = Some(5);
+    let err = runner::start(&s)
+        .expect_err("rate != event rate")
+        .to_string();
+    assert!(err.contains("--rate"), "{err}");
+    s.rate = None;
+    s.event_rate = 0;
+    let err = runner::start(&s).expect_err("event rate 0").to_string();
+    assert!(err.contains("--event-rate"), "{err}");
+}
