@@ -13,6 +13,48 @@ final class Generated {
             Nexmark.generate(i, rate, r, e);
             Main.emit("EVENT", json(e));
         }
+        long raw = Main.num(opt, "raw-events", 1_000_000);
+        Digest[] kinds = {new Digest(), new Digest(), new Digest()};
+        Digest all = new Digest();
+        for (long i = 0; i < raw; i++) {
+            Nexmark.generate(i, rate, r, e);
+            rawRow(e, all.begin());
+            all.fold(1);
+            rawRow(e, kinds[e.kind].begin());
+            kinds[e.kind].fold(1);
+        }
+        String[] names = {"person", "auction", "bid"};
+        for (int k = 0; k < 3; k++) {
+            Main.emit("RAW", "{\"scope\":\"" + names[k] + "\",\"rows\":" + kinds[k].rows() + ",\"hash\":\""
+                    + String.format("%016x%016x", kinds[k].hi(), kinds[k].lo()) + "\"}");
+        }
+        Main.emit("RAW", "{\"scope\":\"all\",\"rows\":" + all.rows() + ",\"hash\":\""
+                + String.format("%016x%016x", all.hi(), all.lo()) + "\"}");
+    }
+
+    /** The raw row of an event: its kind, then every field in DDL order. */
+    static void rawRow(Event e, Digest d) {
+        switch (e.kind) {
+            case 0: {
+                Event.Person p = e.person;
+                d.string("person").integer(p.id).string(p.name).string(p.emailAddress).string(p.creditCard)
+                        .string(p.city).string(p.state).integer(p.dateTime).string(p.extra);
+                break;
+            }
+            case 1: {
+                Event.Auction a = e.auction;
+                d.string("auction").integer(a.id).string(a.itemName).string(a.description).integer(a.initialBid)
+                        .integer(a.reserve).integer(a.dateTime).integer(a.expires).integer(a.seller)
+                        .integer(a.category).string(a.extra);
+                break;
+            }
+            default: {
+                Event.Bid b = e.bid;
+                d.string("bid").integer(b.auction).integer(b.bidder).integer(b.price).string(b.channel)
+                        .string(b.url).integer(b.dateTime).string(b.extra);
+                break;
+            }
+        }
     }
 
     static String json(Event e) {

@@ -40,9 +40,9 @@ public final class Nexmark {
     /** Size of the extra-string pool. */
     static final int POOL_SIZE = 1 << 20;
     /** Seed of the extra-string pool. */
-    static final long POOL_SEED = 0x5745_4952_4558_5452L; // "WEIREXTR"
+    static final long POOL_SEED = 20_150_715L;
     /** Seed of the channel/url tables. */
-    static final long CHANNEL_SEED = 0x5745_4952_4348_414EL; // "WEIRCHAN"
+    static final long CHANNEL_SEED = 20_150_716L;
 
     static final byte[] POOL = new byte[POOL_SIZE];
     static final String POOL_STRING;
