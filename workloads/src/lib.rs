@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod flink;
 pub mod job;
 pub mod report;
 pub mod runner;

@@ -10,6 +10,7 @@ use crate::job::{EngineKind, Job, Result, RunError, RunSpec};
 pub fn start(spec: &RunSpec) -> Result<Job> {
     match spec.engine {
         EngineKind::Sim => crate::sim::start(spec),
+        EngineKind::Flink => crate::flink::start(spec),
         other => Err(RunError::Config(format!(
             "engine '{other}' cannot run {} {} in this build; `weir list` shows what each engine runs",
             spec.workload, spec.query

@@ -30,6 +30,17 @@ final class Generated {
         }
         Main.emit("RAW", "{\"scope\":\"all\",\"rows\":" + all.rows() + ",\"hash\":\""
                 + String.format("%016x%016x", all.hi(), all.lo()) + "\"}");
+        Digest ysb = new Digest();
+        for (long i = 0; i < raw; i++) {
+            Ysb.Event y = Ysb.generate(i, rate, r);
+            if (i < n) {
+                Main.emit("YSB_EVENT", Ysb.json(y));
+            }
+            Ysb.rawRow(y, ysb.begin());
+            ysb.fold(1);
+        }
+        Main.emit("YSB_RAW", "{\"scope\":\"all\",\"rows\":" + ysb.rows() + ",\"hash\":\""
+                + String.format("%016x%016x", ysb.hi(), ysb.lo()) + "\"}");
     }
 
     /** The raw row of an event: its kind, then every field in DDL order. */

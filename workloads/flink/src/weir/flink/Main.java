@@ -265,7 +265,11 @@ public final class Main {
         for (String q : queries) {
             String workload = q.equals("ysb") ? "ysb" : "nexmark";
             long t0 = System.nanoTime();
+            if (opt.containsKey("output-dir")) {
+                Output.open(Paths.get(opt.get("output-dir"), q + ".jsonl"), Queries.updating(q));
+            }
             runJob(workload, q, workers, events, eventRate, 0);
+            Output.close();
             StringBuilder sb = new StringBuilder("{\"query\":\"").append(q).append('"');
             sb.append(",\"workers\":").append(workers);
             sb.append(",\"events\":").append(totalEvents());

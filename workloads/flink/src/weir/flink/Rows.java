@@ -259,7 +259,7 @@ public final class Rows {
 
     /** YSB row. */
     public static class Ysb {
-        public long campaign;
+        public String campaign;
         public long windowStart;
         public long count;
 
@@ -272,12 +272,14 @@ public final class Rows {
 
         @Override
         public void encode(Ysb r, Digest d) {
-            d.integer(r.campaign).integer(r.windowStart).integer(r.count);
+            d.string(r.campaign).integer(r.windowStart).integer(r.count);
         }
 
         @Override
         public void json(Ysb r, StringBuilder sb) {
-            sb.append("{\"campaign_id\":").append(r.campaign).append(",\"window_start\":").append(r.windowStart)
+            sb.append("{\"campaign_id\":");
+            DigestSink.str(sb, r.campaign);
+            sb.append(",\"window_start\":").append(r.windowStart)
                     .append(",\"count\":").append(r.count).append('}');
         }
 
