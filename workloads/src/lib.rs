@@ -4,8 +4,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod digest;
 pub mod flink;
 pub mod job;
+pub mod nexmark;
+pub mod random;
 pub mod report;
 pub mod runner;
 pub mod sim;
+pub mod split;
+pub mod ysb;

@@ -1,0 +1,278 @@
+//! Nexmark event types. Strings are `&'static str` slices of pools built once, or small inline
+//! strings: generating an event never allocates.
+
+use crate::split::Timestamped;
+
+/// A string of at most `N` ASCII bytes stored inline (no heap).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InlineStr<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> InlineStr<N> {
+    /// The empty string.
+    pub const EMPTY: Self = Self {
+        len: 0,
+        bytes: [0; N],
+    };
+
+    /// Copies `s`.
+    ///
+    /// # Errors
+    /// When `s` is longer than `N` bytes or not ASCII.
+    pub fn try_from_str(s: &str) -> Result<Self, InlineStrError> {
+        if s.len() > N || !s.is_ascii() {
+            return Err(InlineStrError { max: N });
+        }
+        let mut out = Self::EMPTY;
+        out.bytes[..s.len()].copy_from_slice(s.as_bytes());
+        out.len = s.len() as u8;
+        Ok(out)
+    }
+
+    /// Appends one ASCII byte; the generator never exceeds `N`.
+    #[inline]
+    pub(crate) fn push(&mut self, b: u8) {
+        debug_assert!(b.is_ascii());
+        self.bytes[usize::from(self.len)] = b;
+        self.len += 1;
+    }
+
+    /// Removes leading and trailing spaces (Java's `String.trim` on these strings).
+    #[inline]
+    pub(crate) fn trim_spaces(&mut self) {
+        let len = usize::from(self.len);
+        let end = self.bytes[..len]
+            .iter()
+            .rposition(|&b| b != b' ')
+            .map_or(0, |p| p + 1);
+        let start = self.bytes[..end]
+            .iter()
+            .position(|&b| b != b' ')
+            .unwrap_or(end);
+        if start > 0 {
+            self.bytes.copy_within(start..end, 0);
+        }
+        self.len = (end - start) as u8;
+    }
+
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)])
+            .expect("an InlineStr holds ASCII only")
+    }
+
+    /// Length in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether the string is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for InlineStr<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<const N: usize> std::fmt::Display for InlineStr<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string did not fit an [`InlineStr`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the string is not ASCII or longer than {max} bytes")]
+pub struct InlineStrError {
+    max: usize,
+}
+
+/// A new person (Nexmark `person` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// Person id (from 1000).
+    pub id: u64,
+    /// "First Last".
+    pub name: &'static str,
+    /// `nextString(7)@nextString(5).com`.
+    pub email_address: InlineStr<16>,
+    /// Four space-separated groups of four digits.
+    pub credit_card: InlineStr<19>,
+    /// One of 10 US cities.
+    pub city: &'static str,
+    /// One of AZ, CA, ID, OR, WA, WY.
+    pub state: &'static str,
+    /// Event time, epoch ms.
+    pub date_time: u64,
+    /// Padding text to reach the average size.
+    pub extra: &'static str,
+}
+
+/// A new auction (Nexmark `auction` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Auction {
+    /// Auction id (from 1000).
+    pub id: u64,
+    /// `nextString(20)`.
+    pub item_name: InlineStr<19>,
+    /// `nextString(100)`.
+    pub description: InlineStr<99>,
+    /// Starting price, cents.
+    pub initial_bid: u64,
+    /// Reserve price, cents (`initial_bid` + another price).
+    pub reserve: u64,
+    /// Event time, epoch ms.
+    pub date_time: u64,
+    /// End of the auction, epoch ms.
+    pub expires: u64,
+    /// Seller person id.
+    pub seller: u64,
+    /// Category, 10..=14.
+    pub category: u64,
+    /// Padding text to reach the average size.
+    pub extra: &'static str,
+}
+
+/// A bid (Nexmark `bid` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bid {
+    /// Auction id.
+    pub auction: u64,
+    /// Bidder person id.
+    pub bidder: u64,
+    /// Price, cents.
+    pub price: u64,
+    /// Channel: Google, Facebook, Baidu, Apple or `channel-<n>`.
+    pub channel: &'static str,
+    /// The channel's URL.
+    pub url: &'static str,
+    /// Event time, epoch ms.
+    pub date_time: u64,
+    /// Padding text to reach the average size.
+    pub extra: &'static str,
+}
+
+/// One Nexmark event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A new person.
+    Person(Person),
+    /// A new auction.
+    Auction(Auction),
+    /// A bid.
+    Bid(Bid),
+}
+
+/// The kind of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    /// [`Person`].
+    Person,
+    /// [`Auction`].
+    Auction,
+    /// [`Bid`].
+    Bid,
+}
+
+impl EventKind {
+    /// The kind of event `id`: `id % 50` is 0 for a person, 1..=3 for an auction, else a bid.
+    #[inline]
+    pub fn of_id(id: u64) -> EventKind {
+        match id % 50 {
+            0 => EventKind::Person,
+            1..=3 => EventKind::Auction,
+            _ => EventKind::Bid,
+        }
+    }
+
+    /// `person`, `auction` or `bid` (the `kind` field of `weir gen`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Person => "person",
+            EventKind::Auction => "auction",
+            EventKind::Bid => "bid",
+        }
+    }
+}
+
+impl Event {
+    /// The kind.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Person(_) => EventKind::Person,
+            Event::Auction(_) => EventKind::Auction,
+            Event::Bid(_) => EventKind::Bid,
+        }
+    }
+
+    /// The event time, epoch ms.
+    pub fn date_time(&self) -> u64 {
+        match self {
+            Event::Person(p) => p.date_time,
+            Event::Auction(a) => a.date_time,
+            Event::Bid(b) => b.date_time,
+        }
+    }
+}
+
+impl Timestamped for Event {
+    fn timestamp(&self) -> u64 {
+        self.date_time()
+    }
+}
+
+impl Timestamped for Bid {
+    fn timestamp(&self) -> u64 {
+        self.date_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_spaces_like_java() {
+        let mut s = InlineStr::<8>::EMPTY;
+        for b in b"  ab c  " {
+            s.push(*b);
+        }
+        s.trim_spaces();
+        assert_eq!(s.as_str(), "ab c");
+        let mut blank = InlineStr::<4>::EMPTY;
+        blank.push(b' ');
+        blank.push(b' ');
+        blank.trim_spaces();
+        assert!(blank.is_empty());
+    }
+
+    #[test]
+    fn inline_str_rejects_long_or_non_ascii() {
+        assert!(InlineStr::<2>::try_from_str("abc").is_err());
+        assert!(InlineStr::<8>::try_from_str("\u{e9}").is_err());
+        assert_eq!(
+            InlineStr::<8>::try_from_str("ok").expect("fits").as_str(),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn kinds_follow_the_proportions() {
+        let kinds: Vec<EventKind> = (0..50).map(EventKind::of_id).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == EventKind::Person).count(), 1);
+        assert_eq!(
+            kinds.iter().filter(|k| **k == EventKind::Auction).count(),
+            3
+        );
+        assert_eq!(kinds.iter().filter(|k| **k == EventKind::Bid).count(), 46);
+    }
+}

@@ -1,0 +1,566 @@
+//! The Nexmark generator: one event from its id, and per-worker splits that produce batches.
+//!
+//! Every event is a pure function of `(config, id)`: a fresh [`JavaRandom`] seeded with
+//! `mix(id)` draws the fields in Beam's order (person: name, email, credit card, city, state,
+//! extra; auction: seller, category, initial bid, expires, item name, description, reserve,
+//! extra; bid: auction, bidder, price, extra, then channel/url). `extra` is a slice of one 1 MiB
+//! letter pool; channel and url come from tables built once. Nothing is allocated per event.
+//!
+//! Cost: a bid is about a dozen LCG steps and one `pow`; an auction about 150 (its item name
+//! and description draw two numbers per character, as Beam does); a person about 60.
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use super::event::{Auction, Bid, Event, EventKind, InlineStr, Person};
+use super::{FIRST_AUCTION_ID, FIRST_CATEGORY_ID, FIRST_PERSON_ID, NexmarkConfig};
+use crate::random::{JavaRandom, java_round, mix};
+use crate::split::{BLOCK, ConfigError, Split, WATERMARK_END, WorkerSplit};
+
+/// Length of the `extra` letter pool (1 MiB).
+pub const EXTRA_POOL_LEN: u32 = 1 << 20;
+/// Seed of the `extra` pool: byte k is `'a' + nextInt(26)`, the k-th draw of `new Random(seed)`.
+const EXTRA_POOL_SEED: u64 = 20_150_715;
+/// Seed of the channel/url tables (hot channels first, then `channel-0` .. `channel-9999`).
+const CHANNEL_SEED: u64 = 20_150_716;
+/// Number of non-hot channels.
+const CHANNELS: u32 = 10_000;
+
+const FIRST_NAMES: [&str; 11] = [
+    "Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter",
+];
+const LAST_NAMES: [&str; 9] = [
+    "Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris",
+];
+const US_CITIES: [&str; 10] = [
+    "Phoenix",
+    "Los Angeles",
+    "San Francisco",
+    "Boise",
+    "Portland",
+    "Bend",
+    "Redmond",
+    "Seattle",
+    "Kent",
+    "Cheyenne",
+];
+const US_STATES: [&str; 6] = ["AZ", "CA", "ID", "OR", "WA", "WY"];
+const HOT_CHANNELS: [&str; 4] = ["Google", "Facebook", "Baidu", "Apple"];
+
+/// Average byte sizes (Beam's defaults) that `extra` pads each kind to.
+const AVG_PERSON_BYTES: i32 = 200;
+const AVG_AUCTION_BYTES: i32 = 500;
+const AVG_BID_BYTES: i32 = 100;
+/// Auctions still in flight (Beam's `numInFlightAuctions`) and active people.
+const IN_FLIGHT_AUCTIONS: i64 = 100;
+const ACTIVE_PEOPLE: i64 = 1000;
+/// Ids allowed ahead of the last one created.
+const ID_LEAD: i64 = 10;
+/// Hot sellers/bidders/auctions are the first of each batch of this many.
+const HOT_BATCH: i64 = 100;
+/// Events until `IN_FLIGHT_AUCTIONS` more auctions exist: 100 * 50 / 3.
+const EVENTS_FOR_AUCTIONS: u64 = 1666;
+
+/// The tables every event draws strings from, built once per process from fixed seeds.
+#[derive(Debug)]
+pub struct Pools {
+    extra: String,
+    names: Vec<String>,
+    hot_urls: Vec<String>,
+    channel_names: Vec<String>,
+    channel_urls: Vec<String>,
+}
+
+/// The process-wide pools (built on first use, a few milliseconds).
+pub fn pools() -> &'static Pools {
+    static POOLS: OnceLock<Pools> = OnceLock::new();
+    POOLS.get_or_init(Pools::build)
+}
+
+impl Pools {
+    fn build() -> Pools {
+        let mut r = JavaRandom::new(EXTRA_POOL_SEED);
+        let extra: String = (0..EXTRA_POOL_LEN)
+            .map(|_| char::from(b'a' + r.below(26) as u8))
+            .collect();
+        let names = FIRST_NAMES
+            .iter()
+            .flat_map(|f| LAST_NAMES.iter().map(move |l| format!("{f} {l}")))
+            .collect();
+        let mut r = JavaRandom::new(CHANNEL_SEED);
+        let hot_urls = HOT_CHANNELS.iter().map(|_| url(&mut r)).collect();
+        let mut channel_names = Vec::with_capacity(CHANNELS as usize);
+        let mut channel_urls = Vec::with_capacity(CHANNELS as usize);
+        for i in 0..CHANNELS {
+            let mut u = url(&mut r);
+            if r.below(10) > 0 {
+                // Java: Math.abs(Integer.reverse(i)); abs(MIN) stays MIN.
+                let id = (i as i32).reverse_bits().wrapping_abs();
+                let _ = write!(u, "&channel_id={id}");
+            }
+            channel_names.push(format!("channel-{i}"));
+            channel_urls.push(u);
+        }
+        Pools {
+            extra,
+            names,
+            hot_urls,
+            channel_names,
+            channel_urls,
+        }
+    }
+
+    /// The 1 MiB letter pool `extra` is sliced from.
+    pub fn extra_pool(&'static self) -> &'static str {
+        &self.extra
+    }
+
+    /// Every channel with its URL: the 4 hot ones, then `channel-0` .. `channel-9999`.
+    pub fn channels(&'static self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        HOT_CHANNELS
+            .iter()
+            .copied()
+            .zip(self.hot_urls.iter().map(String::as_str))
+            .chain(
+                self.channel_names
+                    .iter()
+                    .map(String::as_str)
+                    .zip(self.channel_urls.iter().map(String::as_str)),
+            )
+    }
+}
+
+/// `https://www.nexmark.com/<s1>/<s2>/<s3>/item.htm?query=1`, each segment 3-4 characters,
+/// each `'_'` with probability 1/13 and otherwise a letter.
+fn url(r: &mut JavaRandom) -> String {
+    let mut u = String::from("https://www.nexmark.com");
+    for _ in 0..3 {
+        u.push('/');
+        let len = 3 + r.below(2);
+        for _ in 0..len {
+            if r.below(13) == 0 {
+                u.push('_');
+            } else {
+                u.push(char::from(b'a' + r.below(26) as u8));
+            }
+        }
+    }
+    u.push_str("/item.htm?query=1");
+    u
+}
+
+/// Beam's `nextString(maxLength)`: `3 + nextInt(max - 3)` characters, each a space with
+/// probability 1/13 and otherwise `'a' + nextInt(26)`, then trimmed.
+#[inline]
+fn next_string<const N: usize>(r: &mut JavaRandom, max_length: u32) -> InlineStr<N> {
+    let len = 3 + r.below(max_length - 3);
+    let mut s = InlineStr::<N>::EMPTY;
+    for _ in 0..len {
+        if r.below(13) == 0 {
+            s.push(b' ');
+        } else {
+            s.push(b'a' + r.below(26) as u8);
+        }
+    }
+    s.trim_spaces();
+    s
+}
+
+/// Beam's `nextExtra` length, then a slice of the pool at a drawn offset.
+#[inline]
+fn next_extra(
+    r: &mut JavaRandom,
+    current_size: i32,
+    average: i32,
+    pool: &'static str,
+) -> &'static str {
+    if current_size > average {
+        return "";
+    }
+    let wanted = average - current_size;
+    let delta = java_round(f64::from(wanted) * 0.2) as i32;
+    let min = wanted - delta;
+    let size = min
+        + if delta == 0 {
+            0
+        } else {
+            r.next_int_bounded(2 * delta)
+        };
+    let size = size as u32;
+    let offset = r.below(EXTRA_POOL_LEN - size + 1) as usize;
+    &pool[offset..offset + size as usize]
+}
+
+/// Beam's `nextPrice`: `round(10^(6 * nextDouble()) * 100)`, 100 .. 10^8 cents.
+#[inline]
+fn next_price(r: &mut JavaRandom) -> u64 {
+    java_round(10_f64.powf(r.next_double() * 6.0) * 100.0) as u64
+}
+
+/// The last person id created up to event `id` (base 0).
+#[inline]
+fn last_base0_person_id(id: u64) -> i64 {
+    (id / 50) as i64
+}
+
+/// The last auction id created up to event `id` (base 0); -1 before the first auction.
+#[inline]
+fn last_base0_auction_id(id: u64) -> i64 {
+    let epoch = (id / 50) as i64;
+    match id % 50 {
+        0 => 3 * epoch - 1,
+        off @ 1..=3 => 3 * epoch + off as i64 - 1,
+        _ => 3 * epoch + 2,
+    }
+}
+
+/// A random active person (base 0), up to `ID_LEAD` ids ahead of the last one.
+#[inline]
+fn next_base0_person_id(id: u64, r: &mut JavaRandom) -> i64 {
+    let people = last_base0_person_id(id) + 1;
+    let active = people.min(ACTIVE_PEOPLE);
+    people - active + r.beam_long(active + ID_LEAD)
+}
+
+/// A random in-flight auction (base 0), up to `ID_LEAD` ids ahead of the last one.
+#[inline]
+fn next_base0_auction_id(id: u64, r: &mut JavaRandom) -> i64 {
+    let max = last_base0_auction_id(id);
+    let min = (max - IN_FLIGHT_AUCTIONS).max(0);
+    min + r.beam_long(max - min + 1 + ID_LEAD)
+}
+
+/// Generates the person with event id `id` (`id % 50 == 0`; other ids give the person the
+/// formulas would give, for tests only).
+pub fn generate_person(config: &NexmarkConfig, id: u64) -> Person {
+    person(config, id, pools())
+}
+
+/// Generates the auction with event id `id` (`id % 50` in 1..=3).
+pub fn generate_auction(config: &NexmarkConfig, id: u64) -> Auction {
+    auction(config, id, pools())
+}
+
+/// Generates the bid with event id `id` (`id % 50 >= 4`).
+pub fn generate_bid(config: &NexmarkConfig, id: u64) -> Bid {
+    bid(config, id, pools())
+}
+
+/// Generates event `id`, of the kind its id gives.
+pub fn generate_event(config: &NexmarkConfig, id: u64) -> Event {
+    event(config, id, pools())
+}
+
+#[inline]
+fn event(config: &NexmarkConfig, id: u64, pools: &'static Pools) -> Event {
+    match EventKind::of_id(id) {
+        EventKind::Person => Event::Person(person(config, id, pools)),
+        EventKind::Auction => Event::Auction(auction(config, id, pools)),
+        EventKind::Bid => Event::Bid(bid(config, id, pools)),
+    }
+}
+
+#[inline]
+fn person(config: &NexmarkConfig, id: u64, pools: &'static Pools) -> Person {
+    let mut r = JavaRandom::new(mix(id));
+    let first = r.below(FIRST_NAMES.len() as u32) as usize;
+    let last = r.below(LAST_NAMES.len() as u32) as usize;
+    let name = pools.names[first * LAST_NAMES.len() + last].as_str();
+    let user: InlineStr<6> = next_string(&mut r, 7);
+    let domain: InlineStr<4> = next_string(&mut r, 5);
+    let mut email_address = InlineStr::<16>::EMPTY;
+    for &b in user.as_str().as_bytes() {
+        email_address.push(b);
+    }
+    email_address.push(b'@');
+    for &b in domain.as_str().as_bytes().iter().chain(b".com") {
+        email_address.push(b);
+    }
+    let mut credit_card = InlineStr::<19>::EMPTY;
+    for group in 0..4 {
+        if group > 0 {
+            credit_card.push(b' ');
+        }
+        let n = r.below(10_000);
+        for div in [1000, 100, 10, 1] {
+            credit_card.push(b'0' + (n / div % 10) as u8);
+        }
+    }
+    let city = US_CITIES[r.below(US_CITIES.len() as u32) as usize];
+    let state = US_STATES[r.below(US_STATES.len() as u32) as usize];
+    let size = 8 + name.len() + email_address.len() + credit_card.len() + city.len() + state.len();
+    let extra = next_extra(&mut r, size as i32, AVG_PERSON_BYTES, &pools.extra);
+    Person {
+        id: last_base0_person_id(id) as u64 + FIRST_PERSON_ID,
+        name,
+        email_address,
+        credit_card,
+        city,
+        state,
+        date_time: config.timestamp(id),
+        extra,
+    }
+}
+
+#[inline]
+fn auction(config: &NexmarkConfig, id: u64, pools: &'static Pools) -> Auction {
+    let mut r = JavaRandom::new(mix(id));
+    let date_time = config.timestamp(id);
+    let seller = if r.next_int_bounded(config.hot_seller_ratio as i32) > 0 {
+        (last_base0_person_id(id) / HOT_BATCH) * HOT_BATCH
+    } else {
+        next_base0_person_id(id, &mut r)
+    };
+    let category = FIRST_CATEGORY_ID + u64::from(r.below(5));
+    let initial_bid = next_price(&mut r);
+    let horizon = config.timestamp(id + EVENTS_FOR_AUCTIONS) as i64 - date_time as i64;
+    let expires = date_time + 1 + r.beam_long((horizon * 2).max(1)) as u64;
+    let item_name: InlineStr<19> = next_string(&mut r, 20);
+    let description: InlineStr<99> = next_string(&mut r, 100);
+    let reserve = initial_bid + next_price(&mut r);
+    let size = 8 + item_name.len() + description.len() + 40;
+    let extra = next_extra(&mut r, size as i32, AVG_AUCTION_BYTES, &pools.extra);
+    Auction {
+        id: last_base0_auction_id(id) as u64 + FIRST_AUCTION_ID,
+        item_name,
+        description,
+        initial_bid,
+        reserve,
+        date_time,
+        expires,
+        seller: seller as u64 + FIRST_PERSON_ID,
+        category,
+        extra,
+    }
+}
+
+#[inline]
+fn bid(config: &NexmarkConfig, id: u64, pools: &'static Pools) -> Bid {
+    let mut r = JavaRandom::new(mix(id));
+    let auction = if r.next_int_bounded(config.hot_auction_ratio as i32) > 0 {
+        (last_base0_auction_id(id) / HOT_BATCH) * HOT_BATCH
+    } else {
+        next_base0_auction_id(id, &mut r)
+    };
+    let bidder = if r.next_int_bounded(config.hot_bidder_ratio as i32) > 0 {
+        (last_base0_person_id(id) / HOT_BATCH) * HOT_BATCH + 1
+    } else {
+        next_base0_person_id(id, &mut r)
+    };
+    let price = next_price(&mut r);
+    let extra = next_extra(&mut r, 32, AVG_BID_BYTES, &pools.extra);
+    let (channel, url) = if r.below(2) > 0 {
+        let i = r.below(HOT_CHANNELS.len() as u32) as usize;
+        (HOT_CHANNELS[i], pools.hot_urls[i].as_str())
+    } else {
+        let i = r.below(CHANNELS) as usize;
+        (
+            pools.channel_names[i].as_str(),
+            pools.channel_urls[i].as_str(),
+        )
+    };
+    Bid {
+        auction: auction as u64 + FIRST_AUCTION_ID,
+        bidder: bidder as u64 + FIRST_PERSON_ID,
+        price,
+        channel,
+        url,
+        date_time: config.timestamp(id),
+        extra,
+    }
+}
+
+/// Walks a worker's ids in order, block by block.
+#[derive(Debug, Clone)]
+struct Cursor {
+    config: NexmarkConfig,
+    split: WorkerSplit,
+    /// The next id to consider (owned by this worker, or >= `config.events`).
+    next: u64,
+    /// The last id consumed, for the watermark.
+    last: Option<u64>,
+    pools: &'static Pools,
+}
+
+impl Cursor {
+    fn new(config: &NexmarkConfig, split: WorkerSplit) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config: config.clone(),
+            split,
+            next: split.first_owned_from(0),
+            last: None,
+            pools: pools(),
+        })
+    }
+
+    /// Feeds owned ids to `emit` until it has accepted `max` (it returns whether it accepted
+    /// an id) or the input ends; returns whether ids remain.
+    #[inline]
+    fn run(&mut self, max: usize, mut emit: impl FnMut(u64) -> bool) -> bool {
+        let events = self.config.events;
+        let mut taken = 0;
+        while taken < max && self.next < events {
+            let block_end = ((self.next / BLOCK + 1) * BLOCK).min(events);
+            let mut id = self.next;
+            while id < block_end && taken < max {
+                if emit(id) {
+                    taken += 1;
+                }
+                id += 1;
+            }
+            self.last = Some(id - 1);
+            self.next = if id == block_end {
+                self.split.first_owned_from(block_end)
+            } else {
+                id
+            };
+        }
+        self.next < events
+    }
+
+    fn watermark(&self) -> u64 {
+        if self.next >= self.config.events {
+            WATERMARK_END
+        } else {
+            self.last.map_or(0, |id| {
+                self.config
+                    .timestamp(id)
+                    .saturating_sub(self.config.out_of_orderness_ms)
+            })
+        }
+    }
+}
+
+/// One worker's Nexmark events, generated on the fly (the `generate` source mode).
+///
+/// [`Split::fill`] appends up to `max` events per call. With [`NexmarkSplit::only`] it skips
+/// the ids of other kinds without generating them (ids are still consumed, so the watermark is
+/// the same).
+#[derive(Debug, Clone)]
+pub struct NexmarkSplit {
+    cursor: Cursor,
+    kinds: [bool; 3],
+}
+
+impl NexmarkSplit {
+    /// Worker `split` of the input `config` describes.
+    ///
+    /// # Errors
+    /// When the configuration is invalid ([`NexmarkConfig::validate`]).
+    pub fn new(config: &NexmarkConfig, split: WorkerSplit) -> Result<Self, ConfigError> {
+        Ok(Self {
+            cursor: Cursor::new(config, split)?,
+            kinds: [true; 3],
+        })
+    }
+
+    /// Produces only events of these kinds.
+    #[must_use]
+    pub fn only(mut self, kinds: &[EventKind]) -> Self {
+        self.kinds = [
+            kinds.contains(&EventKind::Person),
+            kinds.contains(&EventKind::Auction),
+            kinds.contains(&EventKind::Bid),
+        ];
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NexmarkConfig {
+        &self.cursor.config
+    }
+}
+
+impl Split for NexmarkSplit {
+    type Event = Event;
+
+    fn fill(&mut self, out: &mut Vec<Event>, max: usize) -> bool {
+        out.reserve(max.min(1 << 16));
+        let kinds = self.kinds;
+        let config = self.cursor.config.clone();
+        let pools = self.cursor.pools;
+        if kinds == [true; 3] {
+            self.cursor.run(max, |id| {
+                out.push(event(&config, id, pools));
+                true
+            })
+        } else {
+            self.cursor.run(max, |id| {
+                let kind = EventKind::of_id(id);
+                if kinds[kind as usize] {
+                    out.push(event(&config, id, pools));
+                    true
+                } else {
+                    false
+                }
+            })
+        }
+    }
+
+    fn watermark(&self) -> u64 {
+        self.cursor.watermark()
+    }
+}
+
+impl Iterator for NexmarkSplit {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        let kinds = self.kinds;
+        let config = self.cursor.config.clone();
+        let pools = self.cursor.pools;
+        let mut got = None;
+        self.cursor.run(1, |id| {
+            if kinds[EventKind::of_id(id) as usize] {
+                got = Some(event(&config, id, pools));
+                true
+            } else {
+                false
+            }
+        });
+        got
+    }
+}
+
+/// One worker's bids only, as [`Bid`] values (smaller than [`Event`]); persons and auctions are
+/// skipped without being generated. For queries that read only bids (q0, q1, q2, q5, q7, q11,
+/// q12).
+#[derive(Debug, Clone)]
+pub struct BidSplit {
+    cursor: Cursor,
+}
+
+impl BidSplit {
+    /// Worker `split` of the input `config` describes.
+    ///
+    /// # Errors
+    /// When the configuration is invalid ([`NexmarkConfig::validate`]).
+    pub fn new(config: &NexmarkConfig, split: WorkerSplit) -> Result<Self, ConfigError> {
+        Ok(Self {
+            cursor: Cursor::new(config, split)?,
+        })
+    }
+}
+
+impl Split for BidSplit {
+    type Event = Bid;
+
+    fn fill(&mut self, out: &mut Vec<Bid>, max: usize) -> bool {
+        out.reserve(max.min(1 << 16));
+        let config = self.cursor.config.clone();
+        let pools = self.cursor.pools;
+        self.cursor.run(max, |id| {
+            if id % 50 >= 4 {
+                out.push(bid(&config, id, pools));
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    fn watermark(&self) -> u64 {
+        self.cursor.watermark()
+    }
+}

@@ -1,0 +1,256 @@
+//! The source side shared by every workload: how events are divided among workers, the
+//! watermark rule, and the `generate` / `replay` source modes (BENCHMARKING.md).
+//!
+//! **Split rule.** Event ids are cut into blocks of [`BLOCK`] ids; worker `w` of `W` owns the
+//! blocks `b` with `b % W == w` and produces their ids in increasing order. The union over
+//! workers is the single-worker stream for every `W`, and each worker's timestamps are
+//! non-decreasing (timestamps are a non-decreasing function of the id).
+//!
+//! **Watermark.** After a split has produced events up to timestamp `t` its watermark is
+//! `t - out_of_orderness` (saturating at 0; 0 before the first event); once it is exhausted the
+//! watermark is [`WATERMARK_END`] (+infinity).
+
+/// Ids per block of the worker split.
+pub const BLOCK: u64 = 1024;
+
+/// The watermark of a finished split: every window closes.
+pub const WATERMARK_END: u64 = u64::MAX;
+
+/// Errors in a generator configuration; each message names the flag that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A flag has a value the generator cannot use.
+    #[error("invalid {flag} {value}: {why}")]
+    Invalid {
+        /// The flag, for example `--event-rate`.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong and what to do.
+        why: &'static str,
+    },
+}
+
+/// Which worker of how many; validated (`worker < workers`, `workers >= 1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerSplit {
+    worker: u64,
+    workers: u64,
+}
+
+impl WorkerSplit {
+    /// The whole stream on one worker.
+    pub const SINGLE: WorkerSplit = WorkerSplit {
+        worker: 0,
+        workers: 1,
+    };
+
+    /// Worker `worker` of `workers`.
+    ///
+    /// # Errors
+    /// When `workers` is 0 or `worker >= workers`.
+    pub fn new(worker: usize, workers: usize) -> Result<Self, ConfigError> {
+        if workers == 0 {
+            return Err(ConfigError::Invalid {
+                flag: "--workers",
+                value: "0".into(),
+                why: "at least one worker is needed",
+            });
+        }
+        if worker >= workers {
+            return Err(ConfigError::Invalid {
+                flag: "--worker",
+                value: worker.to_string(),
+                why: "the worker index must be below --workers (workers are numbered from 0)",
+            });
+        }
+        Ok(Self {
+            worker: worker as u64,
+            workers: workers as u64,
+        })
+    }
+
+    /// This worker's index.
+    pub fn worker(self) -> usize {
+        self.worker as usize
+    }
+
+    /// The number of workers.
+    pub fn workers(self) -> usize {
+        self.workers as usize
+    }
+
+    /// Whether event `id` belongs to this worker.
+    #[inline]
+    pub fn owns(self, id: u64) -> bool {
+        (id / BLOCK) % self.workers == self.worker
+    }
+
+    /// The first id of this worker at or after `id` (may be past the end of the input).
+    #[inline]
+    pub fn first_owned_from(self, id: u64) -> u64 {
+        if self.owns(id) {
+            return id;
+        }
+        let block = id / BLOCK;
+        let offset = (self.worker + self.workers - block % self.workers) % self.workers;
+        (block + offset) * BLOCK
+    }
+
+    /// How many of the ids `0..events` this worker owns.
+    pub fn count(self, events: u64) -> u64 {
+        let full_blocks = events / BLOCK;
+        let rest = events % BLOCK;
+        let mut n = (full_blocks / self.workers) * BLOCK;
+        if full_blocks % self.workers > self.worker {
+            n += BLOCK;
+        } else if full_blocks % self.workers == self.worker {
+            n += rest;
+        }
+        n
+    }
+}
+
+/// A worker's source of events: generated on the fly or replayed from memory.
+pub trait Split {
+    /// The event type.
+    type Event;
+
+    /// Appends up to `max` events to `out`; returns whether more events remain afterwards.
+    fn fill(&mut self, out: &mut Vec<Self::Event>, max: usize) -> bool;
+
+    /// The current watermark (epoch ms): see the module docs.
+    fn watermark(&self) -> u64;
+}
+
+/// An event with an event-time timestamp (epoch ms).
+pub trait Timestamped {
+    /// The event time.
+    fn timestamp(&self) -> u64;
+}
+
+/// The `replay` source mode: a worker's events generated into memory before the clock starts,
+/// served in batches by copying (or borrowed with [`Replay::next_slice`]).
+#[derive(Debug, Clone)]
+pub struct Replay<T> {
+    events: Vec<T>,
+    pos: usize,
+    out_of_orderness_ms: u64,
+}
+
+impl<T: Timestamped + Clone> Replay<T> {
+    /// Replays `events` (in order) with this out-of-orderness.
+    pub fn new(events: Vec<T>, out_of_orderness_ms: u64) -> Self {
+        Self {
+            events,
+            pos: 0,
+            out_of_orderness_ms,
+        }
+    }
+
+    /// Fills a replay buffer from any split (used before the clock starts).
+    pub fn record(split: &mut impl Split<Event = T>, out_of_orderness_ms: u64) -> Self {
+        let mut events = Vec::new();
+        while split.fill(&mut events, 1 << 16) {}
+        Self::new(events, out_of_orderness_ms)
+    }
+
+    /// The next up to `max` events, without copying; empty when exhausted.
+    pub fn next_slice(&mut self, max: usize) -> &[T] {
+        let start = self.pos;
+        self.pos = (start + max).min(self.events.len());
+        &self.events[start..self.pos]
+    }
+
+    /// All buffered events.
+    pub fn events(&self) -> &[T] {
+        &self.events
+    }
+
+    /// Bytes held in memory by the buffer (for the `memory-read` baseline).
+    pub fn bytes(&self) -> usize {
+        self.events.len() * std::mem::size_of::<T>()
+    }
+
+    /// Starts over from the first event.
+    pub fn rewind(&mut self) {
+        self.pos = 0;
+    }
+}
+
+impl<T: Timestamped + Clone> Split for Replay<T> {
+    type Event = T;
+
+    fn fill(&mut self, out: &mut Vec<T>, max: usize) -> bool {
+        let end = (self.pos + max).min(self.events.len());
+        out.extend_from_slice(&self.events[self.pos..end]);
+        self.pos = end;
+        self.pos < self.events.len()
+    }
+
+    fn watermark(&self) -> u64 {
+        if self.pos >= self.events.len() {
+            WATERMARK_END
+        } else if self.pos == 0 {
+            0
+        } else {
+            self.events[self.pos - 1]
+                .timestamp()
+                .saturating_sub(self.out_of_orderness_ms)
+        }
+    }
+}
+
+/// The timestamp of event `id` on the shared timeline: `base + floor(id * 1000 / event_rate)`.
+#[inline]
+pub fn timestamp_of(id: u64, base_time_ms: u64, event_rate: u64) -> u64 {
+    base_time_ms + ((u128::from(id) * 1000) / u128::from(event_rate)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_owned_from_skips_to_the_next_owned_block() {
+        let s = WorkerSplit::new(2, 3).expect("valid");
+        assert_eq!(s.first_owned_from(0), 2048);
+        assert_eq!(s.first_owned_from(2050), 2050);
+        assert_eq!(s.first_owned_from(3072), 5120);
+        let all = WorkerSplit::SINGLE;
+        assert_eq!(all.first_owned_from(77), 77);
+    }
+
+    #[test]
+    fn count_matches_ownership() {
+        for workers in 1..=5 {
+            for events in [0, 1, 1023, 1024, 1025, 5000, 9 * 1024] {
+                let total: u64 = (0..workers)
+                    .map(|w| {
+                        let s = WorkerSplit::new(w, workers).expect("valid");
+                        let n = s.count(events);
+                        assert_eq!(n, (0..events).filter(|&i| s.owns(i)).count() as u64);
+                        n
+                    })
+                    .sum();
+                assert_eq!(total, events);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_splits_name_the_flag() {
+        let e = WorkerSplit::new(0, 0).expect_err("0 workers");
+        assert!(e.to_string().contains("--workers"));
+        let e = WorkerSplit::new(3, 3).expect_err("index too large");
+        assert!(e.to_string().contains("--worker "));
+    }
+
+    #[test]
+    fn timestamps_are_exact() {
+        assert_eq!(timestamp_of(0, 10, 3), 10);
+        assert_eq!(timestamp_of(2, 10, 3), 10 + 666);
+        // No overflow where id * 1000 exceeds 64 bits.
+        assert_eq!(timestamp_of(1 << 60, 0, 1 << 20), 1000 << 40);
+    }
+}
