@@ -23,12 +23,16 @@
 mod event;
 pub mod format;
 mod generator;
+pub mod reference;
+mod rows;
 
 pub use event::{Auction, Bid, Event, EventKind, InlineStr, InlineStrError, Person};
 pub use generator::{
     BidSplit, EXTRA_POOL_LEN, NexmarkSplit, generate_auction, generate_bid, generate_event,
     generate_person, pools,
 };
+
+pub use rows::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row};
 
 use crate::split::ConfigError;
 

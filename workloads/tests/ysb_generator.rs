@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use weir_workloads::digest::{Digest, RowEncoder};
 use weir_workloads::split::{Split, WATERMARK_END, WorkerSplit};
@@ -161,4 +162,35 @@ fn ads_and_campaigns_are_spread_evenly() {
     assert_eq!(per_campaign.len(), 100);
     // 2000 expected per campaign; a binomial spread of ~45.
     assert!(per_campaign.values().all(|&n| (1700..2300).contains(&n)));
+}
+
+#[test]
+fn reference_digests_over_generated_input() {
+    let mut text = String::from(
+        "# Digests of the YSB reference over generated input; every engine must produce these.\n\
+         # config<TAB>rows<TAB>hash\n",
+    );
+    for (name, config) in [
+        (
+            "events=1000000,event_rate=10000000",
+            YsbConfig::with_events(1_000_000),
+        ),
+        (
+            "events=300000,event_rate=10000",
+            YsbConfig {
+                events: 300_000,
+                event_rate: 10_000,
+                ..YsbConfig::default()
+            },
+        ),
+    ] {
+        let rows = reference(&all(&config, WorkerSplit::SINGLE));
+        let mut d = Digest::new();
+        for r in &rows {
+            d.add(r);
+        }
+        assert!(d.rows() > 0);
+        let _ = writeln!(text, "{name}\t{}\t{}", d.rows(), d.hash_hex());
+    }
+    common::check_or_bless("ysb_reference_digests.tsv", &text);
 }

@@ -1,0 +1,164 @@
+//! Result rows of the Nexmark queries, one type per query, columns in SELECT order with the
+//! suite's aliases (WORKLOADS.md, "Result columns"). Every engine produces these types, so the
+//! digest and `--output` JSON lines are the same everywhere. Timestamps are epoch ms; q1's
+//! price is the exact decimal `price * 0.908` as an integer at scale 3 (`price * 908`).
+
+use crate::digest::{ColumnSink, ResultRow};
+
+macro_rules! row {
+    (
+        $(#[$m:meta])* $name:ident [$($col:literal),+] {
+            $($(#[$fm:meta])* $field:ident : $ty:ty => $kind:ident),+ $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name {
+            $($(#[$fm])* pub $field: $ty),+
+        }
+
+        impl ResultRow for $name {
+            const COLUMNS: &'static [&'static str] = &[$($col),+];
+
+            #[inline]
+            fn write_columns(&self, sink: &mut impl ColumnSink) {
+                $(row!(@col sink, self.$field, $kind);)+
+            }
+        }
+    };
+    (@col $sink:ident, $v:expr, int) => { $sink.int($v as i64) };
+    (@col $sink:ident, $v:expr, str) => { $sink.str($v) };
+}
+
+row! {
+    /// q0 (pass-through): `auction, bidder, price, dateTime, extra`.
+    Q0Row ["auction", "bidder", "price", "dateTime", "extra"] {
+        /// Auction id.
+        auction: u64 => int,
+        /// Bidder id.
+        bidder: u64 => int,
+        /// Price, cents.
+        price: u64 => int,
+        /// Bid time, epoch ms.
+        date_time: u64 => int,
+        /// The bid's extra.
+        extra: &'static str => str,
+    }
+}
+
+row! {
+    /// q1 (currency conversion): `auction, bidder, price, dateTime, extra` with `price` =
+    /// `price * 0.908` exactly, as an integer at scale 3 (`price * 908`).
+    Q1Row ["auction", "bidder", "price", "dateTime", "extra"] {
+        /// Auction id.
+        auction: u64 => int,
+        /// Bidder id.
+        bidder: u64 => int,
+        /// `price * 908`: the exact decimal `price * 0.908` at scale 3.
+        price: u64 => int,
+        /// Bid time, epoch ms.
+        date_time: u64 => int,
+        /// The bid's extra.
+        extra: &'static str => str,
+    }
+}
+
+row! {
+    /// q2 (selection, `auction % 123 = 0`): `auction, price`.
+    Q2Row ["auction", "price"] {
+        /// Auction id.
+        auction: u64 => int,
+        /// Price, cents.
+        price: u64 => int,
+    }
+}
+
+row! {
+    /// q3 (local item suggestion): `name, city, state, id` (the auction's id).
+    Q3Row ["name", "city", "state", "id"] {
+        /// Seller's name.
+        name: &'static str => str,
+        /// Seller's city.
+        city: &'static str => str,
+        /// Seller's state.
+        state: &'static str => str,
+        /// Auction id.
+        id: u64 => int,
+    }
+}
+
+row! {
+    /// q4 (average winning price per category): `category, avg` (BIGINT average, truncated).
+    Q4Row ["category", "avg"] {
+        /// Category.
+        category: u64 => int,
+        /// `sum div count` of the per-auction maximum prices.
+        avg: i64 => int,
+    }
+}
+
+row! {
+    /// q5 (hot items): `auction, num`, one row per leading auction per hopping window.
+    Q5Row ["auction", "num"] {
+        /// Auction id.
+        auction: u64 => int,
+        /// Bids on it in the window.
+        num: u64 => int,
+    }
+}
+
+row! {
+    /// q7 (highest bid): `auction, price, bidder, dateTime, extra` (SELECT order).
+    Q7Row ["auction", "price", "bidder", "dateTime", "extra"] {
+        /// Auction id.
+        auction: u64 => int,
+        /// Price, cents.
+        price: u64 => int,
+        /// Bidder id.
+        bidder: u64 => int,
+        /// Bid time, epoch ms.
+        date_time: u64 => int,
+        /// The bid's extra.
+        extra: &'static str => str,
+    }
+}
+
+row! {
+    /// q8 (monitor new users): `id, name, starttime`.
+    Q8Row ["id", "name", "starttime"] {
+        /// Person id.
+        id: u64 => int,
+        /// Person name.
+        name: &'static str => str,
+        /// Window start, epoch ms.
+        starttime: u64 => int,
+    }
+}
+
+row! {
+    /// q11 (user sessions): `bidder, bid_count, starttime, endtime`.
+    Q11Row ["bidder", "bid_count", "starttime", "endtime"] {
+        /// Bidder id.
+        bidder: u64 => int,
+        /// Bids in the session.
+        bid_count: u64 => int,
+        /// First bid's time, epoch ms.
+        starttime: u64 => int,
+        /// Last bid's time + 10 s, epoch ms.
+        endtime: u64 => int,
+    }
+}
+
+row! {
+    /// q12 (processing-time windows): `bidder, bid_count, starttime, endtime`.
+    Q12Row ["bidder", "bid_count", "starttime", "endtime"] {
+        /// Bidder id.
+        bidder: u64 => int,
+        /// Bids in the window.
+        bid_count: u64 => int,
+        /// Window start (processing time), epoch ms.
+        starttime: u64 => int,
+        /// Window end (processing time), epoch ms.
+        endtime: u64 => int,
+    }
+}
