@@ -9,7 +9,8 @@
 # Flink's jars come from PyPI's apache-flink-libraries (flink-dist with the MiniCluster and the
 # new Source API, the table planner loader and runtime); no Maven is needed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+cd "$(dirname "$SELF")/.."
 ROOT=$(pwd)
 FLINK_VERSION=2.3.0
 DIR="$ROOT/.flink"
@@ -60,7 +61,7 @@ fi
 
 STAMP="$CLASSES/.built"
 if [ -f "$STAMP" ] && [ -z "$(find "$SRC" -name '*.java' -newer "$STAMP" | head -n1)" ] \
-    && [ "$0" -ot "$STAMP" ]; then
+    && [ "$SELF" -ot "$STAMP" ]; then
     say "Java job up to date in $CLASSES (skipped javac)"
 else
     rm -rf "$CLASSES.tmp"

@@ -471,3 +471,41 @@ fn run_lines<T>(mut cmd: Command, mut pick: impl FnMut(Line) -> Option<T>) -> Re
     }
     Ok(picked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_install_needs_both_the_jars_and_the_compiled_job() {
+        let dir = std::env::temp_dir().join(format!("weir-flink-install-{}", std::process::id()));
+        let lib = dir.join("site/pyflink/lib");
+        let classes = dir.join("classes/weir/flink");
+        std::fs::create_dir_all(&lib).expect("temp dir");
+        std::fs::create_dir_all(&classes).expect("temp dir");
+        std::fs::write(lib.join(format!("flink-dist-{FLINK_VERSION}.jar")), b"").expect("write");
+        assert_eq!(Install::at(&dir), None, "no compiled job yet");
+        std::fs::write(classes.join("Main.class"), b"").expect("write");
+        let install = Install::at(&dir).expect("complete");
+        let cmd = install.java();
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(&args[..JVM_FLAGS.len()], JVM_FLAGS);
+        assert_eq!(args[JVM_FLAGS.len()], "-cp");
+        assert!(args[JVM_FLAGS.len() + 1].ends_with("site/pyflink/lib/*"));
+        assert_eq!(args.last().map(String::as_str), Some("weir.flink.Main"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn supported_queries() {
+        for q in NEXMARK_QUERIES {
+            assert!(supports(Workload::Nexmark, q));
+        }
+        assert!(!supports(Workload::Nexmark, "q6"));
+        assert!(!supports(Workload::Nexmark, "ysb"));
+        assert!(supports(Workload::Ysb, "ysb"));
+    }
+}
