@@ -120,20 +120,28 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
 
     static final ThreadLocal<Integer> SLOT = new ThreadLocal<>();
 
+    /**
+     * Flink's bounded-out-of-orderness generator that also logs when it emitted each watermark.
+     * Flink may create generators that never see a record (a per-split output the reader does
+     * not use); only a generator that has seen records registers a log, and the reader's thread
+     * remembers it (SLOT) to log the final watermark at end of input.
+     */
     static final class RecordingGenerator<T> implements WatermarkGenerator<T> {
         private final long ooo;
-        private final int slot;
+        private int slot = -1;
         private long max = Long.MIN_VALUE + 1_000_000_000L;
         private long last = Long.MIN_VALUE;
 
         RecordingGenerator(long ooo) {
             this.ooo = ooo;
-            this.slot = Stats.registerWatermarkSource();
-            SLOT.set(slot);
         }
 
         @Override
         public void onEvent(T event, long ts, WatermarkOutput out) {
+            if (slot < 0) {
+                slot = Stats.registerWatermarkSource();
+                SLOT.set(slot);
+            }
             if (ts > max) {
                 max = ts;
             }
@@ -145,7 +153,9 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
             if (wm > last) {
                 last = wm;
                 out.emitWatermark(new Watermark(wm));
-                Stats.watermarkEmitted(slot, wm, System.nanoTime());
+                if (slot >= 0) {
+                    Stats.watermarkEmitted(slot, wm, System.nanoTime());
+                }
             }
         }
     }
@@ -232,6 +242,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
         private final int subtask;
         private Split split;
         private boolean noMore;
+        private boolean finished;
         private long next;
         private long stride;
         private CompletableFuture<Void> available = new CompletableFuture<>();
@@ -296,8 +307,14 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
         }
 
         private InputStatus finish() {
-            Integer slot = SLOT.get();
-            if (slot != null) {
+            if (!finished) {
+                finished = true;
+                Integer slot = SLOT.get();
+                if (slot == null) {
+                    // A reader that produced nothing still completes event time when it ends.
+                    slot = Stats.registerWatermarkSource();
+                    SLOT.set(slot);
+                }
                 Stats.watermarkEmitted(slot, Long.MAX_VALUE, System.nanoTime());
             }
             return InputStatus.END_OF_INPUT;
@@ -322,6 +339,8 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
             split = splits.get(0);
             next = (long) split.worker * Nexmark.BLOCK;
             stride = (long) (split.workers - 1) * Nexmark.BLOCK;
+            SLOT.remove();
+            Stats.READERS.incrementAndGet();
             Stats.sourceStarted();
             available.complete(null);
         }

@@ -30,6 +30,9 @@ public final class Stats {
     public static final AtomicLong FIRST_SOURCE_NANOS = new AtomicLong();
     /** System.nanoTime of the last sink finishing. */
     public static final AtomicLong LAST_SINK_NANOS = new AtomicLong();
+    /** Source readers that received their split. */
+    public static final java.util.concurrent.atomic.AtomicInteger READERS =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Set to end the input early (stop request or --duration). */
     public static volatile boolean stop;
 
@@ -52,6 +55,7 @@ public final class Stats {
         LATE.set(0);
         FIRST_SOURCE_NANOS.set(0);
         LAST_SINK_NANOS.set(0);
+        READERS.set(0);
         stop = false;
         digestRows = 0;
         digestLo = 0;
@@ -129,7 +133,8 @@ public final class Stats {
      * time t became complete; 0 when some source has not yet reached it.
      */
     public static synchronized long completeAt(long t) {
-        if (WM_LOGS.isEmpty()) {
+        if (WM_LOGS.isEmpty() || WM_LOGS.size() < READERS.get()) {
+            // Some reader has not produced a record (or its end) yet.
             return 0;
         }
         long at = 0;
