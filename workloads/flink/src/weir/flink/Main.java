@@ -13,8 +13,11 @@ import java.util.Map;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 
 /**
  * Entry point of weir's Flink job (docs/ARCHITECTURE.md, "Flink"). Modes:
@@ -140,6 +143,16 @@ public final class Main {
     /** Builds and runs one query; returns after the job finished. */
     static void runJob(String workload, String query, int workers, long events, long eventRate, long rate)
             throws Exception {
+        runJob(workload, query, workers, events, eventRate, rate, null);
+    }
+
+    /**
+     * Builds and runs one query, in {@code cluster} when given (suite mode shares one
+     * MiniCluster between its jobs), else in a MiniCluster of its own as Flink's local
+     * environment does it.
+     */
+    static void runJob(String workload, String query, int workers, long events, long eventRate, long rate,
+            MiniCluster cluster) throws Exception {
         Stats.reset();
         StreamExecutionEnvironment env = env(workers);
         if (workload.equals("ysb")) {
@@ -155,7 +168,13 @@ public final class Main {
         } else {
             throw new IllegalArgumentException("unknown workload '" + workload + "' (nexmark or ysb)");
         }
-        env.execute("weir " + workload + " " + query);
+        if (cluster == null) {
+            env.execute("weir " + workload + " " + query);
+        } else {
+            StreamGraph graph = env.getStreamGraph();
+            graph.setJobName("weir " + workload + " " + query);
+            cluster.executeJobBlocking(graph.getJobGraph());
+        }
     }
 
     static void run(Map<String, String> opt) throws Exception {
@@ -262,13 +281,27 @@ public final class Main {
         long eventRate = num(opt, "event-rate", 10_000);
         String only = opt.get("queries");
         String[] queries = only != null ? only.split(",") : allQueries();
+        Configuration conf = new Configuration();
+        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
+        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(workers).build());
+        cluster.start();
+        try {
+            suiteJobs(queries, opt, workers, events, eventRate, cluster);
+        } finally {
+            cluster.close();
+        }
+    }
+
+    private static void suiteJobs(String[] queries, Map<String, String> opt, int workers, long events,
+            long eventRate, MiniCluster cluster) throws Exception {
         for (String q : queries) {
             String workload = q.equals("ysb") ? "ysb" : "nexmark";
             long t0 = System.nanoTime();
             if (opt.containsKey("output-dir")) {
                 Output.open(Paths.get(opt.get("output-dir"), q + ".jsonl"), Queries.updating(q));
             }
-            runJob(workload, q, workers, events, eventRate, 0);
+            runJob(workload, q, workers, events, eventRate, 0, cluster);
             Output.close();
             StringBuilder sb = new StringBuilder("{\"query\":\"").append(q).append('"');
             sb.append(",\"workers\":").append(workers);
