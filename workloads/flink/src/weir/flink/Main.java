@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -283,8 +284,10 @@ public final class Main {
         String[] queries = only != null ? only.split(",") : allQueries();
         Configuration conf = new Configuration();
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
+        // Random ports: several suites (tests in parallel, other users) share the machine.
+        conf.set(RestOptions.BIND_PORT, "0");
         MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-                .setNumTaskManagers(1).setNumSlotsPerTaskManager(workers).build());
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(workers).withRandomPorts().build());
         cluster.start();
         try {
             suiteJobs(queries, opt, workers, events, eventRate, cluster);
