@@ -149,10 +149,10 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
     if spec.event_rate == 0 {
         return Err(RunError::Config("--event-rate must be at least 1".into()));
     }
-    if spec.source == SourceMode::Replay {
+    if spec.source == SourceMode::Replay && matches!(spec.length, RunLength::Duration(_)) {
         return Err(RunError::Config(
-            "--source replay is not available with --engine flink: its sources generate events \
-             on the fly, as the Nexmark suite's do; use --source generate"
+            "--source replay needs --events with --engine flink: the input is generated into \
+             memory before the clock starts, so it must be bounded"
                 .into(),
         ));
     }
@@ -162,7 +162,8 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         .arg(spec.workload.as_str())
         .args(["--query", &spec.query])
         .args(["--workers", &spec.workers.to_string()])
-        .args(["--event-rate", &spec.event_rate.to_string()]);
+        .args(["--event-rate", &spec.event_rate.to_string()])
+        .args(["--source", spec.source.as_str()]);
     match spec.length {
         RunLength::Events(n) => cmd.args(["--events", &n.to_string()]),
         RunLength::Duration(d) => cmd.args(["--duration-ms", &d.as_millis().max(1).to_string()]),

@@ -89,6 +89,27 @@ fn a_run_reports_the_reference_digest_with_live_snapshots_and_output_rows() {
 }
 
 #[test]
+fn replay_gives_the_same_digest_as_generate() {
+    let mut config = NexmarkConfig::with_events(30_000);
+    config.event_rate = 1_000;
+    let events: Vec<_> = NexmarkSplit::new(&config, WorkerSplit::SINGLE)
+        .expect("valid")
+        .collect();
+    let (rows, hash) = digest_of(&reference::q11(&events));
+    let mut s = spec("q11", 2, RunLength::Events(30_000));
+    s.source = SourceMode::Replay;
+    let report = runner::start(&s)
+        .and_then(weir_workloads::job::Job::wait)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.source, "replay");
+    assert_eq!(report.events, 30_000);
+    assert_eq!(
+        (report.digest.rows, report.digest.hash.as_str()),
+        (rows, hash.as_str())
+    );
+}
+
+#[test]
 fn stop_ends_an_unbounded_run_with_a_report() {
     let mut s = spec("q0", 1, RunLength::Duration(Duration::from_hours(1)));
     s.rate = Some(5_000);
@@ -159,11 +180,11 @@ fn bad_requests_are_clear_errors() {
         matches!(&err, RunError::Config(m) if m.contains("--query q6") && m.contains("q11")),
         "{err}"
     );
-    let mut s = spec("q0", 1, RunLength::Events(10));
+    let mut s = spec("q0", 1, RunLength::Duration(Duration::from_secs(5)));
     s.source = SourceMode::Replay;
-    let err = runner::start(&s).expect_err("replay");
+    let err = runner::start(&s).expect_err("replay of an unbounded input");
     assert!(
-        matches!(&err, RunError::Config(m) if m.contains("--source")),
+        matches!(&err, RunError::Config(m) if m.contains("--source replay")),
         "{err}"
     );
     let err = runner::start(&spec("q0", 0, RunLength::Events(10))).expect_err("0 workers");

@@ -42,12 +42,16 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
 
         /** A fresh instance for one reader. */
         Gen<T> copy();
+
+        /** Sets the ingestion time of an event made earlier (replay mode). */
+        default void stamp(T event, long ingestNanos) {}
     }
 
     private final Gen<T> gen;
     private final long events;
     private final long eventRate;
     private final long rate;
+    private final boolean replay;
 
     /**
      * @param events ids 0..events-1 (Long.MAX_VALUE: until stopped)
@@ -55,10 +59,19 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
      * @param rate offered wall-clock rate in events/s, 0 = as fast as possible
      */
     public GenSource(Gen<T> gen, long events, long eventRate, long rate) {
+        this(gen, events, eventRate, rate, false);
+    }
+
+    /**
+     * @param replay generate each reader's events into memory before the clock starts (the
+     *     {@code replay} source mode); the clock starts when every reader is ready
+     */
+    public GenSource(Gen<T> gen, long events, long eventRate, long rate, boolean replay) {
         this.gen = gen;
         this.events = events;
         this.eventRate = eventRate;
         this.rate = rate;
+        this.replay = replay;
     }
 
     @Override
@@ -103,7 +116,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
 
     @Override
     public SourceReader<T, Split> createReader(SourceReaderContext ctx) {
-        return new Reader<>(gen.copy(), events, eventRate, rate, ctx.getIndexOfSubtask());
+        return new Reader<>(gen.copy(), events, eventRate, rate, ctx.getIndexOfSubtask(), replay);
     }
 
     /** Bounded out-of-orderness watermarks (Flink's rule: max timestamp - ooo - 1), recorded. */
@@ -247,7 +260,12 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
         private long stride;
         private CompletableFuture<Void> available = new CompletableFuture<>();
 
-        Reader(Gen<T> gen, long events, long eventRate, long rate, int subtask) {
+        private final boolean replay;
+        private List<T> buffer;
+        private int replayed;
+
+        Reader(Gen<T> gen, long events, long eventRate, long rate, int subtask, boolean replay) {
+            this.replay = replay;
             this.gen = gen;
             this.events = events;
             this.eventRate = eventRate;
@@ -262,6 +280,14 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
         public InputStatus pollNext(ReaderOutput<T> out) {
             if (split == null) {
                 return noMore ? finish() : InputStatus.NOTHING_AVAILABLE;
+            }
+            if (replay && Stats.READY.get() < split.workers) {
+                // Wait for every reader to finish generating before the clock starts.
+                LockSupport.parkNanos(200_000L);
+                return InputStatus.MORE_AVAILABLE;
+            }
+            if (replay) {
+                Stats.sourceStarted();
             }
             long start = Stats.FIRST_SOURCE_NANOS.get();
             int n = 0;
@@ -286,7 +312,16 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
                 } else if ((next & 1023) == 0) {
                     ingest = System.nanoTime();
                 }
-                T e = gen.make(next, ingest);
+                T e;
+                if (buffer != null) {
+                    e = buffer.get(replayed);
+                    buffer.set(replayed++, null);
+                    if (ingest != 0) {
+                        gen.stamp(e, ingest);
+                    }
+                } else {
+                    e = gen.make(next, ingest);
+                }
                 lastTs = Nexmark.timestamp(next, eventRate);
                 out.collect(e, lastTs);
                 n++;
@@ -341,8 +376,33 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
             stride = (long) (split.workers - 1) * Nexmark.BLOCK;
             SLOT.remove();
             Stats.READERS.incrementAndGet();
-            Stats.sourceStarted();
+            if (replay) {
+                fillBuffer();
+                Stats.READY.incrementAndGet();
+            } else {
+                Stats.sourceStarted();
+            }
             available.complete(null);
+        }
+
+        /** Generates this split's events into memory (replay mode). */
+        private void fillBuffer() {
+            long owned = 0;
+            for (long b = split.worker; b * Nexmark.BLOCK < events; b += split.workers) {
+                owned += Math.min(Nexmark.BLOCK, events - b * Nexmark.BLOCK);
+            }
+            if (owned > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("--source replay holds at most 2^31 events per worker; got "
+                        + owned + " (use more workers, fewer --events, or --source generate)");
+            }
+            buffer = new ArrayList<>((int) owned);
+            for (long id = next; id < events; ) {
+                buffer.add(gen.make(id, 0));
+                id++;
+                if ((id & (Nexmark.BLOCK - 1)) == 0) {
+                    id += stride;
+                }
+            }
         }
 
         @Override

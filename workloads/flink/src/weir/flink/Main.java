@@ -147,6 +147,9 @@ public final class Main {
         runJob(workload, query, workers, events, eventRate, rate, null);
     }
 
+    /** The {@code --source} of this run: replay = generate into memory before the clock. */
+    static boolean replay;
+
     /**
      * Builds and runs one query, in {@code cluster} when given (suite mode shares one
      * MiniCluster between its jobs), else in a MiniCluster of its own as Flink's local
@@ -162,7 +165,7 @@ public final class Main {
             }
             Ysb.build(env, events, eventRate, rate);
         } else if (workload.equals("nexmark")) {
-            DataStream<Event> ev = env.fromSource(new GenSource<>(new NexmarkGen(eventRate), events, eventRate, rate),
+            DataStream<Event> ev = env.fromSource(new GenSource<>(new NexmarkGen(eventRate), events, eventRate, rate, replay),
                     GenSource.<Event>watermarks(4000), "nexmark-source",
                     org.apache.flink.api.common.typeinfo.TypeInformation.of(Event.class));
             Queries.build(query, ev);
@@ -191,6 +194,14 @@ public final class Main {
         long rate = num(opt, "rate", 0);
         if (eventRate < 1) {
             throw new IllegalArgumentException("--event-rate must be at least 1");
+        }
+        String source = opt.getOrDefault("source", "generate");
+        if (!source.equals("generate") && !source.equals("replay")) {
+            throw new IllegalArgumentException("--source must be generate or replay, got '" + source + "'");
+        }
+        replay = source.equals("replay");
+        if (replay && events == Long.MAX_VALUE) {
+            throw new IllegalArgumentException("--source replay needs --events (a bounded input to hold in memory)");
         }
         if (opt.containsKey("output")) {
             Output.open(Paths.get(opt.get("output")), Queries.updating(query));

@@ -26,6 +26,14 @@ public final class NexmarkGen implements GenSource.Gen<Event> {
     }
 
     @Override
+    public void stamp(Event e, long ingestNanos) {
+        e.ingestNanos = ingestNanos;
+        if (e.bid != null) {
+            e.bid.ingestNanos = ingestNanos;
+        }
+    }
+
+    @Override
     public GenSource.Gen<Event> copy() {
         return new NexmarkGen(eventRate);
     }

@@ -33,6 +33,9 @@ public final class Stats {
     /** Source readers that received their split. */
     public static final java.util.concurrent.atomic.AtomicInteger READERS =
             new java.util.concurrent.atomic.AtomicInteger();
+    /** Source readers whose replay buffer is filled. */
+    public static final java.util.concurrent.atomic.AtomicInteger READY =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Set to end the input early (stop request or --duration). */
     public static volatile boolean stop;
 
@@ -56,6 +59,7 @@ public final class Stats {
         FIRST_SOURCE_NANOS.set(0);
         LAST_SINK_NANOS.set(0);
         READERS.set(0);
+        READY.set(0);
         stop = false;
         digestRows = 0;
         digestLo = 0;

@@ -105,7 +105,7 @@ public final class Ysb {
 
     /** Adds the YSB query with its source and sink. */
     static void build(StreamExecutionEnvironment env, long events, long eventRate, long rate) {
-        DataStream<Event> src = env.fromSource(new GenSource<>(new Gen(eventRate), events, eventRate, rate),
+        DataStream<Event> src = env.fromSource(new GenSource<>(new Gen(eventRate), events, eventRate, rate, Main.replay),
                 GenSource.<Event>watermarks(0), "ysb-source", TypeInformation.of(Event.class));
         SingleOutputStreamOperator<Rows.Ysb> counts = src.filter(e -> e.eventType.equals("view")).name("views")
                 .map(e -> Tuple2.of(e.adId, e.eventTime)).returns(Types.TUPLE(Types.STRING, Types.LONG))
