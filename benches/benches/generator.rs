@@ -1,0 +1,97 @@
+//! Generator throughput on one core, `generate` mode: events/s per kind and mixed (the
+//! Nexmark split as engines' sources call it), and YSB.
+//!
+//! `cargo bench -p weir-benches --bench generator`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use weir_workloads::nexmark::{
+    BidSplit, NexmarkConfig, NexmarkSplit, generate_auction, generate_bid, generate_person, pools,
+};
+use weir_workloads::split::{Split, WorkerSplit};
+use weir_workloads::ysb::{YsbConfig, YsbSplit};
+
+const BATCH: usize = 4096;
+
+fn nexmark(c: &mut Criterion) {
+    let config = NexmarkConfig::with_events(u64::MAX);
+    let _ = pools();
+    let mut g = c.benchmark_group("nexmark_generator");
+    g.throughput(Throughput::Elements(BATCH as u64));
+
+    g.bench_function("mixed_split_fill", |b| {
+        let mut split = NexmarkSplit::new(&config, WorkerSplit::SINGLE).expect("valid");
+        let mut out = Vec::with_capacity(BATCH);
+        b.iter(|| {
+            out.clear();
+            split.fill(&mut out, BATCH);
+            black_box(&out);
+        });
+    });
+    g.bench_function("bid_split_fill", |b| {
+        let mut split = BidSplit::new(&config, WorkerSplit::SINGLE).expect("valid");
+        let mut out = Vec::with_capacity(BATCH);
+        b.iter(|| {
+            out.clear();
+            split.fill(&mut out, BATCH);
+            black_box(&out);
+        });
+    });
+    g.bench_function("person", |b| {
+        let mut id = 0_u64;
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(generate_person(&config, id));
+                id += 50;
+            }
+        });
+    });
+    g.bench_function("auction", |b| {
+        let mut id = 1_u64;
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(generate_auction(&config, id));
+                id += if id % 50 == 3 { 48 } else { 1 };
+            }
+        });
+    });
+    g.bench_function("bid", |b| {
+        let mut id = 4_u64;
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(generate_bid(&config, id));
+                id += if id % 50 == 49 { 5 } else { 1 };
+            }
+        });
+    });
+    g.finish();
+}
+
+fn ysb(c: &mut Criterion) {
+    let config = YsbConfig::with_events(u64::MAX);
+    let mut g = c.benchmark_group("ysb_generator");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("records_split_fill", |b| {
+        let mut split = YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid");
+        let mut out = Vec::with_capacity(BATCH);
+        b.iter(|| {
+            out.clear();
+            split.fill(&mut out, BATCH);
+            black_box(&out);
+        });
+    });
+    g.bench_function("json_split_fill", |b| {
+        let mut split = YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid");
+        let mut out = String::with_capacity(BATCH * 256);
+        b.iter(|| {
+            out.clear();
+            split.fill_json(&mut out, BATCH);
+            black_box(&out);
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, nexmark, ysb);
+criterion_main!(benches);
