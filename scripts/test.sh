@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Flink 2.3 and weir's Java job (scripts/setup-flink.sh; the Flink tests run the real JVM)"
+scripts/setup-flink.sh
+
 step "cargo test (every crate)"
 cargo test --workspace --locked
 

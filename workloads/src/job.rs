@@ -178,6 +178,8 @@ pub struct Job {
     /// Raise to end the input early.
     pub stop: StopSignal,
     handle: JoinHandle<Result<RunReport>>,
+    /// Dropped with the job (an adapter's clean-up, e.g. ending an external process).
+    guard: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Job {
@@ -191,7 +193,17 @@ impl Job {
             collector,
             stop,
             handle,
+            guard: None,
         }
+    }
+
+    /// Keeps `guard` alive as long as the job: dropping the [`Job`] (or finishing
+    /// [`Job::wait`]) drops it. Adapters of external engines use it to end their process when
+    /// the job is abandoned.
+    #[must_use]
+    pub fn with_guard(mut self, guard: impl std::any::Any + Send) -> Self {
+        self.guard = Some(Box::new(guard));
+        self
     }
 
     /// Whether the job's driver has returned.

@@ -6,6 +6,7 @@
 
 pub mod differential;
 pub mod digest;
+pub mod flink;
 pub mod job;
 pub mod nexmark;
 pub mod random;

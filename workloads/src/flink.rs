@@ -1,0 +1,512 @@
+//! `--engine flink`: Apache Flink 2.3 in a local MiniCluster, in a JVM subprocess.
+//!
+//! `scripts/setup-flink.sh` installs Flink's jars (PyPI's `apache-flink-libraries`) into
+//! `.flink/site` and compiles weir's Java job (`workloads/flink/src`) into `.flink/classes`.
+//! [`start`] runs `java` with a pinned heap and collector ([`JVM_FLAGS`]) on that class path,
+//! reads the job's protocol lines ([`protocol`]) and turns them into live [`MetricsSnapshot`]s
+//! and the final [`RunReport`].
+//!
+//! The JVM never outlives its job handle: it watches its stdin and exits when the pipe closes,
+//! which happens when the [`Job`] is dropped and when weir itself dies. Raising the job's
+//! [`StopSignal`] sends `stop`, which ends the input early (windows still fire, the report is
+//! still produced).
+
+pub mod protocol;
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
+
+use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, Workload};
+use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions};
+use protocol::{Line, Outcome, Progress, SuiteLine};
+
+/// The Flink version `scripts/setup-flink.sh` installs.
+pub const FLINK_VERSION: &str = "2.3.0";
+
+/// What to run when Flink is missing.
+pub const SETUP_HINT: &str = "Flink is not set up: run scripts/setup-flink.sh";
+
+/// JVM flags of every Flink run: a fixed 4 GiB heap (no resizing during a measurement) and G1,
+/// the JVM's and Flink's default collector, named so it cannot change under us.
+pub const JVM_FLAGS: &[&str] = &["-Xms4g", "-Xmx4g", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8"];
+
+/// The Nexmark queries the Flink job implements.
+pub const NEXMARK_QUERIES: &[&str] =
+    &["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12"];
+
+/// Whether the Flink job implements `query` of `workload`.
+pub fn supports(workload: Workload, query: &str) -> bool {
+    match workload {
+        Workload::Nexmark => NEXMARK_QUERIES.contains(&query),
+        Workload::Ysb => query == "ysb",
+    }
+}
+
+/// A Flink installation made by `scripts/setup-flink.sh`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Install {
+    /// `.flink/classes`: weir's compiled Java job.
+    pub classes: PathBuf,
+    /// `.flink/site/pyflink/lib`: Flink's jars.
+    pub lib: PathBuf,
+}
+
+impl Install {
+    /// Finds the installation: `$WEIR_FLINK_DIR`, else `.flink` in the current directory, else
+    /// `.flink` at the root of the source tree weir was built from.
+    ///
+    /// # Errors
+    /// [`RunError::Setup`] naming the setup command when no complete installation exists.
+    pub fn locate() -> Result<Self> {
+        let mut candidates = Vec::new();
+        if let Some(dir) = std::env::var_os("WEIR_FLINK_DIR") {
+            candidates.push(PathBuf::from(dir));
+        }
+        candidates.push(PathBuf::from(".flink"));
+        candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.flink"));
+        candidates
+            .iter()
+            .find_map(|dir| Self::at(dir))
+            .ok_or_else(|| {
+                RunError::Setup(format!(
+                    "{SETUP_HINT} (looked for {} in $WEIR_FLINK_DIR, ./.flink and {})",
+                    Path::new("site/pyflink/lib")
+                        .join(format!("flink-dist-{FLINK_VERSION}.jar"))
+                        .display(),
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../.flink")
+                        .display()
+                ))
+            })
+    }
+
+    /// The installation in `dir`, if complete.
+    pub fn at(dir: &Path) -> Option<Self> {
+        let lib = dir.join("site/pyflink/lib");
+        let classes = dir.join("classes");
+        (lib.join(format!("flink-dist-{FLINK_VERSION}.jar"))
+            .is_file()
+            && classes.join("weir/flink/Main.class").is_file())
+        .then_some(Self { classes, lib })
+    }
+
+    /// `java` with [`JVM_FLAGS`] and the class path, ready for `weir.flink.Main`'s arguments.
+    pub fn java(&self) -> Command {
+        let mut cmd = Command::new("java");
+        cmd.args(JVM_FLAGS)
+            .arg("-cp")
+            .arg(format!(
+                "{}:{}/*",
+                self.classes.display(),
+                self.lib.display()
+            ))
+            .arg("weir.flink.Main");
+        cmd
+    }
+}
+
+fn spawn_error(e: &std::io::Error) -> RunError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        RunError::Setup(format!(
+            "java was not found on PATH; install a Java 17 runtime, then {}",
+            SETUP_HINT.replace("Flink is not set up: ", "")
+        ))
+    } else {
+        RunError::Failed(format!("cannot start the Flink JVM: {e}"))
+    }
+}
+
+/// Starts `spec` on Flink.
+///
+/// # Errors
+/// [`RunError::Config`] for a query Flink does not run or a bad flag, [`RunError::Setup`] when
+/// Flink or java is missing, [`RunError::Failed`] when the JVM cannot start.
+pub fn start(spec: &RunSpec) -> Result<Job> {
+    if !supports(spec.workload, &spec.query) {
+        let valid = match spec.workload {
+            Workload::Nexmark => NEXMARK_QUERIES.join(", "),
+            Workload::Ysb => "ysb".to_string(),
+        };
+        return Err(RunError::Config(format!(
+            "--query {}: Flink runs {} queries {valid}",
+            spec.query, spec.workload
+        )));
+    }
+    if spec.workers == 0 || spec.workers > 256 {
+        return Err(RunError::Config(
+            "--workers must be between 1 and 256 for Flink (its parallelism)".into(),
+        ));
+    }
+    if spec.event_rate == 0 {
+        return Err(RunError::Config("--event-rate must be at least 1".into()));
+    }
+    if spec.source == SourceMode::Replay && matches!(spec.length, RunLength::Duration(_)) {
+        return Err(RunError::Config(
+            "--source replay needs --events with --engine flink: the input is generated into \
+             memory before the clock starts, so it must be bounded"
+                .into(),
+        ));
+    }
+    let install = Install::locate()?;
+    let mut cmd = install.java();
+    cmd.args(["run", "--watch-stdin", "--workload"])
+        .arg(spec.workload.as_str())
+        .args(["--query", &spec.query])
+        .args(["--workers", &spec.workers.to_string()])
+        .args(["--event-rate", &spec.event_rate.to_string()])
+        .args(["--source", spec.source.as_str()]);
+    match spec.length {
+        RunLength::Events(n) => cmd.args(["--events", &n.to_string()]),
+        RunLength::Duration(d) => cmd.args(["--duration-ms", &d.as_millis().max(1).to_string()]),
+    };
+    if let Some(rate) = spec.rate {
+        cmd.args(["--rate", &rate.to_string()]);
+    }
+    if let Some(out) = &spec.output {
+        cmd.arg("--output").arg(out);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error(&e))?;
+    let stdin = Arc::new(Mutex::new(child.stdin.take()));
+    let collector = Collector::new();
+    let stop = StopSignal::new();
+    let driver = Driver {
+        spec: spec.clone(),
+        collector: collector.clone(),
+        stop: stop.clone(),
+        stdin: Arc::clone(&stdin),
+    };
+    let handle = thread::Builder::new()
+        .name("weir-flink".into())
+        .spawn(move || driver.run(child))
+        .map_err(|e| RunError::Failed(format!("cannot start the Flink driver thread: {e}")))?;
+    Ok(Job::new(collector, stop, handle).with_guard(StdinGuard(stdin)))
+}
+
+/// Closes the JVM's stdin when the [`Job`] is dropped: the JVM's watchdog then exits at once.
+struct StdinGuard(Arc<Mutex<Option<ChildStdin>>>);
+
+impl Drop for StdinGuard {
+    fn drop(&mut self) {
+        drop(lock(&self.0).take());
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The last lines of the JVM's stderr, for error messages.
+#[derive(Clone, Default)]
+struct StderrTail(Arc<Mutex<VecDeque<String>>>);
+
+impl StderrTail {
+    const LINES: usize = 40;
+
+    fn follow(&self, stderr: impl std::io::Read + Send + 'static) -> thread::JoinHandle<()> {
+        let tail = self.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                let mut t = lock(&tail.0);
+                if t.len() == Self::LINES {
+                    t.pop_front();
+                }
+                t.push_back(line);
+            }
+        })
+    }
+
+    fn text(&self) -> String {
+        let t = lock(&self.0);
+        if t.is_empty() {
+            "(the JVM printed nothing on stderr)".into()
+        } else {
+            t.iter().cloned().collect::<Vec<_>>().join("\n")
+        }
+    }
+}
+
+struct Driver {
+    spec: RunSpec,
+    collector: Collector,
+    stop: StopSignal,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+}
+
+impl Driver {
+    fn run(self, mut child: Child) -> Result<RunReport> {
+        let tail = StderrTail::default();
+        let stderr_thread = child.stderr.take().map(|e| tail.follow(e));
+        let done = Arc::new(AtomicBool::new(false));
+        let stopper = {
+            let (stop, stdin, done) = (
+                self.stop.clone(),
+                Arc::clone(&self.stdin),
+                Arc::clone(&done),
+            );
+            thread::spawn(move || {
+                while !done.load(Ordering::Acquire) {
+                    if stop.is_raised() {
+                        if let Some(pipe) = lock(&stdin).as_mut() {
+                            // A failed write means the JVM is already gone; the driver reports that.
+                            let _ = pipe.write_all(b"stop\n").and_then(|()| pipe.flush());
+                        }
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        let outcome = self.read(&mut child);
+        done.store(true, Ordering::Release);
+        let _ = stopper.join();
+        // The job is over (or failed): close stdin so the JVM cannot linger, then reap it.
+        drop(lock(&self.stdin).take());
+        let status = child.wait();
+        if let Some(t) = stderr_thread {
+            let _ = t.join();
+        }
+        let mut snapshot = self.collector.latest();
+        snapshot.finished = true;
+        self.collector.publish(snapshot);
+        match outcome {
+            Ok((result, histogram)) => Ok(self.report(&result, &histogram)),
+            Err(message) => {
+                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                Err(RunError::Failed(format!(
+                    "Flink job failed ({status}): {message}\n--- JVM stderr (last lines) ---\n{}",
+                    tail.text()
+                )))
+            }
+        }
+    }
+
+    /// Reads protocol lines until RESULT or an error; publishes snapshots on the way.
+    fn read(&self, child: &mut Child) -> Result<(Outcome, Histogram<u64>), String> {
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| "the JVM's stdout was not captured".to_string())?;
+        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
+            .expect("static histogram bounds are valid");
+        let mut result = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading the JVM's stdout: {e}"))?;
+            match protocol::parse(&line)? {
+                Line::Progress(p) => {
+                    for &ns in &p.latency_ns {
+                        histogram.saturating_record(ns);
+                    }
+                    self.collector.publish(self.snapshot(&p, &histogram));
+                }
+                Line::Result(r) => result = Some(r),
+                Line::Error(f) => return Err(f.message),
+                Line::Suite(_) | Line::Other => {}
+            }
+        }
+        result
+            .map(|r| (r, histogram))
+            .ok_or_else(|| "the JVM exited without printing its RESULT line".to_string())
+    }
+
+    fn snapshot(&self, p: &Progress, histogram: &Histogram<u64>) -> MetricsSnapshot {
+        let workers = (0..self.spec.workers)
+            .map(|w| WorkerMetrics {
+                events_in: p.events.get(w).copied().unwrap_or(0),
+                records_out: p.rows.get(w).copied().unwrap_or(0),
+                // Flink reports late records per job, not per subtask: worker 0 carries them.
+                late: if w == 0 { p.late } else { 0 },
+                ..WorkerMetrics::default()
+            })
+            .collect();
+        MetricsSnapshot {
+            elapsed_ns: p.elapsed_ns,
+            workers,
+            exchange_fill: None,
+            latency_ns: (!histogram.is_empty()).then(|| histogram.clone()),
+            watermark_ms: p.watermark,
+            source_time_ms: p.source_time,
+            events_total: match self.spec.length {
+                RunLength::Events(n) => Some(n),
+                RunLength::Duration(_) => None,
+            },
+            finished: p.finished,
+        }
+    }
+
+    fn report(&self, r: &Outcome, histogram: &Histogram<u64>) -> RunReport {
+        let wall_s = (r.runtime_ns as f64 / 1e9).max(1e-9);
+        let mut versions = Versions::weir();
+        versions.flink = Some(r.flink.clone());
+        versions.java = Some(r.java.clone());
+        RunReport {
+            schema_version: crate::report::SCHEMA_VERSION,
+            engine: self.spec.engine.to_string(),
+            workload: self.spec.workload.to_string(),
+            query: self.spec.query.clone(),
+            workers: self.spec.workers,
+            // Flink's task threads are not pinned to cores.
+            pinning: false,
+            source: self.spec.source.to_string(),
+            events: r.events,
+            rate: self.spec.rate,
+            event_rate: self.spec.event_rate,
+            startup_s: r.startup_ms as f64 / 1e3,
+            wall_s,
+            throughput_eps: r.events as f64 / wall_s,
+            latency_ns: LatencySummary::from_histogram(histogram),
+            digest: DigestSummary {
+                rows: r.rows,
+                hash: r.hash.clone(),
+            },
+            late: r.late,
+            dropped: r.dropped,
+            // Flink's busy/idle/backpressured times are not observed through the pipe.
+            per_worker: Vec::new(),
+            machine: Machine::detect(),
+            versions,
+            command: self.spec.command.clone(),
+        }
+    }
+}
+
+/// Runs `queries` (names as in [`NEXMARK_QUERIES`], or `ysb`) one after another in one JVM at
+/// parallelism `workers`, on events `0..events` at `event_rate` events/s of event time, and
+/// returns each query's digest. With `output_dir`, each query's rows are also written to
+/// `<output_dir>/<query>.jsonl`. Used by the tests (one JVM start for all queries).
+///
+/// # Errors
+/// [`RunError::Setup`] without an installation, [`RunError::Failed`] when the job fails.
+pub fn run_suite(
+    workers: usize,
+    events: u64,
+    event_rate: u64,
+    queries: &[&str],
+    output_dir: Option<&Path>,
+) -> Result<Vec<SuiteLine>> {
+    let install = Install::locate()?;
+    let mut cmd = install.java();
+    cmd.args(["suite", "--workers", &workers.to_string()])
+        .args(["--events", &events.to_string()])
+        .args(["--event-rate", &event_rate.to_string()])
+        .args(["--queries", &queries.join(",")]);
+    if let Some(dir) = output_dir {
+        cmd.arg("--output-dir").arg(dir);
+    }
+    run_lines(cmd, |line| match line {
+        Line::Suite(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Runs the job's `vectors` mode (the generator's and digest's test vectors) and returns its
+/// stdout lines.
+///
+/// # Errors
+/// As [`run_suite`].
+pub fn run_vectors(args: &[&str]) -> Result<Vec<String>> {
+    let install = Install::locate()?;
+    let mut cmd = install.java();
+    cmd.arg("vectors").args(args);
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| spawn_error(&e))?;
+    if !out.status.success() {
+        return Err(RunError::Failed(format!(
+            "the Flink job's vectors mode failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+fn run_lines<T>(mut cmd: Command, mut pick: impl FnMut(Line) -> Option<T>) -> Result<Vec<T>> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| spawn_error(&e))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut picked = Vec::new();
+    for line in stdout.lines() {
+        match protocol::parse(line).map_err(RunError::Failed)? {
+            Line::Error(f) => {
+                return Err(RunError::Failed(format!(
+                    "Flink job failed: {}\n--- JVM stderr ---\n{}",
+                    f.message,
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+            other => picked.extend(pick(other)),
+        }
+    }
+    if !out.status.success() {
+        return Err(RunError::Failed(format!(
+            "the Flink JVM exited with {}\n--- JVM stderr ---\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(picked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_install_needs_both_the_jars_and_the_compiled_job() {
+        let dir = std::env::temp_dir().join(format!("weir-flink-install-{}", std::process::id()));
+        let lib = dir.join("site/pyflink/lib");
+        let classes = dir.join("classes/weir/flink");
+        std::fs::create_dir_all(&lib).expect("temp dir");
+        std::fs::create_dir_all(&classes).expect("temp dir");
+        std::fs::write(lib.join(format!("flink-dist-{FLINK_VERSION}.jar")), b"").expect("write");
+        assert_eq!(Install::at(&dir), None, "no compiled job yet");
+        std::fs::write(classes.join("Main.class"), b"").expect("write");
+        let install = Install::at(&dir).expect("complete");
+        let cmd = install.java();
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(&args[..JVM_FLAGS.len()], JVM_FLAGS);
+        assert_eq!(args[JVM_FLAGS.len()], "-cp");
+        assert!(args[JVM_FLAGS.len() + 1].ends_with("site/pyflink/lib/*"));
+        assert_eq!(args.last().map(String::as_str), Some("weir.flink.Main"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn supported_queries() {
+        for q in NEXMARK_QUERIES {
+            assert!(supports(Workload::Nexmark, q));
+        }
+        assert!(!supports(Workload::Nexmark, "q6"));
+        assert!(!supports(Workload::Nexmark, "ysb"));
+        assert!(supports(Workload::Ysb, "ysb"));
+    }
+}

@@ -1,0 +1,197 @@
+//! The Flink adapter end to end (real JVM): a run becomes a RunReport with the reference's
+//! digest and live snapshots; a stop request ends an unbounded run with a report; closing the
+//! JVM's stdin (weir dying) ends the JVM; bad requests are clear errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use weir_workloads::digest::{Digest, ResultRow};
+use weir_workloads::flink::{self, Install};
+use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, reference};
+use weir_workloads::runner;
+use weir_workloads::split::WorkerSplit;
+
+fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
+    RunSpec {
+        workload: Workload::Nexmark,
+        query: query.into(),
+        engine: EngineKind::Flink,
+        workers,
+        pinning: false,
+        length,
+        rate: None,
+        event_rate: 1_000,
+        source: SourceMode::Generate,
+        output: None,
+        command: format!("test {query}"),
+    }
+}
+
+fn digest_of<R: ResultRow>(rows: &[R]) -> (u64, String) {
+    let mut d = Digest::new();
+    for r in rows {
+        d.add(r);
+    }
+    (d.rows() as u64, d.hash_hex())
+}
+
+#[test]
+fn a_run_reports_the_reference_digest_with_live_snapshots_and_output_rows() {
+    let out = std::env::temp_dir().join(format!("weir-flink-run-{}.jsonl", std::process::id()));
+    let mut s = spec("q5", 2, RunLength::Events(20_000));
+    s.output = Some(out.clone());
+    let job = runner::start(&s).unwrap_or_else(|e| panic!("{e}"));
+    let collector = job.collector.clone();
+    let report = job.wait().unwrap_or_else(|e| panic!("{e}"));
+
+    let mut config = NexmarkConfig::with_events(20_000);
+    config.event_rate = 1_000;
+    let events: Vec<_> = NexmarkSplit::new(&config, WorkerSplit::SINGLE)
+        .expect("valid")
+        .collect();
+    let (rows, hash) = digest_of(&reference::q5(&events));
+    assert_eq!(
+        (report.digest.rows, report.digest.hash.as_str()),
+        (rows, hash.as_str())
+    );
+    assert_eq!(report.engine, "flink");
+    assert_eq!(report.events, 20_000);
+    assert_eq!((report.late, report.dropped), (0, 0));
+    assert!(
+        report.startup_s > 0.0,
+        "JVM start-up is measured: {}",
+        report.startup_s
+    );
+    assert!(report.wall_s > 0.0 && report.throughput_eps > 0.0);
+    assert_eq!(report.versions.flink.as_deref(), Some("2.3.0"));
+    assert!(report.versions.java.is_some());
+    let latency = report
+        .latency_ns
+        .expect("q5's windows have a measured latency");
+    assert!(latency.samples > 0 && latency.p50 <= latency.max);
+
+    let last = collector.latest();
+    assert!(last.finished);
+    assert_eq!(last.events_in(), 20_000);
+    assert_eq!(last.workers.len(), 2);
+    assert_eq!(last.watermark_ms, Some(i64::MAX), "the input ended");
+    assert_eq!(last.events_total, Some(20_000));
+
+    let text = std::fs::read_to_string(&out).expect("--output file written");
+    let _ = std::fs::remove_file(&out);
+    assert_eq!(text.lines().count() as u64, rows);
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        assert!(v["auction"].is_u64() && v["num"].is_u64(), "{line}");
+    }
+}
+
+#[test]
+fn replay_gives_the_same_digest_as_generate() {
+    let mut config = NexmarkConfig::with_events(30_000);
+    config.event_rate = 1_000;
+    let events: Vec<_> = NexmarkSplit::new(&config, WorkerSplit::SINGLE)
+        .expect("valid")
+        .collect();
+    let (rows, hash) = digest_of(&reference::q11(&events));
+    let mut s = spec("q11", 2, RunLength::Events(30_000));
+    s.source = SourceMode::Replay;
+    let report = runner::start(&s)
+        .and_then(weir_workloads::job::Job::wait)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.source, "replay");
+    assert_eq!(report.events, 30_000);
+    assert_eq!(
+        (report.digest.rows, report.digest.hash.as_str()),
+        (rows, hash.as_str())
+    );
+}
+
+#[test]
+fn stop_ends_an_unbounded_run_with_a_report() {
+    let mut s = spec("q0", 1, RunLength::Duration(Duration::from_hours(1)));
+    s.rate = Some(5_000);
+    s.event_rate = 5_000;
+    let job = runner::start(&s).unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_mins(2);
+    while job.collector.latest().events_in() == 0 {
+        assert!(Instant::now() < deadline, "no progress from the Flink job");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    job.stop.raise();
+    let report = job.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.events > 0);
+    assert!(
+        report.events < 5_000 * 3600,
+        "the stop ended the input early"
+    );
+    // q0 keeps every bid: 46 of every 50 ids, and the split stops at block boundaries.
+    assert!(report.digest.rows > 0 && report.digest.rows <= report.events);
+}
+
+#[test]
+fn the_jvm_exits_when_its_stdin_closes() {
+    let install = Install::locate().unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = install.java();
+    cmd.args(["run", "--watch-stdin", "--query", "q0", "--workers", "1"])
+        .args([
+            "--duration-ms",
+            "3600000",
+            "--rate",
+            "1000",
+            "--event-rate",
+            "1000",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("java starts");
+    let stdout = child.stdout.take().expect("piped");
+    // Wait until the job runs, then close stdin as a dying parent would.
+    let first = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("PROGRESS "));
+    assert!(first.is_some(), "the job printed progress");
+    drop(child.stdin.take());
+    let deadline = Instant::now() + Duration::from_mins(2);
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            assert!(
+                !status.success(),
+                "the JVM halted, it did not finish the hour-long job"
+            );
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the JVM kept running after its stdin closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn bad_requests_are_clear_errors() {
+    let err = runner::start(&spec("q6", 1, RunLength::Events(10))).expect_err("q6 is not on Flink");
+    assert!(
+        matches!(&err, RunError::Config(m) if m.contains("--query q6") && m.contains("q11")),
+        "{err}"
+    );
+    let mut s = spec("q0", 1, RunLength::Duration(Duration::from_secs(5)));
+    s.source = SourceMode::Replay;
+    let err = runner::start(&s).expect_err("replay of an unbounded input");
+    assert!(
+        matches!(&err, RunError::Config(m) if m.contains("--source replay")),
+        "{err}"
+    );
+    let err = runner::start(&spec("q0", 0, RunLength::Events(10))).expect_err("0 workers");
+    assert!(
+        matches!(&err, RunError::Config(m) if m.contains("--workers")),
+        "{err}"
+    );
+    assert!(Install::at(&std::env::temp_dir().join("no-flink-here")).is_none());
+    assert!(flink::SETUP_HINT.contains("scripts/setup-flink.sh"));
+}
