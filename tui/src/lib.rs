@@ -4,6 +4,9 @@
 
 pub mod cli;
 mod cmd_list;
+pub mod cmd_run;
+pub mod console;
+pub mod summary;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -36,7 +39,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    match &cli.command {
         Command::List => Ok(cmd_list::run()),
+        Command::Run(args) => cmd_run::run(args),
     }
 }
