@@ -24,8 +24,9 @@ pub enum Status {
     Finished,
 }
 
-/// The settings of a run as short "name value" strings, in display order.
-pub fn settings(spec: &RunSpec) -> Vec<String> {
+/// The settings of a run as "name value" strings, in display order; `short` drops the names
+/// that the values make obvious (for narrow terminals).
+pub fn settings(spec: &RunSpec, short: bool) -> Vec<String> {
     let rate = spec
         .rate
         .map_or_else(|| "max".to_string(), |r| fmt::si(r as f64));
@@ -35,13 +36,21 @@ pub fn settings(spec: &RunSpec) -> Vec<String> {
     };
     vec![
         format!("{} {}", spec.workload, spec.query),
-        format!("engine {}", spec.engine),
+        if short {
+            spec.engine.to_string()
+        } else {
+            format!("engine {}", spec.engine)
+        },
         format!(
             "{} worker{}",
             spec.workers,
             if spec.workers == 1 { "" } else { "s" }
         ),
-        format!("source {}", spec.source),
+        if short {
+            spec.source.to_string()
+        } else {
+            format!("source {}", spec.source)
+        },
         format!("rate {rate}"),
         length,
     ]
@@ -61,8 +70,14 @@ pub fn render(spec: &RunSpec, status: Status, theme: &Theme, area: Rect, buf: &m
         theme.title().add_modifier(Modifier::REVERSED),
     )];
     let mut used = 6usize;
-    let budget = area.width.saturating_sub(status_w) as usize;
-    for (i, item) in settings(spec).into_iter().enumerate() {
+    let budget = area.width.saturating_sub(status_w + 1) as usize;
+    let sep_w = theme.sep().chars().count();
+    let full_w: usize = settings(spec, false)
+        .iter()
+        .map(|item| item.chars().count() + sep_w)
+        .sum();
+    let short = used + full_w > budget;
+    for (i, item) in settings(spec, short).into_iter().enumerate() {
         let piece = if i == 0 {
             format!(" {item}")
         } else {
