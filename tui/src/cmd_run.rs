@@ -273,14 +273,18 @@ fn interrupted() -> bool {
 }
 
 fn color_enabled(choice: ColorChoice, tty: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    use_color(choice, tty, no_color, dumb)
+}
+
+/// Whether to use colours: `always`/`never` win; `auto` wants a terminal, no (non-empty)
+/// `NO_COLOR` and a `TERM` other than `dumb`.
+pub fn use_color(choice: ColorChoice, tty: bool, no_color: bool, dumb_term: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-            tty && !no_color && !dumb
-        }
+        ColorChoice::Auto => tty && !no_color && !dumb_term,
     }
 }
 
@@ -333,6 +337,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         format!("{}\n", summary::final_line(&report))
     } else {
         summary::text(&report, stopped_early)
+    };
+    let summary_tty = if json_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        stdout_tty
+    };
+    let text = if color_enabled(args.color, summary_tty) {
+        summary::colorize(&text)
+    } else {
+        text
     };
     if json_stdout {
         if !args.quiet {
@@ -387,4 +401,19 @@ fn write_json(report: &RunReport, path: &Path) -> anyhow::Result<()> {
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ColorChoice, use_color};
+
+    #[test]
+    fn color_choice() {
+        assert!(use_color(ColorChoice::Auto, true, false, false));
+        assert!(!use_color(ColorChoice::Auto, false, false, false));
+        assert!(!use_color(ColorChoice::Auto, true, true, false));
+        assert!(!use_color(ColorChoice::Auto, true, false, true));
+        assert!(use_color(ColorChoice::Always, false, true, true));
+        assert!(!use_color(ColorChoice::Never, true, false, false));
+    }
 }

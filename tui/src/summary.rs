@@ -40,11 +40,18 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
         &mut out,
         "Throughput",
         format!(
-            "{}  ({} events in {}; start-up {} not included)",
+            "{}  ({} events in {})",
             fmt::rate(report.throughput_eps),
             fmt::count(report.events),
             fmt::nanos((report.wall_s * 1e9) as u64, false),
-            fmt::nanos((report.startup_s * 1e9) as u64, false),
+        ),
+    );
+    row(
+        &mut out,
+        "Start-up",
+        format!(
+            "{} (engine start, not in the wall time above)",
+            fmt::nanos((report.startup_s * 1e9) as u64, false)
         ),
     );
     row(
@@ -54,11 +61,12 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
             || format!("not reported by engine '{}'", report.engine),
             |l| {
                 format!(
-                    "p50 {}   p99 {}   p99.9 {}   max {}   ({} samples)",
+                    "p50 {}  p99 {}  p99.9 {}  max {}\n{:17}{} samples",
                     fmt::nanos(l.p50, false),
                     fmt::nanos(l.p99, false),
                     fmt::nanos(l.p999, false),
                     fmt::nanos(l.max, false),
+                    "",
                     fmt::count(l.samples),
                 )
             },
@@ -118,11 +126,9 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
     row(
         &mut out,
         "Machine",
-        format!(
-            "{}, {} cores, {} GiB, {}",
-            m.cpu, m.cores, m.memory_gb, m.os
-        ),
+        format!("{}, {} cores, {} GiB", m.cpu, m.cores, m.memory_gb),
     );
+    row(&mut out, "OS", m.os.clone());
     let v = &report.versions;
     let mut versions = format!("weir {}", v.weir);
     if let Some(c) = &v.weir_commit {
@@ -153,17 +159,15 @@ pub fn final_line(report: &RunReport) -> String {
         .latency_ns
         .map_or_else(|| "n/a".to_string(), |l| fmt::nanos(l.p99, false));
     format!(
-        "{} {} {}: {} over {} events, p99 {}, digest {} ({} rows), {} late, {} dropped",
+        "{} {} {}: {}, p99 {}, {} late, {} dropped, digest {}",
         report.engine,
         report.workload,
         report.query,
         fmt::rate(report.throughput_eps),
-        fmt::count(report.events),
         p99,
-        report.digest.hash,
-        fmt::count(report.digest.rows),
         fmt::count(report.late),
         fmt::count(report.dropped),
+        report.digest.hash,
     )
 }
 
@@ -188,4 +192,26 @@ pub fn progress_line(state: &ConsoleState) -> String {
         fmt::count(latest.late()),
         fmt::count(latest.dropped()),
     )
+}
+
+/// Adds terminal styles to a summary from [`text`]: bold row names and a bold final line.
+pub fn colorize(text: &str) -> String {
+    const BOLD: &str = "\u{1b}[1m";
+    const RESET: &str = "\u{1b}[0m";
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.len().saturating_sub(1);
+    let mut out = String::with_capacity(text.len() + 16 * lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let is_row =
+            line.starts_with("  ") && line[2..].starts_with(|c: char| c.is_ascii_uppercase());
+        if i == last || i == 0 {
+            let _ = write!(out, "{BOLD}{line}{RESET}");
+        } else if is_row && line.len() > 17 && line.is_char_boundary(17) {
+            let _ = write!(out, "{BOLD}{}{RESET}{}", &line[..17], &line[17..]);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -148,7 +148,7 @@ fn quiet_prints_only_the_final_line() {
         .stderr("")
         .stdout(
             predicate::str::starts_with("sim nexmark q5: ")
-                .and(contains("200,000 events"))
+                .and(contains("0 late, 0 dropped, digest "))
                 .and(predicate::function(|s: &str| s.lines().count() == 1)),
         );
 }
@@ -298,4 +298,23 @@ fn durations_accept_seconds_milliseconds_and_minutes() {
     assert_eq!(parse_duration("2m"), Some(Duration::from_mins(2)));
     assert_eq!(parse_duration("-1"), None);
     assert_eq!(parse_duration("ten"), None);
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let bold = "\u{1b}[1m";
+    sim(&["--events", "100000", "--color", "always"])
+        .assert()
+        .success()
+        .stdout(contains(bold));
+    sim(&["--events", "100000", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(contains('\u{1b}').not());
+    // auto without a terminal: no colour, whatever NO_COLOR says.
+    sim(&["--events", "100000"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .success()
+        .stdout(contains('\u{1b}').not());
 }
