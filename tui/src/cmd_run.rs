@@ -315,11 +315,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let stopped_early = if tui {
         let theme = Theme::new(spec.engine, color_enabled(args.color, true), args.ascii);
-        let watched = console::watch(&job, &spec, theme, args.fps, &interrupted)?;
-        if !job.is_finished() {
-            eprintln!("waiting for the job to finish its open windows...");
+        match console::watch(&job, &spec, theme, args.fps, &interrupted) {
+            Ok(watched) => {
+                if !job.is_finished() {
+                    eprintln!("waiting for the job to finish its open windows...");
+                }
+                watched.stopped_early
+            }
+            Err(e) => {
+                // The job is unaffected: carry on as without a terminal.
+                eprintln!("warning: the console failed ({e}); continuing with --no-tui");
+                progress_loop(&job, &spec, false)
+            }
         }
-        watched.stopped_early
     } else {
         progress_loop(&job, &spec, args.quiet)
     };

@@ -330,3 +330,33 @@ fn duration_runs_show_time_progress() {
     assert_eq!(p.eta_s, Some(7.5));
     assert!(progress::text(&state).contains("2.5 s of 10.0 s"));
 }
+
+#[test]
+fn every_view_draws_at_any_size_without_panicking() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut app = app_at(60);
+    let bare_state = bare();
+    let widths = [1, 2, 5, 9, 10, 13, 20, 24, 30, 40, 79, 80, 119, 120, 200];
+    let heights = [1, 2, 3, 4, 5, 8, 12, 24, 50];
+    for view in 0..3 {
+        for help in [false, true] {
+            for &w in &widths {
+                for &h in &heights {
+                    draw((w, h), |a, b| view::render(&app, false, a, b));
+                    draw((w, h), |a, b| {
+                        view::overview(&bare_state, &theme(), 30, a, b)
+                    });
+                }
+            }
+            app.handle_key(KeyEvent::from(KeyCode::Char('?')));
+            assert_eq!(app.help(), !help);
+        }
+        app.handle_key(KeyEvent::from(KeyCode::Tab));
+    }
+    let big = state_with(EngineKind::Sim, 64, 5);
+    for &w in &widths {
+        for &h in &heights {
+            draw((w, h), |a, b| view::workers_view(&big, &theme(), 30, a, b));
+        }
+    }
+}

@@ -24,6 +24,9 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
     let block = theme.block(title);
     let inner = block.inner(area);
     block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
     if !state.has_data() {
         message(
             theme,

@@ -58,6 +58,9 @@ pub fn settings(spec: &RunSpec, short: bool) -> Vec<String> {
 
 /// Draws the header into one row of `area`.
 pub fn render(spec: &RunSpec, status: Status, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
     let (text, style) = match status {
         Status::Running => ("RUNNING", theme.good()),
         Status::Paused => ("PAUSED (view only)", theme.warn()),

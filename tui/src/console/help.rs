@@ -33,6 +33,9 @@ const READING: [&str; 6] = [
 
 /// Draws the help overlay centred in `area`.
 pub fn render(theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
     let width = area.width.saturating_sub(4).min(96);
     let height = area.height.saturating_sub(2).min(18);
     let popup = Rect::new(

@@ -9,6 +9,9 @@ use super::app::App;
 
 /// Draws the hints into one row of `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
     let theme = app.theme();
     let pause = if app.paused() { "resume" } else { "pause" };
     let items = [

@@ -18,6 +18,9 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
     let block = theme.block(" latency (since start) ");
     let inner = block.inner(area);
     block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
     if !state.has_data() {
         message(
             theme,

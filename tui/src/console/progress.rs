@@ -40,6 +40,9 @@ pub fn text(state: &ConsoleState) -> String {
 
 /// Draws the gauge into one row of `area`: a bar, then the text.
 pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
     let text = text(state);
     let text_w = text.chars().count() as u16 + 1;
     let bar_w = area.width.saturating_sub(text_w + 2).min(area.width / 2);

@@ -28,6 +28,9 @@ pub fn render(state: &ConsoleState, theme: &Theme, scale_s: u64, area: Rect, buf
     let block = theme.block(Line::from(title));
     let inner = block.inner(area);
     block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
     if !state.has_data() {
         message(
             theme,
@@ -155,6 +158,9 @@ pub fn render_workers(
     let block = theme.block(" per-worker throughput ");
     let inner = block.inner(area);
     block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
     if !state.has_data() {
         message(
             theme,

@@ -18,6 +18,9 @@ pub fn render(state: &ConsoleState, theme: &Theme, scale_s: u64, area: Rect, buf
     let block = theme.block(" watermark lag, late, dropped ");
     let inner = block.inner(area);
     block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
     if !state.has_data() {
         message(
             theme,
