@@ -338,13 +338,13 @@ fn every_view_draws_at_any_size_without_panicking() {
     let bare_state = bare();
     let widths = [1, 2, 5, 9, 10, 13, 20, 24, 30, 40, 79, 80, 119, 120, 200];
     let heights = [1, 2, 3, 4, 5, 8, 12, 24, 50];
-    for view in 0..3 {
+    for _view in 0..3 {
         for help in [false, true] {
             for &w in &widths {
                 for &h in &heights {
                     draw((w, h), |a, b| view::render(&app, false, a, b));
                     draw((w, h), |a, b| {
-                        view::overview(&bare_state, &theme(), 30, a, b)
+                        view::overview(&bare_state, &theme(), 30, a, b);
                     });
                 }
             }
