@@ -47,7 +47,7 @@ pub struct RunArgs {
     #[arg(default_value = "nexmark")]
     pub workload: Workload,
     /// Query: nexmark q0 q1 q2 q3 q4 q5 q7 q8 q11 q12 (default q5); ysb: ysb.
-    #[arg(long, short)]
+    #[arg(long)]
     pub query: Option<String>,
     /// Engine: weir, timely, differential, flink, or sim (a deterministic fake for demos).
     #[arg(long, short, default_value = "weir")]
@@ -83,7 +83,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print only the final result line (nothing with `--json -`).
-    #[arg(long, short = 'Q')]
+    #[arg(long, short)]
     pub quiet: bool,
     /// Colours: auto, always, never (NO_COLOR turns auto off).
     #[arg(long, value_enum, default_value = "auto")]

@@ -318,3 +318,15 @@ fn color_follows_the_flag_and_no_color() {
         .success()
         .stdout(contains('\u{1b}').not());
 }
+
+#[test]
+fn run_help_snapshot() {
+    let out = weir()
+        .args(["run", "--help"])
+        .env("COLUMNS", "100")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    insta::assert_snapshot!("run_help", String::from_utf8(out.stdout).expect("utf-8"));
+}

@@ -54,11 +54,8 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
     const LABEL: u16 = 5;
     // Legend on the last row, consumer header on the first.
     let grid_rows = (inner.height - 2) as usize;
-    let cell_w: usize = if (inner.width - LABEL) as usize >= 3 * w {
-        3
-    } else {
-        2
-    };
+    // Cells 2 to 6 columns wide (a glyph run and a gap), as wide as the area allows.
+    let cell_w: usize = ((inner.width - LABEL) as usize / w).clamp(2, 6);
     let grid_cols = ((inner.width - LABEL) as usize / cell_w).max(1);
     let rows = w.min(grid_rows);
     let cols = w.min(grid_cols);
