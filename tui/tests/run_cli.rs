@@ -330,3 +330,54 @@ fn run_help_snapshot() {
         .clone();
     insta::assert_snapshot!("run_help", String::from_utf8(out.stdout).expect("utf-8"));
 }
+
+#[test]
+fn sigint_without_a_terminal_stops_the_job_and_still_prints_the_summary() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "run",
+            "nexmark",
+            "--engine",
+            "sim",
+            "--workers",
+            "2",
+            "--duration",
+            "120",
+        ])
+        .env_remove("WEIR_SIM_PANIC_AFTER_MS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut line = String::new();
+    // The first progress line proves the job runs (and the handler is installed).
+    while line.is_empty() || !line.contains("ev/s") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("stderr") > 0,
+            "stderr closed early"
+        );
+    }
+    let kill = Std::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let status = child.wait().expect("weir exits");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)
+        .expect("stdout");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("stderr");
+    assert_eq!(status.code(), Some(0), "stderr: {rest}");
+    assert!(rest.contains("stopping"), "{rest}");
+    assert!(stdout.contains("stopped early"), "{stdout}");
+    assert!(stdout.contains("Throughput"), "{stdout}");
+}

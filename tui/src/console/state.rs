@@ -356,10 +356,11 @@ impl ConsoleState {
             .map(|c| {
                 let t1 = start + (c + 1) as f64 * dt;
                 let t0 = t1 - dt;
-                self.history
-                    .iter()
-                    .rev()
-                    .find(|s| s.t_s <= t1 && s.t_s > t0)
+                // The last sample at or before t1 (binary search), if it lies in (t0, t1].
+                let idx = self.history.partition_point(|s| s.t_s <= t1);
+                idx.checked_sub(1)
+                    .map(|i| &self.history[i])
+                    .filter(|s| s.t_s > t0)
                     .and_then(|s| s.lag_ms)
                     .map(|l| l as f64)
             })
