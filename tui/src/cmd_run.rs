@@ -313,10 +313,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let mut final_frame = Vec::new();
     let stopped_early = if tui {
         let theme = Theme::new(spec.engine, color_enabled(args.color, true), args.ascii);
         match console::watch(&job, &spec, theme, args.fps, &interrupted) {
             Ok(watched) => {
+                final_frame = watched.final_frame;
                 if !job.is_finished() {
                     eprintln!("waiting for the job to finish its open windows...");
                 }
@@ -334,6 +336,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let report = match job.wait() {
         Ok(report) => report,
         Err(e) => {
+            if !json_stdout {
+                for line in &final_frame {
+                    println!("{line}");
+                }
+            }
             eprintln!("error: the job failed: {e}");
             return Ok(ExitCode::FAILURE);
         }
@@ -362,6 +369,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
     } else {
         let mut out = std::io::stdout().lock();
+        // The console's last frame stays on the normal screen, above the summary.
+        for line in &final_frame {
+            writeln!(out, "{line}")?;
+        }
         out.write_all(text.as_bytes())?;
         out.flush()?;
     }

@@ -43,10 +43,27 @@ pub use self::theme::Theme;
 pub const DEFAULT_FPS: u32 = 10;
 
 /// How the console was left.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Watched {
     /// Whether the user stopped the job (`q`, Ctrl-C) before it ended on its own.
     pub stopped_early: bool,
+    /// The last frame as plain text lines (trailing spaces trimmed), to leave on the normal
+    /// screen above the summary.
+    pub final_frame: Vec<String>,
+}
+
+/// A buffer's text, one string per row, without styles and with trailing spaces trimmed.
+pub fn buffer_lines(buf: &ratatui::buffer::Buffer) -> Vec<String> {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut line = String::new();
+            for x in area.left()..area.right() {
+                line.push_str(buf[(x, y)].symbol());
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
 }
 
 /// Shows the console for `job` until it ends (or the user leaves twice), then restores the
@@ -105,8 +122,14 @@ pub fn watch(
             }
         }
     }
+    // Draw the final state once more to keep it (the alternate screen is about to go).
+    let completed = guard
+        .terminal()
+        .draw(|f| view::render(&app, stop_sent, f.area(), f.buffer_mut()))?;
+    let final_frame = buffer_lines(completed.buffer);
     guard.restore()?;
     Ok(Watched {
         stopped_early: stop_sent,
+        final_frame,
     })
 }

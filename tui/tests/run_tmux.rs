@@ -60,6 +60,12 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The pane with its scrollback.
+    fn capture_all(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-S", "-", "-t", "t"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn alternate_on(&self) -> bool {
         let out = self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"]);
         String::from_utf8_lossy(&out.stdout).trim() == "1"
@@ -164,6 +170,11 @@ fn q_stops_the_job_restores_the_terminal_and_prints_the_summary() {
     assert!(screen.contains("Throughput"), "{screen}");
     assert!(screen.contains("sim nexmark q5: "), "{screen}");
     assert_restored(&tmux, &screen);
+    // The console's last frame stays on the normal screen, above the summary.
+    let all = tmux.capture_all();
+    let frame = all.find("q quit").expect("the final frame is kept");
+    let summary = all.find("Throughput").expect("the summary");
+    assert!(frame < summary, "{all}");
 }
 
 #[test]
