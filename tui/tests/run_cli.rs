@@ -381,3 +381,25 @@ fn sigint_without_a_terminal_stops_the_job_and_still_prints_the_summary() {
     assert!(stdout.contains("stopped early"), "{stdout}");
     assert!(stdout.contains("Throughput"), "{stdout}");
 }
+
+#[test]
+fn output_is_handed_to_the_engine_and_needs_a_file_name() {
+    use clap::Parser;
+    use weir_tui::cli::{Cli, Command as Sub};
+    let parse = |args: &[&str]| {
+        let cli = Cli::try_parse_from(args).expect("parses");
+        let Sub::Run(run) = cli.command else {
+            panic!("the run command");
+        };
+        weir_tui::cmd_run::build_spec(&run, String::new())
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = dir.path().join("rows.jsonl");
+    let rows_arg = rows.to_str().expect("utf-8 path");
+    let spec = parse(&["weir", "run", "--output", rows_arg]).expect("valid");
+    assert_eq!(spec.output.as_deref(), Some(rows.as_path()));
+    let err = parse(&["weir", "run", "--output", "-"]).expect_err("stdout is not a file");
+    assert!(err.starts_with("--output needs a file name"), "{err}");
+    let err = parse(&["weir", "run", "--output", "/no/such/dir/rows.jsonl"]).expect_err("bad dir");
+    assert!(err.contains("--output /no/such/dir/rows.jsonl"), "{err}");
+}
