@@ -203,6 +203,10 @@ pub fn render_workers(
         .flatten()
         .copied()
         .fold(0.0_f64, f64::max);
+    let mean = (0..workers)
+        .filter_map(|w| state.worker_current_eps(w))
+        .sum::<f64>()
+        / workers as f64;
     for (w, values) in all.iter().enumerate().take(shown) {
         let y = inner.y + w as u16;
         buf.set_string(inner.x, y, format!("w{w:<3}"), theme.dim());
@@ -214,15 +218,16 @@ pub fn render_workers(
             theme,
             theme.accent(),
         );
-        let rate = state
-            .worker_current_eps(w)
-            .map_or_else(|| "-".into(), fmt::rate);
+        let eps = state.worker_current_eps(w);
+        let rate = eps.map_or_else(|| "-".into(), fmt::rate);
+        // A worker below half the mean rate is the skew the warnings name.
+        let skewed = eps.is_some_and(|r| mean > 0.0 && r < 0.5 * mean);
         buf.set_stringn(
             inner.x + LABEL + spark_w,
             y,
             format!(" {rate:>12}"),
             RATE as usize,
-            Style::new(),
+            if skewed { theme.warn() } else { Style::new() },
         );
     }
     if shown < workers {
