@@ -360,3 +360,41 @@ fn every_view_draws_at_any_size_without_panicking() {
         }
     }
 }
+
+#[test]
+fn colours_mark_problems_and_vanish_without_colour() {
+    use ratatui::style::Color;
+    let mut colored = App::new(spec(EngineKind::Sim, 4), theme());
+    let mut plain = App::new(
+        spec(EngineKind::Sim, 4),
+        Theme::new(EngineKind::Sim, false, false),
+    );
+    for step in 1..=60 {
+        colored.ingest(snapshot(step, 4));
+        plain.ingest(snapshot(step, 4));
+    }
+    let t = draw((80, 24), |a, b| {
+        view::workers_view(colored.shown(), colored.theme(), 10, a, b);
+    });
+    let buffer = t.backend().buffer();
+    // Worker 3 runs at a third of the others: its rate is in the warning colour.
+    let row = (0..24)
+        .find(|y| (0..4).map(|x| buffer[(x, *y)].symbol()).collect::<String>() == "│w3 ")
+        .expect("a row for worker 3");
+    assert_eq!(buffer[(70, row)].fg, Color::Yellow);
+    assert_ne!(buffer[(70, row - 1)].fg, Color::Yellow);
+    // Without colour nothing has a foreground or background colour.
+    for view_index in 0..3 {
+        let t = draw((200, 50), |a, b| view::render(&plain, false, a, b));
+        let cells = t.backend().buffer().content();
+        assert!(
+            cells
+                .iter()
+                .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+            "view {view_index} has colour"
+        );
+        plain.handle_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Tab,
+        ));
+    }
+}
