@@ -37,6 +37,7 @@ with_console() { # $1: output prefix
     tmux -L "$sock" -f /dev/null new-session -d -s c -x "$cols" -y "$rows" \
         "/usr/bin/time -f '%U %S' -o '$1.cpu' '$bin' run $args --json '$1.json'; tmux -L '$sock' wait-for -S done"
     tmux -L "$sock" wait-for done
+    tmux -L "$sock" kill-session -t c 2>/dev/null || true
     [ -s "$1.json" ] || { echo "the run with the console failed (no report written)" >&2; exit 1; }
 }
 
