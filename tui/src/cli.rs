@@ -14,6 +14,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a query on an engine and watch it live (Nexmark q5 on weir for 10 s by default).
+    Run(crate::cmd_run::RunArgs),
     /// List workloads, queries and engines, and which engine runs which query.
     List,
     /// Print the generator's events (JSON lines or CSV), for checking against other

@@ -5,6 +5,9 @@
 pub mod cli;
 pub mod cmd_gen;
 mod cmd_list;
+pub mod cmd_run;
+pub mod console;
+pub mod summary;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -40,5 +43,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::List => Ok(cmd_list::run()),
         Command::Gen(args) => cmd_gen::run(args),
+        Command::Run(args) => cmd_run::run(args),
     }
 }
