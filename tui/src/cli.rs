@@ -16,4 +16,6 @@ pub struct Cli {
 pub enum Command {
     /// List workloads, queries and engines, and which engine runs which query.
     List,
+    /// Compare engines on the same input: interleaved runs, verdict, reports and plots.
+    Compare(Box<crate::cmd_compare::CompareArgs>),
 }

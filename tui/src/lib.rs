@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cmd_compare;
 mod cmd_list;
+pub mod compare;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -36,7 +38,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    match &cli.command {
         Command::List => Ok(cmd_list::run()),
+        Command::Compare(args) => cmd_compare::run(args),
     }
 }
