@@ -156,7 +156,11 @@ pub fn to_markdown(report: &CompareReport) -> String {
         p.queries.join(", "),
         setup_line(report)
     );
-    let _ = writeln!(out, "Command: `{}`  \nStarted: {}", p.command, p.started_at);
+    let _ = writeln!(
+        out,
+        "Command: `{}`  \nStarted: {}  ",
+        p.command, p.started_at
+    );
     if let Some(run) = report.runs.first() {
         let m = &run.machine;
         let v = &run.versions;
