@@ -2,7 +2,7 @@
 //!
 //! Exit status: 0 when every run finished and all digests agree; 1 when the engines disagree
 //! on a result, a run failed, or nothing could be measured; 130 when interrupted (Ctrl-C or
-//! `q`) without a failure; 2 for a bad command line.
+//! `q`) without a failure; 2 for a bad command line (a flag's value included).
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -41,7 +41,7 @@ pub enum ColorChoice {
 /// `weir compare <nexmark|ysb> [options]`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Exit status: 0 all runs finished and agree; 1 digest disagreement, failed run or nothing measured; 130 interrupted.\n\nMethod: one unreported warm-up run per engine and query, then --runs rounds that run the engines round-robin; ratios are computed within each round, then their median and min-max are reported. See docs/ARCHITECTURE.md, \"weir compare\"."
+    after_help = "Exit status: 0 all runs finished and agree; 1 digest disagreement, failed run or nothing measured; 2 bad command line; 130 interrupted.\n\nMethod: one unreported warm-up run per engine and query, then --runs rounds that run the engines round-robin; ratios are computed within each round, then their median and min-max are reported. See docs/ARCHITECTURE.md, \"weir compare\"."
 )]
 pub struct CompareArgs {
     /// The workload: nexmark or ysb.
@@ -225,6 +225,26 @@ fn shell_quote(arg: &str) -> String {
     }
 }
 
+fn setup(
+    args: &CompareArgs,
+    command: String,
+    started_at: String,
+) -> anyhow::Result<(ComparePlan, Outputs)> {
+    let plan = plan(args, command, started_at)?;
+    let outputs = Outputs {
+        dir: args.out.clone(),
+        baseline: args.baseline.as_ref().map(read_baseline).transpose()?,
+        noise_threshold: args.noise_threshold / 100.0,
+    };
+    if let Some(dir) = &outputs.dir
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        bail!("--out {}: exists and is not a directory", dir.display());
+    }
+    Ok((plan, outputs))
+}
+
 /// Runs `weir compare`.
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let command = std::env::args()
@@ -242,19 +262,15 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         command
     };
-    let plan = plan(args, command, started_at)?;
-    let outputs = Outputs {
-        dir: args.out.clone(),
-        baseline: args.baseline.as_ref().map(read_baseline).transpose()?,
-        noise_threshold: args.noise_threshold / 100.0,
+    // A bad command line exits 2 (like clap's own errors), never 1, which means "the engines
+    // disagree or a run failed".
+    let (plan, outputs) = match setup(args, command, started_at) {
+        Ok(ok) => ok,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
     };
-    if let Some(dir) = &outputs.dir
-        && dir.exists()
-        && !dir.is_dir()
-    {
-        bail!("--out {}: exists and is not a directory", dir.display());
-    }
-
     let stdout_tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");

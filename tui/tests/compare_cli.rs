@@ -193,13 +193,13 @@ fn bad_flags_name_the_flag() {
             .args(["compare", "nexmark", "--mock", "--no-tui"])
             .args(*args)
             .assert()
-            .code(1)
+            .code(2)
             .stderr(predicate::str::contains(*message));
     }
     weir()
         .args(["compare", "tpch", "--mock"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("unknown workload 'tpch'"));
 }
 

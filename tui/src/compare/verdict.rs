@@ -138,8 +138,9 @@ pub fn setup_line(report: &CompareReport) -> String {
         |r| format!("rate {}", fmt_eps(r as f64)),
     );
     format!(
-        "{} workers, {} events, source {}, {rate}, {} run{} per engine after {} warm-up, round-robin",
+        "{} worker{}, {} events, source {}, {rate}, {} run{} per engine after {} warm-up, round-robin",
         p.workers,
+        if p.workers == 1 { "" } else { "s" },
         fmt_count(p.events),
         p.source,
         p.runs,
@@ -371,7 +372,9 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
             format!("{} {who}", w.metric)
         })
         .collect();
-    let _ = writeln!(out, "  winners: {}", winners.join(" · "));
+    if q.engines.len() > 1 {
+        let _ = writeln!(out, "  winners: {}", winners.join(" · "));
+    }
     render_digest(out, q, style);
     for f in report.failures.iter().filter(|f| f.query == q.query) {
         let _ = writeln!(out, "  {}", failure_line(f, style));
