@@ -14,6 +14,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a query on an engine and watch it live (Nexmark q5 on weir for 10 s by default).
+    Run(crate::cmd_run::RunArgs),
     /// List workloads, queries and engines, and which engine runs which query.
     List,
     /// Compare engines on the same input: interleaved runs, verdict, reports and plots.

@@ -5,7 +5,10 @@
 pub mod cli;
 pub mod cmd_compare;
 mod cmd_list;
+pub mod cmd_run;
 pub mod compare;
+pub mod console;
+pub mod summary;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -40,6 +43,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::List => Ok(cmd_list::run()),
+        Command::Run(args) => cmd_run::run(args),
         Command::Compare(args) => cmd_compare::run(args),
     }
 }

@@ -19,6 +19,9 @@ use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions,
 pub const SIM_EVENTS_PER_SEC_PER_WORKER: u64 = 2_000_000;
 const BASE_TIME_MS: i64 = 1_436_918_400_000;
 const TICK: Duration = Duration::from_millis(20);
+/// Environment variable: when set to N, the sim's driver panics after N ms of job time, like
+/// a worker panic in a real engine (used by the console's terminal-restore tests).
+pub const PANIC_AFTER_MS_ENV: &str = "WEIR_SIM_PANIC_AFTER_MS";
 
 /// Starts a simulated run.
 pub fn start(spec: &RunSpec) -> Result<Job> {
@@ -29,14 +32,27 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
     let collector = Collector::new();
     let stop = StopSignal::new();
     let (c, s) = (collector.clone(), stop.clone());
+    let panic_after = match std::env::var(PANIC_AFTER_MS_ENV) {
+        Ok(v) => Some(Duration::from_millis(v.trim().parse().map_err(|_| {
+            RunError::Config(format!(
+                "{PANIC_AFTER_MS_ENV}={v:?}: expected a number of milliseconds"
+            ))
+        })?)),
+        Err(_) => None,
+    };
     let handle = thread::Builder::new()
         .name("weir-sim".into())
-        .spawn(move || Ok(drive(&spec, &c, &s)))
+        .spawn(move || Ok(drive(&spec, &c, &s, panic_after)))
         .map_err(|e| RunError::Failed(format!("cannot start the sim driver thread: {e}")))?;
     Ok(Job::new(collector, stop, handle))
 }
 
-fn drive(spec: &RunSpec, collector: &Collector, stop: &StopSignal) -> RunReport {
+fn drive(
+    spec: &RunSpec,
+    collector: &Collector,
+    stop: &StopSignal,
+    panic_after: Option<Duration>,
+) -> RunReport {
     let workers = spec.workers as u64;
     let rate = spec.rate.unwrap_or(SIM_EVENTS_PER_SEC_PER_WORKER * workers);
     let start = Instant::now();
@@ -45,6 +61,10 @@ fn drive(spec: &RunSpec, collector: &Collector, stop: &StopSignal) -> RunReport 
     let mut recorded = 0u64;
     let events = loop {
         let elapsed = start.elapsed();
+        assert!(
+            panic_after.is_none_or(|p| elapsed < p),
+            "injected worker panic ({PANIC_AFTER_MS_ENV})"
+        );
         let mut done = (elapsed.as_secs_f64() * rate as f64) as u64;
         let finished = match spec.length {
             RunLength::Events(n) => {

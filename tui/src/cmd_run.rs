@@ -1,0 +1,427 @@
+//! `weir run`: validates the flags into a [`RunSpec`], starts the job through the runner,
+//! shows the live console (or one progress line a second on stderr without a terminal),
+//! then writes the [`RunReport`] (`--json`) and prints the summary.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Once;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::report::RunReport;
+use weir_workloads::runner;
+
+use crate::console::{self, ConsoleState, Theme};
+use crate::summary;
+
+/// Events per second of event time when neither `--rate` nor `--event-rate` is given
+/// (WORKLOADS.md: the suite's TPS).
+pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
+/// How long `weir run` lasts when neither `--events` nor `--duration` is given.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// Nexmark queries `weir run` accepts.
+pub const NEXMARK_QUERIES: [&str; 10] =
+    ["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12"];
+/// YSB queries `weir run` accepts.
+pub const YSB_QUERIES: [&str; 1] = ["ysb"];
+
+/// When to use colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Flags of `weir run`. With no flags at all it runs Nexmark q5 on weir, one worker per core,
+/// for 10 s.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Workload: nexmark or ysb.
+    #[arg(default_value = "nexmark")]
+    pub workload: Workload,
+    /// Query: nexmark q0 q1 q2 q3 q4 q5 q7 q8 q11 q12 (default q5); ysb: ysb.
+    #[arg(long, short)]
+    pub query: Option<String>,
+    /// Engine: weir, timely, differential, flink, or sim (a deterministic fake for demos).
+    #[arg(long, short, default_value = "weir")]
+    pub engine: EngineKind,
+    /// Worker threads (Flink: parallelism) [default: one per core].
+    #[arg(long, short)]
+    pub workers: Option<usize>,
+    /// Process exactly this many events (comparable digests need equal counts).
+    #[arg(long, conflicts_with = "duration", value_name = "N")]
+    pub events: Option<u64>,
+    /// Run for this long: seconds (`10`, `2.5s`), `500ms` or `2m` [default: 10 s].
+    #[arg(long, value_name = "TIME")]
+    pub duration: Option<String>,
+    /// Offered rate, events/s of wall time [default: as fast as possible].
+    #[arg(long, value_name = "R")]
+    pub rate: Option<u64>,
+    /// Events/s of event time [default: --rate when given, else 10,000,000].
+    #[arg(long, value_name = "R")]
+    pub event_rate: Option<u64>,
+    /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
+    #[arg(long, default_value = "generate")]
+    pub source: SourceMode,
+    /// Do not pin worker i to core i.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// No live console: one progress line a second on stderr (automatic without a terminal).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Write the RunReport as JSON to FILE (`-` = stdout, which then holds only the JSON).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the result rows as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print only the final result line (nothing with `--json -`).
+    #[arg(long, short = 'Q')]
+    pub quiet: bool,
+    /// Colours: auto, always, never (NO_COLOR turns auto off).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Draw the console with ASCII characters only.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Console frames per second (1 to 60).
+    #[arg(long, default_value_t = console::DEFAULT_FPS)]
+    pub fps: u32,
+}
+
+/// A flag error: printed with the flag's name, exit code 2.
+#[derive(Debug)]
+struct UsageError(String);
+
+fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
+    Err(UsageError(msg.into()))
+}
+
+/// Parses a duration: `10`, `2.5s`, `500ms`, `2m`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value * scale))
+}
+
+/// Turns the flags into a [`RunSpec`], or a message naming the flag at fault.
+///
+/// # Errors
+/// A message naming the flag and its valid values.
+pub fn build_spec(args: &RunArgs, command: String) -> Result<RunSpec, String> {
+    spec_of(args, command).map_err(|e| e.0)
+}
+
+fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
+    let valid: &[&str] = match args.workload {
+        Workload::Nexmark => &NEXMARK_QUERIES,
+        Workload::Ysb => &YSB_QUERIES,
+    };
+    let query = args
+        .query
+        .as_deref()
+        .unwrap_or(
+            valid[if args.workload == Workload::Nexmark {
+                5
+            } else {
+                0
+            }],
+        )
+        .to_ascii_lowercase();
+    if !valid.contains(&query.as_str()) {
+        return usage(format!(
+            "unknown query '{query}' for {} (--query); valid values: {}",
+            args.workload,
+            valid.join(", ")
+        ));
+    }
+    let workers = match args.workers {
+        Some(0) => return usage("--workers must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    };
+    let length = match (args.events, &args.duration) {
+        (Some(0), _) => {
+            return usage("--events must be at least 1 (or use --duration for a timed run)");
+        }
+        (Some(n), _) => RunLength::Events(n),
+        (None, Some(text)) => match parse_duration(text) {
+            Some(d) if !d.is_zero() => RunLength::Duration(d),
+            Some(_) => return usage("--duration must be more than 0"),
+            None => {
+                return usage(format!(
+                    "invalid --duration '{text}': use seconds like 10 or 2.5s, or 500ms, or 2m"
+                ));
+            }
+        },
+        (None, None) => RunLength::Duration(DEFAULT_DURATION),
+    };
+    if args.rate == Some(0) {
+        return usage(
+            "--rate must be at least 1 event/s (leave it out to run as fast as possible)",
+        );
+    }
+    if args.event_rate == Some(0) {
+        return usage("--event-rate must be at least 1 event/s");
+    }
+    let event_rate = match (args.rate, args.event_rate) {
+        (Some(r), Some(e)) if r != e => {
+            return usage(format!(
+                "--rate {r} and --event-rate {e} disagree: a paced run's event time follows the \
+                 wall clock, so --event-rate must equal --rate (or be left out)"
+            ));
+        }
+        (Some(r), _) => r,
+        (None, Some(e)) => e,
+        (None, None) => DEFAULT_EVENT_RATE,
+    };
+    if !(1..=60).contains(&args.fps) {
+        return usage(format!("--fps {} is out of range: use 1 to 60", args.fps));
+    }
+    for (flag, path) in [("--json", &args.json), ("--output", &args.output)] {
+        if let Some(path) = path.as_ref().filter(|p| p.as_os_str() != "-") {
+            check_parent(flag, path)?;
+        }
+    }
+    if args.output.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+        return usage(
+            "--output needs a file name (the result rows can be large); use --json - for the report on stdout",
+        );
+    }
+    Ok(RunSpec {
+        workload: args.workload,
+        query,
+        engine: args.engine,
+        workers,
+        pinning: !args.no_pin,
+        length,
+        rate: args.rate,
+        event_rate,
+        source: args.source,
+        output: args.output.clone(),
+        command,
+    })
+}
+
+fn check_parent(flag: &str, path: &Path) -> Result<(), UsageError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    match parent {
+        Some(dir) if !dir.is_dir() => usage(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The command line as typed, quoted where needed, for the report.
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+static INTERRUPTS: AtomicU32 = AtomicU32::new(0);
+static HANDLER: Once = Once::new();
+
+/// Counts SIGINTs; a second one outside the console ends the process at once (the job did
+/// not stop in time and the user insists).
+fn install_interrupt_handler() {
+    HANDLER.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            let n = INTERRUPTS.fetch_add(1, Ordering::SeqCst) + 1;
+            if n >= 2 && !console::terminal::is_active() {
+                eprintln!("\ninterrupted twice: exiting without the summary");
+                std::process::exit(130);
+            }
+        });
+        if let Err(e) = installed {
+            eprintln!("warning: cannot handle Ctrl-C ({e}); it will end weir without a summary");
+        }
+    });
+}
+
+fn interrupted() -> bool {
+    INTERRUPTS.load(Ordering::SeqCst) > 0
+}
+
+fn color_enabled(choice: ColorChoice, tty: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    use_color(choice, tty, no_color, dumb)
+}
+
+/// Whether to use colours: `always`/`never` win; `auto` wants a terminal, no (non-empty)
+/// `NO_COLOR` and a `TERM` other than `dumb`.
+pub fn use_color(choice: ColorChoice, tty: bool, no_color: bool, dumb_term: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => tty && !no_color && !dumb_term,
+    }
+}
+
+/// Runs `weir run` with parsed flags; returns the process exit code (0 also when stopped
+/// with `q` or Ctrl-C; 1 when the job fails; 2 for bad flags).
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let spec = match spec_of(args, command_line()) {
+        Ok(spec) => spec,
+        Err(UsageError(msg)) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let stdout_tty = std::io::stdout().is_terminal();
+    let tui = stdout_tty && !args.no_tui && !args.quiet;
+    let json_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    install_interrupt_handler();
+    let job = match runner::start(&spec) {
+        Ok(job) => job,
+        Err(e @ RunError::Config(_)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let stopped_early = if tui {
+        let theme = Theme::new(spec.engine, color_enabled(args.color, true), args.ascii);
+        match console::watch(&job, &spec, theme, args.fps, &interrupted) {
+            Ok(watched) => {
+                if !job.is_finished() {
+                    eprintln!("waiting for the job to finish its open windows...");
+                }
+                watched.stopped_early
+            }
+            Err(e) => {
+                // The job is unaffected: carry on as without a terminal.
+                eprintln!("warning: the console failed ({e}); continuing with --no-tui");
+                progress_loop(&job, &spec, false)
+            }
+        }
+    } else {
+        progress_loop(&job, &spec, args.quiet)
+    };
+    let report = match job.wait() {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: the job failed: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(path) = &args.json {
+        write_json(&report, path)?;
+    }
+    let text = if args.quiet {
+        format!("{}\n", summary::final_line(&report))
+    } else {
+        summary::text(&report, stopped_early)
+    };
+    let summary_tty = if json_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        stdout_tty
+    };
+    let text = if color_enabled(args.color, summary_tty) {
+        summary::colorize(&text)
+    } else {
+        text
+    };
+    if json_stdout {
+        if !args.quiet {
+            eprint!("{text}");
+        }
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Without a console: a progress line on stderr every second (unless `quiet`) until the job
+/// ends; a SIGINT stops it. Returns whether the job was stopped early.
+fn progress_loop(job: &weir_workloads::job::Job, spec: &RunSpec, quiet: bool) -> bool {
+    const POLL: Duration = Duration::from_millis(50);
+    const EVERY: Duration = Duration::from_secs(1);
+    let mut state = ConsoleState::new(spec.clone());
+    let mut next = Instant::now() + EVERY;
+    let mut stopped = false;
+    while !job.is_finished() {
+        if interrupted() && !stopped {
+            job.stop.raise();
+            stopped = true;
+            if !quiet {
+                eprintln!("stopping: the job finishes its open windows, then the summary follows");
+            }
+        }
+        std::thread::sleep(POLL);
+        if Instant::now() >= next {
+            next += EVERY;
+            state.ingest(job.collector.latest());
+            if !quiet {
+                eprintln!("{}", summary::progress_line(&state));
+            }
+        }
+    }
+    stopped
+}
+
+fn write_json(report: &RunReport, path: &Path) -> anyhow::Result<()> {
+    let mut json = serde_json::to_string_pretty(report)?;
+    json.push('\n');
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(json.as_bytes())?;
+        out.flush()?;
+    } else {
+        std::fs::write(path, json).map_err(|e| {
+            anyhow::anyhow!("--json {}: cannot write the report: {e}", path.display())
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ColorChoice, use_color};
+
+    #[test]
+    fn color_choice() {
+        assert!(use_color(ColorChoice::Auto, true, false, false));
+        assert!(!use_color(ColorChoice::Auto, false, false, false));
+        assert!(!use_color(ColorChoice::Auto, true, true, false));
+        assert!(!use_color(ColorChoice::Auto, true, false, true));
+        assert!(use_color(ColorChoice::Always, false, true, true));
+        assert!(!use_color(ColorChoice::Never, true, false, false));
+    }
+}

@@ -1,0 +1,111 @@
+//! Per-worker time split: busy / backpressured / idle over the last second (over the whole
+//! run once it finished), as a stacked bar and percentages.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::fmt;
+use super::panel::message;
+use super::state::ConsoleState;
+use super::theme::Theme;
+
+/// Draws the workers panel into `area` (with its border).
+pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let [busy_g, bp_g, idle_g] = theme.split_glyphs();
+    let title = Line::from(vec![
+        Span::raw(" workers "),
+        Span::styled(format!("{busy_g} busy "), theme.busy()),
+        Span::styled(format!("{bp_g} backpressured "), theme.backpressured()),
+        Span::styled(format!("{idle_g} idle "), theme.idle()),
+    ]);
+    let block = theme.block(title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
+    if !state.has_data() {
+        message(
+            theme,
+            "waiting for the first metrics snapshot...",
+            inner,
+            buf,
+        );
+        return;
+    }
+    let workers = state.worker_count();
+    if workers == 0 {
+        let engine = state.spec().engine;
+        message(
+            theme,
+            &format!("engine '{engine}' does not report workers"),
+            inner,
+            buf,
+        );
+        return;
+    }
+    const LABEL: usize = 4;
+    const NUMBERS: usize = 17; // " 80% 5% 15%" with room
+    let width = inner.width as usize;
+    if width < LABEL + NUMBERS + 4 {
+        return;
+    }
+    let bar_w = width - LABEL - NUMBERS;
+    let rows = inner.height as usize;
+    let shown = if workers > rows {
+        rows.saturating_sub(1)
+    } else {
+        workers
+    };
+    for w in 0..shown {
+        let y = inner.y + w as u16;
+        buf.set_string(inner.x, y, format!("w{w:<3}"), theme.dim());
+        let x = inner.x + LABEL as u16;
+        let Some(split) = state.worker_split(w) else {
+            buf.set_string(x, y, "no time reported yet", theme.dim());
+            continue;
+        };
+        let busy = (split.busy * bar_w as f64).round() as usize;
+        let bp = ((split.busy + split.backpressured) * bar_w as f64).round() as usize - busy;
+        let idle = bar_w.saturating_sub(busy + bp);
+        let mut col = x;
+        for (n, glyph, style) in [
+            (busy, busy_g, theme.busy()),
+            (bp, bp_g, theme.backpressured()),
+            (idle, idle_g, theme.idle()),
+        ] {
+            buf.set_string(col, y, glyph.repeat(n), style);
+            col += n as u16;
+        }
+        let bp_style = if split.backpressured >= 0.2 {
+            theme.warn()
+        } else {
+            Style::new()
+        };
+        let nx = inner.x + (LABEL + bar_w) as u16;
+        buf.set_string(nx, y, format!(" {:>4}", fmt::pct(split.busy)), theme.busy());
+        buf.set_string(
+            nx + 5,
+            y,
+            format!(" {:>4}", fmt::pct(split.backpressured)),
+            bp_style,
+        );
+        buf.set_string(
+            nx + 10,
+            y,
+            format!(" {:>4}", fmt::pct(split.idle)),
+            theme.dim(),
+        );
+    }
+    if shown < workers {
+        buf.set_string(
+            inner.x,
+            inner.y + shown as u16,
+            format!("... {} more (the workers view lists all)", workers - shown),
+            theme.dim(),
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! What `weir run` prints without the console: the end-of-run summary (stdout), its one-line
+//! form (`--quiet`), and the once-a-second progress line (stderr, no terminal or `--no-tui`).
+
+use std::fmt::Write as _;
+
+use weir_workloads::report::RunReport;
+
+use crate::console::ConsoleState;
+use crate::console::fmt;
+
+/// The full summary of a finished run, like hyperfine's or oha's: throughput first, then
+/// latency percentiles, the digest, late/dropped, per-worker time split, machine, versions.
+pub fn text(report: &RunReport, stopped_early: bool) -> String {
+    let mut out = String::new();
+    let rate = report
+        .rate
+        .map_or_else(|| "max".to_string(), |r| format!("{}/s", fmt::si(r as f64)));
+    let _ = writeln!(
+        out,
+        "weir run: {} {} on {}, {} worker{}, source {}, rate {}",
+        report.workload,
+        report.query,
+        report.engine,
+        report.workers,
+        if report.workers == 1 { "" } else { "s" },
+        report.source,
+        rate,
+    );
+    if stopped_early {
+        let _ = writeln!(
+            out,
+            "  (stopped early on request: the numbers cover the events processed until then)"
+        );
+    }
+    let _ = writeln!(out);
+    let row = |out: &mut String, name: &str, value: String| {
+        let _ = writeln!(out, "  {name:<15}{value}");
+    };
+    row(
+        &mut out,
+        "Throughput",
+        format!(
+            "{}  ({} events in {})",
+            fmt::rate(report.throughput_eps),
+            fmt::count(report.events),
+            fmt::nanos((report.wall_s * 1e9) as u64, false),
+        ),
+    );
+    row(
+        &mut out,
+        "Start-up",
+        format!(
+            "{} (engine start, not in the wall time above)",
+            fmt::nanos((report.startup_s * 1e9) as u64, false)
+        ),
+    );
+    row(
+        &mut out,
+        "Latency",
+        report.latency_ns.map_or_else(
+            || format!("not reported by engine '{}'", report.engine),
+            |l| {
+                format!(
+                    "p50 {}  p99 {}  p99.9 {}  max {}\n{:17}{} samples",
+                    fmt::nanos(l.p50, false),
+                    fmt::nanos(l.p99, false),
+                    fmt::nanos(l.p999, false),
+                    fmt::nanos(l.max, false),
+                    "",
+                    fmt::count(l.samples),
+                )
+            },
+        ),
+    );
+    row(
+        &mut out,
+        "Results",
+        format!(
+            "{} rows, digest {}",
+            fmt::count(report.digest.rows),
+            report.digest.hash
+        ),
+    );
+    let flag = if report.late > 0 || report.dropped > 0 {
+        "   <- check these"
+    } else {
+        ""
+    };
+    row(
+        &mut out,
+        "Late, dropped",
+        format!(
+            "{} late, {} dropped{flag}",
+            fmt::count(report.late),
+            fmt::count(report.dropped)
+        ),
+    );
+    if report.per_worker.is_empty() {
+        row(
+            &mut out,
+            "Workers",
+            format!("not reported by engine '{}'", report.engine),
+        );
+    } else {
+        row(
+            &mut out,
+            "Workers",
+            format!(
+                "{:>7} {:>14} {:>7} {:>15}",
+                "busy", "backpressured", "idle", "events"
+            ),
+        );
+        for (i, w) in report.per_worker.iter().enumerate() {
+            let total = (w.busy_s + w.idle_s + w.backpressured_s).max(f64::MIN_POSITIVE);
+            let _ = writeln!(
+                out,
+                "    w{i:<11}{:>7.1}% {:>13.1}% {:>6.1}% {:>15}",
+                100.0 * w.busy_s / total,
+                100.0 * w.backpressured_s / total,
+                100.0 * w.idle_s / total,
+                fmt::count(w.records),
+            );
+        }
+    }
+    let m = &report.machine;
+    row(
+        &mut out,
+        "Machine",
+        format!("{}, {} cores, {} GiB", m.cpu, m.cores, m.memory_gb),
+    );
+    row(&mut out, "OS", m.os.clone());
+    let v = &report.versions;
+    let mut versions = format!("weir {}", v.weir);
+    if let Some(c) = &v.weir_commit {
+        let _ = write!(versions, " ({c})");
+    }
+    for (name, value) in [
+        ("rustc", &v.rustc),
+        ("timely", &v.timely),
+        ("differential", &v.differential),
+        ("flink", &v.flink),
+        ("java", &v.java),
+    ] {
+        if let Some(value) = value {
+            let value = value.strip_prefix(name).unwrap_or(value).trim();
+            let _ = write!(versions, ", {name} {value}");
+        }
+    }
+    row(&mut out, "Versions", versions);
+    let _ = writeln!(out);
+    out.push_str(&final_line(report));
+    out.push('\n');
+    out
+}
+
+/// The one-line result (`--quiet` prints only this).
+pub fn final_line(report: &RunReport) -> String {
+    let p99 = report
+        .latency_ns
+        .map_or_else(|| "n/a".to_string(), |l| fmt::nanos(l.p99, false));
+    format!(
+        "{} {} {}: {}, p99 {}, {} late, {} dropped, digest {}",
+        report.engine,
+        report.workload,
+        report.query,
+        fmt::rate(report.throughput_eps),
+        p99,
+        fmt::count(report.late),
+        fmt::count(report.dropped),
+        report.digest.hash,
+    )
+}
+
+/// The progress line printed once a second on stderr when there is no console.
+pub fn progress_line(state: &ConsoleState) -> String {
+    let latest = state.latest();
+    let rate = state
+        .current_eps()
+        .map_or_else(|| "-".to_string(), fmt::rate);
+    let p99 = latest
+        .latency_ns
+        .as_ref()
+        .filter(|h| !h.is_empty())
+        .map_or_else(
+            || "-".to_string(),
+            |h| fmt::nanos(h.value_at_quantile(0.99), true),
+        );
+    let lag = state.lag_ms().map_or_else(|| "-".to_string(), fmt::millis);
+    format!(
+        "{}  {rate}  p99 {p99}  lag {lag}  late {}  dropped {}",
+        crate::console::progress::text(state),
+        fmt::count(latest.late()),
+        fmt::count(latest.dropped()),
+    )
+}
+
+/// Adds terminal styles to a summary from [`text`]: bold row names and a bold final line.
+pub fn colorize(text: &str) -> String {
+    const BOLD: &str = "\u{1b}[1m";
+    const RESET: &str = "\u{1b}[0m";
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.len().saturating_sub(1);
+    let mut out = String::with_capacity(text.len() + 16 * lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let is_row =
+            line.starts_with("  ") && line[2..].starts_with(|c: char| c.is_ascii_uppercase());
+        if i == last || i == 0 {
+            let _ = write!(out, "{BOLD}{line}{RESET}");
+        } else if is_row && line.len() > 17 && line.is_char_boundary(17) {
+            let _ = write!(out, "{BOLD}{}{RESET}{}", &line[..17], &line[17..]);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,362 @@
+//! Every console panel and view drawn on ratatui's `TestBackend` from fixed snapshots, at
+//! 80x24 and 200x50, compared with insta snapshots (`tests/snapshots/`).
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use weir_engine::{MetricsSnapshot, WorkerMetrics};
+use weir_tui::console::header::{self, Status};
+use weir_tui::console::{
+    App, ConsoleState, Theme, exchange, help, hints, latency, progress, throughput, view,
+    watermark, workers,
+};
+use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+const BASE_MS: i64 = 1_436_918_400_000;
+
+fn spec(engine: EngineKind, workers: usize) -> RunSpec {
+    RunSpec {
+        workload: Workload::Nexmark,
+        query: "q5".into(),
+        engine,
+        workers,
+        pinning: true,
+        length: RunLength::Events(60_000_000),
+        rate: None,
+        event_rate: 10_000_000,
+        source: SourceMode::Generate,
+        output: None,
+        command: "weir run nexmark --engine sim".into(),
+    }
+}
+
+/// A deterministic job: 4 workers, worker 3 at a third of the others' rate, a rate that
+/// ramps up over the first second, 12 late records, a latency spread of 150 us .. 40 ms.
+fn snapshot(step: u64, workers: usize) -> MetricsSnapshot {
+    let t_ns = step * 100_000_000;
+    let t_s = t_ns as f64 / 1e9;
+    let ramp = (t_s / 1.0).min(1.0);
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+    for i in 0..(step * 50) {
+        let v = 150_000 + (i * i * 7_919) % 2_000_000 + if i % 97 == 0 { 38_000_000 } else { 0 };
+        latency.record(v).expect("in bounds");
+    }
+    let ws: Vec<WorkerMetrics> = (0..workers)
+        .map(|w| {
+            let per_s = if w == 3 { 700_000.0 } else { 2_100_000.0 };
+            let events = (per_s * t_s * ramp) as u64;
+            WorkerMetrics {
+                events_in: events,
+                records_out: events / 46,
+                batches_sent: events / 1024,
+                bytes_sent: events * 16,
+                late: if w == 1 && step > 20 { 12 } else { 0 },
+                dropped: 0,
+                busy_ns: t_ns / 100 * (70 + 5 * (w % 4) as u64),
+                idle_ns: t_ns / 100 * (25 - 5 * (w % 4) as u64),
+                backpressured_ns: t_ns / 100 * 5,
+                operators: Vec::new(),
+            }
+        })
+        .collect();
+    let events: u64 = ws.iter().map(|w| w.events_in).sum();
+    let source = BASE_MS + (events as i64 * 1000) / 10_000_000;
+    MetricsSnapshot {
+        elapsed_ns: t_ns,
+        workers: ws,
+        exchange_fill: Some(
+            (0..workers)
+                .map(|p| {
+                    (0..workers)
+                        .map(|c| {
+                            if c == 3 {
+                                0.95
+                            } else {
+                                ((p + 2 * c) % 5) as f32 / 5.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        ),
+        latency_ns: Some(latency),
+        watermark_ms: Some(source - 2_000 - (step as i64 % 7) * 100),
+        source_time_ms: Some(source),
+        events_total: Some(60_000_000),
+        finished: false,
+    }
+}
+
+fn state_with(engine: EngineKind, workers: usize, steps: u64) -> ConsoleState {
+    let mut state = ConsoleState::new(spec(engine, workers));
+    for step in 1..=steps {
+        state.ingest(snapshot(step, workers));
+    }
+    state
+}
+
+/// 6 s into a run of the sim engine.
+fn running() -> ConsoleState {
+    state_with(EngineKind::Sim, 4, 60)
+}
+
+/// An engine that feeds only event counts: no latency, no queues, no watermark.
+fn bare() -> ConsoleState {
+    let mut state = ConsoleState::new(spec(EngineKind::Flink, 2));
+    for step in 1..=30 {
+        let mut s = snapshot(step, 2);
+        s.latency_ns = None;
+        s.exchange_fill = None;
+        s.watermark_ms = None;
+        s.source_time_ms = None;
+        state.ingest(s);
+    }
+    state
+}
+
+fn theme() -> Theme {
+    Theme::new(EngineKind::Sim, true, false)
+}
+
+fn draw(size: (u16, u16), f: impl FnOnce(Rect, &mut Buffer)) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("test backend");
+    terminal
+        .draw(|frame| f(frame.area(), frame.buffer_mut()))
+        .expect("drawing on a test backend cannot fail");
+    terminal
+}
+
+macro_rules! snap_all_sizes {
+    ($name:literal, $body:expr) => {
+        for size in SIZES {
+            let terminal = draw(size, $body);
+            insta::assert_snapshot!(
+                format!("{}_{}x{}", $name, size.0, size.1),
+                terminal.backend()
+            );
+        }
+    };
+}
+
+#[test]
+fn throughput_panel() {
+    let s = running();
+    snap_all_sizes!("throughput", |a, b| throughput::render(
+        &s,
+        &theme(),
+        30,
+        a,
+        b
+    ));
+    snap_all_sizes!("throughput_zoomed_5s", |a, b| throughput::render(
+        &s,
+        &theme(),
+        5,
+        a,
+        b
+    ));
+}
+
+#[test]
+fn per_worker_throughput_panel() {
+    let s = running();
+    snap_all_sizes!("worker_throughput", |a, b| throughput::render_workers(
+        &s,
+        &theme(),
+        10,
+        a,
+        b
+    ));
+}
+
+#[test]
+fn latency_panel() {
+    let s = running();
+    snap_all_sizes!("latency", |a, b| latency::render(&s, &theme(), a, b));
+}
+
+#[test]
+fn workers_panel() {
+    let s = running();
+    snap_all_sizes!("workers", |a, b| workers::render(&s, &theme(), a, b));
+}
+
+#[test]
+fn exchange_panel() {
+    let s = running();
+    snap_all_sizes!("exchange", |a, b| exchange::render(&s, &theme(), a, b));
+    // 64 workers cannot get a cell each at 80x24: cells group workers and keep the maximum.
+    let big = state_with(EngineKind::Sim, 64, 5);
+    snap_all_sizes!("exchange_64_workers", |a, b| exchange::render(
+        &big,
+        &theme(),
+        a,
+        b
+    ));
+}
+
+#[test]
+fn watermark_panel() {
+    let s = running();
+    snap_all_sizes!("watermark", |a, b| watermark::render(
+        &s,
+        &theme(),
+        30,
+        a,
+        b
+    ));
+}
+
+#[test]
+fn progress_header_hints_help() {
+    let s = running();
+    snap_all_sizes!("progress", |a, b| progress::render(&s, &theme(), a, b));
+    snap_all_sizes!("header", |a, b| header::render(
+        s.spec(),
+        Status::Running,
+        &theme(),
+        a,
+        b
+    ));
+    let app = App::new(spec(EngineKind::Sim, 4), theme());
+    snap_all_sizes!("hints", |a, b| hints::render(&app, a, b));
+    snap_all_sizes!("help", |a, b| help::render(&theme(), a, b));
+}
+
+fn app_at(steps: u64) -> App {
+    let mut app = App::new(spec(EngineKind::Sim, 4), theme());
+    for step in 1..=steps {
+        app.ingest(snapshot(step, 4));
+    }
+    app
+}
+
+#[test]
+fn views() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut app = app_at(60);
+    snap_all_sizes!("view_overview", |a, b| view::render(&app, false, a, b));
+    app.handle_key(KeyEvent::from(KeyCode::Tab));
+    snap_all_sizes!("view_workers", |a, b| view::render(&app, false, a, b));
+    app.handle_key(KeyEvent::from(KeyCode::Tab));
+    snap_all_sizes!("view_latency", |a, b| view::render(&app, false, a, b));
+}
+
+#[test]
+fn views_for_an_engine_that_cannot_feed_every_panel() {
+    let s = bare();
+    snap_all_sizes!("bare_overview", |a, b| view::overview(
+        &s,
+        &theme(),
+        30,
+        a,
+        b
+    ));
+    snap_all_sizes!("bare_workers_view", |a, b| view::workers_view(
+        &s,
+        &theme(),
+        30,
+        a,
+        b
+    ));
+    snap_all_sizes!("bare_latency_view", |a, b| view::latency_view(
+        &s,
+        &theme(),
+        30,
+        a,
+        b
+    ));
+}
+
+#[test]
+fn before_the_first_snapshot_panels_say_waiting() {
+    let app = App::new(spec(EngineKind::Weir, 4), theme());
+    snap_all_sizes!("view_waiting", |a, b| view::render(&app, false, a, b));
+}
+
+#[test]
+fn ascii_fallback() {
+    let mut app = App::new(
+        spec(EngineKind::Sim, 4),
+        Theme::new(EngineKind::Sim, false, true),
+    );
+    for step in 1..=60 {
+        app.ingest(snapshot(step, 4));
+    }
+    let terminal = draw((80, 24), |a, b| view::render(&app, false, a, b));
+    let text = terminal.backend().to_string();
+    insta::assert_snapshot!("ascii_overview_80x24", text);
+    // Every drawn cell is ASCII (the snapshot's own quotes and line ends aside).
+    let buffer = terminal.backend().buffer();
+    assert!(buffer.content().iter().all(|c| c.symbol().is_ascii()));
+}
+
+#[test]
+fn finished_run_shows_full_progress_and_an_ended_input() {
+    let mut state = running();
+    let mut last = snapshot(61, 4);
+    last.finished = true;
+    last.watermark_ms = Some(i64::MAX);
+    state.ingest(last);
+    let text = progress::text(&state);
+    assert!(text.starts_with("100%"), "{text}");
+    assert!(text.ends_with("done"), "{text}");
+    let terminal = draw((80, 8), |a, b| {
+        watermark::render(&state, &theme(), 30, a, b);
+    });
+    assert!(
+        terminal
+            .backend()
+            .to_string()
+            .contains("input ended, every window fired")
+    );
+}
+
+#[test]
+fn duration_runs_show_time_progress() {
+    let mut spec = spec(EngineKind::Sim, 2);
+    spec.length = RunLength::Duration(Duration::from_secs(10));
+    let mut state = ConsoleState::new(spec);
+    let mut s = snapshot(25, 2);
+    s.events_total = None;
+    state.ingest(s);
+    let p = state.progress();
+    assert_eq!(p.fraction, Some(0.25));
+    assert_eq!(p.eta_s, Some(7.5));
+    assert!(progress::text(&state).contains("2.5 s of 10.0 s"));
+}
+
+#[test]
+fn every_view_draws_at_any_size_without_panicking() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut app = app_at(60);
+    let bare_state = bare();
+    let widths = [1, 2, 5, 9, 10, 13, 20, 24, 30, 40, 79, 80, 119, 120, 200];
+    let heights = [1, 2, 3, 4, 5, 8, 12, 24, 50];
+    for _view in 0..3 {
+        for help in [false, true] {
+            for &w in &widths {
+                for &h in &heights {
+                    draw((w, h), |a, b| view::render(&app, false, a, b));
+                    draw((w, h), |a, b| {
+                        view::overview(&bare_state, &theme(), 30, a, b);
+                    });
+                }
+            }
+            app.handle_key(KeyEvent::from(KeyCode::Char('?')));
+            assert_eq!(app.help(), !help);
+        }
+        app.handle_key(KeyEvent::from(KeyCode::Tab));
+    }
+    let big = state_with(EngineKind::Sim, 64, 5);
+    for &w in &widths {
+        for &h in &heights {
+            draw((w, h), |a, b| view::workers_view(&big, &theme(), 30, a, b));
+        }
+    }
+}

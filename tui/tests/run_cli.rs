@@ -1,0 +1,320 @@
+//! `weir run` without a terminal (assert_cmd gives it pipes): flag validation, the progress
+//! line on stderr, the summary on stdout, `--quiet`, `--json`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use weir_workloads::report::RunReport;
+
+fn weir() -> Command {
+    let mut cmd = Command::cargo_bin("weir").expect("the weir binary is built for tests");
+    cmd.env_remove("WEIR_SIM_PANIC_AFTER_MS")
+        .env_remove("NO_COLOR");
+    cmd
+}
+
+fn sim(extra: &[&str]) -> Command {
+    let mut cmd = weir();
+    cmd.args(["run", "nexmark", "--engine", "sim", "--workers", "2"])
+        .args(extra);
+    cmd
+}
+
+#[test]
+fn bad_flags_name_the_flag_and_the_valid_values() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "nexmark", "--query", "q6"],
+            "unknown query 'q6' for nexmark (--query); valid values: q0, q1, q2, q3, q4, q5, q7, q8, q11, q12",
+        ),
+        (
+            &["run", "ysb", "--query", "q5"],
+            "unknown query 'q5' for ysb (--query); valid values: ysb",
+        ),
+        (
+            &["run", "tpch"],
+            "unknown workload 'tpch'; valid values: nexmark, ysb",
+        ),
+        (
+            &["run", "--engine", "spark"],
+            "unknown engine 'spark'; valid values: weir, timely, differential, flink, sim",
+        ),
+        (&["run", "--events", "0"], "--events must be at least 1"),
+        (&["run", "--workers", "0"], "--workers must be at least 1"),
+        (
+            &["run", "--events", "10", "--duration", "5"],
+            "'--events <N>' cannot be used with '--duration <TIME>'",
+        ),
+        (
+            &["run", "--rate", "1000", "--event-rate", "2000"],
+            "--rate 1000 and --event-rate 2000 disagree",
+        ),
+        (&["run", "--rate", "0"], "--rate must be at least 1"),
+        (&["run", "--duration", "soon"], "invalid --duration 'soon'"),
+        (
+            &["run", "--duration", "0"],
+            "--duration must be more than 0",
+        ),
+        (
+            &["run", "--fps", "0"],
+            "--fps 0 is out of range: use 1 to 60",
+        ),
+        (
+            &["run", "--json", "/no/such/dir/r.json"],
+            "--json /no/such/dir/r.json: the directory /no/such/dir does not exist",
+        ),
+        (
+            &["run", "--source", "disk"],
+            "unknown source mode 'disk'; valid values: generate, replay",
+        ),
+        (
+            &["run", "--color", "sometimes"],
+            "[possible values: auto, always, never]",
+        ),
+    ];
+    for (args, message) in cases {
+        weir()
+            .args(*args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(*message));
+    }
+}
+
+#[test]
+fn an_engine_that_cannot_run_yet_is_a_clear_error() {
+    // `weir run` alone is Nexmark q5 on weir; until the weir engine is wired into the runner
+    // this is the runner's error, and never a panic.
+    weir()
+        .args(["run", "--no-tui", "--events", "1000"])
+        .assert()
+        .failure()
+        .stderr(contains("error: engine 'weir'").and(contains("panicked").not()));
+}
+
+#[test]
+fn without_a_terminal_progress_goes_to_stderr_and_the_summary_to_stdout() {
+    // 3 s at a paced 1 M events/s: three progress lines.
+    let out = sim(&["--events", "3000000", "--rate", "1000000"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stdout.starts_with("weir run: nexmark q5 on sim, 2 workers, source generate, rate 1.00M/s"),
+        "{stdout}"
+    );
+    for needle in [
+        "Throughput",
+        "Latency        p50",
+        "p99.9",
+        "Results",
+        "digest",
+        "Late, dropped  0 late, 0 dropped",
+        "busy",
+        "backpressured",
+        "w1",
+        "Machine",
+        "Versions       weir",
+        "sim nexmark q5: ",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
+    }
+    // No escape sequences anywhere without a terminal.
+    assert!(!stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'));
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("of 3.00M events"))
+        .collect();
+    assert!(
+        progress.len() >= 2,
+        "expected progress lines on stderr:\n{stderr}"
+    );
+    assert!(
+        progress
+            .iter()
+            .all(|l| l.contains("ev/s") && l.contains("p99") && l.contains("late 0"))
+    );
+}
+
+#[test]
+fn quiet_prints_only_the_final_line() {
+    sim(&["--events", "200000", "--quiet"])
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(
+            predicate::str::starts_with("sim nexmark q5: ")
+                .and(contains("0 late, 0 dropped, digest "))
+                .and(predicate::function(|s: &str| s.lines().count() == 1)),
+        );
+}
+
+#[test]
+fn json_to_stdout_is_pure_json_and_matches_the_schema() {
+    let out = sim(&["--events", "400000", "--json", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let report: RunReport = serde_json::from_slice(&out.stdout).expect("stdout is one RunReport");
+    assert_eq!(report.schema_version, 1);
+    assert_eq!(report.engine, "sim");
+    assert_eq!(report.query, "q5");
+    assert_eq!(report.workers, 2);
+    assert_eq!(report.events, 400_000);
+    assert_eq!(report.per_worker.len(), 2);
+    assert_eq!(report.digest.hash.len(), 32);
+    assert!(report.command.contains("--json -"), "{}", report.command);
+    // The human summary went to stderr instead.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Throughput"));
+}
+
+#[test]
+fn json_to_a_file_keeps_the_summary_on_stdout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("run.json");
+    sim(&["--events", "100000", "--json"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(contains("Throughput"));
+    let report: RunReport =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("json");
+    assert_eq!(report.events, 100_000);
+    assert_eq!(report.rate, None);
+    assert_eq!(report.event_rate, 10_000_000);
+}
+
+#[test]
+fn rate_sets_the_event_rate_and_ysb_defaults_to_its_query() {
+    let out = weir()
+        .args([
+            "run",
+            "ysb",
+            "--engine",
+            "sim",
+            "--workers",
+            "1",
+            "--events",
+            "20000",
+        ])
+        .args(["--rate", "100000", "--json", "-", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let report: RunReport = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report.query, "ysb");
+    assert_eq!(report.rate, Some(100_000));
+    assert_eq!(report.event_rate, 100_000);
+    assert!(
+        out.stderr.is_empty(),
+        "quiet with --json - prints nothing else"
+    );
+}
+
+#[test]
+fn a_worker_panic_is_a_job_error_and_a_non_zero_exit() {
+    sim(&["--duration", "30"])
+        .env("WEIR_SIM_PANIC_AFTER_MS", "200")
+        .env("RUST_BACKTRACE", "0")
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains(
+            "error: the job failed: the job's driver panicked: injected worker panic",
+        ));
+}
+
+#[test]
+fn help_lists_every_run_flag() {
+    let out = weir()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let help = String::from_utf8(out.stdout).expect("utf-8");
+    for flag in [
+        "--query",
+        "--engine",
+        "--workers",
+        "--events",
+        "--duration",
+        "--rate",
+        "--event-rate",
+        "--source",
+        "--no-tui",
+        "--json",
+        "--output",
+        "--quiet",
+        "--color",
+        "--ascii",
+        "--fps",
+    ] {
+        assert!(help.contains(flag), "missing {flag} in\n{help}");
+    }
+}
+
+#[test]
+fn no_arguments_mean_nexmark_q5_on_weir_one_worker_per_core_for_ten_seconds() {
+    use clap::Parser;
+    use weir_tui::cli::{Cli, Command as Sub};
+    use weir_workloads::job::{EngineKind, RunLength, SourceMode, Workload};
+    let cli = Cli::try_parse_from(["weir", "run"]).expect("no flags are needed");
+    let Sub::Run(args) = cli.command else {
+        panic!("`weir run` parses as the run command");
+    };
+    let spec = weir_tui::cmd_run::build_spec(&args, "weir run".into()).expect("valid defaults");
+    assert_eq!(spec.workload, Workload::Nexmark);
+    assert_eq!(spec.query, "q5");
+    assert_eq!(spec.engine, EngineKind::Weir);
+    assert_eq!(
+        spec.workers,
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    );
+    assert_eq!(
+        spec.length,
+        RunLength::Duration(std::time::Duration::from_secs(10))
+    );
+    assert_eq!(spec.rate, None);
+    assert_eq!(spec.event_rate, 10_000_000);
+    assert_eq!(spec.source, SourceMode::Generate);
+    assert!(spec.pinning);
+    assert_eq!(spec.output, None);
+}
+
+#[test]
+fn durations_accept_seconds_milliseconds_and_minutes() {
+    use std::time::Duration;
+    use weir_tui::cmd_run::parse_duration;
+    assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+    assert_eq!(parse_duration("2.5s"), Some(Duration::from_millis(2500)));
+    assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+    assert_eq!(parse_duration("2m"), Some(Duration::from_mins(2)));
+    assert_eq!(parse_duration("-1"), None);
+    assert_eq!(parse_duration("ten"), None);
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let bold = "\u{1b}[1m";
+    sim(&["--events", "100000", "--color", "always"])
+        .assert()
+        .success()
+        .stdout(contains(bold));
+    sim(&["--events", "100000", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(contains('\u{1b}').not());
+    // auto without a terminal: no colour, whatever NO_COLOR says.
+    sim(&["--events", "100000"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .success()
+        .stdout(contains('\u{1b}').not());
+}

@@ -1,0 +1,143 @@
+//! The end-of-run summary, its one-line form and the progress line, from fixed inputs.
+
+use weir_engine::{MetricsSnapshot, WorkerMetrics};
+use weir_tui::console::ConsoleState;
+use weir_tui::summary;
+use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::report::{
+    DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport,
+};
+
+fn report() -> RunReport {
+    RunReport {
+        schema_version: 1,
+        engine: "weir".into(),
+        workload: "nexmark".into(),
+        query: "q5".into(),
+        workers: 2,
+        pinning: true,
+        source: "generate".into(),
+        events: 100_000_000,
+        rate: None,
+        event_rate: 10_000_000,
+        startup_s: 0.0123,
+        wall_s: 9.87,
+        throughput_eps: 100_000_000.0 / 9.87,
+        latency_ns: Some(LatencySummary {
+            p50: 712_000,
+            p99: 1_190_000,
+            p999: 4_020_000,
+            max: 18_400_000,
+            samples: 1_234_567,
+        }),
+        digest: DigestSummary {
+            rows: 2_173_913,
+            hash: "0123456789abcdef0123456789abcdef".into(),
+        },
+        late: 0,
+        dropped: 0,
+        per_worker: vec![
+            WorkerReport {
+                busy_s: 8.0,
+                idle_s: 1.5,
+                backpressured_s: 0.37,
+                records: 50_000_001,
+            },
+            WorkerReport {
+                busy_s: 7.0,
+                idle_s: 2.5,
+                backpressured_s: 0.37,
+                records: 49_999_999,
+            },
+        ],
+        machine: Machine {
+            cpu: "Example CPU @ 3.0GHz".into(),
+            cores: 2,
+            memory_gb: 8.0,
+            os: "linux 6.1".into(),
+        },
+        versions: Versions {
+            weir: "0.1.0".into(),
+            weir_commit: Some("abcdef123456".into()),
+            rustc: Some("rustc 1.95.0".into()),
+            timely: None,
+            differential: None,
+            flink: None,
+            java: None,
+        },
+        command: "weir run".into(),
+    }
+}
+
+#[test]
+fn summary_of_a_complete_run() {
+    insta::assert_snapshot!("summary_complete", summary::text(&report(), false));
+}
+
+#[test]
+fn summary_of_a_stopped_run_with_late_records_and_no_latency() {
+    let mut r = report();
+    r.engine = "flink".into();
+    r.latency_ns = None;
+    r.late = 42;
+    r.per_worker.clear();
+    r.versions.flink = Some("2.3.0".into());
+    r.versions.java = Some("17.0.12".into());
+    insta::assert_snapshot!("summary_stopped_late", summary::text(&r, true));
+}
+
+#[test]
+fn every_summary_line_fits_80_columns_except_the_final_line() {
+    let text = summary::text(&report(), true);
+    let lines: Vec<&str> = text.lines().collect();
+    let (last, rest) = lines.split_last().expect("non-empty");
+    for line in rest {
+        assert!(line.chars().count() <= 80, "too wide: {line:?}");
+    }
+    assert_eq!(*last, summary::final_line(&report()));
+}
+
+#[test]
+fn final_line() {
+    assert_eq!(
+        summary::final_line(&report()),
+        "weir nexmark q5: 10.1M ev/s, p99 1.19 ms, 0 late, 0 dropped, \
+         digest 0123456789abcdef0123456789abcdef"
+    );
+}
+
+#[test]
+fn progress_line() {
+    let spec = RunSpec {
+        workload: Workload::Nexmark,
+        query: "q5".into(),
+        engine: EngineKind::Sim,
+        workers: 1,
+        pinning: true,
+        length: RunLength::Events(10_000_000),
+        rate: None,
+        event_rate: 10_000_000,
+        source: SourceMode::Generate,
+        output: None,
+        command: String::new(),
+    };
+    let mut state = ConsoleState::new(spec);
+    for t in 1..=20u64 {
+        state.ingest(MetricsSnapshot {
+            elapsed_ns: t * 100_000_000,
+            workers: vec![WorkerMetrics {
+                events_in: t * 200_000,
+                late: 3,
+                ..WorkerMetrics::default()
+            }],
+            watermark_ms: Some(1_000),
+            source_time_ms: Some(3_500),
+            ..MetricsSnapshot::default()
+        });
+    }
+    assert_eq!(
+        summary::progress_line(&state),
+        "40% 4.00M of 10.0M events  elapsed 2.0 s  ETA 3.0 s  2.00M ev/s  p99 -  lag 2.50 s  \
+         late 3  dropped 0"
+    );
+}

@@ -1,0 +1,211 @@
+//! The real console in a real terminal: `weir run --engine sim` inside a detached tmux session
+//! of fixed size. Checks that the panels show live numbers, that `q`, Ctrl-C and a worker
+//! panic all end with the terminal restored (alternate screen left, canonical mode back), and
+//! the exit code and summary each case calls for.
+//!
+//! Needs `tmux` on the PATH (`scripts/test.sh` installs it). Polls use generous deadlines
+//! only to avoid hanging forever; nothing here asserts on timing.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(90);
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, size: (u16, u16), command: &str) -> Self {
+        let tmux = Self {
+            socket: format!("weir-test-{}-{name}", std::process::id()),
+        };
+        let shell = format!(
+            "{command}; echo \"EXIT=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon | sed 's/^/TTY=/'; sleep 600"
+        );
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &size.0.to_string(),
+            "-y",
+            &size.1.to_string(),
+            "sh",
+            "-c",
+            &shell,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux is installed (scripts/test.sh installs it when missing)")
+    }
+
+    fn capture(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-t", "t"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn alternate_on(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    fn send(&self, keys: &str) {
+        let out = self.run(&["send-keys", "-t", "t", keys]);
+        assert!(out.status.success(), "send-keys {keys}");
+    }
+
+    /// Polls the pane until `done` holds; panics with the last capture at the deadline.
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "gave up waiting for {what}; the pane shows:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn weir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_weir"))
+}
+
+fn command(env: &str, flags: &str) -> String {
+    format!(
+        "env -u NO_COLOR {env} RUST_BACKTRACE=0 '{}' run nexmark --engine sim --workers 4 {flags}",
+        weir().display()
+    )
+}
+
+/// A number above zero followed by a rate unit, in the throughput title ("now 8.00M ev/s").
+fn live_rate(screen: &str) -> bool {
+    screen.split("now ").skip(1).any(|rest| {
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        number.parse::<f64>().is_ok_and(|v| v > 0.0) && rest.contains("ev/s")
+    })
+}
+
+fn wait_live(tmux: &Tmux) -> String {
+    let screen = tmux.wait_for("the console with live numbers", |s| {
+        s.contains("RUNNING") && live_rate(s) && s.contains("p99")
+    });
+    assert!(
+        tmux.alternate_on(),
+        "the console runs on the alternate screen"
+    );
+    for panel in [
+        "throughput",
+        "latency",
+        "workers",
+        "watermark lag",
+        "q quit",
+    ] {
+        assert!(screen.contains(panel), "missing panel {panel:?}:\n{screen}");
+    }
+    screen
+}
+
+fn wait_exit(tmux: &Tmux) -> String {
+    tmux.wait_for("weir to exit", |s| {
+        s.contains("EXIT=") && s.contains("TTY=")
+    })
+}
+
+fn assert_restored(tmux: &Tmux, screen: &str) {
+    assert!(!tmux.alternate_on(), "alternate screen left:\n{screen}");
+    assert!(
+        screen.contains("TTY=icanon"),
+        "canonical mode restored:\n{screen}"
+    );
+}
+
+#[test]
+fn q_stops_the_job_restores_the_terminal_and_prints_the_summary() {
+    let tmux = Tmux::start("q", (80, 24), &command("", "--duration 120"));
+    let live = wait_live(&tmux);
+    assert!(live.contains("nexmark q5"), "{live}");
+    // Tab switches views while the job runs.
+    tmux.send("Tab");
+    tmux.wait_for("the workers view", |s| s.contains("per-worker throughput"));
+    tmux.send("q");
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("stopped early"), "{screen}");
+    assert!(screen.contains("Throughput"), "{screen}");
+    assert!(screen.contains("sim nexmark q5: "), "{screen}");
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn ctrl_c_stops_the_job_and_still_prints_the_summary() {
+    let tmux = Tmux::start("ctrlc", (100, 30), &command("", "--duration 120"));
+    wait_live(&tmux);
+    tmux.send("C-c");
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("Throughput"), "{screen}");
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn a_worker_panic_restores_the_terminal_and_exits_non_zero() {
+    let tmux = Tmux::start(
+        "panic",
+        (100, 30),
+        &command("WEIR_SIM_PANIC_AFTER_MS=2000", "--duration 120"),
+    );
+    wait_live(&tmux);
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(screen.contains("injected worker panic"), "{screen}");
+    assert!(
+        !screen.contains("Throughput"),
+        "no summary for a failed job:\n{screen}"
+    );
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn a_run_that_ends_by_itself_leaves_the_console_and_prints_the_summary() {
+    let tmux = Tmux::start(
+        "end",
+        (80, 24),
+        &command("", "--events 6000000 --rate 2000000"),
+    );
+    wait_live(&tmux);
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(!screen.contains("stopped early"), "{screen}");
+    assert!(screen.contains("6,000,000 events"), "{screen}");
+    assert_restored(&tmux, &screen);
+}
