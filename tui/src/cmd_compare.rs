@@ -290,19 +290,34 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let title = format!("weir compare {} {}", plan.workload, plan.queries.join(","));
     let use_tui = !args.no_tui && stdout_tty && std::io::stderr().is_terminal() && !dumb;
     let interrupt = Arc::new(AtomicBool::new(false));
-    let mut observer: Box<dyn Observer> = if use_tui {
-        Box::new(LiveConsole::new(title, plan.runs))
+    let flag = Arc::clone(&interrupt);
+    // Fails only when a handler is already installed (a second command in one process);
+    // Ctrl-C then keeps its default behaviour, which still ends the process.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let tui_color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color,
+    };
+    let live = if use_tui {
+        match LiveConsole::new(title, plan.runs, tui_color, !style.unicode) {
+            Ok(live) => Some(live.with_interrupt(Arc::clone(&interrupt))),
+            Err(e) => {
+                eprintln!("note: no live console ({e}); progress lines follow");
+                None
+            }
+        }
     } else {
-        let flag = Arc::clone(&interrupt);
-        // Fails only when a handler is already installed (a second command in one process);
-        // Ctrl-C then keeps its default behaviour, which is still a clean stop of the process.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-        Box::new(LineProgress::new(
+        None
+    };
+    let mut observer: Box<dyn Observer> = match live {
+        Some(live) => Box::new(live),
+        None => Box::new(LineProgress::new(
             std::io::stderr(),
             plan.runs,
             Duration::from_secs(1),
-            interrupt,
-        ))
+            Arc::clone(&interrupt),
+        )),
     };
     let result = crate::compare::run_compare(&plan, executor.as_mut(), observer.as_mut(), &outputs);
     drop(observer); // restores the terminal before anything is printed

@@ -184,8 +184,8 @@ impl RunSlot {
 
 /// Shows a comparison while it runs.
 pub trait Observer {
-    /// A run is about to start.
-    fn run_started(&mut self, _slot: &RunSlot, _report: &CompareReport) {}
+    /// A run of `spec` is about to start.
+    fn run_started(&mut self, _slot: &RunSlot, _spec: &RunSpec, _report: &CompareReport) {}
     /// A live snapshot of the current run; return [`Flow::Stop`] to end the comparison.
     fn snapshot(&mut self, _slot: &RunSlot, _snapshot: &MetricsSnapshot) -> Flow {
         Flow::Continue
@@ -252,10 +252,11 @@ pub fn run_compare(
                     index,
                     total,
                 };
-                observer.run_started(&slot, &report);
+                let spec = plan.spec(query, engine);
+                observer.run_started(&slot, &spec, &report);
                 let mut series = Vec::new();
                 let mut stop = false;
-                let result = executor.run(&plan.spec(query, engine), &mut |snap| {
+                let result = executor.run(&spec, &mut |snap| {
                     let point = (snap.elapsed_ns as f64 / 1e9, snap.events_in());
                     if series.last() != Some(&point) && snap.elapsed_ns > 0 {
                         series.push(point);

@@ -8,7 +8,7 @@ use weir_engine::MetricsSnapshot;
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::record::CompareReport;
 use weir_tui::compare::{ComparePlan, Flow, Observer, Outputs, RunSlot, run_compare};
-use weir_workloads::job::{EngineKind, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, RunSpec, SourceMode, Workload};
 use weir_workloads::report::RunReport;
 
 fn plan() -> ComparePlan {
@@ -37,7 +37,7 @@ struct CheckFiles<'a> {
 }
 
 impl Observer for CheckFiles<'_> {
-    fn run_started(&mut self, _slot: &RunSlot, _report: &CompareReport) {
+    fn run_started(&mut self, _slot: &RunSlot, _spec: &RunSpec, _report: &CompareReport) {
         if self.finished == 0 {
             assert!(!self.dir.join("report.json").exists());
             return;

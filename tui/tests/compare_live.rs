@@ -31,7 +31,7 @@ fn state() -> LiveState {
         &Outputs::default(),
     )
     .expect("the mock writes no files");
-    let mut s = LiveState::new("weir compare nexmark q5,q8".to_string(), 3);
+    let mut s = LiveState::new("weir compare nexmark q5,q8".to_string(), 3, false, false);
     let slot = RunSlot {
         query: "q8".to_string(),
         engine: EngineKind::Timely,
@@ -39,7 +39,7 @@ fn state() -> LiveState {
         index: 23,
         total: 24,
     };
-    s.start(&slot);
+    s.start(&slot, &plan.spec("q8", EngineKind::Timely));
     for k in 1..=6u64 {
         s.observe(&MetricsSnapshot {
             elapsed_ns: k * 100_000_000,

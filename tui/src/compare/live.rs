@@ -4,19 +4,26 @@
 //!
 //! Keys: `q`, Esc or Ctrl-C stop the comparison (the current run is not counted, the files and
 //! the verdict still cover every finished run); `p` freezes the view (never the runs).
-//! The terminal is restored on drop and, through ratatui's hook, on a panic.
+//! The current run is drawn by `weir run`'s own panels (`crate::console`: progress,
+//! throughput, latency); the terminal guard is the console's too, so it is restored on drop
+//! and on a panic.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-use ratatui::DefaultTerminal;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Gauge, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 use weir_engine::MetricsSnapshot;
+use weir_workloads::job::RunSpec;
 use weir_workloads::report::RunReport;
+
+use crate::console::terminal::TerminalGuard;
+use crate::console::{ConsoleState, Theme, latency, progress, throughput};
 
 use super::record::{CompareReport, Summary};
 use super::verdict::{fmt_count, fmt_eps, fmt_ns, fmt_si};
@@ -39,8 +46,12 @@ pub struct LiveState {
     pub elapsed_s: f64,
     /// Rate between the last two snapshots, events/s.
     pub rate_now: f64,
-    /// Rates of the current run, one per snapshot, for the sparkline.
-    pub rates: Vec<u64>,
+    /// The current run as `weir run`'s console sees it (its panels draw from this).
+    pub run: Option<ConsoleState>,
+    /// Colours on.
+    pub color: bool,
+    /// ASCII glyphs only.
+    pub ascii: bool,
     /// Results so far.
     pub summary: Summary,
     /// The last finished runs, newest last.
@@ -52,22 +63,24 @@ pub struct LiveState {
 
 impl LiveState {
     /// An empty view.
-    pub fn new(title: String, rounds: usize) -> Self {
+    pub fn new(title: String, rounds: usize, color: bool, ascii: bool) -> Self {
         Self {
             title,
             rounds,
+            color,
+            ascii,
             ..Self::default()
         }
     }
 
-    /// A run is starting.
-    pub fn start(&mut self, slot: &RunSlot) {
+    /// A run of `spec` is starting.
+    pub fn start(&mut self, slot: &RunSlot, spec: &RunSpec) {
         self.slot = Some(slot.clone());
+        self.run = Some(ConsoleState::new(spec.clone()));
         self.events = 0;
         self.events_total = None;
         self.elapsed_s = 0.0;
         self.rate_now = 0.0;
-        self.rates.clear();
         self.last_point = (0.0, 0);
     }
 
@@ -78,8 +91,10 @@ impl LiveState {
         let dt = t - self.last_point.0;
         if dt > 0.0 {
             self.rate_now = events.saturating_sub(self.last_point.1) as f64 / dt;
-            self.rates.push(self.rate_now as u64);
             self.last_point = (t, events);
+        }
+        if let Some(run) = &mut self.run {
+            run.ingest(snap.clone());
         }
         self.events = events;
         self.events_total = snap.events_total;
@@ -118,10 +133,11 @@ fn engine_color(engine: &str) -> Color {
 
 /// Draws the whole view.
 pub fn draw(frame: &mut Frame<'_>, s: &LiveState) {
+    let panels_h = if frame.area().height >= 30 { 12 } else { 7 };
     let [header, gauges, spark, results, log] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(2),
-        Constraint::Length(5),
+        Constraint::Length(panels_h),
         Constraint::Min(6),
         Constraint::Length(4),
     ])
@@ -161,18 +177,18 @@ pub fn draw(frame: &mut Frame<'_>, s: &LiveState) {
         .slot
         .as_ref()
         .map_or(Color::Gray, |slot| engine_color(slot.engine.as_str()));
-    frame.render_widget(
-        Gauge::default()
-            .gauge_style(Style::new().fg(color))
-            .ratio(ratio)
-            .label(format!(
-                "this run: {} events · {:.1} s · {} now",
-                fmt_count(s.events),
-                s.elapsed_s,
-                fmt_eps(s.rate_now)
-            )),
-        run_gauge,
-    );
+    if let (Some(run), Some(slot)) = (&s.run, &s.slot) {
+        let theme = Theme::new(slot.engine, s.color, s.ascii);
+        progress::render(run, &theme, run_gauge, frame.buffer_mut());
+    } else {
+        frame.render_widget(
+            Gauge::default()
+                .gauge_style(Style::new().fg(color))
+                .ratio(ratio)
+                .label(format!("this run: {} events", fmt_count(s.events))),
+            run_gauge,
+        );
+    }
     let (done, total) = s.slot.as_ref().map_or((0, 1), |slot| {
         (slot.index.saturating_sub(1), slot.total.max(1))
     });
@@ -184,13 +200,20 @@ pub fn draw(frame: &mut Frame<'_>, s: &LiveState) {
         all_gauge,
     );
 
-    frame.render_widget(
-        Sparkline::default()
-            .block(Block::bordered().title(" throughput of this run over time "))
-            .style(Style::new().fg(color))
-            .data(&s.rates),
-        spark,
-    );
+    if let (Some(run), Some(slot)) = (&s.run, &s.slot) {
+        // The current run, drawn by `weir run`'s own panels.
+        let theme = Theme::new(slot.engine, s.color, s.ascii);
+        let buf = frame.buffer_mut();
+        if spark.width >= 100 {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(spark);
+            throughput::render(run, &theme, 30, left, buf);
+            latency::render(run, &theme, right, buf);
+        } else {
+            throughput::render(run, &theme, 30, spark, buf);
+        }
+    }
 
     let mut rows = Vec::new();
     let mut verdicts: Vec<Line<'_>> = Vec::new();
@@ -300,21 +323,34 @@ pub fn draw(frame: &mut Frame<'_>, s: &LiveState) {
 /// The live console: an [`Observer`] that owns the terminal while the comparison runs.
 #[derive(Debug)]
 pub struct LiveConsole {
-    terminal: DefaultTerminal,
+    guard: TerminalGuard,
     state: LiveState,
     frame_interval: Duration,
     last_draw: Option<Instant>,
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl LiveConsole {
-    /// Takes over the terminal (alternate screen, raw mode).
-    pub fn new(title: String, rounds: usize) -> Self {
-        Self {
-            terminal: ratatui::init(),
-            state: LiveState::new(title, rounds),
+    /// Takes over the terminal (alternate screen, raw mode) through the console's guard, which
+    /// restores it on drop and on a panic.
+    ///
+    /// # Errors
+    /// When stdout cannot be switched to raw mode (the caller then falls back to lines).
+    pub fn new(title: String, rounds: usize, color: bool, ascii: bool) -> std::io::Result<Self> {
+        Ok(Self {
+            guard: TerminalGuard::enter()?,
+            state: LiveState::new(title, rounds, color, ascii),
             frame_interval: Duration::from_millis(100),
             last_draw: None,
-        }
+            interrupt: None,
+        })
+    }
+
+    /// Also stops when `flag` is raised (a SIGINT that did not arrive as a key).
+    #[must_use]
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
     }
 
     fn redraw(&mut self, force: bool) {
@@ -324,11 +360,18 @@ impl LiveConsole {
         if (due || force) && !self.state.paused {
             self.last_draw = Some(Instant::now());
             let state = &self.state;
-            let _ = self.terminal.draw(|f| draw(f, state));
+            let _ = self.guard.terminal().draw(|f| draw(f, state));
         }
     }
 
     fn keys(&mut self) -> Flow {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            return Flow::Stop;
+        }
         while event::poll(Duration::ZERO).unwrap_or(false) {
             let Ok(Event::Key(key)) = event::read() else {
                 continue;
@@ -352,15 +395,9 @@ impl LiveConsole {
     }
 }
 
-impl Drop for LiveConsole {
-    fn drop(&mut self) {
-        ratatui::restore();
-    }
-}
-
 impl Observer for LiveConsole {
-    fn run_started(&mut self, slot: &RunSlot, _report: &CompareReport) {
-        self.state.start(slot);
+    fn run_started(&mut self, slot: &RunSlot, spec: &RunSpec, _report: &CompareReport) {
+        self.state.start(slot, spec);
         self.redraw(true);
     }
 

@@ -68,7 +68,12 @@ pub fn so_far(report: &CompareReport, query: &str) -> Option<String> {
 }
 
 impl<W: std::io::Write> Observer for LineProgress<W> {
-    fn run_started(&mut self, slot: &RunSlot, _report: &CompareReport) {
+    fn run_started(
+        &mut self,
+        slot: &RunSlot,
+        _spec: &weir_workloads::job::RunSpec,
+        _report: &CompareReport,
+    ) {
         self.last_line = Some(Instant::now());
         self.last_point = (0.0, 0);
         let _ = writeln!(
