@@ -133,12 +133,20 @@ fn engine_color(engine: &str) -> Color {
 
 /// Draws the whole view.
 pub fn draw(frame: &mut Frame<'_>, s: &LiveState) {
-    let panels_h = if frame.area().height >= 30 { 12 } else { 7 };
+    // The results take what their rows need (at least a few lines); the current run's panels
+    // get the rest.
+    let result_lines: usize = s
+        .summary
+        .queries
+        .iter()
+        .map(|q| q.engines.len() + q.ratios.len().min(6))
+        .sum();
+    let results_h = (result_lines as u16 + 3).clamp(6, frame.area().height / 2);
     let [header, gauges, spark, results, log] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(2),
-        Constraint::Length(panels_h),
-        Constraint::Min(6),
+        Constraint::Min(7),
+        Constraint::Length(results_h),
         Constraint::Length(4),
     ])
     .areas(frame.area());
