@@ -21,4 +21,6 @@ pub enum Command {
     /// Print the generator's events (JSON lines or CSV), for checking against other
     /// implementations.
     Gen(crate::cmd_gen::GenArgs),
+    /// Compare engines on the same input: interleaved runs, verdict, reports and plots.
+    Compare(Box<crate::cmd_compare::CompareArgs>),
 }

@@ -4,8 +4,10 @@
 
 pub mod cli;
 pub mod cmd_gen;
+pub mod cmd_compare;
 mod cmd_list;
 pub mod cmd_run;
+pub mod compare;
 pub mod console;
 pub mod summary;
 
@@ -44,5 +46,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::List => Ok(cmd_list::run()),
         Command::Gen(args) => cmd_gen::run(args),
         Command::Run(args) => cmd_run::run(args),
+        Command::Compare(args) => cmd_compare::run(args),
     }
 }

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Reproduces docs/RESULTS.md: every query x every engine at 1 and 2 workers, in both source
+# modes, with a generator-only baseline next to every result (BENCHMARKING.md).
+#
+# Everything lands in bench-out/ (git-ignored): one `weir compare` directory per
+# (workload, source, workers) with report.json/csv/md and plots, one generator-only report per
+# (workload, source, workers), and RESULTS.md with the table to paste into docs/RESULTS.md,
+# which is also printed on stdout.
+#
+# Knobs (environment):
+#   WORKLOADS="nexmark ysb"   ENGINES=weir,timely,differential,flink   WORKERS="1 2"
+#   SOURCES="generate replay" EVENTS=10000000   RUNS=5   NEXMARK_QUERIES=all
+#   OUT=bench-out             WEIR=path/to/weir (default: build target/release/weir)
+# A quick smoke test of the script itself on the fake engine:
+#   ENGINES=sim NEXMARK_QUERIES=q5 WORKLOADS=nexmark EVENTS=200000 RUNS=2 scripts/bench.sh
+#
+# Generator-only baselines run `weir run <workload> --query gen --engine weir ... --json FILE`
+# (source -> counting sink, no exchange, no operator). Until that query exists the table says
+# "n/a" in the baseline column; nothing else depends on it.
+#
+# Exit status: 1 if any comparison failed (digest disagreement or a failed run), else 0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKLOADS=${WORKLOADS:-"nexmark ysb"}
+ENGINES=${ENGINES:-weir,timely,differential,flink}
+WORKERS=${WORKERS:-"1 2"}
+SOURCES=${SOURCES:-"generate replay"}
+EVENTS=${EVENTS:-10000000}
+RUNS=${RUNS:-5}
+NEXMARK_QUERIES=${NEXMARK_QUERIES:-all}
+OUT=${OUT:-bench-out}
+
+if [[ -z "${WEIR:-}" ]]; then
+    echo "==> cargo build --release -p weir-tui" >&2
+    cargo build --release --locked -p weir-tui >&2
+    WEIR=target/release/weir
+fi
+
+mkdir -p "$OUT"
+status=0
+for workload in $WORKLOADS; do
+    queries=ysb
+    [[ $workload == nexmark ]] && queries=$NEXMARK_QUERIES
+    for source in $SOURCES; do
+        for workers in $WORKERS; do
+            dir="$OUT/$workload-$source-w$workers"
+            echo "==> $workload $source, $workers worker(s): $ENGINES on $queries" >&2
+            if ! "$WEIR" compare "$workload" --query "$queries" --engines "$ENGINES" \
+                --runs "$RUNS" --workers "$workers" --events "$EVENTS" --source "$source" \
+                --out "$dir" --no-tui --color never >"$dir.verdict.txt"; then
+                echo "    comparison FAILED (see $dir.verdict.txt)" >&2
+                status=1
+            fi
+            echo "==> generator-only baseline: $workload $source, $workers worker(s)" >&2
+            if ! "$WEIR" run "$workload" --query gen --engine weir --workers "$workers" \
+                --events "$EVENTS" --source "$source" --no-tui --json "$dir.gen.json" \
+                >/dev/null 2>"$dir.gen.err"; then
+                echo "    no generator-only baseline: $(head -n 1 "$dir.gen.err")" >&2
+                rm -f "$dir.gen.json"
+            fi
+        done
+    done
+done
+
+python3 - "$OUT" >"$OUT/RESULTS.md" <<'PY'
+import glob, json, os, sys
+
+out = sys.argv[1]
+
+def si(x):
+    for div, unit in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if x >= div:
+            return f"{x / div:.3g}{unit}"
+    return f"{x:.3g}"
+
+rows = []
+machine = versions = command = None
+for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
+    with open(path) as f:
+        report = json.load(f)
+    gen = None
+    gen_path = os.path.dirname(path) + ".gen.json"
+    if os.path.exists(gen_path):
+        with open(gen_path) as f:
+            gen = json.load(f).get("throughput_eps")
+    plan = report["plan"]
+    if report["runs"]:
+        machine = report["runs"][0]["machine"]
+        versions = report["runs"][0]["versions"]
+    for q in report["summary"]["queries"]:
+        engines = {e["engine"]: e for e in q["engines"]}
+        rows.append((plan, q, engines, gen))
+
+engines = []
+for _, _, es, _ in rows:
+    for name in es:
+        if name not in engines:
+            engines.append(name)
+
+print("| workload | query | source | workers | " + " | ".join(f"{e} (ev/s)" for e in engines)
+      + " | weir vs others | generator-only | weir / generator | digests |")
+print("|---|---|---|---:|" + "---:|" * len(engines) + "---|---:|---:|---|")
+for plan, q, es, gen in rows:
+    cells = []
+    for e in engines:
+        s = es.get(e)
+        cells.append("n/a" if s is None else
+                     f"{si(s['throughput_eps']['median'])} ({si(s['throughput_eps']['min'])}–{si(s['throughput_eps']['max'])})")
+    ratios = []
+    for r in q["ratios"]:
+        if "weir" not in (r["faster"], r["slower"]):
+            continue
+        other = r["slower"] if r["faster"] == "weir" else r["faster"]
+        if r["too_close"]:
+            ratios.append(f"≈ {other}")
+        elif r["faster"] == "weir":
+            ratios.append(f"{r['ratio']['median']:.2f}× ± {r['plus_minus']:.2f} vs {other}")
+        else:
+            ratios.append(f"{other} {r['ratio']['median']:.2f}× faster")
+    weir = es.get("weir")
+    eff = f"{weir['throughput_eps']['median'] / gen:.0%}" if (weir and gen) else "n/a"
+    digest = "agree" if q["digest"]["agree"] else ("DISAGREE" if q["digest"]["comparable"] else "n/c")
+    print(f"| {plan['workload']} | {q['query']} | {plan['source']} | {plan['workers']} | "
+          + " | ".join(cells)
+          + f" | {'; '.join(ratios) or 'n/a'} | {si(gen) + ' ev/s' if gen else 'n/a'} | {eff} | {digest} |")
+
+print()
+print("Medians over the measured runs with (min–max); ratios are computed within each round, then "
+      "their median is taken (`weir compare`); ≈ means too close to call.")
+if rows:
+    plan = rows[0][0]
+    print(f"{plan['events']:,} events per run, {plan['runs']} runs per engine after "
+          f"{plan['warmup_runs']} warm-up, round-robin.")
+if machine:
+    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GiB, {machine['os']}.")
+if versions:
+    print("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + ".")
+print("Reproduce with `scripts/bench.sh`; every comparison's files are in `bench-out/`.")
+PY
+
+cat "$OUT/RESULTS.md"
+exit $status

@@ -1,0 +1,351 @@
+//! `weir compare`: the command line around [`crate::compare`].
+//!
+//! Exit status: 0 when every run finished and all digests agree; 1 when the engines disagree
+//! on a result, a run failed, or nothing could be measured; 130 when interrupted (Ctrl-C or
+//! `q`) without a failure; 2 for a bad command line (a flag's value included).
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use weir_workloads::job::{EngineKind, SourceMode, Workload};
+
+use crate::compare::live::LiveConsole;
+use crate::compare::mock::MockExecutor;
+use crate::compare::progress::LineProgress;
+use crate::compare::record::CompareReport;
+use crate::compare::verdict::{self, Style};
+use crate::compare::{ComparePlan, Executor, Observer, Outputs, RunnerExecutor};
+
+/// Default events per run.
+pub const DEFAULT_EVENTS: u64 = 10_000_000;
+/// Default events per second of event time (WORKLOADS.md: the Nexmark suite's TPS).
+pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
+
+/// When to colour the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `weir compare <nexmark|ysb> [options]`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Exit status: 0 all runs finished and agree; 1 digest disagreement, failed run or nothing measured; 2 bad command line; 130 interrupted.\n\nMethod: one unreported warm-up run per engine and query, then --runs rounds that run the engines round-robin; ratios are computed within each round, then their median and min-max are reported. See docs/ARCHITECTURE.md, \"weir compare\"."
+)]
+pub struct CompareArgs {
+    /// The workload: nexmark or ysb.
+    pub workload: String,
+    /// Queries, comma-separated (q5,q7), or `all` [default: q5 for nexmark, ysb for ysb].
+    #[arg(long, short = 'q')]
+    pub query: Option<String>,
+    /// Engines, comma-separated, in the order each round runs them.
+    #[arg(long, short = 'e', default_value = "weir,timely,differential,flink")]
+    pub engines: String,
+    /// Measured runs per engine and query (rounds).
+    #[arg(long, short = 'r', default_value_t = 5)]
+    pub runs: usize,
+    /// Worker threads for every engine [default: one per core].
+    #[arg(long, short = 'w')]
+    pub workers: Option<usize>,
+    /// Events per run (every run gets the same input, so digests are comparable).
+    #[arg(long, short = 'n', default_value_t = DEFAULT_EVENTS)]
+    pub events: u64,
+    /// Offered rate in events/s of wall time (for latency comparisons) [default: as fast as possible].
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Events per second of event time; must equal --rate when both are set.
+    #[arg(long)]
+    pub event_rate: Option<u64>,
+    /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
+    #[arg(long, default_value = "generate")]
+    pub source: String,
+    /// Write report.json, report.csv, report.md and plots (SVG, PNG) here, after every run.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Compare with an earlier report.json written by `weir compare --out`.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// A change against --baseline smaller than this (percent) is called noise.
+    #[arg(long, default_value_t = 5.0)]
+    pub noise_threshold: f64,
+    /// Skip the warm-up run (its figures are never reported anyway).
+    #[arg(long)]
+    pub no_warmup: bool,
+    /// Do not pin worker i to core i.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// No live console: progress lines on stderr (automatic without a terminal).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Colour: auto, always or never (NO_COLOR is honoured by auto).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// ASCII symbols only (x, .., *, ok) in the verdict.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Use the deterministic fake executor instead of real engines (tests and demos).
+    #[arg(long, hide = true)]
+    pub mock: bool,
+}
+
+/// The queries of a workload, in order.
+pub fn workload_queries(workload: Workload) -> Vec<String> {
+    match workload {
+        Workload::Nexmark => (0..=22).map(|i| format!("q{i}")).collect(),
+        Workload::Ysb => vec!["ysb".to_string()],
+    }
+}
+
+/// Checks the arguments and turns them into a plan.
+///
+/// # Errors
+/// A message naming the flag that is wrong and what to do.
+pub fn plan(
+    args: &CompareArgs,
+    command: String,
+    started_at: String,
+) -> anyhow::Result<ComparePlan> {
+    let workload: Workload = args
+        .workload
+        .parse()
+        .with_context(|| format!("workload '{}'", args.workload))?;
+    let known = workload_queries(workload);
+    let queries = match args.query.as_deref().map(str::trim) {
+        None => vec![known[if workload == Workload::Nexmark { 5 } else { 0 }].clone()],
+        Some("all") => known.clone(),
+        Some(list) => {
+            let mut qs = Vec::new();
+            for q in list.split(',').map(|q| q.trim().to_ascii_lowercase()) {
+                if !known.contains(&q) {
+                    bail!(
+                        "--query: unknown query '{q}' for {workload}; valid: {} or all",
+                        if workload == Workload::Nexmark {
+                            "q0 .. q22"
+                        } else {
+                            "ysb"
+                        }
+                    );
+                }
+                if qs.contains(&q) {
+                    bail!("--query lists '{q}' twice");
+                }
+                qs.push(q);
+            }
+            qs
+        }
+    };
+    let mut engines = Vec::new();
+    for name in args
+        .engines
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let engine: EngineKind = name.parse().context("--engines")?;
+        if engines.contains(&engine) {
+            bail!("--engines lists '{engine}' twice; each engine runs once per round");
+        }
+        engines.push(engine);
+    }
+    if engines.is_empty() {
+        bail!("--engines is empty; name at least one engine, e.g. --engines weir,timely");
+    }
+    if args.runs == 0 {
+        bail!("--runs must be at least 1 (5 or more for a ratio worth quoting)");
+    }
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    if workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    if args.events == 0 {
+        bail!("--events must be at least 1");
+    }
+    if args.rate == Some(0) {
+        bail!("--rate must be at least 1 event/s; leave it out to run as fast as possible");
+    }
+    let event_rate = match (args.rate, args.event_rate) {
+        (Some(r), Some(e)) if r != e => bail!(
+            "--event-rate ({e}) must equal --rate ({r}) when both are set, so windows close in real time; leave --event-rate out"
+        ),
+        (Some(r), _) => r,
+        (None, Some(0)) => bail!("--event-rate must be at least 1"),
+        (None, Some(e)) => e,
+        (None, None) => DEFAULT_EVENT_RATE,
+    };
+    let source: SourceMode = args.source.parse().context("--source")?;
+    if !(0.0..100.0).contains(&args.noise_threshold) {
+        bail!("--noise-threshold is a percentage in [0, 100), e.g. 5");
+    }
+    Ok(ComparePlan {
+        workload,
+        queries,
+        engines,
+        runs: args.runs,
+        warmup: !args.no_warmup,
+        workers,
+        pinning: !args.no_pin,
+        events: args.events,
+        rate: args.rate,
+        event_rate,
+        source,
+        command,
+        started_at,
+    })
+}
+
+fn read_baseline(path: &PathBuf) -> anyhow::Result<CompareReport> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--baseline {}: cannot read it", path.display()))?;
+    CompareReport::from_json(&text)
+        .map_err(|e| anyhow::anyhow!("--baseline {}: {e}", path.display()))
+}
+
+fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=.,/:+@".contains(c))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+fn setup(
+    args: &CompareArgs,
+    command: String,
+    started_at: String,
+) -> anyhow::Result<(ComparePlan, Outputs)> {
+    let plan = plan(args, command, started_at)?;
+    let outputs = Outputs {
+        dir: args.out.clone(),
+        baseline: args.baseline.as_ref().map(read_baseline).transpose()?,
+        noise_threshold: args.noise_threshold / 100.0,
+    };
+    if let Some(dir) = &outputs.dir
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        bail!("--out {}: exists and is not a directory", dir.display());
+    }
+    Ok((plan, outputs))
+}
+
+/// Runs `weir compare`.
+pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let command = std::env::args()
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // The fake executor is deterministic down to the clock, so its output can be snapshot.
+    let started_at = if args.mock {
+        "2026-01-01T00:00:00Z".to_string()
+    } else {
+        crate::compare::now_rfc3339()
+    };
+    let command = if args.mock {
+        "weir compare (mock)".to_string()
+    } else {
+        command
+    };
+    // A bad command line exits 2 (like clap's own errors), never 1, which means "the engines
+    // disagree or a run failed".
+    let (plan, outputs) = match setup(args, command, started_at) {
+        Ok(ok) => ok,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let stdout_tty = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let style = Style {
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_tty && !no_color && !dumb,
+        },
+        unicode: !args.ascii && !dumb,
+    };
+    let mut executor: Box<dyn Executor> = if args.mock {
+        Box::new(MockExecutor::new())
+    } else {
+        Box::new(RunnerExecutor::default())
+    };
+    let title = format!("weir compare {} {}", plan.workload, plan.queries.join(","));
+    let use_tui = !args.no_tui && stdout_tty && std::io::stderr().is_terminal() && !dumb;
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupt);
+    // Fails only when a handler is already installed (a second command in one process);
+    // Ctrl-C then keeps its default behaviour, which still ends the process.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let tui_color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color,
+    };
+    let live = if use_tui {
+        match LiveConsole::new(title, plan.runs, tui_color, !style.unicode) {
+            Ok(live) => Some(live.with_interrupt(Arc::clone(&interrupt))),
+            Err(e) => {
+                eprintln!("note: no live console ({e}); progress lines follow");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let mut observer: Box<dyn Observer> = match live {
+        Some(live) => Box::new(live),
+        None => Box::new(LineProgress::new(
+            std::io::stderr(),
+            plan.runs,
+            Duration::from_secs(1),
+            Arc::clone(&interrupt),
+        )),
+    };
+    let result = crate::compare::run_compare(&plan, executor.as_mut(), observer.as_mut(), &outputs);
+    drop(observer); // restores the terminal before anything is printed
+    let report = result?;
+    print!("{}", verdict::render(&report, style));
+    if let Some(dir) = &outputs.dir {
+        eprintln!(
+            "wrote {} (report.json, report.csv, report.md, plots as SVG and PNG)",
+            dir.display()
+        );
+    }
+    Ok(if report.failed() || report.summary.queries.is_empty() {
+        ExitCode::FAILURE
+    } else if report.interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("--query"), "--query");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

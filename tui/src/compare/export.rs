@@ -1,0 +1,358 @@
+//! The files `weir compare --out DIR` writes, all from the one [`CompareReport`]:
+//! `report.json` (the record), `report.csv` (one row per measured run), `report.md` (the
+//! verdict as Markdown tables) and the plots ([`super::plot`]).
+//!
+//! They are rewritten after every run, each atomically (written to a temporary file in the
+//! same directory, then renamed over the old one), so a reader or a crash never sees half a
+//! file and a later failure loses nothing.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::record::CompareReport;
+use super::stats::{QuerySummary, Spread};
+use super::verdict::{Style, fmt_count, fmt_eps, fmt_ns, setup_line};
+
+/// A file that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Creating or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Drawing a plot failed.
+    #[error("plot {path}: {message}")]
+    Plot {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Writes every export of `report` into `dir` (created if needed).
+///
+/// # Errors
+/// When a file cannot be written or a plot cannot be drawn.
+pub fn write_all(report: &CompareReport, dir: &Path) -> Result<(), ExportError> {
+    fs::create_dir_all(dir).map_err(|source| ExportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    write_atomic(&dir.join("report.json"), to_json(report).as_bytes())?;
+    write_atomic(&dir.join("report.csv"), to_csv(report).as_bytes())?;
+    write_atomic(&dir.join("report.md"), to_markdown(report).as_bytes())?;
+    super::plot::write_plots(report, dir)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+///
+/// # Errors
+/// When the temporary file cannot be written or renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = fs::File::create(&tmp).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(io)
+}
+
+/// `report.json`: the whole record, pretty-printed.
+pub fn to_json(report: &CompareReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
+    s.push('\n');
+    s
+}
+
+/// The columns of `report.csv`.
+pub const CSV_HEADER: &str = "workload,query,engine,round,order,workers,pinning,source,events,rate,event_rate,startup_s,wall_s,throughput_eps,latency_p50_ns,latency_p99_ns,latency_p999_ns,latency_max_ns,latency_samples,digest_rows,digest_hash,late,dropped,weir_version,weir_commit,cpu,cores";
+
+/// `report.csv`: one row per measured run, in the order they ran.
+pub fn to_csv(report: &CompareReport) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for (i, r) in report.runs.iter().enumerate() {
+        let (round, order) = report
+            .series
+            .get(i)
+            .map_or((String::new(), String::new()), |s| {
+                (s.round.to_string(), s.order.to_string())
+            });
+        let lat = |f: fn(&weir_workloads::report::LatencySummary) -> u64| {
+            r.latency_ns
+                .as_ref()
+                .map_or(String::new(), |l| f(l).to_string())
+        };
+        let fields = [
+            r.workload.clone(),
+            r.query.clone(),
+            r.engine.clone(),
+            round,
+            order,
+            r.workers.to_string(),
+            r.pinning.to_string(),
+            r.source.clone(),
+            r.events.to_string(),
+            r.rate.map_or(String::new(), |x| x.to_string()),
+            r.event_rate.to_string(),
+            r.startup_s.to_string(),
+            r.wall_s.to_string(),
+            r.throughput_eps.to_string(),
+            lat(|l| l.p50),
+            lat(|l| l.p99),
+            lat(|l| l.p999),
+            lat(|l| l.max),
+            lat(|l| l.samples),
+            r.digest.rows.to_string(),
+            r.digest.hash.clone(),
+            r.late.to_string(),
+            r.dropped.to_string(),
+            r.versions.weir.clone(),
+            r.versions.weir_commit.clone().unwrap_or_default(),
+            r.machine.cpu.clone(),
+            r.machine.cores.to_string(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn spread_md(s: &Spread, f: fn(f64) -> String) -> String {
+    format!("{} ({} – {})", f(s.median), f(s.min), f(s.max))
+}
+
+/// `report.md`: setup, one table per query, ratios, digests, and every run.
+pub fn to_markdown(report: &CompareReport) -> String {
+    let mut out = String::new();
+    let p = &report.plan;
+    let _ = writeln!(
+        out,
+        "# weir compare: {} {}\n\n{}.\n",
+        p.workload,
+        p.queries.join(", "),
+        setup_line(report)
+    );
+    let _ = writeln!(
+        out,
+        "Command: `{}`  \nStarted: {}  ",
+        p.command, p.started_at
+    );
+    if let Some(run) = report.runs.first() {
+        let m = &run.machine;
+        let v = &run.versions;
+        let _ = writeln!(
+            out,
+            "Machine: {}, {} cores, {} GiB, {}  \nweir {} (commit {}), {}",
+            m.cpu,
+            m.cores,
+            m.memory_gb,
+            m.os,
+            v.weir,
+            v.weir_commit.as_deref().unwrap_or("unknown"),
+            v.rustc.as_deref().unwrap_or("rustc unknown")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nFigures are medians over the measured runs with (min – max); ratios are computed within \
+         each round, then their median is taken. ★ marks the winner of a metric; none is named \
+         when the best two are within each other's range (too close to call)."
+    );
+    for q in &report.summary.queries {
+        markdown_query(&mut out, report, q);
+    }
+    if report
+        .summary
+        .queries
+        .iter()
+        .any(|q| q.engines.iter().any(|e| e.latency_ns.is_some()))
+        && p.rate.is_none()
+    {
+        let _ = writeln!(
+            out,
+            "\nLatency was measured at maximum throughput (no `--rate`), so it includes queueing; \
+             compare latency at a fixed `--rate`."
+        );
+    }
+    if !report.failures.is_empty() {
+        let _ = writeln!(out, "\n## Runs without a report\n");
+        for f in &report.failures {
+            let when = f
+                .round
+                .map_or_else(|| "warm-up".to_string(), |r| format!("round {r}"));
+            let _ = writeln!(
+                out,
+                "- {} {} {when}: **{}**: {}",
+                f.query, f.engine, f.kind, f.message
+            );
+        }
+    }
+    if report.interrupted {
+        let _ = writeln!(
+            out,
+            "\n**Interrupted**: only the runs that finished are counted."
+        );
+    }
+    if let Some(b) = &report.summary.baseline {
+        let _ = writeln!(out, "\n## Against the baseline\n\n```text");
+        out.push_str(&super::baseline::render(b, Style::PLAIN));
+        let _ = writeln!(out, "```");
+    }
+    let _ = writeln!(
+        out,
+        "\n## Plots\n\n![throughput per engine](throughput.svg)"
+    );
+    for q in &report.summary.queries {
+        let _ = writeln!(
+            out,
+            "![latency {q}](latency-{q}.svg)\n![throughput over time {q}](timeline-{q}.svg)",
+            q = q.query
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Every run\n\n| # | query | engine | round | events | wall s | throughput | p99 | digest |\n|---:|---|---|---:|---:|---:|---:|---:|---|"
+    );
+    for (i, r) in report.runs.iter().enumerate() {
+        let (round, order) = report.series.get(i).map_or((0, 0), |s| (s.round, s.order));
+        let _ = writeln!(
+            out,
+            "| {order} | {} | {} | {round} | {} | {:.3} | {} | {} | {} / {} |",
+            r.query,
+            r.engine,
+            fmt_count(r.events),
+            r.wall_s,
+            fmt_eps(r.throughput_eps),
+            r.latency_ns
+                .map_or_else(|| "n/a".to_string(), |l| fmt_ns(l.p99 as f64)),
+            fmt_count(r.digest.rows),
+            &r.digest.hash[..r.digest.hash.len().min(8)]
+        );
+    }
+    out
+}
+
+fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
+    let _ = writeln!(
+        out,
+        "\n## {} {}\n\n| engine | runs | throughput | p50 | p99 | p99.9 | max | late | dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        report.plan.workload, q.query
+    );
+    let ns = |x: f64| fmt_ns(x);
+    for e in &q.engines {
+        let star = |metric: &str| {
+            if q.winner(metric) == Some(e.engine.as_str()) {
+                " ★"
+            } else {
+                ""
+            }
+        };
+        let lat = |f: fn(&super::stats::LatencySpread) -> Spread, metric: &str| {
+            e.latency_ns.as_ref().map_or_else(
+                || "n/a".to_string(),
+                |l| format!("{}{}", spread_md(&f(l), ns), star(metric)),
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            e.engine,
+            e.runs,
+            spread_md(&e.throughput_eps, fmt_eps),
+            star("throughput"),
+            lat(|l| l.p50, "p50"),
+            lat(|l| l.p99, "p99"),
+            lat(|l| l.p999, "p99.9"),
+            lat(|l| l.max, "max"),
+            e.late,
+            e.dropped
+        );
+    }
+    out.push('\n');
+    for r in &q.ratios {
+        if r.too_close {
+            let _ = writeln!(
+                out,
+                "- {} and {}: **too close to call**, {:.2}× ({:.2}× – {:.2}× over {} rounds; {} vs {})",
+                r.faster,
+                r.slower,
+                r.ratio.median,
+                r.ratio.min,
+                r.ratio.max,
+                r.rounds,
+                fmt_eps(r.faster_eps),
+                fmt_eps(r.slower_eps)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "- **{} {:.2}× ± {:.2} faster than {}** ({:.2}× – {:.2}× over {} rounds; {} vs {})",
+                r.faster,
+                r.ratio.median,
+                r.plus_minus,
+                r.slower,
+                r.ratio.min,
+                r.ratio.max,
+                r.rounds,
+                fmt_eps(r.faster_eps),
+                fmt_eps(r.slower_eps)
+            );
+        }
+    }
+    let d = &q.digest;
+    if d.agree {
+        if let Some(g) = d.groups.first() {
+            let _ = writeln!(
+                out,
+                "- Digests agree: all {} runs give {} rows, hash `{}`.",
+                g.runs.len(),
+                fmt_count(g.rows),
+                g.hash
+            );
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "- **{}**: {} different digests:",
+            if d.comparable {
+                "DIGEST DISAGREEMENT"
+            } else {
+                "Digests differ (processing-time query, not comparable)"
+            },
+            d.groups.len()
+        );
+        for g in &d.groups {
+            let _ = writeln!(
+                out,
+                "  - {} rows, hash `{}`: {}",
+                fmt_count(g.rows),
+                g.hash,
+                super::verdict::compress_runs(&g.runs)
+            );
+        }
+    }
+}

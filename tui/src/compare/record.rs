@@ -1,0 +1,233 @@
+//! [`CompareReport`]: the record of a comparison, written as `report.json`.
+//!
+//! JSON is the canonical form (`schema_version` [`COMPARE_SCHEMA_VERSION`]); `report.csv` and
+//! `report.md` render the same record. `runs` holds every measured run's [`RunReport`]
+//! unchanged (its own schema); `series[i]` is the throughput-over-time of `runs[i]` (and
+//! names its round); warm-ups and failures are listed, never silently dropped; `summary` is
+//! recomputed from the runs after every run.
+
+use serde::{Deserialize, Serialize};
+use weir_workloads::report::{DigestSummary, RunReport};
+
+use super::baseline::BaselineSummary;
+use super::stats::QuerySummary;
+use super::{ComparePlan, RunSlot};
+
+/// Version of the `report.json` schema written by `weir compare`. Bump on incompatible changes.
+pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+
+/// The value of [`CompareReport::kind`], so a reader can tell a comparison from a single run.
+pub const COMPARE_KIND: &str = "weir-compare";
+
+/// A whole comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// [`COMPARE_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always [`COMPARE_KIND`].
+    pub kind: String,
+    /// What was asked for.
+    pub plan: PlanRecord,
+    /// Measured runs, in the order they ran (warm-ups excluded).
+    pub runs: Vec<RunReport>,
+    /// `series[i]`: round and throughput over time of `runs[i]`.
+    pub series: Vec<RunSeries>,
+    /// Warm-up runs: their digests are checked, their figures are not used.
+    pub warmups: Vec<WarmupRecord>,
+    /// Runs that did not produce a report (unsupported query, engine failure, interruption).
+    pub failures: Vec<FailureRecord>,
+    /// Whether the user stopped the comparison before the plan was complete.
+    pub interrupted: bool,
+    /// Figures derived from `runs` (recomputed after every run).
+    pub summary: Summary,
+}
+
+impl CompareReport {
+    /// An empty record for `plan`.
+    pub fn new(plan: PlanRecord) -> Self {
+        Self {
+            schema_version: COMPARE_SCHEMA_VERSION,
+            kind: COMPARE_KIND.to_string(),
+            plan,
+            runs: Vec::new(),
+            series: Vec::new(),
+            warmups: Vec::new(),
+            failures: Vec::new(),
+            interrupted: false,
+            summary: Summary::default(),
+        }
+    }
+
+    /// Recomputes the summary from the runs (and the comparison with `baseline`, if any).
+    pub fn refresh(&mut self, baseline: Option<&CompareReport>, noise_threshold: f64) {
+        self.summary = super::stats::summarise(self);
+        self.summary.baseline =
+            baseline.map(|b| super::baseline::compare(b, self, noise_threshold));
+    }
+
+    /// Whether the comparison failed: a digest disagreement, or a run that failed (an engine
+    /// that does not support a query is not a failure).
+    pub fn failed(&self) -> bool {
+        !self.summary.digests_agree || self.failures.iter().any(|f| f.kind == "failed")
+    }
+
+    /// Reads a `report.json` written by `weir compare`.
+    ///
+    /// # Errors
+    /// When the text is not a comparison report of a schema this build understands; the
+    /// message says which.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        if value.get("kind").and_then(serde_json::Value::as_str) != Some(COMPARE_KIND) {
+            return Err(format!(
+                "not a `weir compare` report (no \"kind\": \"{COMPARE_KIND}\"); pass the report.json that `weir compare --out DIR` wrote"
+            ));
+        }
+        let version = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(COMPARE_SCHEMA_VERSION)) {
+            return Err(format!(
+                "schema_version {} is not supported by this build (it reads {COMPARE_SCHEMA_VERSION})",
+                version.map_or_else(|| "missing".to_string(), |v| v.to_string())
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| format!("unexpected content: {e}"))
+    }
+}
+
+/// The plan, as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    /// `nexmark` or `ysb`.
+    pub workload: String,
+    /// Queries, in order.
+    pub queries: Vec<String>,
+    /// Engines, in the order every round runs them.
+    pub engines: Vec<String>,
+    /// Measured runs per engine and query.
+    pub runs: usize,
+    /// Unreported warm-up runs per engine and query (0 or 1).
+    pub warmup_runs: usize,
+    /// How runs are ordered: always `round-robin` (A B C A B C ...).
+    pub order: String,
+    /// Workers for every engine.
+    pub workers: usize,
+    /// Whether workers were pinned to cores.
+    pub pinning: bool,
+    /// Events per run.
+    pub events: u64,
+    /// Offered rate, events/s; `None` = as fast as possible.
+    pub rate: Option<u64>,
+    /// Events per second of event time.
+    pub event_rate: u64,
+    /// `generate` or `replay`.
+    pub source: String,
+    /// The exact command line.
+    pub command: String,
+    /// When the comparison started, RFC 3339 UTC.
+    pub started_at: String,
+}
+
+impl PlanRecord {
+    /// Records `plan`.
+    pub fn from_plan(plan: &ComparePlan) -> Self {
+        Self {
+            workload: plan.workload.to_string(),
+            queries: plan.queries.clone(),
+            engines: plan.engines.iter().map(ToString::to_string).collect(),
+            runs: plan.runs,
+            warmup_runs: usize::from(plan.warmup),
+            order: "round-robin".to_string(),
+            workers: plan.workers,
+            pinning: plan.pinning,
+            events: plan.events,
+            rate: plan.rate,
+            event_rate: plan.event_rate,
+            source: plan.source.to_string(),
+            command: plan.command.clone(),
+            started_at: plan.started_at.clone(),
+        }
+    }
+}
+
+/// Throughput over time of one measured run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSeries {
+    /// The engine.
+    pub engine: String,
+    /// The query.
+    pub query: String,
+    /// The round, from 1.
+    pub round: usize,
+    /// Position of the run in the whole comparison (warm-ups count), from 1.
+    pub order: usize,
+    /// `[seconds since the job's clock started, events produced so far]`, about every 100 ms.
+    pub samples: Vec<(f64, u64)>,
+}
+
+/// A warm-up run: checked for its digest, excluded from every figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WarmupRecord {
+    /// The engine.
+    pub engine: String,
+    /// The query.
+    pub query: String,
+    /// Its wall time, seconds (for the record only).
+    pub wall_s: f64,
+    /// Its digest.
+    pub digest: DigestSummary,
+}
+
+impl WarmupRecord {
+    /// Keeps what matters of a warm-up run.
+    pub fn from_run(run: &RunReport) -> Self {
+        Self {
+            engine: run.engine.clone(),
+            query: run.query.clone(),
+            wall_s: run.wall_s,
+            digest: run.digest.clone(),
+        }
+    }
+}
+
+/// A run that produced no report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureRecord {
+    /// The engine.
+    pub engine: String,
+    /// The query.
+    pub query: String,
+    /// The round, from 1; `None` for the warm-up.
+    pub round: Option<usize>,
+    /// `unsupported` (the engine cannot run the query; not an error), `failed`, or
+    /// `interrupted`.
+    pub kind: String,
+    /// The engine's message.
+    pub message: String,
+}
+
+impl FailureRecord {
+    /// A failure of the run in `slot`.
+    pub fn new(slot: &RunSlot, kind: &str, message: &str) -> Self {
+        Self {
+            engine: slot.engine.to_string(),
+            query: slot.query.clone(),
+            round: slot.round,
+            kind: kind.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Figures derived from the runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// One entry per query that has at least one measured run.
+    pub queries: Vec<QuerySummary>,
+    /// Whether every comparable query's runs all produced the same digest.
+    pub digests_agree: bool,
+    /// Changes against `--baseline`, when given.
+    pub baseline: Option<BaselineSummary>,
+}

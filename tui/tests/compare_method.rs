@@ -1,0 +1,278 @@
+//! The comparison method on deterministic executors: rounds, ratios within a round, "too
+//! close to call", digest disagreement, unsupported queries, interruption, baseline, and the
+//! verdict and exports as insta snapshots.
+
+use std::collections::HashMap;
+
+use weir_engine::MetricsSnapshot;
+use weir_tui::compare::export::{to_csv, to_json, to_markdown};
+use weir_tui::compare::mock::MockExecutor;
+use weir_tui::compare::record::CompareReport;
+use weir_tui::compare::verdict::{Style, render};
+use weir_tui::compare::{
+    ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, run_compare,
+};
+use weir_workloads::job::{EngineKind, RunError, RunSpec, SourceMode, Workload};
+use weir_workloads::report::RunReport;
+
+fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
+    ComparePlan {
+        workload: Workload::Nexmark,
+        queries: queries.iter().map(ToString::to_string).collect(),
+        engines: engines.to_vec(),
+        runs,
+        warmup: true,
+        workers: 2,
+        pinning: true,
+        events: 1_000_000,
+        rate: None,
+        event_rate: 10_000_000,
+        source: SourceMode::Generate,
+        command: "weir compare nexmark (test)".to_string(),
+        started_at: "2026-01-01T00:00:00Z".to_string(),
+    }
+}
+
+const ALL4: &[EngineKind] = &[
+    EngineKind::Weir,
+    EngineKind::Timely,
+    EngineKind::Differential,
+    EngineKind::Flink,
+];
+
+fn mock_compare(p: &ComparePlan) -> CompareReport {
+    run_compare(p, &mut MockExecutor::new(), &mut Quiet, &Outputs::default())
+        .expect("the mock writes no files, so nothing can fail")
+}
+
+#[test]
+fn verdict_table_snapshot() {
+    let report = mock_compare(&plan(&["q5", "q7", "q8", "q6"], ALL4, 5));
+    insta::assert_snapshot!("verdict_plain", render(&report, Style::PLAIN));
+    let ascii = Style {
+        color: false,
+        unicode: false,
+    };
+    insta::assert_snapshot!("verdict_ascii_q5", {
+        let r = mock_compare(&plan(&["q5"], ALL4, 5));
+        render(&r, ascii)
+    });
+}
+
+#[test]
+fn colour_marks_the_disagreement_red() {
+    let report = mock_compare(&plan(&["q7"], ALL4, 3));
+    let text = render(
+        &report,
+        Style {
+            color: true,
+            unicode: true,
+        },
+    );
+    assert!(
+        text.contains("\x1b[1;31mDIGEST DISAGREEMENT on q7"),
+        "{text}"
+    );
+    let plain = render(&report, Style::PLAIN);
+    assert!(!plain.contains('\x1b'));
+}
+
+#[test]
+fn exports_snapshot() {
+    let report = mock_compare(&plan(
+        &["q5", "q7"],
+        &[EngineKind::Weir, EngineKind::Flink],
+        3,
+    ));
+    insta::assert_snapshot!("report_csv", to_csv(&report));
+    insta::assert_snapshot!("report_md", to_markdown(&report));
+    insta::assert_snapshot!("report_json", to_json(&report));
+}
+
+#[test]
+fn every_run_is_round_robin_after_one_warmup_per_engine() {
+    let report = mock_compare(&plan(&["q5"], ALL4, 3));
+    assert_eq!(report.warmups.len(), 4);
+    assert_eq!(report.runs.len(), 12);
+    let order: Vec<(String, usize)> = report
+        .series
+        .iter()
+        .map(|s| (s.engine.clone(), s.round))
+        .collect();
+    let expected: Vec<(String, usize)> = (1..=3)
+        .flat_map(|r| ALL4.iter().map(move |e| (e.to_string(), r)))
+        .collect();
+    assert_eq!(order, expected);
+    // Warm-ups took positions 1..=4, so measured runs start at 5.
+    assert_eq!(report.series[0].order, 5);
+    assert!(report.series.iter().all(|s| !s.samples.is_empty()));
+}
+
+#[test]
+fn digest_disagreement_names_the_run_and_fails() {
+    let report = mock_compare(&plan(&["q5", "q7"], ALL4, 3));
+    assert!(report.failed());
+    assert!(!report.summary.digests_agree);
+    let q7 = &report.summary.queries[1];
+    assert!(!q7.digest.agree && q7.digest.comparable);
+    assert_eq!(q7.digest.groups.len(), 2);
+    assert_eq!(q7.digest.groups[1].runs, vec!["flink round 2".to_string()]);
+    assert!(report.summary.queries[0].digest.agree);
+}
+
+#[test]
+fn too_close_to_call_names_no_winner() {
+    let report = mock_compare(&plan(&["q8"], ALL4, 5));
+    let q = &report.summary.queries[0];
+    let top = &q.ratios[0];
+    assert!(top.too_close, "{top:?}");
+    assert_eq!(q.winner("throughput"), None);
+    assert!(q.winners[0].too_close);
+    // The clear gaps are still called.
+    assert!(q.ratios.iter().any(|r| r.slower == "flink" && !r.too_close));
+    assert!(!report.failed());
+}
+
+#[test]
+fn unsupported_query_is_listed_but_not_a_failure() {
+    let report = mock_compare(&plan(&["q6"], ALL4, 2));
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].kind, "unsupported");
+    assert_eq!(report.failures[0].engine, "flink");
+    assert_eq!(report.failures[0].round, None);
+    assert_eq!(report.summary.queries[0].engines.len(), 3);
+    assert!(!report.failed());
+}
+
+/// An executor whose throughput per (engine, call) comes from a table.
+struct Table(HashMap<EngineKind, Vec<f64>>, HashMap<EngineKind, usize>);
+
+impl Executor for Table {
+    fn run(
+        &mut self,
+        spec: &RunSpec,
+        progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
+    ) -> Result<RunReport, RunError> {
+        let mut inner = MockExecutor::new();
+        let mut report = inner.run(spec, progress)?;
+        let call = self.1.entry(spec.engine).or_default();
+        report.throughput_eps = self.0[&spec.engine][*call];
+        report.wall_s = report.events as f64 / report.throughput_eps;
+        *call += 1;
+        Ok(report)
+    }
+}
+
+#[test]
+fn ratios_are_computed_within_rounds_not_from_medians() {
+    // Rounds: A/B = 10/10, 20/10, 30/15 -> ratios 1, 2, 2: median 2, but round 1 was a tie,
+    // so this is too close to call even though the medians differ by 2x.
+    let mut p = plan(&["q5"], &[EngineKind::Weir, EngineKind::Timely], 3);
+    p.warmup = false;
+    let mut exec = Table(
+        HashMap::from([
+            (EngineKind::Weir, vec![10.0, 20.0, 30.0]),
+            (EngineKind::Timely, vec![10.0, 10.0, 15.0]),
+        ]),
+        HashMap::new(),
+    );
+    let report = run_compare(&p, &mut exec, &mut Quiet, &Outputs::default()).unwrap();
+    let r = &report.summary.queries[0].ratios[0];
+    assert_eq!((r.faster.as_str(), r.slower.as_str()), ("weir", "timely"));
+    assert_eq!((r.ratio.median, r.ratio.min, r.ratio.max), (2.0, 1.0, 2.0));
+    assert_eq!(r.rounds, 3);
+    assert!(r.too_close);
+
+    // Same medians, but every round clearly apart and no overlap: a verdict.
+    let mut exec = Table(
+        HashMap::from([
+            (EngineKind::Weir, vec![20.0, 21.0, 22.0]),
+            (EngineKind::Timely, vec![10.0, 10.5, 11.0]),
+        ]),
+        HashMap::new(),
+    );
+    let report = run_compare(&p, &mut exec, &mut Quiet, &Outputs::default()).unwrap();
+    let r = &report.summary.queries[0].ratios[0];
+    assert!(!r.too_close);
+    assert!((r.ratio.median - 2.0).abs() < 1e-12 && r.plus_minus.abs() < 1e-12);
+    assert_eq!(report.summary.queries[0].winner("throughput"), Some("weir"));
+}
+
+/// Stops the comparison at the first snapshot of the `n`-th run.
+struct StopAt(usize);
+
+impl Observer for StopAt {
+    fn snapshot(&mut self, slot: &RunSlot, _s: &MetricsSnapshot) -> Flow {
+        if slot.index >= self.0 {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
+}
+
+#[test]
+fn interruption_keeps_finished_runs_and_says_so() {
+    let mut p = plan(&["q5"], &[EngineKind::Weir, EngineKind::Timely], 3);
+    p.warmup = false;
+    let report = run_compare(
+        &p,
+        &mut MockExecutor::new(),
+        &mut StopAt(3),
+        &Outputs::default(),
+    )
+    .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(report.runs.len(), 2);
+    let last = report.failures.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.round), ("interrupted", Some(2)));
+    assert!(render(&report, Style::PLAIN).contains("interrupted"));
+}
+
+#[test]
+fn baseline_reports_changes_beyond_noise() {
+    let p = plan(&["q5"], &[EngineKind::Weir, EngineKind::Flink], 5);
+    let current = mock_compare(&p);
+    let mut old = current.clone();
+    for run in &mut old.runs {
+        if run.engine == "weir" {
+            run.throughput_eps /= 1.25; // weir is 25 % faster now
+        } else {
+            run.throughput_eps *= 1.01; // flink within noise
+        }
+    }
+    old.refresh(None, 0.05);
+    let b = baseline::compare(&old, &current, 0.05);
+    let weir = b.changes.iter().find(|c| c.engine == "weir").unwrap();
+    assert_eq!(weir.verdict, "improved");
+    assert!((weir.change - 0.25).abs() < 1e-9);
+    let flink = b.changes.iter().find(|c| c.engine == "flink").unwrap();
+    assert_eq!(flink.verdict, "within noise");
+    assert!(b.setup_differences.is_empty());
+    insta::assert_snapshot!("baseline", baseline::render(&b, Style::PLAIN));
+
+    // The other way round it is a regression.
+    let back = baseline::compare(&current, &old, 0.05);
+    assert_eq!(back.changes[0].verdict, "regressed");
+}
+
+#[test]
+fn baseline_file_must_be_a_compare_report() {
+    let report = mock_compare(&plan(&["q5"], &[EngineKind::Weir], 1));
+    let json = to_json(&report);
+    assert_eq!(CompareReport::from_json(&json).unwrap(), report);
+    let err = CompareReport::from_json("{\"schema_version\": 1}").unwrap_err();
+    assert!(err.contains("not a `weir compare` report"), "{err}");
+    let err = CompareReport::from_json(&json.replacen(
+        "\"schema_version\": 1",
+        "\"schema_version\": 9",
+        1,
+    ))
+    .unwrap_err();
+    assert!(err.contains("schema_version 9"), "{err}");
+    assert!(
+        CompareReport::from_json("nope")
+            .unwrap_err()
+            .contains("not valid JSON")
+    );
+}
