@@ -342,6 +342,57 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
 mod tests {
     use super::*;
 
+    fn args(extra: &[&str]) -> CompareArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            args: CompareArgs,
+        }
+        let argv = ["weir-compare"].iter().chain(extra);
+        Wrap::try_parse_from(argv)
+            .expect("valid test arguments")
+            .args
+    }
+
+    #[test]
+    fn defaults_and_query_lists() {
+        let p = plan(&args(&["nexmark"]), String::new(), String::new()).expect("valid");
+        assert_eq!(p.queries, vec!["q5"]);
+        assert_eq!(p.engines.len(), 4);
+        assert_eq!((p.runs, p.warmup, p.events), (5, true, DEFAULT_EVENTS));
+        assert_eq!((p.rate, p.event_rate), (None, DEFAULT_EVENT_RATE));
+        let p = plan(
+            &args(&["ysb", "--query", "all"]),
+            String::new(),
+            String::new(),
+        )
+        .expect("valid");
+        assert_eq!(p.queries, vec!["ysb"]);
+        let p = plan(
+            &args(&["nexmark", "-q", "all"]),
+            String::new(),
+            String::new(),
+        )
+        .expect("valid");
+        assert_eq!(p.queries.len(), 23);
+        let p = plan(
+            &args(&["nexmark", "-q", " Q7 ,q5", "--rate", "1000"]),
+            String::new(),
+            String::new(),
+        )
+        .expect("valid");
+        assert_eq!(p.queries, vec!["q7", "q5"]);
+        assert_eq!((p.rate, p.event_rate), (Some(1000), 1000));
+        let e = plan(
+            &args(&["nexmark", "-q", "q5,q5"]),
+            String::new(),
+            String::new(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("twice"));
+    }
+
     #[test]
     fn quoting() {
         assert_eq!(shell_quote("--query"), "--query");
