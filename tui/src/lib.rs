@@ -3,8 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod cmd_gen;
 pub mod cmd_compare;
+pub mod cmd_gen;
 mod cmd_list;
 pub mod cmd_run;
 pub mod compare;

@@ -14,6 +14,6 @@ pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod split;
-pub mod weir;
 pub mod timely;
+pub mod weir;
 pub mod ysb;

@@ -14,9 +14,5 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         EngineKind::Timely => crate::timely::start(spec),
         EngineKind::Differential => crate::differential::start(spec),
         EngineKind::Flink => crate::flink::start(spec),
-        other => Err(RunError::Config(format!(
-            "engine '{other}' cannot run {} {} in this build; `weir list` shows what each engine runs",
-            spec.workload, spec.query
-        ))),
     }
 }
