@@ -193,10 +193,12 @@ impl BuildCtx {
     }
 
     pub(crate) fn record_latency(&self, latency_ns: u64, count: u64) {
-        // Saturating: a value beyond the histogram's range is clamped, never an error.
-        self.latency
-            .borrow_mut()
-            .saturating_record_n(latency_ns.max(1), count);
+        let mut histogram = self.latency.borrow_mut();
+        // The histogram resizes itself to fit; only a value beyond u64's range could fail,
+        // and that one is clamped rather than lost.
+        if histogram.record_n(latency_ns.max(1), count).is_err() {
+            histogram.saturating_record_n(latency_ns.max(1), count);
+        }
     }
 
     /// Copies the counters into the collector.
