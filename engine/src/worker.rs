@@ -209,7 +209,8 @@ impl BuildCtx {
             .iter()
             .map(|f| f.get())
             .min()
-            .unwrap_or(NO_PROGRESS);
+            // A worker without sinks holds nothing back.
+            .unwrap_or(END_OF_INPUT);
         self.shared.sink_frontiers[self.index].store(frontier, Ordering::Relaxed);
         let Some(collector) = &self.shared.collector else {
             return;
