@@ -375,7 +375,12 @@ impl<S: Source> SourceDriver<S> {
     fn advance(&mut self, watermark: Timestamp, now_ns: u64) -> bool {
         if watermark > self.watermark {
             self.watermark = watermark;
-            self.out.watermark(Watermark::new(watermark, now_ns));
+            let stamp = if watermark == END_OF_INPUT {
+                now_ns
+            } else {
+                self.source.watermark_stamp_ns(now_ns).min(now_ns)
+            };
+            self.out.watermark(Watermark::new(watermark, stamp));
             true
         } else {
             false
@@ -517,7 +522,7 @@ fn run_loop(
         for sender in senders {
             progress |= sender.borrow_mut().retry_pending();
         }
-        let mut wake_at = next_publish;
+        let mut wake_at = if ctx.metrics { next_publish } else { u64::MAX };
         let mut all_done = true;
         for (i, (driver, gate)) in drivers.iter_mut().enumerate() {
             if done[i] {
