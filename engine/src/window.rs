@@ -43,7 +43,9 @@ mod panes;
 mod proctime;
 mod session;
 
-pub use aggregate::{Aggregate, Avg, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on};
+pub use aggregate::{
+    Aggregate, Avg, Collect, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on,
+};
 pub use dataflow::WindowSpec;
 pub use join::{IntervalJoin, IntervalSpec, WindowJoin};
 pub use panes::SlidingWindows;
