@@ -3,7 +3,8 @@
 //! next to the millions of records moved). Goal (not asserted): >= 100 M records/s per core at
 //! batch >= 1024.
 //!
-//! `cargo bench -p weir-benches --bench exchange -- --quick`
+//! `cargo bench -p weir-benches --bench exchange -- --quick` (`WEIR_BENCH_PINNING=0` to run the
+//! workers unpinned)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,12 +34,19 @@ impl Source for Counter {
     }
 }
 
+/// Pinning is on unless `WEIR_BENCH_PINNING=0` (on a shared machine, pinned workers cannot
+/// move away from a core another process is using).
+fn pinning() -> bool {
+    std::env::var("WEIR_BENCH_PINNING").map_or(true, |v| v != "0")
+}
+
 /// Runs one job: every worker emits `per_worker` records, keyed by the first field, counted at
 /// the sink. Returns the records counted.
 fn run(workers: usize, batch: usize, per_worker: u64, metrics: bool) -> u64 {
     let config = Config::new(workers)
         .with_batch_size(batch)
-        .with_metrics(metrics);
+        .with_metrics(metrics)
+        .with_pinning(pinning());
     let seen = Arc::new(AtomicU64::new(0));
     execute(config, |worker| {
         let start = worker.index() as u64 * per_worker;

@@ -30,6 +30,8 @@ use crate::stream::{Gate, Port, Stream, Timed};
 use crate::time::{Clock, END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark};
 use crate::wake::Wakers;
 
+/// Checks for work (each after 64 spin-loop hints, a few microseconds in all) before parking.
+const SPIN_CHECKS: usize = 32;
 /// How long a worker parks at most when nothing says when to wake (safety net).
 const MAX_PARK: Duration = Duration::from_millis(10);
 /// How long to wait before polling a source again that is pending without a wake time.
@@ -45,11 +47,15 @@ pub(crate) struct JobShared {
     pub(crate) collector: Option<Collector>,
     /// Per worker: the lowest watermark reaching its sinks.
     pub(crate) sink_frontiers: Vec<AtomicI64>,
+    /// Whether idle workers spin briefly before parking: only when every worker can have a
+    /// core of its own (oversubscribed, spinning steals time from the workers with work).
+    pub(crate) spin: bool,
 }
 
 impl JobShared {
-    pub(crate) fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: &Config, cores: usize) -> Self {
         Self {
+            spin: config.workers <= cores,
             registry: Registry::default(),
             wakers: Arc::new(Wakers::new(config.workers)),
             abort: AtomicBool::new(false),
@@ -187,10 +193,12 @@ impl BuildCtx {
     }
 
     pub(crate) fn record_latency(&self, latency_ns: u64, count: u64) {
-        // Saturating: a value beyond the histogram's range is clamped, never an error.
-        self.latency
-            .borrow_mut()
-            .saturating_record_n(latency_ns.max(1), count);
+        let mut histogram = self.latency.borrow_mut();
+        // The histogram resizes itself to fit; only a value beyond u64's range could fail,
+        // and that one is clamped rather than lost.
+        if histogram.record_n(latency_ns.max(1), count).is_err() {
+            histogram.saturating_record_n(latency_ns.max(1), count);
+        }
     }
 
     /// Copies the counters into the collector.
@@ -586,14 +594,31 @@ fn run_loop(
         } else {
             Spent::Idle
         };
+        let ready = |drivers: &[DriverSlot]| {
+            shared.abort.load(Ordering::Relaxed)
+                || drivers
+                    .iter()
+                    .zip(&done)
+                    .any(|((driver, gate), done)| !done && !gate.blocked() && driver.has_work())
+                || senders.iter().any(|s| s.borrow().can_retry())
+        };
+        // A short, bounded spin first: a peer that is mid-batch usually delivers (or frees
+        // ring space) within microseconds, and a park/unpark round trip costs more than that.
+        let mut spun = false;
+        for _ in 0..if shared.spin { SPIN_CHECKS } else { 0 } {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+            if ready(drivers) {
+                spun = true;
+                break;
+            }
+        }
+        if spun {
+            continue;
+        }
         ctx.wakers.about_to_sleep(me);
-        let ready = shared.abort.load(Ordering::Relaxed)
-            || drivers
-                .iter()
-                .zip(&done)
-                .any(|((driver, gate), done)| !done && !gate.blocked() && driver.has_work())
-            || senders.iter().any(|s| s.borrow().can_retry());
-        if !ready {
+        if !ready(drivers) {
             let now = clock.now_ns();
             let wait = Duration::from_nanos(wake_at.saturating_sub(now)).min(MAX_PARK);
             if !wait.is_zero() {
