@@ -345,6 +345,9 @@ mod tests {
                             assert!(w.end + lateness < frontier, "fired early");
                             out.push((k, w, c));
                         });
+                        // Nothing due is left behind: state is freed as sessions fire.
+                        let due = s.sessions.values().flatten().any(|x| x.end + lateness < frontier);
+                        prop_assert!(!due);
                     }
                 }
             }
