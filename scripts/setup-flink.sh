@@ -16,6 +16,7 @@ FLINK_VERSION=2.3.0
 DIR="$ROOT/.flink"
 LIB="$DIR/site/pyflink/lib"
 SRC="$ROOT/workloads/flink/src"
+RESOURCES="$ROOT/workloads/flink/resources"
 CLASSES="$DIR/classes"
 
 say() { printf 'setup-flink: %s\n' "$*" >&2; }
@@ -60,7 +61,7 @@ else
 fi
 
 STAMP="$CLASSES/.built"
-if [ -f "$STAMP" ] && [ -z "$(find "$SRC" -name '*.java' -newer "$STAMP" | head -n1)" ] \
+if [ -f "$STAMP" ] && [ -z "$(find "$SRC" "$RESOURCES" -type f -newer "$STAMP" | head -n1)" ] \
     && [ "$SELF" -ot "$STAMP" ]; then
     say "Java job up to date in $CLASSES (skipped javac)"
 else
@@ -70,6 +71,8 @@ else
     say "compiling ${#SOURCES[@]} Java sources from workloads/flink/src into $CLASSES"
     javac -nowarn -encoding UTF-8 --release 17 -cp "$LIB/*" -d "$CLASSES.tmp" "${SOURCES[@]}" \
         || die "javac failed on workloads/flink/src (see the errors above)"
+    # Service files (Flink finds weir's metric reporter through META-INF/services).
+    cp -R "$RESOURCES/." "$CLASSES.tmp/"
     rm -rf "$CLASSES"
     mv "$CLASSES.tmp" "$CLASSES"
     touch "$STAMP"

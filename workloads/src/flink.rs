@@ -26,7 +26,7 @@ use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, Workload};
-use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions};
+use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
 use protocol::{Line, Outcome, Progress, SuiteLine};
 
 /// The Flink version `scripts/setup-flink.sh` installs.
@@ -286,7 +286,7 @@ impl Driver {
         snapshot.finished = true;
         self.collector.publish(snapshot);
         match outcome {
-            Ok((result, histogram)) => Ok(self.report(&result, &histogram)),
+            Ok((result, histogram, last)) => Ok(self.report(&result, &histogram, &last)),
             Err(message) => {
                 let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
                 Err(RunError::Failed(format!(
@@ -298,7 +298,7 @@ impl Driver {
     }
 
     /// Reads protocol lines until RESULT or an error; publishes snapshots on the way.
-    fn read(&self, child: &mut Child) -> Result<(Outcome, Histogram<u64>), String> {
+    fn read(&self, child: &mut Child) -> Result<(Outcome, Histogram<u64>, Progress), String> {
         let stdout = child
             .stdout
             .take()
@@ -306,6 +306,7 @@ impl Driver {
         let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
             .expect("static histogram bounds are valid");
         let mut result = None;
+        let mut last = Progress::default();
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(|e| format!("reading the JVM's stdout: {e}"))?;
             match protocol::parse(&line)? {
@@ -314,6 +315,7 @@ impl Driver {
                         histogram.saturating_record(ns);
                     }
                     self.collector.publish(self.snapshot(&p, &histogram));
+                    last = p;
                 }
                 Line::Result(r) => result = Some(r),
                 Line::Error(f) => return Err(f.message),
@@ -321,17 +323,26 @@ impl Driver {
             }
         }
         result
-            .map(|r| (r, histogram))
+            .map(|r| (r, histogram, last))
             .ok_or_else(|| "the JVM exited without printing its RESULT line".to_string())
     }
 
     fn snapshot(&self, p: &Progress, histogram: &Histogram<u64>) -> MetricsSnapshot {
+        let ns = |times: &Option<Vec<u64>>, w: usize| {
+            times
+                .as_ref()
+                .and_then(|t| t.get(w))
+                .map_or(0, |ms| ms.saturating_mul(1_000_000))
+        };
         let workers = (0..self.spec.workers)
             .map(|w| WorkerMetrics {
                 events_in: p.events.get(w).copied().unwrap_or(0),
                 records_out: p.rows.get(w).copied().unwrap_or(0),
                 // Flink reports late records per job, not per subtask: worker 0 carries them.
                 late: if w == 0 { p.late } else { 0 },
+                busy_ns: ns(&p.busy_ms, w),
+                idle_ns: ns(&p.idle_ms, w),
+                backpressured_ns: ns(&p.backpressured_ms, w),
                 ..WorkerMetrics::default()
             })
             .collect();
@@ -350,7 +361,26 @@ impl Driver {
         }
     }
 
-    fn report(&self, r: &Outcome, histogram: &Histogram<u64>) -> RunReport {
+    /// Per-worker times from Flink's task metrics, summed over every task's subtask of that
+    /// index (a worker is a slot that runs one subtask of each task), so a worker can show more
+    /// than `wall_s` when its tasks overlap; empty when the metrics were not available.
+    fn per_worker(last: &Progress) -> Vec<WorkerReport> {
+        let (Some(busy), Some(idle), Some(bp)) =
+            (&last.busy_ms, &last.idle_ms, &last.backpressured_ms)
+        else {
+            return Vec::new();
+        };
+        (0..last.events.len())
+            .map(|w| WorkerReport {
+                busy_s: busy.get(w).copied().unwrap_or(0) as f64 / 1e3,
+                idle_s: idle.get(w).copied().unwrap_or(0) as f64 / 1e3,
+                backpressured_s: bp.get(w).copied().unwrap_or(0) as f64 / 1e3,
+                records: last.events[w],
+            })
+            .collect()
+    }
+
+    fn report(&self, r: &Outcome, histogram: &Histogram<u64>, last: &Progress) -> RunReport {
         let wall_s = (r.runtime_ns as f64 / 1e9).max(1e-9);
         let mut versions = Versions::weir();
         versions.flink = Some(r.flink.clone());
@@ -377,8 +407,7 @@ impl Driver {
             },
             late: r.late,
             dropped: r.dropped,
-            // Flink's busy/idle/backpressured times are not observed through the pipe.
-            per_worker: Vec::new(),
+            per_worker: Self::per_worker(last),
             machine: Machine::detect(),
             versions,
             command: self.spec.command.clone(),

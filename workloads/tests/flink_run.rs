@@ -78,6 +78,10 @@ fn a_run_reports_the_reference_digest_with_live_snapshots_and_output_rows() {
     assert_eq!(last.workers.len(), 2);
     assert_eq!(last.watermark_ms, Some(i64::MAX), "the input ended");
     assert_eq!(last.events_total, Some(20_000));
+    assert!(
+        last.workers.iter().all(|w| w.busy_ns > 0),
+        "busy time reaches the snapshots"
+    );
 
     let text = std::fs::read_to_string(&out).expect("--output file written");
     let _ = std::fs::remove_file(&out);

@@ -21,6 +21,16 @@ pub struct Progress {
     pub source_time: Option<i64>,
     /// Records behind the watermark so far.
     pub late: u64,
+    /// Cumulative busy time per worker (ms), summed over the worker's subtasks of every task;
+    /// `None` when Flink's task time metrics were not available.
+    #[serde(default)]
+    pub busy_ms: Option<Vec<u64>>,
+    /// Cumulative idle time per worker (ms), as `busy_ms`.
+    #[serde(default)]
+    pub idle_ms: Option<Vec<u64>>,
+    /// Cumulative back-pressured time per worker (ms), as `busy_ms`.
+    #[serde(default)]
+    pub backpressured_ms: Option<Vec<u64>>,
     /// Whether the job has finished.
     pub finished: bool,
     /// Latency samples (ns) recorded since the previous line.
@@ -127,6 +137,9 @@ mod tests {
                 watermark: None,
                 source_time: Some(9),
                 late: 0,
+                busy_ms: None,
+                idle_ms: None,
+                backpressured_ms: None,
                 finished: false,
                 latency_ns: vec![7],
             })

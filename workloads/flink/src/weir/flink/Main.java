@@ -136,6 +136,7 @@ public final class Main {
     static StreamExecutionEnvironment env(int workers) {
         Configuration conf = new Configuration();
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
+        conf.setString("metrics.reporter.weir.factory.class", TaskTimeReporter.class.getName());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(workers, conf);
         env.getConfig().enableObjectReuse();
         return env;
@@ -277,6 +278,17 @@ public final class Main {
         long src = Stats.SOURCE_TIME.get();
         sb.append(",\"source_time\":").append(src == Long.MIN_VALUE ? "null" : Long.toString(src));
         sb.append(",\"late\":").append(Stats.LATE.get());
+        if (TaskTimeReporter.active()) {
+            String[] keys = {"busy_ms", "idle_ms", "backpressured_ms"};
+            for (int k = 0; k < keys.length; k++) {
+                sb.append(",\"").append(keys[k]).append("\":[");
+                long[] t = TaskTimeReporter.totals(k, workers);
+                for (int i = 0; i < t.length; i++) {
+                    sb.append(i == 0 ? "" : ",").append(t[i]);
+                }
+                sb.append(']');
+            }
+        }
         sb.append(",\"finished\":").append(finished);
         sb.append(",\"latency_ns\":[");
         long[] lat = Stats.drainLatency();

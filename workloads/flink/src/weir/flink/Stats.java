@@ -60,6 +60,7 @@ public final class Stats {
         LAST_SINK_NANOS.set(0);
         READERS.set(0);
         READY.set(0);
+        TaskTimeReporter.reset();
         stop = false;
         digestRows = 0;
         digestLo = 0;

@@ -1,0 +1,123 @@
+package weir.flink;
+
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricConfig;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.reporter.MetricReporter;
+import org.apache.flink.metrics.reporter.MetricReporterFactory;
+
+/**
+ * A Flink metric reporter (registered as {@code metrics.reporter.weir}) that keeps the tasks'
+ * cumulative busy, idle and back-pressured times ({@code accumulateBusyTimeMs},
+ * {@code accumulateIdleTimeMs}, {@code accumulateBackPressuredTimeMs}) so the progress lines
+ * can report them per worker: worker w = the subtasks with index w of every task (one slot).
+ */
+public final class TaskTimeReporter implements MetricReporter, MetricReporterFactory {
+    static final String[] NAMES = {"accumulateBusyTimeMs", "accumulateIdleTimeMs", "accumulateBackPressuredTimeMs"};
+
+    private record Entry(int subtask, int kind, Gauge<?> gauge) {}
+
+    private static final List<Entry> LIVE = new CopyOnWriteArrayList<>();
+    /** Final values of the gauges of finished tasks, [kind][subtask], ms. */
+    private static final long[][] RETIRED = new long[3][Stats.MAX_WORKERS];
+
+    /** For the service loader. */
+    public TaskTimeReporter() {}
+
+    @Override
+    public MetricReporter createMetricReporter(Properties properties) {
+        return new TaskTimeReporter();
+    }
+
+    @Override
+    public void open(MetricConfig config) {}
+
+    @Override
+    public void close() {}
+
+    private static int kind(String name) {
+        for (int k = 0; k < NAMES.length; k++) {
+            if (NAMES[k].equals(name)) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
+        int kind = kind(name);
+        String index = group.getAllVariables().get("<subtask_index>");
+        if (kind < 0 || index == null || !(metric instanceof Gauge)) {
+            return;
+        }
+        int subtask = Integer.parseInt(index);
+        if (subtask < Stats.MAX_WORKERS) {
+            LIVE.add(new Entry(subtask, kind, (Gauge<?>) metric));
+        }
+    }
+
+    @Override
+    public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
+        for (Entry e : LIVE) {
+            if (e.gauge() == metric) {
+                synchronized (RETIRED) {
+                    RETIRED[e.kind()][e.subtask()] += value(e.gauge());
+                }
+                LIVE.remove(e);
+            }
+        }
+    }
+
+    private static long value(Gauge<?> g) {
+        Object v = g.getValue();
+        return v instanceof Number ? ((Number) v).longValue() : 0;
+    }
+
+    /** Whether any task registered its time gauges (the reporter is active). */
+    static boolean active() {
+        return !LIVE.isEmpty() || retiredAny();
+    }
+
+    private static boolean retiredAny() {
+        synchronized (RETIRED) {
+            for (long[] k : RETIRED) {
+                for (long v : k) {
+                    if (v != 0) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Cumulative ms of one kind (0 busy, 1 idle, 2 back-pressured) per worker. */
+    static long[] totals(int kind, int workers) {
+        long[] out = new long[workers];
+        synchronized (RETIRED) {
+            System.arraycopy(RETIRED[kind], 0, out, 0, workers);
+        }
+        for (Entry e : LIVE) {
+            if (e.kind() == kind && e.subtask() < workers) {
+                out[e.subtask()] += value(e.gauge());
+            }
+        }
+        return out;
+    }
+
+    /** Forgets everything (suite mode runs several jobs in one JVM). */
+    static void reset() {
+        LIVE.clear();
+        synchronized (RETIRED) {
+            for (long[] k : RETIRED) {
+                java.util.Arrays.fill(k, 0);
+            }
+        }
+    }
+}
