@@ -28,8 +28,7 @@ use weir_engine::{BinaryOperator, Operator, Output, Stream, Timestamp, Watermark
 use super::{Query, Shared};
 use crate::nexmark::reference::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
 use crate::nexmark::{
-    Auction, Bid, Event, EventKind, Person, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row,
-    Q11Row, Q12Row,
+    Bid, Event, EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row,
 };
 
 /// Window constants as engine timestamps.
@@ -59,25 +58,37 @@ fn ts(t: u64) -> Timestamp {
     t as Timestamp
 }
 
-fn persons(events: Stream<Event>) -> Stream<Person> {
-    events.flat_map(|e| match e {
-        Event::Person(p) => Some(p),
-        _ => None,
-    })
+/// A q3/q8 input record, projected before the stream is split in two (so the split clones
+/// small records, not 200-byte events).
+#[derive(Debug, Clone, Copy)]
+enum PersonOrAuction {
+    /// `(id, dateTime, name, city, state)`.
+    Person(u64, Timestamp, &'static str, &'static str, &'static str),
+    /// `(seller, dateTime, id, category)`.
+    Auction(u64, Timestamp, u64, u64),
 }
 
-fn auctions(events: Stream<Event>) -> Stream<Auction> {
-    events.flat_map(|e| match e {
-        Event::Auction(a) => Some(a),
-        _ => None,
-    })
-}
-
-fn bids_of(events: Stream<Event>) -> Stream<Bid> {
-    events.flat_map(|e| match e {
-        Event::Bid(b) => Some(b),
-        _ => None,
-    })
+fn people_and_auctions(
+    events: Stream<Event>,
+) -> (Stream<PersonOrAuction>, Stream<PersonOrAuction>) {
+    events
+        .flat_map(|e| match e {
+            Event::Person(p) => Some(PersonOrAuction::Person(
+                p.id,
+                ts(p.date_time),
+                p.name,
+                p.city,
+                p.state,
+            )),
+            Event::Auction(a) => Some(PersonOrAuction::Auction(
+                a.seller,
+                ts(a.date_time),
+                a.id,
+                a.category,
+            )),
+            Event::Bid(_) => None,
+        })
+        .split()
 }
 
 /// Builds `query` on `worker`.
@@ -150,13 +161,19 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
 }
 
 fn q3(events: Stream<Event>) -> Stream<Q3Row> {
-    let (p, a) = events.split();
-    let sellers = persons(p)
-        .filter(|p| matches!(p.state, "OR" | "ID" | "CA"))
-        .map(|p| (p.id, ts(p.date_time), p.name, p.city, p.state));
-    let items = auctions(a)
-        .filter(|a| a.category == 10)
-        .map(|a| (a.seller, ts(a.date_time), a.id));
+    let (p, a) = people_and_auctions(events);
+    let sellers = p.flat_map(|r| match r {
+        PersonOrAuction::Person(id, t, name, city, state)
+            if matches!(state, "OR" | "ID" | "CA") =>
+        {
+            Some((id, t, name, city, state))
+        }
+        _ => None,
+    });
+    let items = a.flat_map(|r| match r {
+        PersonOrAuction::Auction(seller, t, id, 10) => Some((seller, t, id)),
+        _ => None,
+    });
     let spec = IntervalSpec {
         lower: -UNBOUNDED,
         upper: UNBOUNDED,
@@ -179,17 +196,29 @@ fn q3(events: Stream<Event>) -> Stream<Q3Row> {
 }
 
 fn q4(events: Stream<Event>) -> Stream<Q4Row> {
-    let (a, b) = events.split();
-    let open = auctions(a)
-        .map(|a| OpenAuction {
-            id: a.id,
-            date_time: a.date_time,
-            expires: a.expires,
-            category: a.category,
+    let (a, b) = events
+        .flat_map(|e| match e {
+            Event::Auction(a) => Some(AuctionOrBid::Auction(OpenAuction {
+                id: a.id,
+                date_time: a.date_time,
+                expires: a.expires,
+                category: a.category,
+            })),
+            Event::Bid(b) => Some(AuctionOrBid::Bid(b.auction, b.date_time, b.price)),
+            Event::Person(_) => None,
+        })
+        .split();
+    let open = a
+        .flat_map(|r| match r {
+            AuctionOrBid::Auction(a) => Some(a),
+            AuctionOrBid::Bid(..) => None,
         })
         .key_by(|a| a.id);
-    let bids = bids_of(b)
-        .map(|b| (b.auction, b.date_time, b.price))
+    let bids = b
+        .flat_map(|r| match r {
+            AuctionOrBid::Bid(auction, t, price) => Some((auction, t, price)),
+            AuctionOrBid::Auction(_) => None,
+        })
         .key_by(|b| b.0);
     open.binary(bids, "q4_max_bid", MaxBidPerAuction::default())
         .key_by(|(category, _)| *category)
@@ -248,9 +277,15 @@ fn q7(bids: Stream<Bid>) -> Stream<Q7Row> {
 }
 
 fn q8(events: Stream<Event>) -> Stream<Q8Row> {
-    let (p, a) = events.split();
-    let people = persons(p).map(|p| (p.id, ts(p.date_time), p.name));
-    let sellers = auctions(a).map(|a| (a.seller, ts(a.date_time)));
+    let (p, a) = people_and_auctions(events);
+    let people = p.flat_map(|r| match r {
+        PersonOrAuction::Person(id, t, name, _, _) => Some((id, t, name)),
+        PersonOrAuction::Auction(..) => None,
+    });
+    let sellers = a.flat_map(|r| match r {
+        PersonOrAuction::Auction(seller, t, _, _) => Some((seller, t)),
+        PersonOrAuction::Person(..) => None,
+    });
     people
         .window_join(
             sellers,
@@ -401,6 +436,14 @@ impl Aggregate<(u64, Window, MaxAcc)> for MergeMaxBids {
             })
             .collect()
     }
+}
+
+/// A q4 input record, projected before the stream is split in two.
+#[derive(Debug, Clone, Copy)]
+enum AuctionOrBid {
+    Auction(OpenAuction),
+    /// `(auction, dateTime, price)`.
+    Bid(u64, u64, u64),
 }
 
 /// The auction fields q4 needs.
