@@ -106,7 +106,7 @@ pub fn execute<R: Send>(
     let ids: Vec<usize> = available.iter().map(|c| c.id).collect();
     config.validate(&ids)?;
     let plan = pinning_plan(&config, &available);
-    let shared = Arc::new(JobShared::new(&config));
+    let shared = Arc::new(JobShared::new(&config, available.len()));
     if let Some(collector) = &config.collector {
         collector.update(|s| {
             s.workers = vec![WorkerMetrics::default(); config.workers];

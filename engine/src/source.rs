@@ -33,6 +33,14 @@ pub trait Source: 'static {
     /// Appends at most `max` records to `out` and reports the watermark. `now_ns` is the job
     /// clock, for paced sources.
     fn poll(&mut self, out: &mut Vec<Self::Item>, max: usize, now_ns: u64) -> SourcePoll;
+
+    /// The job-clock time (ns) to stamp the watermark reported by the last poll with; latency
+    /// of the results it fires is measured from here. Defaults to the poll time. A paced source
+    /// returns the *scheduled* emission time instead, so that a late poll (a stalled worker)
+    /// shows up in the latency rather than being hidden (coordinated omission).
+    fn watermark_stamp_ns(&self, now_ns: u64) -> u64 {
+        now_ns
+    }
 }
 
 /// A source over an iterator, with watermark `max event time seen - out_of_orderness`.

@@ -9,14 +9,46 @@
 //! that lands just before the park is not lost either.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::thread::Thread;
 
 use crossbeam_utils::CachePadded;
 
+// The atomics of the protocol come from loom under `--cfg loom`, so the model checker explores
+// every interleaving of `SleepFlag` (see the tests at the end of this file).
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicBool, Ordering, fence};
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+
+/// The "about to park" flag of one worker and the two halves of the protocol around it.
+#[derive(Debug, Default)]
+pub(crate) struct SleepFlag {
+    sleeping: AtomicBool,
+}
+
+impl SleepFlag {
+    /// Sleeper, before its last check for work: raise the flag, then a `SeqCst` fence.
+    pub(crate) fn announce(&self) {
+        self.sleeping.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Sleeper, after waking (or after finding work): lower the flag.
+    pub(crate) fn clear(&self) {
+        self.sleeping.store(false, Ordering::Relaxed);
+    }
+
+    /// Waker, after publishing work: a `SeqCst` fence, then read the flag. `true` means the
+    /// other side may be parked (or about to park) and must be unparked.
+    pub(crate) fn must_wake(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.sleeping.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Slot {
-    sleeping: AtomicBool,
+    sleeping: SleepFlag,
     thread: OnceLock<Thread>,
 }
 
@@ -43,9 +75,8 @@ impl Wakers {
     /// Wakes worker `index` if it is (about to be) parked.
     #[inline]
     pub(crate) fn wake(&self, index: usize) {
-        fence(Ordering::SeqCst);
         let slot = &self.slots[index];
-        if slot.sleeping.load(Ordering::Relaxed)
+        if slot.sleeping.must_wake()
             && let Some(thread) = slot.thread.get()
         {
             thread.unpark();
@@ -63,12 +94,51 @@ impl Wakers {
 
     /// Announces that worker `index` is about to park. Call [`Self::done_sleeping`] after.
     pub(crate) fn about_to_sleep(&self, index: usize) {
-        self.slots[index].sleeping.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
+        self.slots[index].sleeping.announce();
     }
 
     /// Clears the sleeping flag of worker `index`.
     pub(crate) fn done_sleeping(&self, index: usize) {
-        self.slots[index].sleeping.store(false, Ordering::Relaxed);
+        self.slots[index].sleeping.clear();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! `RUSTFLAGS="--cfg loom" cargo test -p weir-engine --lib --release loom`
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use super::SleepFlag;
+
+    /// A producer publishes work (as a ring push does: a `Release` store) and wakes the
+    /// consumer if its flag is up; the consumer announces, checks for work (an `Acquire` load)
+    /// and parks if there is none. In every interleaving, a consumer that parks is woken.
+    #[test]
+    fn no_lost_wakeup() {
+        loom::model(|| {
+            let flag = Arc::new(SleepFlag::default());
+            let work = Arc::new(AtomicUsize::new(0));
+            let woken = Arc::new(AtomicBool::new(false));
+            let producer = {
+                let (flag, work, woken) = (flag.clone(), work.clone(), woken.clone());
+                loom::thread::spawn(move || {
+                    work.store(1, Ordering::Release);
+                    if flag.must_wake() {
+                        woken.store(true, Ordering::Relaxed);
+                    }
+                })
+            };
+            flag.announce();
+            let parks = work.load(Ordering::Acquire) == 0;
+            producer.join().expect("producer thread");
+            if parks {
+                assert!(
+                    woken.load(Ordering::Relaxed),
+                    "consumer parked and nobody woke it"
+                );
+            }
+            flag.clear();
+        });
     }
 }

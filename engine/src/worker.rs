@@ -30,6 +30,8 @@ use crate::stream::{Gate, Port, Stream, Timed};
 use crate::time::{Clock, END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark};
 use crate::wake::Wakers;
 
+/// Checks for work (each after 64 spin-loop hints, a few microseconds in all) before parking.
+const SPIN_CHECKS: usize = 32;
 /// How long a worker parks at most when nothing says when to wake (safety net).
 const MAX_PARK: Duration = Duration::from_millis(10);
 /// How long to wait before polling a source again that is pending without a wake time.
@@ -45,11 +47,15 @@ pub(crate) struct JobShared {
     pub(crate) collector: Option<Collector>,
     /// Per worker: the lowest watermark reaching its sinks.
     pub(crate) sink_frontiers: Vec<AtomicI64>,
+    /// Whether idle workers spin briefly before parking: only when every worker can have a
+    /// core of its own (oversubscribed, spinning steals time from the workers with work).
+    pub(crate) spin: bool,
 }
 
 impl JobShared {
-    pub(crate) fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: &Config, cores: usize) -> Self {
         Self {
+            spin: config.workers <= cores,
             registry: Registry::default(),
             wakers: Arc::new(Wakers::new(config.workers)),
             abort: AtomicBool::new(false),
@@ -380,7 +386,12 @@ impl<S: Source> SourceDriver<S> {
     fn advance(&mut self, watermark: Timestamp, now_ns: u64) -> bool {
         if watermark > self.watermark {
             self.watermark = watermark;
-            self.out.watermark(Watermark::new(watermark, now_ns));
+            let stamp = if watermark == END_OF_INPUT {
+                now_ns
+            } else {
+                self.source.watermark_stamp_ns(now_ns).min(now_ns)
+            };
+            self.out.watermark(Watermark::new(watermark, stamp));
             true
         } else {
             false
@@ -522,7 +533,7 @@ fn run_loop(
         for sender in senders {
             progress |= sender.borrow_mut().retry_pending();
         }
-        let mut wake_at = next_publish;
+        let mut wake_at = if ctx.metrics { next_publish } else { u64::MAX };
         let mut all_done = true;
         for (i, (driver, gate)) in drivers.iter_mut().enumerate() {
             if done[i] {
@@ -586,14 +597,31 @@ fn run_loop(
         } else {
             Spent::Idle
         };
+        let ready = |drivers: &[DriverSlot]| {
+            shared.abort.load(Ordering::Relaxed)
+                || drivers
+                    .iter()
+                    .zip(&done)
+                    .any(|((driver, gate), done)| !done && !gate.blocked() && driver.has_work())
+                || senders.iter().any(|s| s.borrow().can_retry())
+        };
+        // A short, bounded spin first: a peer that is mid-batch usually delivers (or frees
+        // ring space) within microseconds, and a park/unpark round trip costs more than that.
+        let mut spun = false;
+        for _ in 0..if shared.spin { SPIN_CHECKS } else { 0 } {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+            if ready(drivers) {
+                spun = true;
+                break;
+            }
+        }
+        if spun {
+            continue;
+        }
         ctx.wakers.about_to_sleep(me);
-        let ready = shared.abort.load(Ordering::Relaxed)
-            || drivers
-                .iter()
-                .zip(&done)
-                .any(|((driver, gate), done)| !done && !gate.blocked() && driver.has_work())
-            || senders.iter().any(|s| s.borrow().can_retry());
-        if !ready {
+        if !ready(drivers) {
             let now = clock.now_ns();
             let wait = Duration::from_nanos(wake_at.saturating_sub(now)).min(MAX_PARK);
             if !wait.is_zero() {

@@ -1,0 +1,81 @@
+//! Metrics overhead: the same `key_by` job (16-byte records, batch 1024) with metrics on
+//! (time accounting, latency, snapshots every 100 ms into a collector) and off. Goal (not
+//! asserted): under 3 % apart.
+//!
+//! `cargo bench -p weir-benches --bench metrics -- --quick`
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use weir_engine::{Collector, Config, NO_PROGRESS, Source, SourcePoll, execute};
+
+struct Counter {
+    next: u64,
+    end: u64,
+}
+
+impl Source for Counter {
+    type Item = (u64, u64);
+    fn poll(&mut self, out: &mut Vec<(u64, u64)>, max: usize, _now: u64) -> SourcePoll {
+        let n = (self.end - self.next).min(max as u64);
+        if n == 0 {
+            return SourcePoll::Done;
+        }
+        out.extend((self.next..self.next + n).map(|i| (i, i)));
+        self.next += n;
+        // A watermark per batch, as a real source would emit.
+        SourcePoll::Ready {
+            watermark: if self.next > 0 {
+                (self.next / 1024) as i64
+            } else {
+                NO_PROGRESS
+            },
+        }
+    }
+}
+
+fn run(workers: usize, per_worker: u64, metrics: bool) -> u64 {
+    let config = Config::new(workers)
+        .with_metrics(metrics)
+        .with_collector(Collector::new());
+    let seen = Arc::new(AtomicU64::new(0));
+    execute(config, |worker| {
+        let start = worker.index() as u64 * per_worker;
+        let seen = Arc::clone(&seen);
+        worker
+            .source(Counter {
+                next: start,
+                end: start + per_worker,
+            })
+            .map(|(k, v)| (k, v + 1))
+            .key_by(|r| r.0)
+            .sink(move |b| {
+                seen.fetch_add(b.len() as u64, Ordering::Relaxed);
+            });
+    })
+    .expect("bench job runs");
+    seen.load(Ordering::Relaxed)
+}
+
+fn metrics(c: &mut Criterion) {
+    let mut group = c.benchmark_group("metrics");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    let per_worker: u64 = 1 << 22;
+    for workers in [1_usize, 2] {
+        group.throughput(Throughput::Elements(per_worker * workers as u64));
+        for (label, on) in [("on", true), ("off", false)] {
+            group.bench_function(BenchmarkId::new(format!("{workers}w"), label), |b| {
+                b.iter(|| assert_eq!(run(workers, per_worker, on), per_worker * workers as u64));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, metrics);
+criterion_main!(benches);

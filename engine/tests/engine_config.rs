@@ -1,0 +1,85 @@
+//! Bad configuration is a clear error naming the setting; the stop flag ends a job gracefully.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use weir_engine::{Collector, Config, EngineError, Source, SourcePoll, execute};
+
+fn setting_of(config: Config) -> &'static str {
+    match execute(config, |_| ()) {
+        Err(EngineError::Config { setting, message }) => {
+            assert!(!message.is_empty());
+            setting
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_settings_are_named() {
+    assert_eq!(setting_of(Config::new(0)), "workers");
+    assert_eq!(
+        setting_of(Config::new(1).with_ring_capacity(0)),
+        "ring_capacity"
+    );
+    assert_eq!(setting_of(Config::new(1).with_batch_size(0)), "batch_size");
+    assert_eq!(
+        setting_of(Config::new(1).with_cores(vec![100_000])),
+        "cores"
+    );
+    assert_eq!(setting_of(Config::new(2).with_cores(vec![0])), "cores");
+    assert_eq!(
+        setting_of(Config::new(1).with_snapshot_interval(std::time::Duration::ZERO)),
+        "snapshot_interval"
+    );
+    let message = execute(Config::new(1).with_cores(vec![100_000]), |_| ())
+        .expect_err("core 100000 does not exist")
+        .to_string();
+    assert!(
+        message.contains("cores") && message.contains("100000"),
+        "{message}"
+    );
+}
+
+/// Emits forever, one record per poll.
+struct Forever(u64);
+
+impl Source for Forever {
+    type Item = u64;
+    fn poll(&mut self, out: &mut Vec<u64>, _max: usize, _now: u64) -> SourcePoll {
+        self.0 += 1;
+        out.push(self.0);
+        SourcePoll::Ready {
+            watermark: self.0 as i64,
+        }
+    }
+}
+
+#[test]
+fn stop_flag_ends_sources_and_drains() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicU64::new(0));
+    let collector = Collector::new();
+    let config = Config::new(2)
+        .with_pinning(false)
+        .with_stop(Arc::clone(&stop))
+        .with_collector(collector.clone());
+    execute(config, |worker| {
+        let (seen, stop) = (Arc::clone(&seen), Arc::clone(&stop));
+        worker.source(Forever(0)).key_by(|n| *n).sink(move |b| {
+            if seen.fetch_add(b.len() as u64, Ordering::Relaxed) > 10_000 {
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+    })
+    .expect("a stopped job ends normally");
+    let snap = collector.latest();
+    assert!(snap.finished);
+    assert_eq!(
+        snap.events_in(),
+        snap.records_out(),
+        "everything produced was delivered"
+    );
+    assert_eq!(snap.events_in(), seen.load(Ordering::Relaxed));
+    assert_eq!(snap.watermark_ms, Some(i64::MAX));
+}

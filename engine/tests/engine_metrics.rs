@@ -1,0 +1,159 @@
+//! The metrics snapshot a job publishes: per-worker counters and operators in build order,
+//! exchange fill, latency samples for watermark-fired results, the sink frontier, the finished
+//! flag, periodic publishing while running, and the `metrics: false` switch.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use weir_engine::{
+    Collector, Config, IterSource, Operator, Output, Source, SourcePoll, Timestamp, Watermark,
+    execute,
+};
+
+/// Counts records per (key, 10 ms window), emitted when the watermark passes the window end.
+#[derive(Default)]
+struct Tumbling(HashMap<(u64, i64), u64>);
+
+impl Operator for Tumbling {
+    type In = (u64, i64);
+    type Out = (u64, i64, u64);
+    fn on_batch(&mut self, input: &mut Vec<(u64, i64)>, _: &mut Output<'_, Self::Out>) {
+        for (k, t) in input.drain(..) {
+            *self.0.entry((k, t - t.rem_euclid(10))).or_default() += 1;
+        }
+    }
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        self.0.retain(|&(k, s), n| {
+            let closed = s.saturating_add(10) <= wm.time;
+            if closed {
+                out.push((k, s, *n));
+            }
+            !closed
+        });
+        wm.time
+    }
+}
+
+fn run(metrics: bool, workers: usize) -> weir_engine::MetricsSnapshot {
+    let collector = Collector::new();
+    let config = Config::new(workers)
+        .with_pinning(false)
+        .with_batch_size(16)
+        .with_metrics(metrics)
+        .with_collector(collector.clone());
+    execute(config, |worker| {
+        let (me, peers) = (worker.index() as i64, worker.peers() as i64);
+        let events = (0..1000_i64)
+            .filter(move |t| t % peers == me)
+            .map(|t| ((t % 5) as u64, t));
+        worker
+            .source(IterSource::new(events, |e: &(u64, i64)| e.1, 0))
+            .key_by(|e| e.0)
+            .unary("tumbling", Tumbling::default())
+            .sink(Vec::clear);
+    })
+    .expect("job runs");
+    collector.latest()
+}
+
+#[test]
+fn final_snapshot_describes_the_job() {
+    let snap = run(true, 2);
+    assert!(snap.finished);
+    assert_eq!(snap.workers.len(), 2);
+    assert_eq!(snap.events_in(), 1000);
+    // 5 keys x 100 windows of 10 ms.
+    assert_eq!(snap.records_out(), 500);
+    assert_eq!(snap.watermark_ms, Some(i64::MAX));
+    for w in &snap.workers {
+        let names: Vec<&str> = w.operators.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["source", "key_by", "tumbling", "sink"]);
+        assert!(w.busy_ns + w.idle_ns + w.backpressured_ns > 0);
+        assert!(w.batches_sent > 0, "two workers exchange batches");
+        assert_eq!(w.bytes_sent % 16, 0, "bytes are whole 16-byte records");
+    }
+    let fill = snap.exchange_fill.expect("weir observes its rings");
+    assert_eq!(fill.len(), 2);
+    assert!(
+        fill.iter()
+            .all(|row| row.len() == 2 && row.iter().all(|f| (0.0..=1.0).contains(f)))
+    );
+    let latency = snap.latency_ns.expect("metrics are on");
+    assert_eq!(
+        latency.len(),
+        500,
+        "every watermark-fired result is a latency sample"
+    );
+}
+
+#[test]
+fn metrics_off_keeps_counters_but_not_time_or_latency() {
+    let snap = run(false, 2);
+    assert!(snap.finished);
+    assert_eq!(snap.events_in(), 1000);
+    assert_eq!(snap.records_out(), 500);
+    assert!(snap.latency_ns.is_none());
+    assert!(
+        snap.workers
+            .iter()
+            .all(|w| w.busy_ns == 0 && w.idle_ns == 0)
+    );
+}
+
+/// Ends once the collector shows this worker's events: proves snapshots are published while
+/// the job runs, not only at the end.
+struct UntilPublished {
+    collector: Collector,
+    worker: usize,
+    emitted: bool,
+    polls: u32,
+}
+
+impl Source for UntilPublished {
+    type Item = u64;
+    fn poll(&mut self, out: &mut Vec<u64>, _max: usize, now: u64) -> SourcePoll {
+        if !self.emitted {
+            self.emitted = true;
+            out.push(1);
+            return SourcePoll::Ready { watermark: 0 };
+        }
+        let seen = self.collector.latest();
+        if seen
+            .workers
+            .get(self.worker)
+            .is_some_and(|w| w.events_in == 1)
+            && !seen.finished
+        {
+            return SourcePoll::Done;
+        }
+        self.polls += 1;
+        assert!(
+            self.polls < 20_000,
+            "no snapshot was published while the job ran"
+        );
+        SourcePoll::Pending {
+            watermark: 0,
+            wake_at: Some(now + 1_000_000),
+        }
+    }
+}
+
+#[test]
+fn snapshots_are_published_while_running() {
+    let collector = Collector::new();
+    let config = Config::new(2)
+        .with_pinning(false)
+        .with_snapshot_interval(Duration::from_millis(5))
+        .with_collector(collector.clone());
+    execute(config, |worker| {
+        let source = UntilPublished {
+            collector: collector.clone(),
+            worker: worker.index(),
+            emitted: false,
+            polls: 0,
+        };
+        worker.source(source).key_by(|n| *n).sink(Vec::clear);
+    })
+    .expect("job runs");
+    assert_eq!(collector.latest().events_in(), 2);
+}
