@@ -436,6 +436,54 @@ impl<F, A: std::fmt::Debug, V> std::fmt::Debug for On<F, A, V> {
     }
 }
 
+/// Two aggregates side by side over the same values: results `(a, b)`.
+impl<V: ?Sized, A: Aggregate<V>, B: Aggregate<V>> Aggregate<V> for (A, B) {
+    type Acc = (A::Acc, B::Acc);
+    type Out = (A::Out, B::Out);
+    fn init(&self) -> Self::Acc {
+        (self.0.init(), self.1.init())
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Self::Acc, value: &V) {
+        self.0.accumulate(&mut acc.0, value);
+        self.1.accumulate(&mut acc.1, value);
+    }
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
+        self.0.merge(&mut acc.0, &other.0);
+        self.1.merge(&mut acc.1, &other.1);
+    }
+    fn finish(&self, acc: Self::Acc) -> Self::Out {
+        (self.0.finish(acc.0), self.1.finish(acc.1))
+    }
+}
+
+/// Three aggregates side by side over the same values: results `(a, b, c)`.
+impl<V: ?Sized, A: Aggregate<V>, B: Aggregate<V>, C: Aggregate<V>> Aggregate<V> for (A, B, C) {
+    type Acc = (A::Acc, B::Acc, C::Acc);
+    type Out = (A::Out, B::Out, C::Out);
+    fn init(&self) -> Self::Acc {
+        (self.0.init(), self.1.init(), self.2.init())
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Self::Acc, value: &V) {
+        self.0.accumulate(&mut acc.0, value);
+        self.1.accumulate(&mut acc.1, value);
+        self.2.accumulate(&mut acc.2, value);
+    }
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
+        self.0.merge(&mut acc.0, &other.0);
+        self.1.merge(&mut acc.1, &other.1);
+        self.2.merge(&mut acc.2, &other.2);
+    }
+    fn finish(&self, acc: Self::Acc) -> Self::Out {
+        (
+            self.0.finish(acc.0),
+            self.1.finish(acc.1),
+            self.2.finish(acc.2),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,6 +532,16 @@ mod tests {
         assert_eq!(fold(&TopK::new(3), &v), vec![9, 9, 5]);
         assert_eq!(fold(&TopK::new(0), &v), Vec::<i64>::new());
         assert_eq!(fold(&Sum, &[i64::MAX, i64::MAX]), 2 * i128::from(i64::MAX));
+    }
+
+    #[test]
+    fn tuples_combine_aggregates() {
+        let v = [3_i64, 1, 2];
+        assert_eq!(fold(&(Count, Sum), &v), (3, 6));
+        assert_eq!(
+            fold_split(&(Count, Sum, Max::new()), &v, 2),
+            (3, 6, Some(3))
+        );
     }
 
     #[test]
