@@ -16,4 +16,7 @@ pub struct Cli {
 pub enum Command {
     /// List workloads, queries and engines, and which engine runs which query.
     List,
+    /// Print the generator's events (JSON lines or CSV), for checking against other
+    /// implementations.
+    Gen(crate::cmd_gen::GenArgs),
 }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cmd_gen;
 mod cmd_list;
 
 use std::ffi::OsString;
@@ -36,7 +37,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    match &cli.command {
         Command::List => Ok(cmd_list::run()),
+        Command::Gen(args) => cmd_gen::run(args),
     }
 }

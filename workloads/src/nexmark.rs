@@ -26,7 +26,9 @@ mod generator;
 pub mod reference;
 mod rows;
 
-pub use event::{Auction, Bid, Event, EventKind, InlineStr, InlineStrError, Person};
+pub use event::{
+    Auction, Bid, Channel, Event, EventKind, Extra, InlineStr, InlineStrError, Person,
+};
 pub use generator::{
     BidSplit, EXTRA_POOL_LEN, NexmarkSplit, generate_auction, generate_bid, generate_event,
     generate_person, pools,

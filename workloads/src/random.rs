@@ -12,6 +12,15 @@ const MULTIPLIER: u64 = 0x5_DEEC_E66D;
 const ADDEND: u64 = 0xB;
 /// The state is 48 bits wide.
 const MASK: u64 = (1 << 48) - 1;
+/// Two LCG steps at once: `s2 = MULTIPLIER2 * s0 + ADDEND2 (mod 2^48)`.
+const MULTIPLIER2: u64 = MULTIPLIER.wrapping_mul(MULTIPLIER) & MASK;
+const ADDEND2: u64 = MULTIPLIER.wrapping_mul(ADDEND).wrapping_add(ADDEND) & MASK;
+
+/// `nextInt(bound)` accepts a 31-bit draw `u` iff `u < accept_limit(bound)` (non-power-of-two
+/// bounds): the last partial block of `2^31 mod bound` values is rejected.
+const fn accept_limit(bound: u32) -> u32 {
+    (1 << 31) - ((1_u32 << 31) % bound)
+}
 
 /// The SplitMix64 finalizer (wrapping arithmetic on unsigned 64-bit integers).
 ///
@@ -115,6 +124,38 @@ impl JavaRandom {
         ((hi << 27) + lo) as f64 * (1.0 / (1_u64 << 53) as f64)
     }
 
+    /// The character loop of Beam's `nextString`: `len` times, a space if `nextInt(13) == 0`,
+    /// otherwise `'a' + nextInt(26)`, exactly as the sequential draws give.
+    ///
+    /// The two draws of a character are computed from the same state in parallel (the second
+    /// by a two-step jump), so the serial dependency per character is one multiply-add instead
+    /// of two; when either draw would hit Java's rejection rule (probability ~1e-8) it falls
+    /// back to the sequential draws.
+    #[inline]
+    pub fn beam_string_chars(&mut self, len: u32, mut push: impl FnMut(u8)) {
+        const LIMIT13: u32 = accept_limit(13);
+        const LIMIT26: u32 = accept_limit(26);
+        for _ in 0..len {
+            let s1 = self.seed.wrapping_mul(MULTIPLIER).wrapping_add(ADDEND) & MASK;
+            let s2 = self.seed.wrapping_mul(MULTIPLIER2).wrapping_add(ADDEND2) & MASK;
+            let u1 = (s1 >> 17) as u32;
+            let u2 = (s2 >> 17) as u32;
+            if u1 < LIMIT13 && u2 < LIMIT26 {
+                if u1.is_multiple_of(13) {
+                    self.seed = s1;
+                    push(b' ');
+                } else {
+                    self.seed = s2;
+                    push(b'a' + (u2 % 26) as u8);
+                }
+            } else if self.below(13) == 0 {
+                push(b' ');
+            } else {
+                push(b'a' + self.below(26) as u8);
+            }
+        }
+    }
+
     /// Beam's `LongGenerator.nextLong(random, n)`: `nextInt(n)` when `n < Integer.MAX_VALUE`,
     /// otherwise `abs(nextLong() % n)` (skewed, as Beam has it).
     ///
@@ -134,7 +175,12 @@ impl JavaRandom {
 /// towards positive infinity.
 #[inline]
 pub fn java_round(x: f64) -> i64 {
-    let f = x.floor();
+    // For 0 <= x < 2^63 truncation is floor and needs no libm call.
+    let f = if (0.0..9.2e18).contains(&x) {
+        x as i64 as f64
+    } else {
+        x.floor()
+    };
     // `x - floor(x)` is exact for finite x, so the tie test is exact too.
     if x - f >= 0.5 { f as i64 + 1 } else { f as i64 }
 }
@@ -252,6 +298,69 @@ mod tests {
         assert_eq!(mix(1), 0x910a_2dec_8902_5cc1);
         assert_eq!(mix(1000), 0x3c1e_ba8b_4dcc_c148);
         assert_eq!(JavaRandom::new(mix(1)).next_int(), -324_261_140);
+    }
+
+    #[test]
+    fn accept_limits_match_the_rejection_rule() {
+        for bound in [3_i32, 13, 26, 1000, (1 << 30) + 1] {
+            let limit = accept_limit(bound as u32) as i32;
+            for u in [limit - 1, limit] {
+                let r = u % bound;
+                let accepted = u.wrapping_sub(r).wrapping_add(bound - 1) >= 0;
+                assert_eq!(accepted, u < limit, "bound {bound}, u {u}");
+            }
+        }
+    }
+
+    #[test]
+    fn beam_string_chars_equals_sequential_draws() {
+        for seed in 0..2000_u64 {
+            let mut fast = JavaRandom::new(mix(seed));
+            let mut slow = fast.clone();
+            let mut a = Vec::new();
+            fast.beam_string_chars(97, |c| a.push(c));
+            let b: Vec<u8> = (0..97)
+                .map(|_| {
+                    if slow.below(13) == 0 {
+                        b' '
+                    } else {
+                        b'a' + slow.below(26) as u8
+                    }
+                })
+                .collect();
+            assert_eq!(a, b);
+            assert_eq!(fast, slow);
+        }
+        // A state whose next draw is rejected by nextInt(13): the fallback must agree.
+        let mut r = JavaRandom { seed: 0 };
+        r.seed = ((u64::from(accept_limit(13)) << 17) | 5)
+            .wrapping_sub(ADDEND)
+            .wrapping_mul(inverse_multiplier())
+            & MASK;
+        let mut slow = r.clone();
+        let mut a = Vec::new();
+        r.beam_string_chars(3, |c| a.push(c));
+        let b: Vec<u8> = (0..3)
+            .map(|_| {
+                if slow.below(13) == 0 {
+                    b' '
+                } else {
+                    b'a' + slow.below(26) as u8
+                }
+            })
+            .collect();
+        assert_eq!(a, b);
+        assert_eq!(r, slow);
+    }
+
+    /// The inverse of the LCG multiplier mod 2^48 (it is odd), by Newton's iteration.
+    fn inverse_multiplier() -> u64 {
+        let mut x: u64 = MULTIPLIER;
+        for _ in 0..6 {
+            x = x.wrapping_mul(2_u64.wrapping_sub(MULTIPLIER.wrapping_mul(x)));
+        }
+        assert_eq!(MULTIPLIER.wrapping_mul(x) & MASK, 1);
+        x & MASK
     }
 
     #[test]

@@ -204,7 +204,11 @@ impl<T: Timestamped + Clone> Split for Replay<T> {
 /// The timestamp of event `id` on the shared timeline: `base + floor(id * 1000 / event_rate)`.
 #[inline]
 pub fn timestamp_of(id: u64, base_time_ms: u64, event_rate: u64) -> u64 {
-    base_time_ms + ((u128::from(id) * 1000) / u128::from(event_rate)) as u64
+    let offset = match id.checked_mul(1000) {
+        Some(ms) => ms / event_rate,
+        None => ((u128::from(id) * 1000) / u128::from(event_rate)) as u64,
+    };
+    base_time_ms + offset
 }
 
 #[cfg(test)]

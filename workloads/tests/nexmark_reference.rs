@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::nexmark::reference::{q0, q1, q2, q3, q4, q5, q7, q8, q11, q12_check};
 use weir_workloads::nexmark::{
-    Auction, Bid, Event, InlineStr, NexmarkConfig, NexmarkSplit, Person, Q0Row, Q1Row, Q2Row,
-    Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row,
+    Auction, Bid, Channel, Event, Extra, InlineStr, NexmarkConfig, NexmarkSplit, Person, Q0Row,
+    Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row,
 };
 use weir_workloads::split::{Split, WorkerSplit};
 
@@ -21,10 +21,9 @@ fn bid(auction: u64, bidder: u64, price: u64, t: u64) -> Event {
         auction,
         bidder,
         price,
-        channel: "Google",
-        url: "https://www.nexmark.com/a/b/c/item.htm?query=1",
+        channel: Channel::from_index(0).expect("Google is channel 0"),
         date_time: T0 + t,
-        extra: "x",
+        extra: Extra::from_static("x"),
     })
 }
 
@@ -37,7 +36,7 @@ fn person(id: u64, name: &'static str, state: &'static str, t: u64) -> Event {
         city: "Boise",
         state,
         date_time: T0 + t,
-        extra: "",
+        extra: Extra::EMPTY,
     })
 }
 
@@ -52,7 +51,7 @@ fn auction(id: u64, seller: u64, category: u64, t: u64, expires: u64) -> Event {
         expires: T0 + expires,
         seller,
         category,
-        extra: "",
+        extra: Extra::EMPTY,
     })
 }
 

@@ -96,6 +96,109 @@ pub struct InlineStrError {
     max: usize,
 }
 
+/// The `extra` field of an event: a slice of the generator's 1 MiB letter pool, kept as
+/// `(offset, length)` so that generating an event never touches the pool's memory (a random
+/// read in 1 MiB is a cache miss, which doubled the cost of a bid). Reading it
+/// ([`Extra::as_str`], or any `str` method through `Deref`) resolves the slice; a consumer that
+/// never reads `extra` never pays for it.
+///
+/// Hand-made events (tests) use [`Extra::from_static`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Extra(ExtraRepr);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum ExtraRepr {
+    Pool { offset: u32, len: u32 },
+    Static(&'static str),
+}
+
+impl Extra {
+    /// The empty string.
+    pub const EMPTY: Extra = Extra(ExtraRepr::Static(""));
+
+    /// `len` bytes of the pool from `offset` (the caller keeps it inside the pool).
+    #[inline]
+    pub(crate) fn pool(offset: u32, len: u32) -> Extra {
+        Extra(ExtraRepr::Pool { offset, len })
+    }
+
+    /// Any static text (for hand-made events).
+    pub const fn from_static(s: &'static str) -> Extra {
+        Extra(ExtraRepr::Static(s))
+    }
+
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &'static str {
+        match self.0 {
+            ExtraRepr::Pool { offset, len } => {
+                &super::generator::pools().extra_pool()[offset as usize..(offset + len) as usize]
+            }
+            ExtraRepr::Static(s) => s,
+        }
+    }
+
+    /// Length in bytes (without reading the text).
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self.0 {
+            ExtraRepr::Pool { len, .. } => len as usize,
+            ExtraRepr::Static(s) => s.len(),
+        }
+    }
+
+    /// Whether it is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Extra::EMPTY
+    }
+}
+
+impl std::ops::Deref for Extra {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&'static str> for Extra {
+    fn from(s: &'static str) -> Self {
+        Extra::from_static(s)
+    }
+}
+
+impl PartialEq<str> for Extra {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Extra {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A new person (Nexmark `person` table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Person {
@@ -114,7 +217,7 @@ pub struct Person {
     /// Event time, epoch ms.
     pub date_time: u64,
     /// Padding text to reach the average size.
-    pub extra: &'static str,
+    pub extra: Extra,
 }
 
 /// A new auction (Nexmark `auction` table).
@@ -139,7 +242,7 @@ pub struct Auction {
     /// Category, 10..=14.
     pub category: u64,
     /// Padding text to reach the average size.
-    pub extra: &'static str,
+    pub extra: Extra,
 }
 
 /// A bid (Nexmark `bid` table).
@@ -151,14 +254,90 @@ pub struct Bid {
     pub bidder: u64,
     /// Price, cents.
     pub price: u64,
-    /// Channel: Google, Facebook, Baidu, Apple or `channel-<n>`.
-    pub channel: &'static str,
-    /// The channel's URL.
-    pub url: &'static str,
+    /// Channel: Google, Facebook, Baidu, Apple or `channel-<n>`, with its URL
+    /// ([`Channel::url`], also [`Bid::url`]).
+    pub channel: Channel,
     /// Event time, epoch ms.
     pub date_time: u64,
     /// Padding text to reach the average size.
-    pub extra: &'static str,
+    pub extra: Extra,
+}
+
+impl Bid {
+    /// The URL of the bid's channel.
+    #[inline]
+    pub fn url(&self) -> &'static str {
+        self.channel.url()
+    }
+}
+
+/// A bid's channel, an index into the fixed channel table: 0..4 are the hot channels Google,
+/// Facebook, Baidu, Apple; `4 + k` is `channel-k` (k < 10,000). Kept as an index so that
+/// generating a bid does not read the table (a random read in it was a cache miss); the name
+/// ([`Channel::name`], or any `str` method through `Deref`) and [`Channel::url`] are looked up
+/// when read.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Channel(u16);
+
+impl Channel {
+    /// Channels in the table (4 hot + 10,000).
+    pub const COUNT: usize = 10_004;
+
+    /// The channel at `index` of the table, if there is one.
+    pub fn from_index(index: usize) -> Option<Channel> {
+        (index < Self::COUNT).then_some(Channel(index as u16))
+    }
+
+    /// Used by the generator, which draws `index < COUNT`.
+    #[inline]
+    pub(crate) fn new_unchecked(index: u32) -> Channel {
+        debug_assert!((index as usize) < Self::COUNT);
+        Channel(index as u16)
+    }
+
+    /// The index in the table.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// The channel's name.
+    #[inline]
+    pub fn name(self) -> &'static str {
+        super::generator::pools().channel_name(self.index())
+    }
+
+    /// The channel's URL.
+    #[inline]
+    pub fn url(self) -> &'static str {
+        super::generator::pools().channel_url(self.index())
+    }
+}
+
+impl std::ops::Deref for Channel {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        self.name()
+    }
+}
+
+impl PartialEq<&str> for Channel {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.name(), f)
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One Nexmark event.
@@ -274,5 +453,18 @@ mod tests {
             3
         );
         assert_eq!(kinds.iter().filter(|k| **k == EventKind::Bid).count(), 46);
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        // Guards the batch sizes engines move around (docs/ARCHITECTURE.md).
+        assert_eq!(std::mem::size_of::<Extra>(), 16);
+        assert_eq!(std::mem::size_of::<Bid>(), 56);
+        assert_eq!(std::mem::size_of::<Event>(), 200);
     }
 }

@@ -66,15 +66,14 @@ fn fields(event: &Event, mut f: impl FnMut(&'static str, Field<'_>)) {
             bidder,
             price,
             channel,
-            url,
             date_time,
             extra,
         }) => {
             f("auction", Field::Int(*auction));
             f("bidder", Field::Int(*bidder));
             f("price", Field::Int(*price));
-            f("channel", Field::Str(channel));
-            f("url", Field::Str(url));
+            f("channel", Field::Str(channel.name()));
+            f("url", Field::Str(channel.url()));
             f("dateTime", Field::Int(*date_time));
             f("extra", Field::Str(extra));
         }

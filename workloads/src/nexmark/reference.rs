@@ -61,7 +61,7 @@ pub fn q0(events: &[Event]) -> Vec<Q0Row> {
                 bidder: b.bidder,
                 price: b.price,
                 date_time: b.date_time,
-                extra: b.extra,
+                extra: b.extra.as_str(),
             })
             .collect(),
     )
@@ -76,7 +76,7 @@ pub fn q1(events: &[Event]) -> Vec<Q1Row> {
                 bidder: b.bidder,
                 price: b.price * 908,
                 date_time: b.date_time,
-                extra: b.extra,
+                extra: b.extra.as_str(),
             })
             .collect(),
     )
@@ -208,7 +208,7 @@ pub fn q7(events: &[Event]) -> Vec<Q7Row> {
                     price: b.price,
                     bidder: b.bidder,
                     date_time: b.date_time,
-                    extra: b.extra,
+                    extra: b.extra.as_str(),
                 });
             }
         }
