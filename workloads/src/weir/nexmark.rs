@@ -102,14 +102,14 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             bidder: b.bidder,
             price: b.price,
             date_time: b.date_time,
-            extra: b.extra,
+            extra: b.extra.as_str(),
         })),
         Query::Q1 => sink.attach(shared.bids(worker).map(|b| Q1Row {
             auction: b.auction,
             bidder: b.bidder,
             price: b.price * 908,
             date_time: b.date_time,
-            extra: b.extra,
+            extra: b.extra.as_str(),
         })),
         Query::Q2 => sink.attach(
             shared
@@ -432,7 +432,7 @@ impl Aggregate<(u64, Window, MaxAcc)> for MergeMaxBids {
                 price: b.price,
                 bidder: b.bidder,
                 date_time: b.date_time,
-                extra: b.extra,
+                extra: b.extra.as_str(),
             })
             .collect()
     }
