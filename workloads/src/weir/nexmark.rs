@@ -8,8 +8,9 @@
 //! - q4: auctions => per-auction max bid over `[dateTime, expires]` (a binary operator that
 //!   closes an auction once the frontier passes its expiry) <= bids; => per-category average,
 //!   emitted at end of input (the final table).
-//! - q5: bids => sliding 10 s / 2 s count per auction => per window, the tied leaders
-//!   (a tumbling window keyed by window start with a max-with-ties aggregate).
+//! - q5: bids => sliding 10 s / 2 s count per auction | the tied leaders among this worker's
+//!   auctions per window => per window, the merged leaders (a tumbling window keyed by window
+//!   start with a max-with-ties aggregate).
 //! - q7: bids => tumbling 10 s partial max with the bids at the max, split by auction (so every
 //!   worker shares the work) => per window: merge partials, keep the bids at the max. A bid
 //!   exactly on a window's end also joins that window (BETWEEN is inclusive).
@@ -233,17 +234,21 @@ fn q5(bids: Stream<Bid>) -> Stream<Q5Row> {
         Count,
     )
     .expect("10 s / 2 s is a valid hopping window")
+    // Fused, no exchange: the leaders among this worker's auctions, one record per window.
+    .unary("q5_local_leaders", LocalLeaders::default())
     .window(
         // One tumbling window of one slide ends where each hopping window ends: keyed by the
-        // hopping window's start, it gathers exactly that window's counts.
+        // hopping window's start, it gathers exactly that window's per-worker leaders.
         WindowSpec::tumbling(Q5_SLIDE),
-        |(_, w, _): &(u64, Window, u64)| w.start,
-        |(_, w, _)| w.end - 1,
-        Leaders,
+        |(w, _): &(Window, Leaders)| w.start,
+        |(w, _)| w.end - 1,
+        MergeLeaders,
     )
     .expect("a 2 s window is valid")
-    .flat_map(|(_, _, (num, auctions))| {
-        auctions
+    .flat_map(|(_, _, leaders)| {
+        let num = leaders.count;
+        leaders
+            .auctions
             .into_iter()
             .map(move |auction| Q5Row { auction, num })
     })
@@ -305,33 +310,88 @@ fn q8(events: Stream<Event>) -> Stream<Q8Row> {
         })
 }
 
-/// q5's second stage: the highest count in a window and every auction that has it.
-#[derive(Debug, Clone, Copy)]
-struct Leaders;
+/// The highest bid count in one window and every auction that has it.
+#[derive(Debug, Clone, Default)]
+struct Leaders {
+    count: u64,
+    auctions: Vec<u64>,
+}
 
-impl Aggregate<(u64, Window, u64)> for Leaders {
-    type Acc = (u64, Vec<u64>);
-    type Out = (u64, Vec<u64>);
-    fn init(&self) -> Self::Acc {
-        (0, Vec::new())
-    }
-    fn accumulate(&self, acc: &mut Self::Acc, &(auction, _, count): &(u64, Window, u64)) {
-        if count > acc.0 {
-            acc.0 = count;
-            acc.1.clear();
+impl Leaders {
+    fn offer(&mut self, auction: u64, count: u64) {
+        if count > self.count {
+            self.count = count;
+            self.auctions.clear();
         }
-        if count == acc.0 {
-            acc.1.push(auction);
+        if count == self.count {
+            self.auctions.push(auction);
         }
     }
-    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
-        if other.0 > acc.0 {
-            acc.clone_from(other);
-        } else if other.0 == acc.0 {
-            acc.1.extend_from_slice(&other.1);
+
+    fn merge(&mut self, other: &Leaders) {
+        if other.count > self.count {
+            self.clone_from(other);
+        } else if other.count == self.count {
+            self.auctions.extend_from_slice(&other.auctions);
         }
     }
-    fn finish(&self, acc: Self::Acc) -> Self::Out {
+}
+
+/// q5's per-worker stage: a window's counts all arrive while the frontier passes its end (the
+/// window operator fires them then), so the leaders among this worker's auctions are final
+/// when the watermark that follows them arrives. One record per window leaves the worker
+/// instead of one per auction.
+#[derive(Debug, Default)]
+struct LocalLeaders {
+    open: Vec<(Window, Leaders)>,
+}
+
+impl Operator for LocalLeaders {
+    type In = (u64, Window, u64);
+    type Out = (Window, Leaders);
+
+    fn on_batch(&mut self, input: &mut Vec<(u64, Window, u64)>, _out: &mut Output<'_, Self::Out>) {
+        for (auction, window, count) in input.drain(..) {
+            let slot = if let Some(i) = self.open.iter().position(|(w, _)| *w == window) {
+                i
+            } else {
+                self.open.push((window, Leaders::default()));
+                self.open.len() - 1
+            };
+            self.open[slot].1.offer(auction, count);
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i].0.end <= wm.time {
+                out.push(self.open.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        wm.time
+    }
+}
+
+/// q5's last stage: merges the workers' leaders of one window.
+#[derive(Debug, Clone, Copy)]
+struct MergeLeaders;
+
+impl Aggregate<(Window, Leaders)> for MergeLeaders {
+    type Acc = Leaders;
+    type Out = Leaders;
+    fn init(&self) -> Leaders {
+        Leaders::default()
+    }
+    fn accumulate(&self, acc: &mut Leaders, (_, leaders): &(Window, Leaders)) {
+        acc.merge(leaders);
+    }
+    fn merge(&self, acc: &mut Leaders, other: &Leaders) {
+        acc.merge(other);
+    }
+    fn finish(&self, acc: Leaders) -> Leaders {
         acc
     }
 }
