@@ -8,8 +8,9 @@
 //! - q4: auctions => per-auction max bid over `[dateTime, expires]` (a binary operator that
 //!   closes an auction once the frontier passes its expiry) <= bids; => per-category average,
 //!   emitted at end of input (the final table).
-//! - q5: bids => sliding 10 s / 2 s count per auction => per window, the tied leaders
-//!   (a tumbling window keyed by window start with a max-with-ties aggregate).
+//! - q5: bids => sliding 10 s / 2 s count per auction | the tied leaders among this worker's
+//!   auctions per window => per window, the merged leaders (a tumbling window keyed by window
+//!   start with a max-with-ties aggregate).
 //! - q7: bids => tumbling 10 s partial max with the bids at the max, split by auction (so every
 //!   worker shares the work) => per window: merge partials, keep the bids at the max. A bid
 //!   exactly on a window's end also joins that window (BETWEEN is inclusive).
@@ -28,8 +29,7 @@ use weir_engine::{BinaryOperator, Operator, Output, Stream, Timestamp, Watermark
 use super::{Query, Shared};
 use crate::nexmark::reference::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
 use crate::nexmark::{
-    Auction, Bid, Event, EventKind, Person, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row,
-    Q11Row, Q12Row,
+    Bid, Event, EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row,
 };
 
 /// Window constants as engine timestamps.
@@ -59,25 +59,37 @@ fn ts(t: u64) -> Timestamp {
     t as Timestamp
 }
 
-fn persons(events: Stream<Event>) -> Stream<Person> {
-    events.flat_map(|e| match e {
-        Event::Person(p) => Some(p),
-        _ => None,
-    })
+/// A q3/q8 input record, projected before the stream is split in two (so the split clones
+/// small records, not 200-byte events).
+#[derive(Debug, Clone, Copy)]
+enum PersonOrAuction {
+    /// `(id, dateTime, name, city, state)`.
+    Person(u64, Timestamp, &'static str, &'static str, &'static str),
+    /// `(seller, dateTime, id, category)`.
+    Auction(u64, Timestamp, u64, u64),
 }
 
-fn auctions(events: Stream<Event>) -> Stream<Auction> {
-    events.flat_map(|e| match e {
-        Event::Auction(a) => Some(a),
-        _ => None,
-    })
-}
-
-fn bids_of(events: Stream<Event>) -> Stream<Bid> {
-    events.flat_map(|e| match e {
-        Event::Bid(b) => Some(b),
-        _ => None,
-    })
+fn people_and_auctions(
+    events: Stream<Event>,
+) -> (Stream<PersonOrAuction>, Stream<PersonOrAuction>) {
+    events
+        .flat_map(|e| match e {
+            Event::Person(p) => Some(PersonOrAuction::Person(
+                p.id,
+                ts(p.date_time),
+                p.name,
+                p.city,
+                p.state,
+            )),
+            Event::Auction(a) => Some(PersonOrAuction::Auction(
+                a.seller,
+                ts(a.date_time),
+                a.id,
+                a.category,
+            )),
+            Event::Bid(_) => None,
+        })
+        .split()
 }
 
 /// Builds `query` on `worker`.
@@ -91,14 +103,14 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             bidder: b.bidder,
             price: b.price,
             date_time: b.date_time,
-            extra: b.extra,
+            extra: b.extra.as_str(),
         })),
         Query::Q1 => sink.attach(shared.bids(worker).map(|b| Q1Row {
             auction: b.auction,
             bidder: b.bidder,
             price: b.price * 908,
             date_time: b.date_time,
-            extra: b.extra,
+            extra: b.extra.as_str(),
         })),
         Query::Q2 => sink.attach(
             shared
@@ -150,13 +162,19 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
 }
 
 fn q3(events: Stream<Event>) -> Stream<Q3Row> {
-    let (p, a) = events.split();
-    let sellers = persons(p)
-        .filter(|p| matches!(p.state, "OR" | "ID" | "CA"))
-        .map(|p| (p.id, ts(p.date_time), p.name, p.city, p.state));
-    let items = auctions(a)
-        .filter(|a| a.category == 10)
-        .map(|a| (a.seller, ts(a.date_time), a.id));
+    let (p, a) = people_and_auctions(events);
+    let sellers = p.flat_map(|r| match r {
+        PersonOrAuction::Person(id, t, name, city, state)
+            if matches!(state, "OR" | "ID" | "CA") =>
+        {
+            Some((id, t, name, city, state))
+        }
+        _ => None,
+    });
+    let items = a.flat_map(|r| match r {
+        PersonOrAuction::Auction(seller, t, id, 10) => Some((seller, t, id)),
+        _ => None,
+    });
     let spec = IntervalSpec {
         lower: -UNBOUNDED,
         upper: UNBOUNDED,
@@ -179,17 +197,29 @@ fn q3(events: Stream<Event>) -> Stream<Q3Row> {
 }
 
 fn q4(events: Stream<Event>) -> Stream<Q4Row> {
-    let (a, b) = events.split();
-    let open = auctions(a)
-        .map(|a| OpenAuction {
-            id: a.id,
-            date_time: a.date_time,
-            expires: a.expires,
-            category: a.category,
+    let (a, b) = events
+        .flat_map(|e| match e {
+            Event::Auction(a) => Some(AuctionOrBid::Auction(OpenAuction {
+                id: a.id,
+                date_time: a.date_time,
+                expires: a.expires,
+                category: a.category,
+            })),
+            Event::Bid(b) => Some(AuctionOrBid::Bid(b.auction, b.date_time, b.price)),
+            Event::Person(_) => None,
+        })
+        .split();
+    let open = a
+        .flat_map(|r| match r {
+            AuctionOrBid::Auction(a) => Some(a),
+            AuctionOrBid::Bid(..) => None,
         })
         .key_by(|a| a.id);
-    let bids = bids_of(b)
-        .map(|b| (b.auction, b.date_time, b.price))
+    let bids = b
+        .flat_map(|r| match r {
+            AuctionOrBid::Bid(auction, t, price) => Some((auction, t, price)),
+            AuctionOrBid::Auction(_) => None,
+        })
         .key_by(|b| b.0);
     open.binary(bids, "q4_max_bid", MaxBidPerAuction::default())
         .key_by(|(category, _)| *category)
@@ -204,17 +234,21 @@ fn q5(bids: Stream<Bid>) -> Stream<Q5Row> {
         Count,
     )
     .expect("10 s / 2 s is a valid hopping window")
+    // Fused, no exchange: the leaders among this worker's auctions, one record per window.
+    .unary("q5_local_leaders", LocalLeaders::default())
     .window(
         // One tumbling window of one slide ends where each hopping window ends: keyed by the
-        // hopping window's start, it gathers exactly that window's counts.
+        // hopping window's start, it gathers exactly that window's per-worker leaders.
         WindowSpec::tumbling(Q5_SLIDE),
-        |(_, w, _): &(u64, Window, u64)| w.start,
-        |(_, w, _)| w.end - 1,
-        Leaders,
+        |(w, _): &(Window, Leaders)| w.start,
+        |(w, _)| w.end - 1,
+        MergeLeaders,
     )
     .expect("a 2 s window is valid")
-    .flat_map(|(_, _, (num, auctions))| {
-        auctions
+    .flat_map(|(_, _, leaders)| {
+        let num = leaders.count;
+        leaders
+            .auctions
             .into_iter()
             .map(move |auction| Q5Row { auction, num })
     })
@@ -248,9 +282,15 @@ fn q7(bids: Stream<Bid>) -> Stream<Q7Row> {
 }
 
 fn q8(events: Stream<Event>) -> Stream<Q8Row> {
-    let (p, a) = events.split();
-    let people = persons(p).map(|p| (p.id, ts(p.date_time), p.name));
-    let sellers = auctions(a).map(|a| (a.seller, ts(a.date_time)));
+    let (p, a) = people_and_auctions(events);
+    let people = p.flat_map(|r| match r {
+        PersonOrAuction::Person(id, t, name, _, _) => Some((id, t, name)),
+        PersonOrAuction::Auction(..) => None,
+    });
+    let sellers = a.flat_map(|r| match r {
+        PersonOrAuction::Auction(seller, t, _, _) => Some((seller, t)),
+        PersonOrAuction::Person(..) => None,
+    });
     people
         .window_join(
             sellers,
@@ -270,33 +310,88 @@ fn q8(events: Stream<Event>) -> Stream<Q8Row> {
         })
 }
 
-/// q5's second stage: the highest count in a window and every auction that has it.
-#[derive(Debug, Clone, Copy)]
-struct Leaders;
+/// The highest bid count in one window and every auction that has it.
+#[derive(Debug, Clone, Default)]
+struct Leaders {
+    count: u64,
+    auctions: Vec<u64>,
+}
 
-impl Aggregate<(u64, Window, u64)> for Leaders {
-    type Acc = (u64, Vec<u64>);
-    type Out = (u64, Vec<u64>);
-    fn init(&self) -> Self::Acc {
-        (0, Vec::new())
-    }
-    fn accumulate(&self, acc: &mut Self::Acc, &(auction, _, count): &(u64, Window, u64)) {
-        if count > acc.0 {
-            acc.0 = count;
-            acc.1.clear();
+impl Leaders {
+    fn offer(&mut self, auction: u64, count: u64) {
+        if count > self.count {
+            self.count = count;
+            self.auctions.clear();
         }
-        if count == acc.0 {
-            acc.1.push(auction);
+        if count == self.count {
+            self.auctions.push(auction);
         }
     }
-    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
-        if other.0 > acc.0 {
-            acc.clone_from(other);
-        } else if other.0 == acc.0 {
-            acc.1.extend_from_slice(&other.1);
+
+    fn merge(&mut self, other: &Leaders) {
+        if other.count > self.count {
+            self.clone_from(other);
+        } else if other.count == self.count {
+            self.auctions.extend_from_slice(&other.auctions);
         }
     }
-    fn finish(&self, acc: Self::Acc) -> Self::Out {
+}
+
+/// q5's per-worker stage: a window's counts all arrive while the frontier passes its end (the
+/// window operator fires them then), so the leaders among this worker's auctions are final
+/// when the watermark that follows them arrives. One record per window leaves the worker
+/// instead of one per auction.
+#[derive(Debug, Default)]
+struct LocalLeaders {
+    open: Vec<(Window, Leaders)>,
+}
+
+impl Operator for LocalLeaders {
+    type In = (u64, Window, u64);
+    type Out = (Window, Leaders);
+
+    fn on_batch(&mut self, input: &mut Vec<(u64, Window, u64)>, _out: &mut Output<'_, Self::Out>) {
+        for (auction, window, count) in input.drain(..) {
+            let slot = if let Some(i) = self.open.iter().position(|(w, _)| *w == window) {
+                i
+            } else {
+                self.open.push((window, Leaders::default()));
+                self.open.len() - 1
+            };
+            self.open[slot].1.offer(auction, count);
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i].0.end <= wm.time {
+                out.push(self.open.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        wm.time
+    }
+}
+
+/// q5's last stage: merges the workers' leaders of one window.
+#[derive(Debug, Clone, Copy)]
+struct MergeLeaders;
+
+impl Aggregate<(Window, Leaders)> for MergeLeaders {
+    type Acc = Leaders;
+    type Out = Leaders;
+    fn init(&self) -> Leaders {
+        Leaders::default()
+    }
+    fn accumulate(&self, acc: &mut Leaders, (_, leaders): &(Window, Leaders)) {
+        acc.merge(leaders);
+    }
+    fn merge(&self, acc: &mut Leaders, other: &Leaders) {
+        acc.merge(other);
+    }
+    fn finish(&self, acc: Leaders) -> Leaders {
         acc
     }
 }
@@ -397,10 +492,18 @@ impl Aggregate<(u64, Window, MaxAcc)> for MergeMaxBids {
                 price: b.price,
                 bidder: b.bidder,
                 date_time: b.date_time,
-                extra: b.extra,
+                extra: b.extra.as_str(),
             })
             .collect()
     }
+}
+
+/// A q4 input record, projected before the stream is split in two.
+#[derive(Debug, Clone, Copy)]
+enum AuctionOrBid {
+    Auction(OpenAuction),
+    /// `(auction, dateTime, price)`.
+    Bid(u64, u64, u64),
 }
 
 /// The auction fields q4 needs.
@@ -431,16 +534,20 @@ impl AuctionState {
 /// `MAX(price)` per auction. An auction is closed, and its `(category, max)` emitted, once
 /// the frontier passes its expiry: no bid inside its interval can arrive any more. A bid that
 /// arrives before its auction waits until the frontier passes its own time (an auction
-/// arriving after that starts later than the bid, so the bid cannot match).
+/// arriving after that starts later than the bid, so the bid cannot match). Bids on auctions
+/// that already closed look the same (most bids at high event rates: auctions last a few ms)
+/// and are swept out in bulk, whenever the waiting bids have doubled since the last sweep.
 #[derive(Debug, Default)]
 struct MaxBidPerAuction {
     open: FastMap<u64, AuctionState>,
     /// `(expires, auction id)` of the open auctions.
     expiry: BinaryHeap<Reverse<(u64, u64)>>,
-    /// Bids whose auction has not arrived: auction id -> `(dateTime, price)`.
+    /// Bids whose auction is not open: auction id -> `(dateTime, price)`.
     early: FastMap<u64, Vec<(u64, u64)>>,
-    /// `(dateTime, auction id)` of the early bids.
-    early_expiry: BinaryHeap<Reverse<(u64, u64)>>,
+    /// Bids in `early`.
+    waiting: usize,
+    /// Sweep `early` once `waiting` reaches this.
+    sweep_at: usize,
 }
 
 impl BinaryOperator for MaxBidPerAuction {
@@ -452,6 +559,7 @@ impl BinaryOperator for MaxBidPerAuction {
         for auction in input.drain(..) {
             let mut state = AuctionState { auction, max: None };
             if let Some(bids) = self.early.remove(&auction.id) {
+                self.waiting -= bids.len();
                 for (date_time, price) in bids {
                     state.offer(date_time, price);
                 }
@@ -470,7 +578,7 @@ impl BinaryOperator for MaxBidPerAuction {
                     .entry(auction)
                     .or_default()
                     .push((date_time, price));
-                self.early_expiry.push(Reverse((date_time, auction)));
+                self.waiting += 1;
             }
         }
     }
@@ -488,17 +596,15 @@ impl BinaryOperator for MaxBidPerAuction {
                 out.push((state.auction.category, max));
             }
         }
-        while let Some(&Reverse((date_time, id))) = self.early_expiry.peek() {
-            if ts(date_time) >= frontier {
-                break;
-            }
-            self.early_expiry.pop();
-            if let Some(bids) = self.early.get_mut(&id) {
+        if self.waiting >= self.sweep_at {
+            let mut waiting = 0;
+            self.early.retain(|_, bids| {
                 bids.retain(|&(t, _)| ts(t) >= frontier);
-                if bids.is_empty() {
-                    self.early.remove(&id);
-                }
-            }
+                waiting += bids.len();
+                !bids.is_empty()
+            });
+            self.waiting = waiting;
+            self.sweep_at = (2 * waiting).max(4096);
         }
         frontier
     }

@@ -9,6 +9,9 @@
 //! the source emit a backlog afterwards rather than shift the schedule (no coordinated
 //! omission).
 //!
+//! Paced watermarks are stamped with the scheduled time of the newest emitted event
+//! (`Source::watermark_stamp_ns`), so window latency counts from the schedule.
+//!
 //! **Watermark.** `last emitted timestamp - out_of_orderness` (the split rule of
 //! `crate::split`, on the events actually emitted); end of input once the split is exhausted,
 //! the run length has passed, or the job was asked to stop.
@@ -194,5 +197,14 @@ where
         out.extend_from_slice(&self.buffer[self.pos..self.pos + due]);
         self.pos += due;
         self.emitted(&out[before..])
+    }
+
+    /// Paced: the scheduled emission time of the newest emitted event, so that a late poll
+    /// shows in the latency of the results this watermark fires (no coordinated omission).
+    fn watermark_stamp_ns(&self, now_ns: u64) -> u64 {
+        match (self.settings.paced, self.start, self.last_ts) {
+            (true, Some(start), Some(ts)) => self.due_ns(start, ts).min(now_ns),
+            _ => now_ns,
+        }
     }
 }
