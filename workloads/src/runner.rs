@@ -1,6 +1,6 @@
 //! The runner: turns a [`RunSpec`] into a running [`Job`] on the engine it names.
 
-use crate::job::{EngineKind, Job, Result, RunError, RunSpec};
+use crate::job::{EngineKind, Job, Result, RunSpec};
 
 /// Starts `spec` on its engine.
 ///

@@ -55,7 +55,7 @@ fn from_bid(b: Bid) -> B {
         bidder: b.bidder as i64,
         price: b.price as i64,
         date_time: b.date_time as i64,
-        extra: b.extra,
+        extra: b.extra.as_str(),
     }
 }
 
