@@ -18,6 +18,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Flink 2.3 and weir's Java job (scripts/setup-flink.sh; the Flink tests run the real JVM)"
 scripts/setup-flink.sh
+
 step "tmux (the console's terminal tests drive the real binary in it)"
 if ! command -v tmux >/dev/null 2>&1; then
     sudo_cmd=()
@@ -29,6 +30,9 @@ tmux -V
 
 step "cargo test (every crate)"
 cargo test --workspace --locked
+
+step "loom model of the engine's park/wake protocol"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p weir-engine --lib --locked loom
 
 step "rustdoc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
