@@ -1,6 +1,7 @@
 //! Metrics overhead: the same `key_by` job (16-byte records, batch 1024) with metrics on
 //! (time accounting, latency, snapshots every 100 ms into a collector) and off. Goal (not
-//! asserted): under 3 % apart.
+//! asserted): under 3 % apart. After criterion's figures, an interleaved A/B (10 rounds,
+//! alternating order) prints the median on/off throughput ratio to stderr.
 //!
 //! `cargo bench -p weir-benches --bench metrics -- --quick`
 
@@ -75,6 +76,34 @@ fn metrics(c: &mut Criterion) {
         }
     }
     group.finish();
+    // Criterion runs "on" before "off", so drift of a shared machine lands on one side. An
+    // interleaved A/B (alternating order each round) gives the ratio that counts.
+    for workers in [1_usize, 2] {
+        let mut ratios = Vec::new();
+        for round in 0..10 {
+            let time = |on: bool| {
+                let started = std::time::Instant::now();
+                assert_eq!(run(workers, per_worker, on), per_worker * workers as u64);
+                started.elapsed().as_secs_f64()
+            };
+            let (on, off) = if round % 2 == 0 {
+                let off = time(false);
+                (time(true), off)
+            } else {
+                let on = time(true);
+                (on, time(false))
+            };
+            // Throughput on / throughput off.
+            ratios.push(off / on);
+        }
+        ratios.sort_by(f64::total_cmp);
+        eprintln!(
+            "metrics/{workers}w interleaved A/B: throughput on/off median {:.3} (min {:.3}, max {:.3}, 10 rounds)",
+            f64::midpoint(ratios[4], ratios[5]),
+            ratios[0],
+            ratios[9]
+        );
+    }
 }
 
 criterion_group!(benches, metrics);

@@ -1,7 +1,8 @@
 //! Pushes 16-byte records through `key_by` and prints records/s with each worker's busy, idle
 //! and backpressured time: a quick diagnostic next to the criterion bench.
 //!
-//! `cargo run --release -p weir-engine --example exchange_throughput [workers] [batch] [records per worker]`
+//! `cargo run --release -p weir-engine --example exchange_throughput [workers] [batch]
+//! [records per worker] [metrics: on|off]`
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,9 +35,11 @@ fn main() -> Result<(), EngineError> {
     let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let batch: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1024);
     let per_worker: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1 << 24);
+    let metrics = args.next().is_none_or(|a| a != "off");
     let collector = Collector::new();
     let config = Config::new(workers)
         .with_batch_size(batch)
+        .with_metrics(metrics)
         .with_collector(collector.clone());
     let seen = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -56,7 +59,8 @@ fn main() -> Result<(), EngineError> {
     let wall = started.elapsed().as_secs_f64();
     let total = seen.load(Ordering::Relaxed);
     println!(
-        "{workers} workers, batch {batch}: {total} records in {wall:.3} s = {:.1} M records/s",
+        "{workers} workers, batch {batch}, metrics {}: {total} records in {wall:.3} s = {:.1} M records/s",
+        if metrics { "on" } else { "off" },
         total as f64 / wall / 1e6
     );
     for (i, w) in collector.latest().workers.iter().enumerate() {

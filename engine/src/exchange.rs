@@ -344,7 +344,12 @@ impl<T> Push<T> for Sender<T> {
         if wm.time <= self.wm_sent {
             return;
         }
-        self.wm_in = Some(wm);
+        // Watermarks waiting for the same flush are merged into the newest time with the
+        // oldest stamp: latency may be overstated for some results, never hidden.
+        let stamp = self
+            .wm_in
+            .map_or(wm.emitted_ns, |old| old.emitted_ns.min(wm.emitted_ns));
+        self.wm_in = Some(Watermark::new(wm.time, stamp));
         if wm.is_end() {
             self.flush_all();
         } else if self.oldest_ns.is_none() {

@@ -168,12 +168,7 @@ impl BuildCtx {
             senders: RefCell::default(),
             timers: RefCell::default(),
             sink_frontiers: RefCell::default(),
-            // `Histogram::new` tracks values up to 2 only and `saturating_record_n` clamps
-            // instead of growing it: give it the range of any latency (1 ns .. 1 hour).
-            latency: RefCell::new(
-                Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
-                    .expect("1 ns .. 1 h at 3 significant digits is valid"),
-            ),
+            latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
             edges: Cell::new(0),
         }
     }
@@ -198,10 +193,12 @@ impl BuildCtx {
     }
 
     pub(crate) fn record_latency(&self, latency_ns: u64, count: u64) {
-        // Saturating: a value beyond the histogram's range is clamped, never an error.
-        self.latency
-            .borrow_mut()
-            .saturating_record_n(latency_ns.max(1), count);
+        let mut histogram = self.latency.borrow_mut();
+        // The histogram resizes itself to fit; only a value beyond u64's range could fail,
+        // and that one is clamped rather than lost.
+        if histogram.record_n(latency_ns.max(1), count).is_err() {
+            histogram.saturating_record_n(latency_ns.max(1), count);
+        }
     }
 
     /// Copies the counters into the collector.
@@ -212,7 +209,8 @@ impl BuildCtx {
             .iter()
             .map(|f| f.get())
             .min()
-            .unwrap_or(NO_PROGRESS);
+            // A worker without sinks holds nothing back.
+            .unwrap_or(END_OF_INPUT);
         self.shared.sink_frontiers[self.index].store(frontier, Ordering::Relaxed);
         let Some(collector) = &self.shared.collector else {
             return;
