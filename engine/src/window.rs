@@ -1,9 +1,15 @@
 //! Event-time windows, keyed incremental aggregates and joins of keyed streams.
 //!
-//! This module holds the *state machines*: plain single-threaded structures that take records
-//! and frontier advances and emit results. They know nothing of workers or channels; the
-//! dataflow operators wrap one instance per worker (a key lives on exactly one worker, so each
-//! instance sees every record of its keys).
+//! Two layers. The *state machines* ([`SlidingWindows`], [`SessionWindows`],
+//! [`ProcessingTimeWindows`], [`WindowJoin`], [`IntervalJoin`]) are plain single-threaded
+//! structures that take records and frontier advances and emit results; they know nothing of
+//! workers or channels. The *operators* wrap one instance per worker and are reached through
+//! methods on [`Stream`](crate::Stream): [`window`](crate::Stream::window),
+//! [`window_with_late`](crate::Stream::window_with_late),
+//! [`processing_time_window`](crate::Stream::processing_time_window),
+//! [`window_join`](crate::Stream::window_join) and
+//! [`interval_join`](crate::Stream::interval_join). Each partitions its input by the window key
+//! (a key lives on exactly one worker, so each instance sees every record of its keys).
 //!
 //! # Time and the frontier
 //!
@@ -43,7 +49,9 @@ mod panes;
 mod proctime;
 mod session;
 
-pub use aggregate::{Aggregate, Avg, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on};
+pub use aggregate::{
+    Aggregate, Avg, Collect, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on,
+};
 pub use dataflow::WindowSpec;
 pub use join::{IntervalJoin, IntervalSpec, WindowJoin};
 pub use panes::SlidingWindows;

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
-use weir_engine::window::{Avg, Count, DistinctCount, Max, Min, Sum, TopK, Window, WindowSpec, on};
+use weir_engine::window::{
+    Avg, Collect, Count, DistinctCount, Max, Min, Sum, TopK, Window, WindowSpec, on,
+};
 use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
 
 /// (key, event time, value).
@@ -215,47 +217,68 @@ proptest! {
     }
 }
 
-/// Two windows in a row (q5's shape): counts per key and sliding window, then the per-window
-/// maximum count over all keys. The second stage's input is the first's output, whose event
-/// time is `window.end - 1`; nothing may be late in between.
+/// Two windows in a row, q5's shape: counts per key and sliding window, then per window (keyed
+/// by its end, so windows spread over workers) the keys with the highest count, ties kept. The
+/// second stage's input is the first's output, whose event time is `window.end - 1`; nothing
+/// may be late in between.
 #[test]
 fn windows_chain_without_late_results() {
     let input: Vec<Rec> = (0..2_000_i64)
         .map(|i| ((i * 7 % 13) as u64, 1_000 + i * 3 + i % 17, 0))
         .collect();
-    for workers in [1, 3] {
+    for workers in [1, 3, 8] {
         let (out, snap) = run(&input, workers, false, 64, |s| {
             s.window(WindowSpec::sliding(100, 20), |r| r.0, |r| r.1, Count)
                 .expect("valid spec")
                 .window(
                     WindowSpec::tumbling(20),
-                    |_| (),
+                    |(_, w, _)| w.end,
                     |(_, w, _)| w.end - 1,
-                    on(|r: &(u64, Window, u64)| r.2, Max::new()),
+                    on(|r: &(u64, Window, u64)| (r.2, r.0), Collect::new()),
                 )
                 .expect("valid spec")
+                .flat_map(|(end, _, counts)| {
+                    let max = counts.last().map_or(0, |c| c.0);
+                    counts
+                        .into_iter()
+                        .filter(move |c| c.0 == max)
+                        .map(move |(count, key)| (end, key, count))
+                })
         });
         assert_eq!(snap.late(), 0, "window results are never late downstream");
-        let mut got: Vec<(i64, u64)> = out
-            .into_iter()
-            .map(|((), w, max)| (w.end, max.expect("non-empty")))
-            .collect();
+        let mut got = out;
         got.sort_unstable();
-        let mut counts: BTreeMap<(i64, u64), u64> = BTreeMap::new();
+        let mut counts: BTreeMap<i64, BTreeMap<u64, u64>> = BTreeMap::new();
         for ((key, window), values) in reference_windows(&input, 100, 20) {
-            *counts.entry((window.end, key)).or_default() += values.len() as u64;
+            *counts
+                .entry(window.end)
+                .or_default()
+                .entry(key)
+                .or_default() += values.len() as u64;
         }
-        let mut expected: BTreeMap<i64, u64> = BTreeMap::new();
-        for ((end, _), count) in counts {
-            let max = expected.entry(end).or_default();
-            *max = (*max).max(count);
+        let mut expected = Vec::new();
+        for (end, per_key) in counts {
+            let max = per_key.values().copied().max().unwrap_or(0);
+            for (key, count) in per_key {
+                if count == max {
+                    expected.push((end, key, count));
+                }
+            }
         }
-        assert_eq!(
-            got,
-            expected.into_iter().collect::<Vec<_>>(),
-            "at {workers} workers"
+        expected.sort_unstable();
+        assert!(
+            expected.len() > counts_len(&expected),
+            "ties occur in the test"
         );
+        assert_eq!(got, expected, "at {workers} workers");
     }
+}
+
+/// Number of distinct window ends among the expected rows.
+fn counts_len(rows: &[(i64, u64, u64)]) -> usize {
+    let mut ends: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    ends.dedup();
+    ends.len()
 }
 
 #[test]

@@ -315,6 +315,49 @@ impl<T: Hash + Eq + Ord + Clone> Aggregate<T> for Distinct<T> {
     }
 }
 
+/// Every value, duplicates included, in ascending order (for example q5's per-window
+/// `(count, auction)` pairs, from which the leaders are picked).
+#[derive(Debug)]
+pub struct Collect<T>(PhantomData<fn(T)>);
+
+impl<T> Collect<T> {
+    /// The collect-all aggregate.
+    pub fn new() -> Self {
+        Collect(PhantomData)
+    }
+}
+
+impl<T> Default for Collect<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for Collect<T> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Ord + Clone> Aggregate<T> for Collect<T> {
+    type Acc = Vec<T>;
+    type Out = Vec<T>;
+    fn init(&self) -> Vec<T> {
+        Vec::new()
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Vec<T>, value: &T) {
+        acc.push(value.clone());
+    }
+    fn merge(&self, acc: &mut Vec<T>, other: &Vec<T>) {
+        acc.extend_from_slice(other);
+    }
+    fn finish(&self, mut acc: Vec<T>) -> Vec<T> {
+        acc.sort_unstable();
+        acc
+    }
+}
+
 /// The `k` largest values, largest first.
 ///
 /// The order is `T`'s `Ord`, which must be total and agree with `Eq`; put the tie-break in `T`
@@ -529,6 +572,7 @@ mod tests {
         assert_eq!(fold(&Avg, &[] as &[i64]), None);
         assert_eq!(fold(&DistinctCount::new(), &v), 4);
         assert_eq!(fold(&Distinct::new(), &v), vec![-3, 0, 5, 9]);
+        assert_eq!(fold(&Collect::new(), &v), vec![-3, 0, 5, 9, 9]);
         assert_eq!(fold(&TopK::new(3), &v), vec![9, 9, 5]);
         assert_eq!(fold(&TopK::new(0), &v), Vec::<i64>::new());
         assert_eq!(fold(&Sum, &[i64::MAX, i64::MAX]), 2 * i128::from(i64::MAX));
@@ -575,6 +619,7 @@ mod tests {
             prop_assert_eq!(fold_split(&DistinctCount::new(), &values, chunk),
                             distinct.len() as u64);
             prop_assert_eq!(fold_split(&Distinct::new(), &values, chunk), distinct);
+            prop_assert_eq!(fold_split(&Collect::new(), &values, chunk), sorted.clone());
             let top: Vec<i64> = sorted.iter().rev().take(k).copied().collect();
             prop_assert_eq!(fold_split(&TopK::new(k), &values, chunk), top);
         }
