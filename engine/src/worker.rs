@@ -168,12 +168,7 @@ impl BuildCtx {
             senders: RefCell::default(),
             timers: RefCell::default(),
             sink_frontiers: RefCell::default(),
-            // `Histogram::new` tracks values up to 2 only and `saturating_record_n` clamps
-            // instead of growing it: give it the range of any latency (1 ns .. 1 hour).
-            latency: RefCell::new(
-                Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
-                    .expect("1 ns .. 1 h at 3 significant digits is valid"),
-            ),
+            latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
             edges: Cell::new(0),
         }
     }

@@ -37,6 +37,9 @@ use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
 use sink::{OutputFile, ResultSink};
 use source::{EventSource, Input, SourceSettings};
 
+/// The exchange latency budget of paced (`--rate`) runs.
+pub const PACED_LATENCY_BUDGET: Duration = Duration::from_micros(100);
+
 /// The queries weir runs, per workload (`gen` is the generator-only baseline).
 pub const NEXMARK_QUERIES: &[&str] = &[
     "gen", "gen-bids", "q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12",
@@ -365,9 +368,14 @@ fn drive(
     if let RunLength::Events(n) = spec.length {
         collector.update(|s| s.events_total = Some(n));
     }
-    let config = Config::new(workers)
+    let mut config = Config::new(workers)
         .with_pinning(spec.pinning)
         .with_collector(collector.clone());
+    if spec.rate.is_some() {
+        // A paced run measures latency: partial batches and watermarks wait in an exchange at
+        // most this long (the default 1 ms budget alone would be the whole latency goal).
+        config = config.with_latency_budget(PACED_LATENCY_BUDGET);
+    }
     let launched = Instant::now();
     execute(config, |worker| {
         if worker.index() == 0 {
