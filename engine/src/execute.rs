@@ -180,8 +180,18 @@ pub fn execute<R: Send>(
     });
     if let Some(collector) = &config.collector {
         let elapsed = clock.now_ns();
+        // Every worker has been joined, so every frontier it stored is visible here: the final
+        // snapshot carries the exact job frontier, whatever order the workers published in.
+        let frontier = shared
+            .sink_frontiers
+            .iter()
+            .map(|f| f.load(Ordering::Relaxed))
+            .min();
         collector.update(|s| {
             s.elapsed_ns = s.elapsed_ns.max(elapsed);
+            if let Some(frontier) = frontier {
+                s.watermark_ms = Some(s.watermark_ms.map_or(frontier, |w| w.max(frontier)));
+            }
             s.finished = true;
         });
     }

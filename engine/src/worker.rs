@@ -241,16 +241,21 @@ impl BuildCtx {
         for sender in senders {
             sender.borrow().fill(&mut fill);
         }
-        let job_frontier = self
-            .shared
-            .sink_frontiers
-            .iter()
-            .map(|f| f.load(Ordering::Relaxed))
-            .min()
-            .unwrap_or(NO_PROGRESS);
         let mut latency = self.latency.borrow_mut();
         let (index, peers, measured) = (self.index, self.peers, self.metrics);
+        let shared = &self.shared;
         collector.update(|snapshot| {
+            // The job frontier is read under the collector's lock, and every worker stores its
+            // own frontier before taking that lock: so the last publisher sees every other
+            // worker's latest frontier, and a publisher that read the frontiers earlier can no
+            // longer overwrite a newer minimum with a stale one (the race that left the final
+            // snapshot at `NO_PROGRESS` after a finished job). The maximum keeps it monotonic.
+            let job_frontier = shared
+                .sink_frontiers
+                .iter()
+                .map(|f| f.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(NO_PROGRESS);
             snapshot.elapsed_ns = snapshot.elapsed_ns.max(now_ns);
             if snapshot.workers.len() != peers {
                 snapshot.workers.resize(peers, WorkerMetrics::default());
@@ -271,7 +276,11 @@ impl BuildCtx {
                     None => snapshot.latency_ns = Some(latency.clone()),
                 }
             }
-            snapshot.watermark_ms = Some(job_frontier);
+            snapshot.watermark_ms = Some(
+                snapshot
+                    .watermark_ms
+                    .map_or(job_frontier, |w| w.max(job_frontier)),
+            );
         });
         latency.reset();
     }
