@@ -5,8 +5,8 @@ use crate::job::{EngineKind, Job, Result, RunSpec};
 /// Starts `spec` on its engine.
 ///
 /// # Errors
-/// A [`RunError::Config`] when the spec is invalid or the engine cannot run the query, a
-/// [`RunError::Setup`] when the engine needs installing first.
+/// A [`RunError::Config`](crate::job::RunError::Config) when the spec is invalid or the engine cannot run the query, a
+/// [`RunError::Setup`](crate::job::RunError::Setup) when the engine needs installing first.
 pub fn start(spec: &RunSpec) -> Result<Job> {
     match spec.engine {
         EngineKind::Sim => crate::sim::start(spec),
