@@ -13,7 +13,9 @@ use clap::{Args, ValueEnum};
 use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
+use weir_workloads::timely::{self, TimelyCluster};
 
+use crate::cmd_list;
 use crate::console::{self, ConsoleState, Theme};
 use crate::summary;
 
@@ -22,11 +24,11 @@ use crate::summary;
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
 /// How long `weir run` lasts when neither `--events` nor `--duration` is given.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
-/// Nexmark queries `weir run` accepts.
-pub const NEXMARK_QUERIES: [&str; 10] =
-    ["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12"];
-/// YSB queries `weir run` accepts.
-pub const YSB_QUERIES: [&str; 1] = ["ysb"];
+/// Nexmark queries `weir run` accepts (on some engine; `gen` and `gen-bids` are weir's
+/// generator-only baselines).
+pub const NEXMARK_QUERIES: &[&str] = weir_workloads::weir::NEXMARK_QUERIES;
+/// YSB queries `weir run` accepts (`gen` is weir's generator-only baseline).
+pub const YSB_QUERIES: &[&str] = weir_workloads::weir::YSB_QUERIES;
 
 /// When to use colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -46,7 +48,8 @@ pub struct RunArgs {
     /// Workload: nexmark or ysb.
     #[arg(default_value = "nexmark")]
     pub workload: Workload,
-    /// Query: nexmark q0 q1 q2 q3 q4 q5 q7 q8 q11 q12 (default q5); ysb: ysb.
+    /// Query: nexmark q0 q1 q2 q3 q4 q5 q7 q8 q11 q12 (default q5); ysb: ysb; baselines gen,
+    /// gen-bids (weir only). `weir list` shows which engine runs which.
     #[arg(long)]
     pub query: Option<String>,
     /// Engine: weir, timely, differential, flink, or sim (a deterministic fake for demos).
@@ -94,6 +97,17 @@ pub struct RunArgs {
     /// Console frames per second (1 to 60).
     #[arg(long, default_value_t = console::DEFAULT_FPS)]
     pub fps: u32,
+    /// Timely cluster mode: the job spans N processes (run the same command in each, with its
+    /// own --process); --workers is per process.
+    #[arg(long, value_name = "N", help_heading = "Timely cluster mode")]
+    pub processes: Option<usize>,
+    /// Timely cluster mode: this process's index, 0 to N-1 [default: 0].
+    #[arg(long, value_name = "I", help_heading = "Timely cluster mode")]
+    pub process: Option<usize>,
+    /// Timely cluster mode: one `host:port` line per process, in process order [default:
+    /// localhost:2101, localhost:2102, ...].
+    #[arg(long, value_name = "FILE", help_heading = "Timely cluster mode")]
+    pub hostfile: Option<PathBuf>,
 }
 
 /// A flag error: printed with the flag's name, exit code 2.
@@ -130,19 +144,16 @@ pub fn build_spec(args: &RunArgs, command: String) -> Result<RunSpec, String> {
 
 fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
     let valid: &[&str] = match args.workload {
-        Workload::Nexmark => &NEXMARK_QUERIES,
-        Workload::Ysb => &YSB_QUERIES,
+        Workload::Nexmark => NEXMARK_QUERIES,
+        Workload::Ysb => YSB_QUERIES,
     };
     let query = args
         .query
         .as_deref()
-        .unwrap_or(
-            valid[if args.workload == Workload::Nexmark {
-                5
-            } else {
-                0
-            }],
-        )
+        .unwrap_or(match args.workload {
+            Workload::Nexmark => "q5",
+            Workload::Ysb => "ysb",
+        })
         .to_ascii_lowercase();
     if !valid.contains(&query.as_str()) {
         return usage(format!(
@@ -151,6 +162,16 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
             valid.join(", ")
         ));
     }
+    if !cmd_list::supports(args.engine, args.workload, &query) {
+        let engine = args.engine;
+        return usage(format!(
+            "engine '{engine}' cannot run {} query '{query}' (--engine {engine} --query {query}); \
+             {engine} runs: {} (see `weir list`)",
+            args.workload,
+            cmd_list::supported(engine, args.workload).join(", ")
+        ));
+    }
+    check_cluster_flags(args)?;
     let workers = match args.workers {
         Some(0) => return usage("--workers must be at least 1"),
         Some(n) => n,
@@ -216,6 +237,53 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         source: args.source,
         output: args.output.clone(),
         command,
+    })
+}
+
+/// The cluster flags are for timely only, and `--process` must be below `--processes`.
+fn check_cluster_flags(args: &RunArgs) -> Result<(), UsageError> {
+    let given = args.processes.is_some() || args.process.is_some() || args.hostfile.is_some();
+    if !given {
+        return Ok(());
+    }
+    if args.engine != EngineKind::Timely {
+        return usage(format!(
+            "--processes, --process and --hostfile are timely's cluster mode; engine '{}' \
+             runs in one process (use --engine timely, or leave them out)",
+            args.engine
+        ));
+    }
+    let Some(processes) = args.processes else {
+        return usage("--process and --hostfile need --processes N (the number of processes)");
+    };
+    if processes == 0 {
+        return usage("--processes must be at least 1");
+    }
+    let process = args.process.unwrap_or(0);
+    if process >= processes {
+        return usage(format!(
+            "--process {process} must be below --processes {processes} (processes are numbered \
+             from 0)"
+        ));
+    }
+    if let Some(file) = &args.hostfile
+        && !file.is_file()
+    {
+        return usage(format!(
+            "--hostfile {}: no such file (give one host:port line per process)",
+            file.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The timely cluster the flags describe, if any.
+fn cluster_of(args: &RunArgs) -> Option<Result<TimelyCluster, RunError>> {
+    let processes = args.processes?;
+    let process = args.process.unwrap_or(0);
+    Some(match &args.hostfile {
+        Some(file) => TimelyCluster::from_hostfile(processes, process, file),
+        None => TimelyCluster::localhost(processes, process),
     })
 }
 
@@ -302,7 +370,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let tui = stdout_tty && !args.no_tui && !args.quiet;
     let json_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     install_interrupt_handler();
-    let job = match runner::start(&spec) {
+    let started = match cluster_of(args) {
+        None => runner::start(&spec),
+        Some(Ok(cluster)) => timely::start_cluster(&spec, &cluster),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let job = match started {
         Ok(job) => job,
         Err(e @ RunError::Config(_)) => {
             eprintln!("error: {e}");

@@ -5,7 +5,7 @@
 pub mod cli;
 pub mod cmd_compare;
 pub mod cmd_gen;
-mod cmd_list;
+pub mod cmd_list;
 pub mod cmd_run;
 pub mod compare;
 pub mod console;

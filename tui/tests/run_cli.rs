@@ -25,11 +25,11 @@ fn bad_flags_name_the_flag_and_the_valid_values() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["run", "nexmark", "--query", "q6"],
-            "unknown query 'q6' for nexmark (--query); valid values: q0, q1, q2, q3, q4, q5, q7, q8, q11, q12",
+            "unknown query 'q6' for nexmark (--query); valid values: gen, gen-bids, q0, q1, q2, q3, q4, q5, q7, q8, q11, q12",
         ),
         (
             &["run", "ysb", "--query", "q5"],
-            "unknown query 'q5' for ysb (--query); valid values: ysb",
+            "unknown query 'q5' for ysb (--query); valid values: gen, ysb",
         ),
         (
             &["run", "tpch"],
