@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::fmt;
-use super::panel::message;
+use super::panel::{self, message};
 use super::state::ConsoleState;
 use super::theme::Theme;
 
@@ -21,29 +21,11 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
         " exchange queue fill (producer {} consumer) ",
         theme.arrow()
     );
-    let block = theme.block(title);
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if inner.is_empty() {
+    let Some(inner) = panel::open(state, theme, title, area, buf) else {
         return;
-    }
-    if !state.has_data() {
-        message(
-            theme,
-            "waiting for the first metrics snapshot...",
-            inner,
-            buf,
-        );
-        return;
-    }
+    };
     let Some(fill) = state.latest().exchange_fill.as_ref() else {
-        let engine = state.spec().engine;
-        message(
-            theme,
-            &format!("engine '{engine}' does not report exchange queues"),
-            inner,
-            buf,
-        );
+        panel::unavailable(state, theme, "exchange queues", inner, buf);
         return;
     };
     let w = fill.len();

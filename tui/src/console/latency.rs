@@ -9,35 +9,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::fmt;
-use super::panel::message;
+use super::panel::{self, message};
 use super::state::ConsoleState;
 use super::theme::Theme;
 
 /// Draws the latency panel into `area` (with its border).
 pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let block = theme.block(" latency (since start) ");
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if inner.is_empty() {
+    let Some(inner) = panel::open(state, theme, " latency (since start) ", area, buf) else {
         return;
-    }
-    if !state.has_data() {
-        message(
-            theme,
-            "waiting for the first metrics snapshot...",
-            inner,
-            buf,
-        );
-        return;
-    }
+    };
     let Some(hist) = state.latest().latency_ns.as_ref() else {
-        let engine = state.spec().engine;
-        message(
-            theme,
-            &format!("engine '{engine}' does not report result latency"),
-            inner,
-            buf,
-        );
+        panel::unavailable(state, theme, "result latency", inner, buf);
         return;
     };
     if hist.is_empty() {

@@ -5,6 +5,7 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
+use super::state::ConsoleState;
 use super::theme::Theme;
 
 /// A dim, centred message filling `area` (for panels with nothing to draw).
@@ -46,4 +47,48 @@ pub(crate) fn split_label(
             buf.set_string(area.x + start as u16, area.y, mid, style);
         }
     }
+}
+
+/// Draws a bordered panel titled `title` and returns its inner area, or `None` when there is no
+/// room to draw into or no metrics snapshot has arrived yet (the panel then says it is waiting).
+pub(crate) fn open<'a>(
+    state: &ConsoleState,
+    theme: &Theme,
+    title: impl Into<ratatui::text::Line<'a>>,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Option<Rect> {
+    let block = theme.block(title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.is_empty() {
+        return None;
+    }
+    if !state.has_data() {
+        message(
+            theme,
+            "waiting for the first metrics snapshot...",
+            inner,
+            buf,
+        );
+        return None;
+    }
+    Some(inner)
+}
+
+/// Says, inside a panel, that the run's engine does not report `what`.
+pub(crate) fn unavailable(
+    state: &ConsoleState,
+    theme: &Theme,
+    what: &str,
+    inner: Rect,
+    buf: &mut Buffer,
+) {
+    let engine = state.spec().engine;
+    message(
+        theme,
+        &format!("engine '{engine}' does not report {what}"),
+        inner,
+        buf,
+    );
 }

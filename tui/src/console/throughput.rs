@@ -5,10 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
 
 use super::fmt;
-use super::panel::{message, split_label};
+use super::panel::{self, split_label};
 use super::state::ConsoleState;
 use super::theme::Theme;
 
@@ -25,29 +24,11 @@ pub fn render(state: &ConsoleState, theme: &Theme, scale_s: u64, area: Rect, buf
             theme.dim(),
         ));
     }
-    let block = theme.block(Line::from(title));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if inner.is_empty() {
+    let Some(inner) = panel::open(state, theme, Line::from(title), area, buf) else {
         return;
-    }
-    if !state.has_data() {
-        message(
-            theme,
-            "waiting for the first metrics snapshot...",
-            inner,
-            buf,
-        );
-        return;
-    }
+    };
     if state.worker_count() == 0 {
-        let engine = state.spec().engine;
-        message(
-            theme,
-            &format!("engine '{engine}' does not report event counts"),
-            inner,
-            buf,
-        );
+        panel::unavailable(state, theme, "event counts", inner, buf);
         return;
     }
     chart(state, theme, scale_s, inner, buf, fmt::si, |s, cols| {
@@ -155,30 +136,12 @@ pub fn render_workers(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let block = theme.block(" per-worker throughput ");
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if inner.is_empty() {
+    let Some(inner) = panel::open(state, theme, " per-worker throughput ", area, buf) else {
         return;
-    }
-    if !state.has_data() {
-        message(
-            theme,
-            "waiting for the first metrics snapshot...",
-            inner,
-            buf,
-        );
-        return;
-    }
+    };
     let workers = state.worker_count();
     if workers == 0 {
-        let engine = state.spec().engine;
-        message(
-            theme,
-            &format!("engine '{engine}' does not report workers"),
-            inner,
-            buf,
-        );
+        panel::unavailable(state, theme, "workers", inner, buf);
         return;
     }
     const LABEL: u16 = 5;

@@ -8,28 +8,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::fmt;
-use super::panel::message;
+use super::panel;
 use super::state::ConsoleState;
 use super::theme::Theme;
 use super::throughput;
 
 /// Draws the watermark panel into `area` (with its border).
 pub fn render(state: &ConsoleState, theme: &Theme, scale_s: u64, area: Rect, buf: &mut Buffer) {
-    let block = theme.block(" watermark lag, late, dropped ");
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if inner.is_empty() {
+    let Some(inner) = panel::open(state, theme, " watermark lag, late, dropped ", area, buf) else {
         return;
-    }
-    if !state.has_data() {
-        message(
-            theme,
-            "waiting for the first metrics snapshot...",
-            inner,
-            buf,
-        );
-        return;
-    }
+    };
     let latest = state.latest();
     let lag = match (latest.watermark_ms, state.lag_ms()) {
         (None, _) => Span::styled("not reported by this engine", theme.dim()),

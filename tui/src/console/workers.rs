@@ -5,10 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
 
 use super::fmt;
-use super::panel::message;
+use super::panel;
 use super::state::ConsoleState;
 use super::theme::Theme;
 
@@ -21,30 +20,12 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
         Span::styled(format!("{bp_g} backpressured "), theme.backpressured()),
         Span::styled(format!("{idle_g} idle "), theme.idle()),
     ]);
-    let block = theme.block(title);
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if inner.is_empty() {
+    let Some(inner) = panel::open(state, theme, title, area, buf) else {
         return;
-    }
-    if !state.has_data() {
-        message(
-            theme,
-            "waiting for the first metrics snapshot...",
-            inner,
-            buf,
-        );
-        return;
-    }
+    };
     let workers = state.worker_count();
     if workers == 0 {
-        let engine = state.spec().engine;
-        message(
-            theme,
-            &format!("engine '{engine}' does not report workers"),
-            inner,
-            buf,
-        );
+        panel::unavailable(state, theme, "workers", inner, buf);
         return;
     }
     const LABEL: usize = 4;
