@@ -4,52 +4,18 @@
 //!
 //! Run with `cargo run -p weir-engine --example keyed_tumbling_count [workers] [events]`.
 //!
-//! The counting operator here is a small hand-written [`Operator`]; the engine's windowing
-//! library offers the same (and sliding, session, joins) ready-made.
+//! The window is the engine's own: `Stream::window` with a tumbling [`WindowSpec`] and the
+//! built-in [`Count`] aggregate (sliding and session windows, joins and other aggregates are used
+//! the same way).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use weir_engine::{
-    Collector, Config, EngineError, IterSource, Operator, Output, Timestamp, Watermark, execute,
-};
+use weir_engine::window::{Count, WindowSpec};
+use weir_engine::{Collector, Config, IterSource, execute};
 
 const WINDOW_MS: i64 = 1000;
 
-/// Counts records per (key, window start) and emits `(key, window start, count)` when the
-/// watermark passes the window's end.
-#[derive(Debug, Default)]
-struct TumblingCount {
-    open: HashMap<(u64, i64), u64>,
-}
-
-impl Operator for TumblingCount {
-    type In = (u64, i64);
-    type Out = (u64, i64, u64);
-
-    fn on_batch(&mut self, input: &mut Vec<(u64, i64)>, _out: &mut Output<'_, Self::Out>) {
-        for (key, time) in input.drain(..) {
-            *self
-                .open
-                .entry((key, time - time.rem_euclid(WINDOW_MS)))
-                .or_default() += 1;
-        }
-    }
-
-    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        self.open.retain(|&(key, start), count| {
-            let closed = start.saturating_add(WINDOW_MS) <= wm.time;
-            if closed {
-                out.push((key, start, *count));
-            }
-            !closed
-        });
-        // Nothing open ends before the next window start: the input frontier passes through.
-        wm.time
-    }
-}
-
-fn main() -> Result<(), EngineError> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let events: u64 = args
@@ -72,12 +38,11 @@ fn main() -> Result<(), EngineError> {
         let sink = Arc::clone(&sink);
         worker
             .source(IterSource::new(mine, |e: &(u64, i64)| e.1, 0))
-            .key_by(|e| e.0)
-            .unary("tumbling_count", TumblingCount::default())
+            .window(WindowSpec::tumbling(WINDOW_MS), |e| e.0, |e| e.1, Count)
+            .expect("a 1 s tumbling window is a valid spec")
             .sink(move |batch| {
-                sink.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .append(batch);
+                let mut results = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                results.extend(batch.drain(..).map(|(key, w, n)| (key, w.start, n)));
             });
     })?;
 
