@@ -253,17 +253,22 @@ impl<T: 'static> Stream<T> {
         self.sink(move |batch| batch.drain(..).for_each(&mut f));
     }
 
+    /// The output side of a stateful operator named `name` writing into `next`.
+    fn emitter<U>(&self, next: &Stream<U>, name: &str) -> Emitter<U> {
+        Emitter::new(
+            Rc::clone(&next.port),
+            self.ctx.operator(name),
+            Rc::clone(&self.ctx.counters),
+            self.ctx.batch_size,
+        )
+    }
+
     /// Runs a stateful operator on this worker's share of the stream.
     pub fn unary<O: Operator<In = T>>(self, name: &str, op: O) -> Stream<O::Out> {
         let next = self.derive();
         let node = Rc::new(RefCell::new(UnaryNode {
             op,
-            out: Rc::clone(&next.port),
-            buf: Vec::new(),
-            ops: self.ctx.operator(name),
-            counters: Rc::clone(&self.ctx.counters),
-            batch_size: self.ctx.batch_size,
-            frontier_out: NO_PROGRESS,
+            emit: self.emitter(&next, name),
         }));
         self.ctx.timers.borrow_mut().push(node.clone());
         self.port.attach(Box::new(UnaryInput(node)));
@@ -290,15 +295,10 @@ impl<T: 'static> Stream<T> {
         }
         let node = Rc::new(RefCell::new(BinaryNode {
             op,
-            out: Rc::clone(&next.port),
-            buf: Vec::new(),
-            ops: self.ctx.operator(name),
-            counters: Rc::clone(&self.ctx.counters),
-            batch_size: self.ctx.batch_size,
+            emit: self.emitter(&next, name),
             left_wm: NO_PROGRESS,
             right_wm: NO_PROGRESS,
             frontier_in: NO_PROGRESS,
-            frontier_out: NO_PROGRESS,
         }));
         self.ctx.timers.borrow_mut().push(node.clone());
         self.port.attach(Box::new(BinaryLeftInput {
@@ -484,55 +484,82 @@ pub(crate) trait Timed {
     fn fire(&mut self, now_ns: u64);
 }
 
-struct UnaryNode<O: Operator> {
-    op: O,
-    out: Rc<Port<O::Out>>,
-    buf: Vec<O::Out>,
+/// What every stateful operator node shares: its output port and batch buffer, its counters,
+/// and the output watermark it last forwarded.
+struct Emitter<Out> {
+    out: Rc<Port<Out>>,
+    buf: Vec<Out>,
     ops: Rc<OpCounters>,
     counters: Rc<WorkerCounters>,
     batch_size: usize,
     frontier_out: Timestamp,
 }
 
-impl<O: Operator> UnaryNode<O> {
-    fn output(&mut self, stamp: u64) -> (&mut O, Output<'_, O::Out>) {
-        (
-            &mut self.op,
-            Output::new(
-                &mut self.buf,
-                &self.out,
-                self.batch_size,
-                stamp,
-                &self.counters.late,
-            ),
-        )
+impl<Out> Emitter<Out> {
+    fn new(
+        out: Rc<Port<Out>>,
+        ops: Rc<OpCounters>,
+        counters: Rc<WorkerCounters>,
+        batch_size: usize,
+    ) -> Self {
+        Self {
+            out,
+            buf: Vec::new(),
+            ops,
+            counters,
+            batch_size,
+            frontier_out: NO_PROGRESS,
+        }
     }
+
+    /// Runs `f` with an [`Output`] whose results carry `stamp`, flushes what it pushed and counts
+    /// `records_in` records in and the pushed records out.
+    fn run<R>(
+        &mut self,
+        stamp: u64,
+        records_in: u64,
+        f: impl FnOnce(&mut Output<'_, Out>) -> R,
+    ) -> R {
+        let mut out = Output::new(
+            &mut self.buf,
+            &self.out,
+            self.batch_size,
+            stamp,
+            &self.counters.late,
+        );
+        let result = f(&mut out);
+        out.flush();
+        self.ops.add(records_in, out.pushed());
+        result
+    }
+
+    /// Forwards the operator's output watermark `held` downstream when it advanced.
+    fn advance(&mut self, held: Timestamp, stamp: u64) {
+        if held > self.frontier_out {
+            self.frontier_out = held;
+            self.out.watermark(Watermark::new(held, stamp));
+        }
+    }
+}
+
+struct UnaryNode<O: Operator> {
+    op: O,
+    emit: Emitter<O::Out>,
 }
 
 struct UnaryInput<O: Operator>(Rc<RefCell<UnaryNode<O>>>);
 
 impl<O: Operator> Push<O::In> for UnaryInput<O> {
     fn push(&mut self, batch: &mut Vec<O::In>, stamp: u64) {
-        let mut node = self.0.borrow_mut();
-        let n = batch.len() as u64;
-        let ops = Rc::clone(&node.ops);
-        let (op, mut out) = node.output(stamp);
-        op.on_batch(batch, &mut out);
-        out.flush();
-        ops.add(n, out.pushed());
+        let UnaryNode { op, emit } = &mut *self.0.borrow_mut();
+        emit.run(stamp, batch.len() as u64, |out| op.on_batch(batch, out));
     }
     fn watermark(&mut self, wm: Watermark) {
-        let mut node = self.0.borrow_mut();
-        let ops = Rc::clone(&node.ops);
-        let (op, mut out) = node.output(wm.emitted_ns);
-        let held = op.on_watermark(wm, &mut out).min(wm.time);
-        out.flush();
-        ops.add(0, out.pushed());
-        drop(out);
-        if held > node.frontier_out {
-            node.frontier_out = held;
-            node.out.watermark(Watermark::new(held, wm.emitted_ns));
-        }
+        let UnaryNode { op, emit } = &mut *self.0.borrow_mut();
+        let held = emit
+            .run(wm.emitted_ns, 0, |out| op.on_watermark(wm, out))
+            .min(wm.time);
+        emit.advance(held, wm.emitted_ns);
     }
 }
 
@@ -541,40 +568,17 @@ impl<O: Operator> Timed for UnaryNode<O> {
         self.op.next_timer()
     }
     fn fire(&mut self, now_ns: u64) {
-        let ops = Rc::clone(&self.ops);
-        let (op, mut out) = self.output(now_ns);
-        op.on_timer(now_ns, &mut out);
-        out.flush();
-        ops.add(0, out.pushed());
+        let Self { op, emit } = self;
+        emit.run(now_ns, 0, |out| op.on_timer(now_ns, out));
     }
 }
 
 struct BinaryNode<O: BinaryOperator> {
     op: O,
-    out: Rc<Port<O::Out>>,
-    buf: Vec<O::Out>,
-    ops: Rc<OpCounters>,
-    counters: Rc<WorkerCounters>,
-    batch_size: usize,
+    emit: Emitter<O::Out>,
     left_wm: Timestamp,
     right_wm: Timestamp,
     frontier_in: Timestamp,
-    frontier_out: Timestamp,
-}
-
-impl<O: BinaryOperator> BinaryNode<O> {
-    fn output(&mut self, stamp: u64) -> (&mut O, Output<'_, O::Out>) {
-        (
-            &mut self.op,
-            Output::new(
-                &mut self.buf,
-                &self.out,
-                self.batch_size,
-                stamp,
-                &self.counters.late,
-            ),
-        )
-    }
 }
 
 /// The left input of a binary node.
@@ -584,13 +588,8 @@ struct BinaryLeftInput<O: BinaryOperator> {
 
 impl<O: BinaryOperator> Push<O::Left> for BinaryLeftInput<O> {
     fn push(&mut self, batch: &mut Vec<O::Left>, stamp: u64) {
-        let mut node = self.node.borrow_mut();
-        let n = batch.len() as u64;
-        let ops = Rc::clone(&node.ops);
-        let (op, mut out) = node.output(stamp);
-        op.on_left(batch, &mut out);
-        out.flush();
-        ops.add(n, out.pushed());
+        let BinaryNode { op, emit, .. } = &mut *self.node.borrow_mut();
+        emit.run(stamp, batch.len() as u64, |out| op.on_left(batch, out));
     }
     fn watermark(&mut self, wm: Watermark) {
         binary_watermark(&self.node, true, wm);
@@ -604,13 +603,8 @@ struct BinaryRightInput<O: BinaryOperator> {
 
 impl<O: BinaryOperator> Push<O::Right> for BinaryRightInput<O> {
     fn push(&mut self, batch: &mut Vec<O::Right>, stamp: u64) {
-        let mut node = self.node.borrow_mut();
-        let n = batch.len() as u64;
-        let ops = Rc::clone(&node.ops);
-        let (op, mut out) = node.output(stamp);
-        op.on_right(batch, &mut out);
-        out.flush();
-        ops.add(n, out.pushed());
+        let BinaryNode { op, emit, .. } = &mut *self.node.borrow_mut();
+        emit.run(stamp, batch.len() as u64, |out| op.on_right(batch, out));
     }
     fn watermark(&mut self, wm: Watermark) {
         binary_watermark(&self.node, false, wm);
@@ -622,7 +616,7 @@ fn binary_watermark<O: BinaryOperator>(
     left: bool,
     wm: Watermark,
 ) {
-    let mut node = node.borrow_mut();
+    let node = &mut *node.borrow_mut();
     if left {
         node.left_wm = node.left_wm.max(wm.time);
     } else {
@@ -633,17 +627,12 @@ fn binary_watermark<O: BinaryOperator>(
         return;
     }
     node.frontier_in = frontier;
-    let ops = Rc::clone(&node.ops);
     let input = Watermark::new(frontier, wm.emitted_ns);
-    let (op, mut out) = node.output(wm.emitted_ns);
-    let held = op.on_watermark(input, &mut out).min(frontier);
-    out.flush();
-    ops.add(0, out.pushed());
-    drop(out);
-    if held > node.frontier_out {
-        node.frontier_out = held;
-        node.out.watermark(Watermark::new(held, wm.emitted_ns));
-    }
+    let BinaryNode { op, emit, .. } = node;
+    let held = emit
+        .run(wm.emitted_ns, 0, |out| op.on_watermark(input, out))
+        .min(frontier);
+    emit.advance(held, wm.emitted_ns);
 }
 
 impl<O: BinaryOperator> Timed for BinaryNode<O> {
@@ -651,10 +640,7 @@ impl<O: BinaryOperator> Timed for BinaryNode<O> {
         self.op.next_timer()
     }
     fn fire(&mut self, now_ns: u64) {
-        let ops = Rc::clone(&self.ops);
-        let (op, mut out) = self.output(now_ns);
-        op.on_timer(now_ns, &mut out);
-        out.flush();
-        ops.add(0, out.pushed());
+        let Self { op, emit, .. } = self;
+        emit.run(now_ns, 0, |out| op.on_timer(now_ns, out));
     }
 }
