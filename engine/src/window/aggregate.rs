@@ -14,6 +14,35 @@ use std::marker::PhantomData;
 
 use super::{FastMap, fast_map};
 
+/// Declares a stateless aggregate over values of type `T`: a zero-sized marker with `new`,
+/// `Default` and `Clone` (written out because derives would require `T: Default + Clone`).
+macro_rules! marker_aggregate {
+    ($(#[$doc:meta])* $name:ident, $new_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<T>(PhantomData<fn(T)>);
+
+        impl<T> $name<T> {
+            #[doc = $new_doc]
+            pub fn new() -> Self {
+                $name(PhantomData)
+            }
+        }
+
+        impl<T> Default for $name<T> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<T> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                Self::new()
+            }
+        }
+    };
+}
+
 /// A keyed incremental aggregate over values of type `V`.
 ///
 /// Implement it for your own aggregates; see the module docs for the laws `merge` must obey.
@@ -99,51 +128,17 @@ impl Aggregate<i64> for Sum {
     }
 }
 
-/// Smallest value (`MIN`); `None` for no values.
-#[derive(Debug)]
-pub struct Min<T>(PhantomData<fn(T)>);
+marker_aggregate!(
+    /// Smallest value (`MIN`); `None` for no values.
+    Min,
+    "The `MIN` aggregate."
+);
 
-/// Largest value (`MAX`); `None` for no values.
-#[derive(Debug)]
-pub struct Max<T>(PhantomData<fn(T)>);
-
-impl<T> Min<T> {
-    /// The `MIN` aggregate.
-    pub fn new() -> Self {
-        Min(PhantomData)
-    }
-}
-
-impl<T> Max<T> {
-    /// The `MAX` aggregate.
-    pub fn new() -> Self {
-        Max(PhantomData)
-    }
-}
-
-impl<T> Default for Min<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Default for Max<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for Min<T> {
-    fn clone(&self) -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for Max<T> {
-    fn clone(&self) -> Self {
-        Self::new()
-    }
-}
+marker_aggregate!(
+    /// Largest value (`MAX`); `None` for no values.
+    Max,
+    "The `MAX` aggregate."
+);
 
 /// Keeps the better of two optional values.
 fn keep<T: Ord + Clone>(acc: &mut Option<T>, value: &T, better: std::cmp::Ordering) {
@@ -223,28 +218,11 @@ impl Aggregate<i64> for Avg {
     }
 }
 
-/// Number of distinct values (`COUNT(DISTINCT v)`).
-#[derive(Debug)]
-pub struct DistinctCount<T>(PhantomData<fn(T)>);
-
-impl<T> DistinctCount<T> {
-    /// The `COUNT(DISTINCT)` aggregate.
-    pub fn new() -> Self {
-        DistinctCount(PhantomData)
-    }
-}
-
-impl<T> Default for DistinctCount<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for DistinctCount<T> {
-    fn clone(&self) -> Self {
-        Self::new()
-    }
-}
+marker_aggregate!(
+    /// Number of distinct values (`COUNT(DISTINCT v)`).
+    DistinctCount,
+    "The `COUNT(DISTINCT)` aggregate."
+);
 
 impl<T: Hash + Eq + Clone> Aggregate<T> for DistinctCount<T> {
     type Acc = FastMap<T, ()>;
@@ -268,28 +246,11 @@ impl<T: Hash + Eq + Clone> Aggregate<T> for DistinctCount<T> {
     }
 }
 
-/// The distinct values, in ascending order (for example q8's person names per id and window).
-#[derive(Debug)]
-pub struct Distinct<T>(PhantomData<fn(T)>);
-
-impl<T> Distinct<T> {
-    /// The distinct-values aggregate.
-    pub fn new() -> Self {
-        Distinct(PhantomData)
-    }
-}
-
-impl<T> Default for Distinct<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for Distinct<T> {
-    fn clone(&self) -> Self {
-        Self::new()
-    }
-}
+marker_aggregate!(
+    /// The distinct values, in ascending order (for example q8's person names per id and window).
+    Distinct,
+    "The distinct-values aggregate."
+);
 
 impl<T: Hash + Eq + Ord + Clone> Aggregate<T> for Distinct<T> {
     type Acc = FastMap<T, ()>;
@@ -315,29 +276,12 @@ impl<T: Hash + Eq + Ord + Clone> Aggregate<T> for Distinct<T> {
     }
 }
 
-/// Every value, duplicates included, in ascending order (for example q5's per-window
-/// `(count, auction)` pairs, from which the leaders are picked).
-#[derive(Debug)]
-pub struct Collect<T>(PhantomData<fn(T)>);
-
-impl<T> Collect<T> {
-    /// The collect-all aggregate.
-    pub fn new() -> Self {
-        Collect(PhantomData)
-    }
-}
-
-impl<T> Default for Collect<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for Collect<T> {
-    fn clone(&self) -> Self {
-        Self::new()
-    }
-}
+marker_aggregate!(
+    /// Every value, duplicates included, in ascending order (for example q5's per-window
+    /// `(count, auction)` pairs, from which the leaders are picked).
+    Collect,
+    "The collect-all aggregate."
+);
 
 impl<T: Ord + Clone> Aggregate<T> for Collect<T> {
     type Acc = Vec<T>;
