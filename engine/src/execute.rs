@@ -113,6 +113,7 @@ pub fn execute<R: Send>(
             s.exchange_fill = None;
             s.latency_ns = None;
             s.watermark_ms = None;
+            s.source_time_ms = None;
             s.elapsed_ns = 0;
             s.finished = false;
         });

@@ -41,6 +41,14 @@ pub trait Source: 'static {
     fn watermark_stamp_ns(&self, now_ns: u64) -> u64 {
         now_ns
     }
+
+    /// The newest event time among the records emitted so far, if the source knows it. The
+    /// worker publishes the maximum over its sources as the metrics snapshot's
+    /// `source_time_ms`, from which the console derives the watermark lag (newest event time
+    /// minus the job's frontier). Defaults to `None`: not reported.
+    fn event_time(&self) -> Option<Timestamp> {
+        None
+    }
 }
 
 /// A source over an iterator, with watermark `max event time seen - out_of_orderness`.
@@ -79,6 +87,10 @@ where
     F: FnMut(&I::Item) -> Timestamp + 'static,
 {
     type Item = I::Item;
+
+    fn event_time(&self) -> Option<Timestamp> {
+        (self.max_seen != NO_PROGRESS).then_some(self.max_seen)
+    }
 
     fn poll(&mut self, out: &mut Vec<I::Item>, max: usize, _now_ns: u64) -> SourcePoll {
         if self.done {

@@ -95,6 +95,8 @@ pub(crate) struct WorkerCounters {
     pub(crate) busy_ns: Cell<u64>,
     pub(crate) idle_ns: Cell<u64>,
     pub(crate) backpressured_ns: Cell<u64>,
+    /// The newest event time the worker's sources reported ([`Source::event_time`]).
+    pub(crate) source_time: Cell<Option<Timestamp>>,
 }
 
 impl WorkerCounters {
@@ -242,6 +244,7 @@ impl BuildCtx {
             sender.borrow().fill(&mut fill);
         }
         let mut latency = self.latency.borrow_mut();
+        let source_time = c.source_time.get();
         let (index, peers, measured) = (self.index, self.peers, self.metrics);
         let shared = &self.shared;
         collector.update(|snapshot| {
@@ -281,6 +284,9 @@ impl BuildCtx {
                     .watermark_ms
                     .map_or(job_frontier, |w| w.max(job_frontier)),
             );
+            if let Some(t) = source_time {
+                snapshot.source_time_ms = Some(snapshot.source_time_ms.map_or(t, |m| m.max(t)));
+            }
         });
         latency.reset();
     }
@@ -429,6 +435,10 @@ impl<S: Source> Driver for SourceDriver<S> {
                     WorkerCounters::add(&self.counters.events_in, n);
                     self.ops.add(n, n);
                     self.out.push(&mut self.batch, 0);
+                }
+                if let Some(t) = self.source.event_time() {
+                    let newest = &self.counters.source_time;
+                    newest.set(Some(newest.get().map_or(t, |m| m.max(t))));
                 }
                 let advanced = self.advance(watermark, now_ns);
                 DriverPoll {

@@ -65,6 +65,11 @@ fn final_snapshot_describes_the_job() {
     // 5 keys x 100 windows of 10 ms.
     assert_eq!(snap.records_out(), 500);
     assert_eq!(snap.watermark_ms, Some(i64::MAX));
+    assert_eq!(
+        snap.source_time_ms,
+        Some(999),
+        "the newest event time over both workers' sources"
+    );
     for w in &snap.workers {
         let names: Vec<&str> = w.operators.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["source", "key_by", "tumbling", "sink"]);

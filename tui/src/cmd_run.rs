@@ -24,6 +24,12 @@ use crate::summary;
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
 /// How long `weir run` lasts when neither `--events` nor `--duration` is given.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// Events per second of event time of the default timed run (no `--events`, `--duration`,
+/// `--rate` or `--event-rate`). At the suite's 10 M/s, a run at a few million events/s moves
+/// event time by less than one 10 s window in those 10 s, so no window would fire before the
+/// end; at 1 M/s the 2 s slides of q5 close several times a second and the console shows
+/// results and their latency as they come.
+pub const DEMO_EVENT_RATE: u64 = 1_000_000;
 /// Nexmark queries `weir run` accepts (on some engine; `gen` and `gen-bids` are weir's
 /// generator-only baselines).
 pub const NEXMARK_QUERIES: &[&str] = weir_workloads::weir::NEXMARK_QUERIES;
@@ -42,7 +48,7 @@ pub enum ColorChoice {
 }
 
 /// Flags of `weir run`. With no flags at all it runs Nexmark q5 on weir, one worker per core,
-/// for 10 s.
+/// for 10 s, at 1 M events/s of event time ([`DEMO_EVENT_RATE`]).
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Workload: nexmark or ysb.
@@ -67,7 +73,8 @@ pub struct RunArgs {
     /// Offered rate, events/s of wall time [default: as fast as possible].
     #[arg(long, value_name = "R")]
     pub rate: Option<u64>,
-    /// Events/s of event time [default: --rate when given, else 10,000,000].
+    /// Events/s of event time [default: --rate when given, else 10,000,000; 1,000,000 for the
+    /// default 10 s run without --events or --duration, so that its windows fire].
     #[arg(long, value_name = "R")]
     pub event_rate: Option<u64>,
     /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
@@ -210,6 +217,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         }
         (Some(r), _) => r,
         (None, Some(e)) => e,
+        (None, None) if args.events.is_none() && args.duration.is_none() => DEMO_EVENT_RATE,
         (None, None) => DEFAULT_EVENT_RATE,
     };
     if !(1..=60).contains(&args.fps) {
@@ -500,7 +508,33 @@ fn write_json(report: &RunReport, path: &Path) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ColorChoice, use_color};
+    use clap::Parser;
+
+    use super::{ColorChoice, DEFAULT_EVENT_RATE, DEMO_EVENT_RATE, RunArgs, build_spec, use_color};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn event_rate(flags: &[&str]) -> u64 {
+        let cli = Cli::try_parse_from(std::iter::once("run").chain(flags.iter().copied()))
+            .expect("valid flags");
+        build_spec(&cli.run, String::new())
+            .expect("valid spec")
+            .event_rate
+    }
+
+    #[test]
+    fn the_default_timed_run_uses_the_demo_event_rate_and_everything_else_the_suites() {
+        assert_eq!(event_rate(&[]), DEMO_EVENT_RATE);
+        assert_eq!(event_rate(&["--query", "q7"]), DEMO_EVENT_RATE);
+        assert_eq!(event_rate(&["--events", "1000"]), DEFAULT_EVENT_RATE);
+        assert_eq!(event_rate(&["--duration", "5"]), DEFAULT_EVENT_RATE);
+        assert_eq!(event_rate(&["--rate", "5000"]), 5000);
+        assert_eq!(event_rate(&["--event-rate", "7000"]), 7000);
+    }
 
     #[test]
     fn color_choice() {

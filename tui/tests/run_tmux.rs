@@ -220,3 +220,25 @@ fn a_run_that_ends_by_itself_leaves_the_console_and_prints_the_summary() {
     assert!(screen.contains("6,000,000 events"), "{screen}");
     assert_restored(&tmux, &screen);
 }
+
+#[test]
+fn plain_weir_run_shows_the_real_engine_live_and_q_stops_it() {
+    // Exactly what a newcomer types: Nexmark q5 on weir's own engine, one worker per core.
+    let tmux = Tmux::start(
+        "newcomer",
+        (80, 24),
+        &format!(
+            "env -u NO_COLOR RUST_BACKTRACE=0 '{}' run",
+            weir().display()
+        ),
+    );
+    let live = wait_live(&tmux);
+    assert!(live.contains("nexmark q5"), "{live}");
+    assert!(live.contains("│ weir │"), "the engine is weir:\n{live}");
+    tmux.send("q");
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("weir nexmark q5: "), "{screen}");
+    assert!(screen.contains("0 dropped"), "{screen}");
+    assert_restored(&tmux, &screen);
+}

@@ -201,6 +201,10 @@ where
 
     /// Paced: the scheduled emission time of the newest emitted event, so that a late poll
     /// shows in the latency of the results this watermark fires (no coordinated omission).
+    fn event_time(&self) -> Option<Timestamp> {
+        self.last_ts.map(|ts| ts as Timestamp)
+    }
+
     fn watermark_stamp_ns(&self, now_ns: u64) -> u64 {
         match (self.settings.paced, self.start, self.last_ts) {
             (true, Some(start), Some(ts)) => self.due_ns(start, ts).min(now_ns),
