@@ -35,6 +35,8 @@ use std::collections::BinaryHeap;
 use std::hash::Hash;
 use std::rc::Rc;
 
+use hashbrown::hash_map::Entry;
+
 use super::dataflow::{hold_back, key_hash};
 use super::{
     Admission, Aggregate, FastMap, Timestamp, WindowError, WindowStats, check_lateness, fast_map,
@@ -103,6 +105,8 @@ struct Open<L, Acc> {
     end: Timestamp,
     acc: Acc,
     matched: bool,
+    /// On a key's first interval: the key has further intervals in `IntervalAggregate::more`.
+    has_more: bool,
 }
 
 impl<L, Acc> Open<L, Acc> {
@@ -110,51 +114,13 @@ impl<L, Acc> Open<L, Acc> {
     fn contains(&self, t: Timestamp) -> bool {
         self.start <= t && t <= self.end
     }
-}
 
-/// One key's open intervals and waiting right records. The first interval is stored inline
-/// (with unique keys there is only ever one), further ones in `more`; `more` is empty
-/// whenever `first` is `None`.
-struct KeyState<L, R, Acc> {
-    first: Option<Open<L, Acc>>,
-    more: Vec<Open<L, Acc>>,
-    waiting: Vec<(Timestamp, R)>,
-}
-
-impl<L, R, Acc> KeyState<L, R, Acc> {
-    fn new() -> Self {
-        KeyState {
-            first: None,
-            more: Vec::new(),
-            waiting: Vec::new(),
+    #[inline]
+    fn offer<R, A: Aggregate<R, Acc = Acc>>(&mut self, agg: &A, t: Timestamp, right: &R) {
+        if self.contains(t) {
+            agg.accumulate(&mut self.acc, right);
+            self.matched = true;
         }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.first.is_none() && self.waiting.is_empty()
-    }
-
-    fn open_mut(&mut self) -> impl Iterator<Item = &mut Open<L, Acc>> {
-        self.first.iter_mut().chain(self.more.iter_mut())
-    }
-
-    fn add(&mut self, open: Open<L, Acc>) {
-        if self.first.is_none() {
-            self.first = Some(open);
-        } else {
-            self.more.push(open);
-        }
-    }
-
-    /// Removes one interval ending at `end`.
-    fn take(&mut self, end: Timestamp) -> Option<Open<L, Acc>> {
-        if self.first.as_ref().is_some_and(|o| o.end == end) {
-            let open = self.first.take();
-            self.first = self.more.pop();
-            return open;
-        }
-        let i = self.more.iter().position(|o| o.end == end)?;
-        Some(self.more.swap_remove(i))
     }
 }
 
@@ -209,15 +175,20 @@ impl<K> Ord for Due<K> {
 pub struct IntervalAggregate<K, L, R, A: Aggregate<R>> {
     agg: A,
     spec: IntervalAggregateSpec,
-    keys: FastMap<K, KeyState<L, R, A::Acc>>,
+    /// Each key's first open interval (the only one with unique keys).
+    first: FastMap<K, Open<L, A::Acc>>,
+    /// Further open intervals of keys with several (never used with unique keys).
+    more: FastMap<K, Vec<Open<L, A::Acc>>>,
+    /// Right records that may still match an interval that has not arrived.
+    waiting: FastMap<K, Vec<(Timestamp, R)>>,
     due: BinaryHeap<Due<K>>,
     /// `frontier - lateness`: records below are late, intervals ending below fire.
     bound: Timestamp,
     /// Open intervals.
     open: usize,
     /// Waiting right records (stale ones included until the next sweep).
-    waiting: usize,
-    /// Sweep once `waiting` reaches this.
+    waiting_len: usize,
+    /// Sweep once `waiting_len` reaches this.
     sweep_at: usize,
     stats: WindowStats,
 }
@@ -233,11 +204,13 @@ impl<K: Hash + Eq + Clone, L, R, A: Aggregate<R>> IntervalAggregate<K, L, R, A> 
         Ok(IntervalAggregate {
             agg,
             spec,
-            keys: fast_map(),
+            first: fast_map(),
+            more: fast_map(),
+            waiting: fast_map(),
             due: BinaryHeap::new(),
             bound: Timestamp::MIN,
             open: 0,
-            waiting: 0,
+            waiting_len: 0,
             sweep_at: SWEEP_MIN,
             stats: WindowStats::default(),
         })
@@ -253,29 +226,41 @@ impl<K: Hash + Eq + Clone, L, R, A: Aggregate<R>> IntervalAggregate<K, L, R, A> 
             return Admission::Late;
         }
         self.stats.accepted += 1;
-        let agg = &self.agg;
-        let state = self.keys.entry(key.clone()).or_insert_with(KeyState::new);
         let mut open = Open {
             left,
             start,
             end,
-            acc: agg.init(),
+            acc: self.agg.init(),
             matched: false,
+            has_more: false,
         };
-        for (t, right) in &state.waiting {
-            if open.contains(*t) {
-                agg.accumulate(&mut open.acc, right);
-                open.matched = true;
-            }
-        }
         if self.spec.unique_left_keys {
             // No other interval of this key will come: nothing else can use them.
-            self.waiting -= state.waiting.len();
-            state.waiting = Vec::new();
+            if let Some(waiting) = self.waiting.remove(&key) {
+                self.waiting_len -= waiting.len();
+                for (t, right) in &waiting {
+                    open.offer(&self.agg, *t, right);
+                }
+            }
+        } else if let Some(waiting) = self.waiting.get(&key) {
+            for (t, right) in waiting {
+                open.offer(&self.agg, *t, right);
+            }
         }
-        state.add(open);
+        self.due.push(Due {
+            end,
+            key: key.clone(),
+        });
         self.open += 1;
-        self.due.push(Due { end, key });
+        match self.first.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(open);
+            }
+            Entry::Occupied(mut slot) => {
+                slot.get_mut().has_more = true;
+                self.more.entry(slot.key().clone()).or_default().push(open);
+            }
+        }
         Admission::Accepted
     }
 
@@ -289,24 +274,19 @@ impl<K: Hash + Eq + Clone, L, R, A: Aggregate<R>> IntervalAggregate<K, L, R, A> 
             return Admission::Late;
         }
         self.stats.accepted += 1;
-        let agg = &self.agg;
-        if let Some(state) = self.keys.get_mut(&key) {
-            for open in state.open_mut() {
-                if open.contains(ts) {
-                    agg.accumulate(&mut open.acc, &right);
-                    open.matched = true;
+        if let Some(first) = self.first.get_mut(&key) {
+            first.offer(&self.agg, ts, &right);
+            if first.has_more {
+                for open in self.more.get_mut(&key).into_iter().flatten() {
+                    open.offer(&self.agg, ts, &right);
                 }
             }
-            if self.spec.unique_left_keys && state.first.is_some() {
+            if self.spec.unique_left_keys {
                 return Admission::Accepted;
             }
-            state.waiting.push((ts, right));
-        } else {
-            let mut state = KeyState::new();
-            state.waiting.push((ts, right));
-            self.keys.insert(key, state);
         }
-        self.waiting += 1;
+        self.waiting.entry(key).or_default().push((ts, right));
+        self.waiting_len += 1;
         Admission::Accepted
     }
 
@@ -326,45 +306,67 @@ impl<K: Hash + Eq + Clone, L, R, A: Aggregate<R>> IntervalAggregate<K, L, R, A> 
                 break;
             }
             let Due { end, key } = self.due.pop().expect("peeked just above");
-            let Some(state) = self.keys.get_mut(&key) else {
+            let Some(open) = self.take(&key, end) else {
                 continue;
             };
-            let Some(open) = state.take(end) else {
-                continue;
-            };
-            if state.is_empty() {
-                self.keys.remove(&key);
-            }
             self.open -= 1;
             self.stats.emitted += 1;
             let result = open.matched.then(|| self.agg.finish(open.acc));
             emit(open.left, result);
         }
         if end_of_input {
-            self.keys = fast_map();
+            self.first = fast_map();
+            self.more = fast_map();
+            self.waiting = fast_map();
             self.due = BinaryHeap::new();
-            self.waiting = 0;
-        } else if self.waiting >= self.sweep_at {
+            self.waiting_len = 0;
+        } else if self.waiting_len >= self.sweep_at {
             self.sweep();
         }
+    }
+
+    /// Removes one interval of `key` ending at `end`.
+    fn take(&mut self, key: &K, end: Timestamp) -> Option<Open<L, A::Acc>> {
+        let Entry::Occupied(mut first) = self.first.entry(key.clone()) else {
+            return None;
+        };
+        if !first.get().has_more {
+            return (first.get().end == end).then(|| first.remove());
+        }
+        let more = self.more.get_mut(key)?;
+        let taken = if first.get().end == end {
+            let mut next = more
+                .pop()
+                .expect("has_more means at least one more interval");
+            next.has_more = true;
+            Some(std::mem::replace(first.get_mut(), next))
+        } else {
+            let i = more.iter().position(|o| o.end == end)?;
+            Some(more.swap_remove(i))
+        };
+        if more.is_empty() {
+            self.more.remove(key);
+            first.get_mut().has_more = false;
+        }
+        taken
     }
 
     /// Frees the waiting right records behind the bound.
     fn sweep(&mut self) {
         let bound = self.bound;
-        let mut waiting = 0;
-        self.keys.retain(|_, state| {
-            state.waiting.retain(|(t, _)| *t >= bound);
-            waiting += state.waiting.len();
-            !state.is_empty()
+        let mut waiting_len = 0;
+        self.waiting.retain(|_, waiting| {
+            waiting.retain(|(t, _)| *t >= bound);
+            waiting_len += waiting.len();
+            !waiting.is_empty()
         });
-        self.waiting = waiting;
-        self.sweep_at = (2 * waiting).max(SWEEP_MIN);
+        self.waiting_len = waiting_len;
+        self.sweep_at = (2 * waiting_len).max(SWEEP_MIN);
     }
 
     /// Open intervals plus waiting right records (the stale ones until the next sweep).
     pub fn state_len(&self) -> usize {
-        self.open + self.waiting
+        self.open + self.waiting_len
     }
 
     /// Record and result counts so far (`emitted` counts intervals emitted).
@@ -378,7 +380,7 @@ impl<K, L, R, A: Aggregate<R>> std::fmt::Debug for IntervalAggregate<K, L, R, A>
         f.debug_struct("IntervalAggregate")
             .field("spec", &self.spec)
             .field("open", &self.open)
-            .field("waiting", &self.waiting)
+            .field("waiting", &self.waiting_len)
             .field("bound", &self.bound)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
