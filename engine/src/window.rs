@@ -1,22 +1,25 @@
 //! Event-time windows, keyed incremental aggregates and joins of keyed streams.
 //!
-//! Two layers. The *state machines* ([`SlidingWindows`], [`SessionWindows`],
-//! [`ProcessingTimeWindows`], [`WindowJoin`], [`IntervalJoin`]) are plain single-threaded
-//! structures that take records and frontier advances and emit results; they know nothing of
-//! workers or channels. The *operators* wrap one instance per worker and are reached through
-//! methods on [`Stream`](crate::Stream): [`window`](crate::Stream::window),
+//! Two layers. The *state machines* ([`SlidingWindows`], [`SessionWindows`], [`GlobalWindows`],
+//! [`ProcessingTimeWindows`], [`WindowJoin`], [`IntervalJoin`], [`IntervalAggregate`]) are
+//! plain single-threaded structures that take records and frontier advances and emit results;
+//! they know nothing of workers or channels. The *operators* wrap one instance per worker and
+//! are reached through methods on [`Stream`](crate::Stream): [`window`](crate::Stream::window),
 //! [`window_with_late`](crate::Stream::window_with_late),
 //! [`processing_time_window`](crate::Stream::processing_time_window),
-//! [`window_join`](crate::Stream::window_join) and
-//! [`interval_join`](crate::Stream::interval_join). Each partitions its input by the window key
-//! (a key lives on exactly one worker, so each instance sees every record of its keys).
+//! [`window_join`](crate::Stream::window_join),
+//! [`interval_join`](crate::Stream::interval_join) and
+//! [`interval_aggregate`](crate::Stream::interval_aggregate). Each partitions its input by the
+//! window key itself (a key lives on exactly one worker, so each instance sees every record of
+//! its keys). [`window_all`](crate::Stream::window_all) has no key: it aggregates in two
+//! phases, per worker and then per window on one worker.
 //!
 //! # Time and the frontier
 //!
 //! Timestamps are milliseconds as [`Timestamp`] (`i64`, the epoch-ms of Nexmark and Flink).
 //! A *frontier* `F` is a promise: no more records with timestamp `< F` will arrive (except late
 //! ones, which break the promise and are counted). `Timestamp::MAX` is the frontier at end of
-//! input: every window fires.
+//! input: every window fires (the global window, [`WindowSpec::global`], fires only then).
 //!
 //! A window covers the half-open interval `[start, end)`. Its contents are complete once
 //! `F >= end`; with an *allowed lateness* `L` it fires once `F >= end + L`, exactly once, and its
@@ -26,7 +29,8 @@
 //!
 //! Session windows are the one exception to "complete once `F >= end`": windows that touch
 //! merge, so a session `[start, end)` can still grow by a record at exactly `end`; it fires once
-//! `F > end + L`. See [`SessionWindows`].
+//! `F > end + L`. See [`SessionWindows`]. Interval aggregates use inclusive intervals
+//! `[start, end]` and fire once `F - L > end`; see [`IntervalAggregate`].
 //!
 //! # Costs
 //!
@@ -39,20 +43,28 @@
 //!   one key's list. Fire times sit in an ordered timer queue, so a frontier advance costs only
 //!   the sessions it closes.
 //! * Joins ([`WindowJoin`], [`IntervalJoin`]) keep per-key buffers pruned by the frontier.
+//! * Interval aggregates ([`IntervalAggregate`]) keep per key the open intervals and the right
+//!   records that may still match; a record costs one hash lookup, intervals fire from a heap
+//!   of their ends, stale right records are swept in bulk (amortised constant per record).
 //!
 //! All keyed state lives in `hashbrown` maps with the fixed `foldhash` hasher ([`FastMap`]).
 
 pub mod aggregate;
 mod dataflow;
+mod global;
+mod interval_agg;
 mod join;
 mod panes;
 mod proctime;
 mod session;
+mod two_phase;
 
 pub use aggregate::{
-    Aggregate, Avg, Collect, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on,
+    Aggregate, ArgMaxAll, Avg, Collect, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on,
 };
 pub use dataflow::WindowSpec;
+pub use global::GlobalWindows;
+pub use interval_agg::{IntervalAggregate, IntervalAggregateSpec};
 pub use join::{IntervalJoin, IntervalSpec, WindowJoin};
 pub use panes::SlidingWindows;
 pub use proctime::ProcessingTimeWindows;
@@ -79,6 +91,13 @@ pub struct Window {
 }
 
 impl Window {
+    /// The global window: all of event time, `[i64::MIN, i64::MAX)`. Results of
+    /// [`WindowSpec::global`] windows carry it.
+    pub const GLOBAL: Window = Window {
+        start: Timestamp::MIN,
+        end: Timestamp::MAX,
+    };
+
     /// Whether `ts` lies in `[start, end)`.
     pub fn contains(&self, ts: Timestamp) -> bool {
         self.start <= ts && ts < self.end
@@ -130,6 +149,16 @@ pub enum WindowError {
          got session windows"
     )]
     SessionJoin,
+    /// An operator was given a kind of window it cannot compute.
+    #[error("{operator} does not support {windows} windows; {instead}")]
+    Unsupported {
+        /// The operator (`window_join`, `window_all`).
+        operator: &'static str,
+        /// The kind of window given (`session`, `global`).
+        windows: &'static str,
+        /// What to use instead.
+        instead: &'static str,
+    },
     /// Allowed lateness was negative.
     #[error("allowed lateness must be >= 0 ms (got {0} ms)")]
     NegativeLateness(i64),

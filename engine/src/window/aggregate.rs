@@ -367,6 +367,91 @@ impl<T: Ord + Clone> Aggregate<T> for TopK<T> {
     }
 }
 
+/// The largest value and every key that has it (`ARGMAX` keeping all ties), over
+/// `(key, value)` pairs; `None` for no pairs.
+///
+/// The result is `(max value, keys)` with the keys in ascending order, duplicates kept (a key
+/// offered twice at the maximum appears twice), so it does not depend on arrival order or on
+/// how the pairs were split into partials. Nexmark q5 picks the auctions with the most bids
+/// of a window with it.
+///
+/// # Examples
+///
+/// ```
+/// use weir_engine::window::{Aggregate, ArgMaxAll};
+///
+/// let leaders = ArgMaxAll::new();
+/// let mut acc = leaders.init();
+/// for pair in [(7_u64, 3_u64), (9, 5), (4, 5), (1, 2)] {
+///     leaders.accumulate(&mut acc, &pair);
+/// }
+/// assert_eq!(leaders.finish(acc), Some((5, vec![4, 9])));
+/// ```
+#[derive(Debug)]
+pub struct ArgMaxAll<K, V>(PhantomData<fn(K, V)>);
+
+impl<K, V> ArgMaxAll<K, V> {
+    /// The arg-max-with-ties aggregate.
+    pub fn new() -> Self {
+        ArgMaxAll(PhantomData)
+    }
+}
+
+impl<K, V> Default for ArgMaxAll<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V> Clone for ArgMaxAll<K, V> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Ord + Clone, V: Ord + Clone> ArgMaxAll<K, V> {
+    /// Offers `keys`, all at `value`.
+    #[inline]
+    fn offer(acc: &mut Option<(V, Vec<K>)>, value: &V, keys: &[K]) {
+        match acc {
+            Some((max, at_max)) => match value.cmp(max) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => at_max.extend_from_slice(keys),
+                std::cmp::Ordering::Greater => {
+                    max.clone_from(value);
+                    at_max.clear();
+                    at_max.extend_from_slice(keys);
+                }
+            },
+            None => *acc = Some((value.clone(), keys.to_vec())),
+        }
+    }
+}
+
+impl<K: Ord + Clone, V: Ord + Clone> Aggregate<(K, V)> for ArgMaxAll<K, V> {
+    /// `(max value, keys at it)` in arrival order.
+    type Acc = Option<(V, Vec<K>)>;
+    type Out = Option<(V, Vec<K>)>;
+    fn init(&self) -> Self::Acc {
+        None
+    }
+    #[inline]
+    fn accumulate(&self, acc: &mut Self::Acc, (key, value): &(K, V)) {
+        Self::offer(acc, value, std::slice::from_ref(key));
+    }
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc) {
+        if let Some((value, keys)) = other {
+            Self::offer(acc, value, keys);
+        }
+    }
+    fn finish(&self, mut acc: Self::Acc) -> Self::Out {
+        if let Some((_, keys)) = &mut acc {
+            keys.sort_unstable();
+        }
+        acc
+    }
+}
+
 /// An aggregate of a field: applies `field` to each record, then `agg` to the result.
 ///
 /// Built with [`on`].
@@ -519,6 +604,9 @@ mod tests {
         assert_eq!(fold(&Collect::new(), &v), vec![-3, 0, 5, 9, 9]);
         assert_eq!(fold(&TopK::new(3), &v), vec![9, 9, 5]);
         assert_eq!(fold(&TopK::new(0), &v), Vec::<i64>::new());
+        let pairs = [(3_u8, 9_i64), (1, 9), (2, -4), (1, 9)];
+        assert_eq!(fold(&ArgMaxAll::new(), &pairs), Some((9, vec![1, 1, 3])));
+        assert_eq!(fold(&ArgMaxAll::new(), &[] as &[(u8, i64)]), None);
         assert_eq!(fold(&Sum, &[i64::MAX, i64::MAX]), 2 * i128::from(i64::MAX));
     }
 
@@ -566,6 +654,16 @@ mod tests {
             prop_assert_eq!(fold_split(&Collect::new(), &values, chunk), sorted.clone());
             let top: Vec<i64> = sorted.iter().rev().take(k).copied().collect();
             prop_assert_eq!(fold_split(&TopK::new(k), &values, chunk), top);
+            // Keys are positions modulo 7, values coarsened so that ties are common.
+            let pairs: Vec<(usize, i64)> =
+                values.iter().enumerate().map(|(i, v)| (i % 7, v / 200)).collect();
+            let expected = pairs.iter().map(|p| p.1).max().map(|max| {
+                let mut keys: Vec<usize> =
+                    pairs.iter().filter(|p| p.1 == max).map(|p| p.0).collect();
+                keys.sort_unstable();
+                (max, keys)
+            });
+            prop_assert_eq!(fold_split(&ArgMaxAll::new(), &pairs, chunk), expected);
         }
     }
 }

@@ -20,8 +20,8 @@ use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{
-    Aggregate, IntervalJoin, IntervalSpec, ProcessingTimeWindows, SessionWindows, SlidingWindows,
-    Timestamp, Window, WindowError, WindowJoin,
+    Aggregate, GlobalWindows, IntervalJoin, IntervalSpec, ProcessingTimeWindows, SessionWindows,
+    SlidingWindows, Timestamp, Window, WindowError, WindowJoin,
 };
 use crate::{BinaryOperator, Clock, Operator, Output, Stream, Watermark};
 
@@ -35,19 +35,21 @@ use crate::{BinaryOperator, Clock, Operator, Output, Stream, Watermark};
 /// let q5 = WindowSpec::sliding(10_000, 2_000);
 /// let q11 = WindowSpec::session(10_000).allowed_lateness(1_000);
 /// assert_eq!(q11.lateness(), 1_000);
-/// # let _ = q5;
+/// let q4 = WindowSpec::global(); // one window per key, fired at end of input
+/// # let _ = (q5, q4);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct WindowSpec {
-    kind: Kind,
+    pub(super) kind: Kind,
     lateness: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Sliding { size: i64, slide: i64 },
     Session { gap: i64 },
+    Global,
 }
 
 impl WindowSpec {
@@ -75,6 +77,16 @@ impl WindowSpec {
         }
     }
 
+    /// The global window: one window per key over all of event time, `Window::GLOBAL`, fired
+    /// once when the frontier reaches end of input (a `GROUP BY` without a time window over a
+    /// bounded input, as Nexmark q4's final table). Allowed lateness does not apply.
+    pub const fn global() -> Self {
+        WindowSpec {
+            kind: Kind::Global,
+            lateness: 0,
+        }
+    }
+
     /// Keeps windows open `lateness_ms` after the frontier passes their end: they fire then,
     /// once, including the late-but-allowed records.
     pub const fn allowed_lateness(mut self, lateness_ms: i64) -> Self {
@@ -89,12 +101,12 @@ impl WindowSpec {
 }
 
 /// The exchange hash of a window key: fixed, so every worker routes a key the same way.
-fn key_hash<K: Hash>(key: &K) -> u64 {
+pub(super) fn key_hash<K: Hash>(key: &K) -> u64 {
     foldhash::fast::FixedState::default().hash_one(key)
 }
 
 /// `frontier - back`, keeping end of input at end of input.
-fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
+pub(super) fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
     if frontier == Timestamp::MAX {
         Timestamp::MAX
     } else {
@@ -103,21 +115,53 @@ fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
 }
 
 /// A late-record callback (the late side output).
-type LateSink<T> = Option<Box<dyn FnMut(T)>>;
+pub(super) type LateSink<T> = Option<Box<dyn FnMut(T)>>;
 
-enum EventState<K, T, A: Aggregate<T>> {
+pub(super) enum EventState<K, T, A: Aggregate<T>> {
     Sliding(SlidingWindows<K, T, A>),
     Session(SessionWindows<K, T, A>),
+    Global(GlobalWindows<K, T, A>),
 }
 
-/// Event-time windows (tumbling, sliding, session) over one keyed input.
-struct WindowOperator<T, K, A: Aggregate<T>, FK, FT> {
-    state: EventState<K, T, A>,
-    key: Rc<FK>,
-    time: FT,
-    late: LateSink<T>,
+impl<K: Hash + Eq + Clone, T, A: Aggregate<T>> EventState<K, T, A> {
+    /// The state machine for `spec`, the operator's name, and how far its output watermark
+    /// trails its input frontier.
+    pub(super) fn new(spec: WindowSpec, agg: A) -> Result<(Self, &'static str, i64), WindowError> {
+        Ok(match spec.kind {
+            Kind::Sliding { size, slide } => {
+                let w = SlidingWindows::new(size, slide, spec.lateness, agg)?;
+                let name = if size == slide {
+                    "tumbling_window"
+                } else {
+                    "sliding_window"
+                };
+                (EventState::Sliding(w), name, spec.lateness)
+            }
+            Kind::Session { gap } => {
+                let w = SessionWindows::new(gap, spec.lateness, agg)?;
+                (
+                    EventState::Session(w),
+                    "session_window",
+                    spec.lateness.saturating_add(1),
+                )
+            }
+            Kind::Global => (
+                EventState::Global(GlobalWindows::new(agg)),
+                "global_window",
+                0,
+            ),
+        })
+    }
+}
+
+/// Event-time windows (tumbling, sliding, session, global) over one keyed input.
+pub(super) struct WindowOperator<T, K, A: Aggregate<T>, FK, FT> {
+    pub(super) state: EventState<K, T, A>,
+    pub(super) key: Rc<FK>,
+    pub(super) time: FT,
+    pub(super) late: LateSink<T>,
     /// How far the output watermark trails the input frontier.
-    hold: i64,
+    pub(super) hold: i64,
 }
 
 impl<T, K, A, FK, FT> Operator for WindowOperator<T, K, A, FK, FT>
@@ -135,10 +179,10 @@ where
         let mut late = 0;
         for record in input.drain(..) {
             let key = (self.key)(&record);
-            let ts = (self.time)(&record);
             let admission = match &mut self.state {
-                EventState::Sliding(w) => w.insert(key, ts, &record),
-                EventState::Session(w) => w.insert(key, ts, &record),
+                EventState::Sliding(w) => w.insert(key, (self.time)(&record), &record),
+                EventState::Session(w) => w.insert(key, (self.time)(&record), &record),
+                EventState::Global(w) => w.insert(key, &record),
             };
             if admission.is_late() {
                 late += 1;
@@ -157,6 +201,7 @@ where
         match &mut self.state {
             EventState::Sliding(w) => w.advance(wm.time, emit),
             EventState::Session(w) => w.advance(wm.time, emit),
+            EventState::Global(w) => w.advance(wm.time, emit),
         }
         hold_back(wm.time, self.hold)
     }
@@ -327,8 +372,9 @@ where
 impl<T: Send + 'static> Stream<T> {
     /// Keyed event-time windows: for every key (`key(record)`) and window of `spec` holding
     /// records (by `time(record)`), emits `(key, window, agg result)` once, when the frontier
-    /// passes the window's end plus the allowed lateness. Late records are counted (the
-    /// worker's `late` metric) and discarded; use [`Stream::window_with_late`] to keep them.
+    /// passes the window's end plus the allowed lateness ([`WindowSpec::global`]: once per key
+    /// at end of input, with [`Window::GLOBAL`]). Late records are counted (the worker's `late`
+    /// metric) and discarded; use [`Stream::window_with_late`] to keep them.
     ///
     /// # Errors
     ///
@@ -409,25 +455,7 @@ impl<T: Send + 'static> Stream<T> {
         K: Hash + Eq + Clone + 'static,
         A: Aggregate<T> + 'static,
     {
-        let (state, name, hold) = match spec.kind {
-            Kind::Sliding { size, slide } => {
-                let w = SlidingWindows::new(size, slide, spec.lateness, agg)?;
-                let name = if size == slide {
-                    "tumbling_window"
-                } else {
-                    "sliding_window"
-                };
-                (EventState::Sliding(w), name, spec.lateness)
-            }
-            Kind::Session { gap } => {
-                let w = SessionWindows::new(gap, spec.lateness, agg)?;
-                (
-                    EventState::Session(w),
-                    "session_window",
-                    spec.lateness.saturating_add(1),
-                )
-            }
-        };
+        let (state, name, hold) = EventState::new(spec, agg)?;
         let key = Rc::new(key);
         let route = Rc::clone(&key);
         let op = WindowOperator {
@@ -484,7 +512,7 @@ impl<T: Send + 'static> Stream<T> {
     ///
     /// # Errors
     ///
-    /// An invalid or session `spec` (sessions of two streams do not share bounds).
+    /// An invalid, session or global `spec` (sessions of two streams do not share bounds).
     #[allow(
         clippy::type_complexity,
         reason = "a stream of (key, window, left, right) results; an alias hides the shape"
@@ -504,8 +532,17 @@ impl<T: Send + 'static> Stream<T> {
         AL: Aggregate<T> + 'static,
         AR: Aggregate<R> + 'static,
     {
-        let Kind::Sliding { size, slide } = spec.kind else {
-            return Err(WindowError::SessionJoin);
+        let (size, slide) = match spec.kind {
+            Kind::Sliding { size, slide } => (size, slide),
+            Kind::Session { .. } => return Err(WindowError::SessionJoin),
+            Kind::Global => {
+                return Err(WindowError::Unsupported {
+                    operator: "window_join",
+                    windows: "global",
+                    instead: "join over tumbling windows, or use interval_join with unbounded \
+                              bounds (a regular join)",
+                });
+            }
         };
         let state = WindowJoin::new(size, slide, spec.lateness, left_agg, right_agg)?;
         let (left, right) = (Rc::new(left), Rc::new(right));

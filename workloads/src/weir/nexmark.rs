@@ -5,26 +5,26 @@
 //! - q3: persons | filter state | project => join on id = seller <= project | filter category
 //!   | auctions. An interval join with an unbounded interval (a regular join: both sides stay in
 //!   state until end of input).
-//! - q4: auctions => per-auction max bid over `[dateTime, expires]` (a binary operator that
-//!   closes an auction once the frontier passes its expiry) <= bids; => per-category average,
-//!   emitted at end of input (the final table).
-//! - q5: bids => sliding 10 s / 2 s count per auction | the tied leaders among this worker's
-//!   auctions per window => per window, the merged leaders (a tumbling window keyed by window
-//!   start with a max-with-ties aggregate).
-//! - q7: bids => tumbling 10 s partial max with the bids at the max, split by auction (so every
-//!   worker shares the work) => per window: merge partials, keep the bids at the max. A bid
-//!   exactly on a window's end also joins that window (BETWEEN is inclusive).
+//! - q4: auctions => `interval_aggregate` (each auction opens `[dateTime, expires]` on its id,
+//!   auction ids unique) <= bids, `Max` of the price, emitted when the frontier passes
+//!   `expires` | drop auctions without a bid => global window per category, `Avg`, emitted at
+//!   end of input (the final table).
+//! - q5: bids => sliding 10 s / 2 s count per auction | `window_all` over tumbling 2 s windows
+//!   (each ends where one hopping window ends) with `ArgMaxAll` over `(auction, count)`: per
+//!   worker the tied leaders of its own counts, then => per window one worker merges them.
+//! - q7: bids | `window_all` over tumbling 10 s windows with a max-with-the-bids-at-the-max
+//!   aggregate: per worker a partial of its own bids (no exchange of bids), then => per window
+//!   one worker merges the partials. A bid exactly on a window's end also joins that window
+//!   (BETWEEN is inclusive).
 //! - q8: persons and auctions => tumbling 10 s window join on id = seller.
 //! - q11: bids => session windows (gap 10 s) per bidder, count.
 //! - q12: bids => processing-time tumbling 10 s count per bidder.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use weir_engine::window::{
-    Aggregate, Count, Distinct, FastMap, IntervalSpec, Window, WindowSpec, on,
+    Aggregate, ArgMaxAll, Avg, Count, Distinct, IntervalAggregateSpec, IntervalSpec, Max, Window,
+    WindowSpec, on,
 };
-use weir_engine::{BinaryOperator, Operator, Output, Stream, Timestamp, Watermark, Worker};
+use weir_engine::{Stream, Timestamp, Worker};
 
 use super::{Query, Shared};
 use crate::nexmark::reference::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
@@ -37,10 +37,6 @@ const TUMBLE: i64 = TUMBLE_MS as i64;
 const Q5_SIZE: i64 = Q5_SIZE_MS as i64;
 const Q5_SLIDE: i64 = Q5_SLIDE_MS as i64;
 const GAP: i64 = SESSION_GAP_MS as i64;
-
-/// q7's first stage splits each window's bids into this many groups (by auction) so that all
-/// workers share the max computation; the second stage merges one partial per group.
-const Q7_GROUPS: u64 = 64;
 
 /// An interval join bound wide enough to be unbounded for any epoch-ms timestamp.
 const UNBOUNDED: i64 = 1 << 62;
@@ -209,21 +205,37 @@ fn q4(events: Stream<Event>) -> Stream<Q4Row> {
             Event::Person(_) => None,
         })
         .split();
-    let open = a
-        .flat_map(|r| match r {
-            AuctionOrBid::Auction(a) => Some(a),
-            AuctionOrBid::Bid(..) => None,
+    let auctions = a.flat_map(|r| match r {
+        AuctionOrBid::Auction(a) => Some(a),
+        AuctionOrBid::Bid(..) => None,
+    });
+    let bids = b.flat_map(|r| match r {
+        AuctionOrBid::Bid(auction, t, price) => Some((auction, t, price)),
+        AuctionOrBid::Auction(_) => None,
+    });
+    auctions
+        .interval_aggregate(
+            bids,
+            // Auction ids are unique: a bid on an open auction is folded and dropped at once.
+            IntervalAggregateSpec::new().unique_left_keys(),
+            |a| (a.id, ts(a.date_time), ts(a.expires)),
+            |b| (b.0, ts(b.1)),
+            on(|b: &(u64, u64, u64)| b.2, Max::new()),
+        )
+        .expect("no allowed lateness is valid")
+        // An inner join: auctions without a bid inside their interval do not count.
+        .flat_map(|(a, max)| {
+            max.flatten()
+                .map(|price| (a.category, ts(a.expires), price as i64))
         })
-        .key_by(|a| a.id);
-    let bids = b
-        .flat_map(|r| match r {
-            AuctionOrBid::Bid(auction, t, price) => Some((auction, t, price)),
-            AuctionOrBid::Auction(_) => None,
-        })
-        .key_by(|b| b.0);
-    open.binary(bids, "q4_max_bid", MaxBidPerAuction::default())
-        .key_by(|(category, _)| *category)
-        .unary("q4_category_avg", FinalAverage::default())
+        .window(
+            WindowSpec::global(),
+            |r| r.0,
+            |r| r.1,
+            on(|r: &(u64, Timestamp, i64)| r.2, Avg),
+        )
+        .expect("the global window is valid")
+        .flat_map(|(category, _, avg)| avg.map(|avg| Q4Row { category, avg }))
 }
 
 fn q5(bids: Stream<Bid>) -> Stream<Q5Row> {
@@ -234,23 +246,25 @@ fn q5(bids: Stream<Bid>) -> Stream<Q5Row> {
         Count,
     )
     .expect("10 s / 2 s is a valid hopping window")
-    // Fused, no exchange: the leaders among this worker's auctions, one record per window.
-    .unary("q5_local_leaders", LocalLeaders::default())
-    .window(
-        // One tumbling window of one slide ends where each hopping window ends: keyed by the
-        // hopping window's start, it gathers exactly that window's per-worker leaders.
+    // Over all auctions of a hopping window: the highest count and every auction that has it.
+    // One tumbling window of one slide ends where each hopping window ends, so it gathers
+    // exactly that window's counts (stamped `end - 1`). Two-phase: per worker over its own
+    // auctions, then one worker per window merges the partials.
+    .window_all(
         WindowSpec::tumbling(Q5_SLIDE),
-        |(w, _): &(Window, Leaders)| w.start,
-        |(w, _)| w.end - 1,
-        MergeLeaders,
+        |(_, w, _)| w.end - 1,
+        on(
+            |&(auction, _, count): &(u64, Window, u64)| (auction, count),
+            ArgMaxAll::new(),
+        ),
     )
     .expect("a 2 s window is valid")
-    .flat_map(|(_, _, leaders)| {
-        let num = leaders.count;
-        leaders
-            .auctions
-            .into_iter()
-            .map(move |auction| Q5Row { auction, num })
+    .flat_map(|(_, leaders)| {
+        leaders.into_iter().flat_map(|(num, auctions)| {
+            auctions
+                .into_iter()
+                .map(move |auction| Q5Row { auction, num })
+        })
     })
 }
 
@@ -264,21 +278,15 @@ fn q7(bids: Stream<Bid>) -> Stream<Q7Row> {
         })
         .chain(edge)
     })
-    .window(
+    // Two-phase: per worker a partial max of its own bids (no exchange of bids), then one
+    // worker per window merges the partials.
+    .window_all(
         WindowSpec::tumbling(TUMBLE),
-        |r: &Q7In| r.bid.auction % Q7_GROUPS,
-        |r| ts(r.bid.date_time) - i64::from(r.edge),
+        |r: &Q7In| ts(r.bid.date_time) - i64::from(r.edge),
         MaxBids,
     )
     .expect("a 10 s window is valid")
-    .window(
-        WindowSpec::tumbling(TUMBLE),
-        |(_, w, _): &(u64, Window, MaxAcc)| w.start,
-        |(_, w, _)| w.end - 1,
-        MergeMaxBids,
-    )
-    .expect("a 10 s window is valid")
-    .flat_map(|(_, _, rows)| rows)
+    .flat_map(|(_, rows)| rows)
 }
 
 fn q8(events: Stream<Event>) -> Stream<Q8Row> {
@@ -310,92 +318,6 @@ fn q8(events: Stream<Event>) -> Stream<Q8Row> {
         })
 }
 
-/// The highest bid count in one window and every auction that has it.
-#[derive(Debug, Clone, Default)]
-struct Leaders {
-    count: u64,
-    auctions: Vec<u64>,
-}
-
-impl Leaders {
-    fn offer(&mut self, auction: u64, count: u64) {
-        if count > self.count {
-            self.count = count;
-            self.auctions.clear();
-        }
-        if count == self.count {
-            self.auctions.push(auction);
-        }
-    }
-
-    fn merge(&mut self, other: &Leaders) {
-        if other.count > self.count {
-            self.clone_from(other);
-        } else if other.count == self.count {
-            self.auctions.extend_from_slice(&other.auctions);
-        }
-    }
-}
-
-/// q5's per-worker stage: a window's counts all arrive while the frontier passes its end (the
-/// window operator fires them then), so the leaders among this worker's auctions are final
-/// when the watermark that follows them arrives. One record per window leaves the worker
-/// instead of one per auction.
-#[derive(Debug, Default)]
-struct LocalLeaders {
-    open: Vec<(Window, Leaders)>,
-}
-
-impl Operator for LocalLeaders {
-    type In = (u64, Window, u64);
-    type Out = (Window, Leaders);
-
-    fn on_batch(&mut self, input: &mut Vec<(u64, Window, u64)>, _out: &mut Output<'_, Self::Out>) {
-        for (auction, window, count) in input.drain(..) {
-            let slot = if let Some(i) = self.open.iter().position(|(w, _)| *w == window) {
-                i
-            } else {
-                self.open.push((window, Leaders::default()));
-                self.open.len() - 1
-            };
-            self.open[slot].1.offer(auction, count);
-        }
-    }
-
-    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        let mut i = 0;
-        while i < self.open.len() {
-            if self.open[i].0.end <= wm.time {
-                out.push(self.open.swap_remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        wm.time
-    }
-}
-
-/// q5's last stage: merges the workers' leaders of one window.
-#[derive(Debug, Clone, Copy)]
-struct MergeLeaders;
-
-impl Aggregate<(Window, Leaders)> for MergeLeaders {
-    type Acc = Leaders;
-    type Out = Leaders;
-    fn init(&self) -> Leaders {
-        Leaders::default()
-    }
-    fn accumulate(&self, acc: &mut Leaders, (_, leaders): &(Window, Leaders)) {
-        acc.merge(leaders);
-    }
-    fn merge(&self, acc: &mut Leaders, other: &Leaders) {
-        acc.merge(other);
-    }
-    fn finish(&self, acc: Leaders) -> Leaders {
-        acc
-    }
-}
-
 /// A bid offered to q7's window: `edge` marks the copy of a bid lying exactly on a window's end,
 /// assigned to the window that ends there (it may join it, but does not count for its max).
 #[derive(Debug, Clone, Copy)]
@@ -404,8 +326,8 @@ struct Q7In {
     edge: bool,
 }
 
-/// q7's partial state: the highest price of the window's own bids, those bids, and the bids
-/// on the window's end (kept while they may still equal the final max).
+/// q7's accumulator: the highest price of the window's own bids, those bids, and the bids on
+/// the window's end (kept while they may still equal the final max).
 #[derive(Debug, Clone, Default)]
 struct MaxAcc {
     max: u64,
@@ -439,13 +361,14 @@ impl MaxAcc {
     }
 }
 
-/// q7's first stage (per group of auctions and window).
+/// q7's aggregate (per window, over all bids): the window's max price and the bids at it,
+/// edge bids included when they equal it.
 #[derive(Debug, Clone, Copy)]
 struct MaxBids;
 
 impl Aggregate<Q7In> for MaxBids {
     type Acc = MaxAcc;
-    type Out = MaxAcc;
+    type Out = Vec<Q7Row>;
     fn init(&self) -> MaxAcc {
         MaxAcc::default()
     }
@@ -457,27 +380,6 @@ impl Aggregate<Q7In> for MaxBids {
         } else {
             acc.offer(&r.bid);
         }
-    }
-    fn merge(&self, acc: &mut MaxAcc, other: &MaxAcc) {
-        acc.merge(other);
-    }
-    fn finish(&self, acc: MaxAcc) -> MaxAcc {
-        acc
-    }
-}
-
-/// q7's second stage (per window): merges the partials, emits the bids at the max.
-#[derive(Debug, Clone, Copy)]
-struct MergeMaxBids;
-
-impl Aggregate<(u64, Window, MaxAcc)> for MergeMaxBids {
-    type Acc = MaxAcc;
-    type Out = Vec<Q7Row>;
-    fn init(&self) -> MaxAcc {
-        MaxAcc::default()
-    }
-    fn accumulate(&self, acc: &mut MaxAcc, (_, _, partial): &(u64, Window, MaxAcc)) {
-        acc.merge(partial);
     }
     fn merge(&self, acc: &mut MaxAcc, other: &MaxAcc) {
         acc.merge(other);
@@ -513,131 +415,4 @@ struct OpenAuction {
     date_time: u64,
     expires: u64,
     category: u64,
-}
-
-/// An auction waiting for its bids, with the best price so far.
-#[derive(Debug)]
-struct AuctionState {
-    auction: OpenAuction,
-    max: Option<u64>,
-}
-
-impl AuctionState {
-    fn offer(&mut self, date_time: u64, price: u64) {
-        if self.auction.date_time <= date_time && date_time <= self.auction.expires {
-            self.max = Some(self.max.map_or(price, |m| m.max(price)));
-        }
-    }
-}
-
-/// q4's join of auctions and bids (`B.dateTime BETWEEN A.dateTime AND A.expires`), folded to
-/// `MAX(price)` per auction. An auction is closed, and its `(category, max)` emitted, once
-/// the frontier passes its expiry: no bid inside its interval can arrive any more. A bid that
-/// arrives before its auction waits until the frontier passes its own time (an auction
-/// arriving after that starts later than the bid, so the bid cannot match). Bids on auctions
-/// that already closed look the same (most bids at high event rates: auctions last a few ms)
-/// and are swept out in bulk, whenever the waiting bids have doubled since the last sweep.
-#[derive(Debug, Default)]
-struct MaxBidPerAuction {
-    open: FastMap<u64, AuctionState>,
-    /// `(expires, auction id)` of the open auctions.
-    expiry: BinaryHeap<Reverse<(u64, u64)>>,
-    /// Bids whose auction is not open: auction id -> `(dateTime, price)`.
-    early: FastMap<u64, Vec<(u64, u64)>>,
-    /// Bids in `early`.
-    waiting: usize,
-    /// Sweep `early` once `waiting` reaches this.
-    sweep_at: usize,
-}
-
-impl BinaryOperator for MaxBidPerAuction {
-    type Left = OpenAuction;
-    type Right = (u64, u64, u64);
-    type Out = (u64, u64);
-
-    fn on_left(&mut self, input: &mut Vec<OpenAuction>, _out: &mut Output<'_, (u64, u64)>) {
-        for auction in input.drain(..) {
-            let mut state = AuctionState { auction, max: None };
-            if let Some(bids) = self.early.remove(&auction.id) {
-                self.waiting -= bids.len();
-                for (date_time, price) in bids {
-                    state.offer(date_time, price);
-                }
-            }
-            self.expiry.push(Reverse((auction.expires, auction.id)));
-            self.open.insert(auction.id, state);
-        }
-    }
-
-    fn on_right(&mut self, input: &mut Vec<(u64, u64, u64)>, _out: &mut Output<'_, (u64, u64)>) {
-        for (auction, date_time, price) in input.drain(..) {
-            if let Some(state) = self.open.get_mut(&auction) {
-                state.offer(date_time, price);
-            } else {
-                self.early
-                    .entry(auction)
-                    .or_default()
-                    .push((date_time, price));
-                self.waiting += 1;
-            }
-        }
-    }
-
-    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, (u64, u64)>) -> Timestamp {
-        let frontier = wm.time;
-        while let Some(&Reverse((expires, id))) = self.expiry.peek() {
-            if ts(expires) >= frontier {
-                break;
-            }
-            self.expiry.pop();
-            if let Some(state) = self.open.remove(&id)
-                && let Some(max) = state.max
-            {
-                out.push((state.auction.category, max));
-            }
-        }
-        if self.waiting >= self.sweep_at {
-            let mut waiting = 0;
-            self.early.retain(|_, bids| {
-                bids.retain(|&(t, _)| ts(t) >= frontier);
-                waiting += bids.len();
-                !bids.is_empty()
-            });
-            self.waiting = waiting;
-            self.sweep_at = (2 * waiting).max(4096);
-        }
-        frontier
-    }
-}
-
-/// q4's final table: per category, the truncated average of the auctions' max prices, emitted
-/// once at end of input (the query's result converges only then).
-#[derive(Debug, Default)]
-struct FinalAverage {
-    sums: FastMap<u64, (i128, i128)>,
-}
-
-impl Operator for FinalAverage {
-    type In = (u64, u64);
-    type Out = Q4Row;
-
-    fn on_batch(&mut self, input: &mut Vec<(u64, u64)>, _out: &mut Output<'_, Q4Row>) {
-        for (category, price) in input.drain(..) {
-            let e = self.sums.entry(category).or_default();
-            e.0 += i128::from(price);
-            e.1 += 1;
-        }
-    }
-
-    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Q4Row>) -> Timestamp {
-        if wm.is_end() {
-            for (category, (sum, count)) in self.sums.drain() {
-                out.push(Q4Row {
-                    category,
-                    avg: (sum / count) as i64,
-                });
-            }
-        }
-        wm.time
-    }
 }
