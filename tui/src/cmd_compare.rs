@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use weir_workloads::job::{EngineKind, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, SourceMode, Workload};
 
 use crate::compare::live::LiveConsole;
 use crate::compare::mock::MockExecutor;
@@ -70,6 +70,9 @@ pub struct CompareArgs {
     /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
     #[arg(long, default_value = "generate")]
     pub source: String,
+    /// YSB only: records (in memory) or json (JSON lines parsed inside the job; weir only).
+    #[arg(long, default_value = "records")]
+    pub format: String,
     /// Write report.json, report.csv, report.md and plots (SVG, PNG) here, after every run.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
@@ -186,6 +189,18 @@ pub fn plan(
         (None, None) => DEFAULT_EVENT_RATE,
     };
     let source: SourceMode = args.source.parse().context("--source")?;
+    let format: EventFormat = args.format.parse().context("--format")?;
+    if format == EventFormat::Json {
+        if workload != Workload::Ysb {
+            bail!(
+                "--format json is for ysb only: {workload} events are in-memory records (leave --format out)"
+            );
+        }
+        for &engine in &engines {
+            weir_workloads::runner::check_format(format, engine)
+                .map_err(|e| anyhow::anyhow!("{e}; --engines lists {engine}"))?;
+        }
+    }
     if !(0.0..100.0).contains(&args.noise_threshold) {
         bail!("--noise-threshold is a percentage in [0, 100), e.g. 5");
     }
@@ -201,6 +216,7 @@ pub fn plan(
         rate: args.rate,
         event_rate,
         source,
+        format,
         command,
         started_at,
     })

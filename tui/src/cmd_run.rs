@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{
+    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
+};
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 use weir_workloads::timely::{self, TimelyCluster};
@@ -80,6 +82,10 @@ pub struct RunArgs {
     /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
     #[arg(long, default_value = "generate")]
     pub source: SourceMode,
+    /// YSB only: how the source hands over events: records (in memory) or json (JSON lines
+    /// that the query parses; weir only).
+    #[arg(long, default_value = "records")]
+    pub format: EventFormat,
     /// Do not pin worker i to core i.
     #[arg(long)]
     pub no_pin: bool,
@@ -179,6 +185,17 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         ));
     }
     check_cluster_flags(args)?;
+    if args.format == EventFormat::Json {
+        if args.workload != Workload::Ysb {
+            return usage(format!(
+                "--format json is for ysb only: {} events are in-memory records (leave --format out)",
+                args.workload
+            ));
+        }
+        if let Err(e) = runner::check_format(args.format, args.engine) {
+            return usage(e.to_string());
+        }
+    }
     let workers = match args.workers {
         Some(0) => return usage("--workers must be at least 1"),
         Some(n) => n,
@@ -243,6 +260,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         rate: args.rate,
         event_rate,
         source: args.source,
+        format: args.format,
         output: args.output.clone(),
         command,
     })

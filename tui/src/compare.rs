@@ -35,7 +35,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weir_engine::MetricsSnapshot;
-use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{
+    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
+};
 use weir_workloads::report::RunReport;
 
 use self::record::{CompareReport, FailureRecord, PlanRecord, RunSeries, WarmupRecord};
@@ -127,6 +129,8 @@ pub struct ComparePlan {
     pub event_rate: u64,
     /// Source mode, the same for every engine.
     pub source: SourceMode,
+    /// YSB's event format (`--format`), the same for every engine.
+    pub format: EventFormat,
     /// The command line, recorded in every run and in the report.
     pub command: String,
     /// When the comparison started (RFC 3339, UTC).
@@ -146,6 +150,7 @@ impl ComparePlan {
             rate: self.rate,
             event_rate: self.event_rate,
             source: self.source,
+            format: self.format,
             output: None,
             command: self.command.clone(),
         }

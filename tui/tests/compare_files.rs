@@ -8,7 +8,7 @@ use weir_engine::MetricsSnapshot;
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::record::CompareReport;
 use weir_tui::compare::{ComparePlan, Flow, Observer, Outputs, RunSlot, run_compare};
-use weir_workloads::job::{EngineKind, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunSpec, SourceMode, Workload};
 use weir_workloads::report::RunReport;
 
 fn plan() -> ComparePlan {
@@ -24,6 +24,7 @@ fn plan() -> ComparePlan {
         rate: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         command: "test".to_string(),
         started_at: "2026-01-01T00:00:00Z".to_string(),
     }

@@ -6,7 +6,7 @@ use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::compare::live::{LiveState, draw};
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::{ComparePlan, Outputs, Quiet, RunSlot, run_compare};
-use weir_workloads::job::{EngineKind, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, SourceMode, Workload};
 
 fn state() -> LiveState {
     let plan = ComparePlan {
@@ -21,6 +21,7 @@ fn state() -> LiveState {
         rate: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         command: "test".to_string(),
         started_at: "2026-01-01T00:00:00Z".to_string(),
     };

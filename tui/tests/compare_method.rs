@@ -12,7 +12,7 @@ use weir_tui::compare::verdict::{Style, render};
 use weir_tui::compare::{
     ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, run_compare,
 };
-use weir_workloads::job::{EngineKind, RunError, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunError, RunSpec, SourceMode, Workload};
 use weir_workloads::report::RunReport;
 
 fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
@@ -28,6 +28,7 @@ fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
         rate: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         command: "weir compare nexmark (test)".to_string(),
         started_at: "2026-01-01T00:00:00Z".to_string(),
     }

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::console::app::{DEFAULT_SCALE_INDEX, TIME_SCALES_S};
 use weir_tui::console::{App, ConsoleState, KeyOutcome, Theme, View};
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 
 fn spec() -> RunSpec {
     RunSpec {
@@ -18,6 +18,7 @@ fn spec() -> RunSpec {
         rate: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         output: None,
         command: String::new(),
     }

@@ -14,7 +14,7 @@ use weir_tui::console::{
     App, ConsoleState, Theme, exchange, help, hints, latency, progress, throughput, view,
     watermark, workers,
 };
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 const BASE_MS: i64 = 1_436_918_400_000;
@@ -30,6 +30,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         rate: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         output: None,
         command: "weir run nexmark --engine sim".into(),
     }

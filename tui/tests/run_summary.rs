@@ -3,7 +3,7 @@
 use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::console::ConsoleState;
 use weir_tui::summary;
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::report::{
     DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport,
 };
@@ -118,6 +118,7 @@ fn progress_line() {
         rate: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         output: None,
         command: String::new(),
     };

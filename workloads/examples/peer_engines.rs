@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::runner;
 
 fn list<T: std::str::FromStr>(arg: Option<String>, what: &str) -> Vec<T> {
@@ -56,6 +56,7 @@ fn main() {
                         rate: None,
                         event_rate: 10_000_000,
                         source: SourceMode::Generate,
+                        format: EventFormat::Records,
                         output: None,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
                     };

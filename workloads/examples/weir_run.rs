@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::nexmark::DEFAULT_EVENT_RATE;
 use weir_workloads::runner;
 
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             rate,
             event_rate: rate.unwrap_or(DEFAULT_EVENT_RATE),
             source,
+            format: EventFormat::Records,
             output: None,
             command: format!("weir_run {}", args.join(" ")),
         })

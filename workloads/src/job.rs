@@ -112,6 +112,19 @@ name_enum!(
     }
 );
 
+name_enum!(
+    /// The form in which a YSB source hands its events to the query (WORKLOADS.md section 3.3).
+    #[derive(Default)]
+    EventFormat, "event format" {
+        /// In-memory records (the default).
+        #[default]
+        Records = "records",
+        /// JSON lines, as the original benchmark reads them from Kafka: the query parses them
+        /// inside the job (weir only).
+        Json = "json",
+    }
+);
+
 /// How long a run lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunLength {
@@ -143,6 +156,8 @@ pub struct RunSpec {
     pub event_rate: u64,
     /// Where sources get events.
     pub source: SourceMode,
+    /// The form of the source's events (YSB only; Nexmark runs use [`EventFormat::Records`]).
+    pub format: EventFormat,
     /// Write result rows as JSON lines here.
     pub output: Option<PathBuf>,
     /// The command line, recorded in the report.

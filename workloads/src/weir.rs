@@ -11,6 +11,13 @@
 //! counts; no exchange, no operator, empty digest). Nexmark also has `gen-bids`, the baseline
 //! of the bid-only queries (q0-q2, q5, q7, q11, q12), whose source is the bid generator.
 //!
+//! **Latency.** Window results carry the stamp of the watermark that fired them (the
+//! engine's). The un-windowed queries q0-q3 read a [`StampedSource`]: events with
+//! `id % 1024 == 0` carry their ingestion time to the sink, which records sink time minus it.
+//!
+//! **YSB format.** `--format json` makes the YSB source hand over JSON lines that the query
+//! parses (`weir/ysb.rs`); Nexmark has records only.
+//!
 //! **Events.** The report's `events` is the input size (`--events N`) when the input ran to
 //! its end; a run ended early (`--duration`, stop) reports the records its sources produced
 //! (for bid-only queries, whose generator skips persons and auctions without producing them,
@@ -29,13 +36,16 @@ use std::time::{Duration, Instant};
 use weir_engine::{Collector, Config, Stream, Worker, execute};
 
 use crate::digest::Digest;
-use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, Workload};
+use crate::job::{
+    EventFormat, Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, Workload,
+};
 use crate::nexmark::{Bid, BidSplit, Event, EventKind, NexmarkConfig, NexmarkSplit};
 use crate::report::{LatencySummary, Machine, RunReport, Versions, WorkerReport};
 use crate::split::{Split, WorkerSplit};
 use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
 use sink::{OutputFile, ResultSink};
-use source::{EventSource, Input, SourceSettings};
+use source::{EventSource, Input, Sampler, SourceSettings, Stamped, StampedSource};
+use ysb::{JsonChunks, JsonLine, JsonSplit, ParseErrors};
 
 /// The exchange latency budget of paced (`--rate`) runs.
 pub const PACED_LATENCY_BUDGET: Duration = Duration::from_micros(100);
@@ -111,12 +121,15 @@ enum ReplayData {
     Events(Vec<Event>),
     Bids(Vec<Bid>),
     Ysb(Vec<YsbEvent>),
+    YsbJson(JsonChunks),
 }
 
 /// What every worker's build closure shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
     plan: Plan,
+    /// YSB sources hand over JSON lines (`--format json`).
+    json: bool,
     nexmark: NexmarkConfig,
     ysb: YsbConfig,
     settings: SourceSettings,
@@ -125,6 +138,8 @@ pub(crate) struct Shared {
     output: Option<Arc<OutputFile>>,
     /// The job clock's zero, taken from worker 0.
     epoch: OnceLock<Instant>,
+    /// JSON lines that did not parse (`--format json`).
+    parse_errors: Arc<ParseErrors>,
 }
 
 impl Shared {
@@ -141,30 +156,27 @@ impl Shared {
     fn source<S>(&self, worker: &mut Worker, input: Input<S>) -> Stream<S::Event>
     where
         S: Split + 'static,
-        S::Event: crate::split::Timestamped + Clone + Send + 'static,
+        S::Event: crate::split::Timestamped + Clone + 'static,
     {
         worker.source(EventSource::new(input, self.settings.clone()))
     }
 
-    /// This worker's bids (the bid generator: persons and auctions are skipped).
-    pub(crate) fn bids(&self, worker: &mut Worker) -> Stream<Bid> {
-        let input = match self.take_replay(worker) {
+    fn bid_input(&self, worker: &Worker) -> Input<BidSplit> {
+        match self.take_replay(worker) {
             Some(ReplayData::Bids(bids)) => Input::Replay(bids),
             _ => Input::Generate(
                 BidSplit::new(&self.nexmark, Self::split(worker))
                     .expect("the configuration was validated before the job started"),
             ),
-        };
-        self.source::<BidSplit>(worker, input)
+        }
     }
 
-    /// This worker's events of `kinds` (all kinds for `None`).
-    pub(crate) fn events(
+    fn event_input(
         &self,
-        worker: &mut Worker,
+        worker: &Worker,
         kinds: Option<&'static [EventKind]>,
-    ) -> Stream<Event> {
-        let input = if let Some(ReplayData::Events(events)) = self.take_replay(worker) {
+    ) -> Input<NexmarkSplit> {
+        if let Some(ReplayData::Events(events)) = self.take_replay(worker) {
             Input::Replay(events)
         } else {
             let split = NexmarkSplit::new(&self.nexmark, Self::split(worker))
@@ -173,8 +185,57 @@ impl Shared {
                 Some(kinds) => split.only(kinds),
                 None => split,
             })
-        };
+        }
+    }
+
+    /// A source over `input` whose events with sampled ids (those `keep` keeps) carry their
+    /// ingestion time.
+    fn stamped<S>(
+        &self,
+        worker: &mut Worker,
+        input: Input<S>,
+        keep: impl Fn(u64) -> bool,
+    ) -> Stream<Stamped<S::Event>>
+    where
+        S: Split + 'static,
+        S::Event: crate::split::Timestamped + Clone + 'static,
+    {
+        let sampler = Sampler::new(Self::split(worker), self.nexmark.events, keep);
+        let source = EventSource::new(input, self.settings.clone());
+        let clock = worker.clock();
+        worker.source(StampedSource::new(source, sampler, clock))
+    }
+
+    /// This worker's bids (the bid generator: persons and auctions are skipped).
+    pub(crate) fn bids(&self, worker: &mut Worker) -> Stream<Bid> {
+        let input = self.bid_input(worker);
+        self.source::<BidSplit>(worker, input)
+    }
+
+    /// [`Shared::bids`] with latency samples.
+    pub(crate) fn sampled_bids(&self, worker: &mut Worker) -> Stream<Stamped<Bid>> {
+        let input = self.bid_input(worker);
+        self.stamped(worker, input, |id| EventKind::of_id(id) == EventKind::Bid)
+    }
+
+    /// This worker's events of `kinds` (all kinds for `None`).
+    pub(crate) fn events(
+        &self,
+        worker: &mut Worker,
+        kinds: Option<&'static [EventKind]>,
+    ) -> Stream<Event> {
+        let input = self.event_input(worker, kinds);
         self.source::<NexmarkSplit>(worker, input)
+    }
+
+    /// [`Shared::events`] of `kinds` with latency samples.
+    pub(crate) fn sampled_events(
+        &self,
+        worker: &mut Worker,
+        kinds: &'static [EventKind],
+    ) -> Stream<Stamped<Event>> {
+        let input = self.event_input(worker, Some(kinds));
+        self.stamped(worker, input, |id| kinds.contains(&EventKind::of_id(id)))
     }
 
     /// This worker's YSB events.
@@ -187,6 +248,18 @@ impl Shared {
             ),
         };
         self.source::<YsbSplit>(worker, input)
+    }
+
+    /// This worker's YSB events as JSON lines.
+    pub(crate) fn ysb_json(&self, worker: &mut Worker) -> Stream<JsonLine> {
+        let input = match self.take_replay(worker) {
+            Some(ReplayData::YsbJson(chunks)) => Input::Replay(chunks.into_lines()),
+            _ => Input::Generate(JsonSplit::new(
+                YsbSplit::new(&self.ysb, Self::split(worker))
+                    .expect("the configuration was validated before the job started"),
+            )),
+        };
+        self.source::<JsonSplit>(worker, input)
     }
 
     /// Worker `index`'s result sink.
@@ -202,7 +275,7 @@ impl Shared {
 ///
 /// # Errors
 /// [`RunError::Config`] for a query weir does not run, `--source replay` without `--events`,
-/// or a `--rate` that differs from `--event-rate`; [`RunError::Io`] when `--output` cannot be
+/// a `--rate` that differs from `--event-rate`, or `--format json` for Nexmark; [`RunError::Io`] when `--output` cannot be
 /// created; [`RunError::Failed`] when the driver thread cannot start.
 pub fn start(spec: &RunSpec) -> Result<Job> {
     let plan = Plan::parse(spec.workload, &spec.query)?;
@@ -257,12 +330,19 @@ fn check(spec: &RunSpec) -> Result<()> {
     if let RunLength::Events(0) = spec.length {
         return Err(RunError::Config("--events must be at least 1".into()));
     }
+    if spec.format == EventFormat::Json && spec.workload != Workload::Ysb {
+        return Err(RunError::Config(format!(
+            "--format json is for ysb only: {} events are in-memory records (leave --format out)",
+            spec.workload
+        )));
+    }
     Ok(())
 }
 
 /// Generates every worker's replay input (one thread per worker), before the clock starts.
 fn pregenerate(
     plan: Plan,
+    json: bool,
     nexmark: &NexmarkConfig,
     ysb: &YsbConfig,
     workers: usize,
@@ -279,6 +359,9 @@ fn pregenerate(
                     let split = WorkerSplit::new(w, workers).expect("w < workers");
                     let valid = "the configuration was validated before the job started";
                     match plan {
+                        Plan::Ysb(_) if json => ReplayData::YsbJson(JsonChunks::generate(
+                            YsbSplit::new(ysb, split).expect(valid),
+                        )),
                         Plan::Ysb(_) => {
                             ReplayData::Ysb(all(YsbSplit::new(ysb, split).expect(valid)))
                         }
@@ -333,8 +416,9 @@ fn drive(
     nexmark.validate().map_err(invalid)?;
     ysb.validate().map_err(invalid)?;
     let workers = spec.workers;
+    let json = spec.format == EventFormat::Json;
     let replay = if spec.source == SourceMode::Replay {
-        pregenerate(plan, &nexmark, &ysb, workers)
+        pregenerate(plan, json, &nexmark, &ysb, workers)
     } else {
         (0..workers).map(|_| None).collect()
     };
@@ -345,6 +429,7 @@ fn drive(
     let start_ns = Arc::new(AtomicU64::new(u64::MAX));
     let shared = Shared {
         plan,
+        json,
         nexmark,
         ysb,
         settings: SourceSettings {
@@ -364,6 +449,7 @@ fn drive(
             .collect(),
         output,
         epoch: OnceLock::new(),
+        parse_errors: Arc::default(),
     };
     if let RunLength::Events(n) = spec.length {
         collector.update(|s| s.events_total = Some(n));
@@ -383,13 +469,19 @@ fn drive(
         }
         match shared.plan {
             Plan::Nexmark(q) => nexmark::build(q, worker, &shared),
-            Plan::Ysb(gen_only) => ysb::build(gen_only, worker, &shared),
+            Plan::Ysb(gen_only) => ysb::build(gen_only, shared.json, worker, &shared),
         }
     })
     .map_err(|e| RunError::Failed(format!("weir job failed: {e}")))?;
     let finished = Instant::now();
     if let Some(output) = &shared.output {
         output.finish()?;
+    }
+    if let Some((count, first)) = shared.parse_errors.summary() {
+        return Err(RunError::Failed(format!(
+            "{count} YSB JSON line(s) did not parse, so their events are missing from the \
+             result; the first: {first}"
+        )));
     }
     let first = start_ns.load(std::sync::atomic::Ordering::Acquire);
     let started = match shared.epoch.get() {

@@ -444,6 +444,20 @@ impl YsbSplit {
     pub fn fill_json(&mut self, out: &mut String, max: usize) -> bool {
         self.run(max, |e| e.write_json(out))
     }
+
+    /// [`YsbSplit::fill_json`] that also calls `line(end, event_time)` after each line, with the
+    /// length of `out` after the line (its `'\n'` included) and the line's event time.
+    pub fn fill_json_lines(
+        &mut self,
+        out: &mut String,
+        max: usize,
+        mut line: impl FnMut(usize, u64),
+    ) -> bool {
+        self.run(max, |e| {
+            e.write_json(out);
+            line(out.len(), e.event_time);
+        })
+    }
 }
 
 impl Split for YsbSplit {

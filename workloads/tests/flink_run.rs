@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::flink::{self, Install};
-use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{
+    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
+};
 use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, reference};
 use weir_workloads::runner;
 use weir_workloads::split::WorkerSplit;
@@ -24,6 +26,7 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         rate: None,
         event_rate: 1_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         output: None,
         command: format!("test {query}"),
     }

@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::runner;
 use weir_workloads::timely::{TimelyCluster, start_cluster};
 
@@ -18,6 +18,7 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         rate: None,
         event_rate: 1_000,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         output: None,
         command: format!("test cluster {query}"),
     }

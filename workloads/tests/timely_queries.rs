@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::nexmark::reference as nx;
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -29,6 +29,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         rate: None,
         event_rate: EVENT_RATE,
         source: SourceMode::Generate,
+        format: EventFormat::Records,
         output: None,
         command: format!("test {engine} {query} -w {workers}"),
     }

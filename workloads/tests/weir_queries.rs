@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::nexmark::reference::{q0, q1, q2, q3, q4, q5, q7, q8, q11, q12_check};
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -29,6 +29,7 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         rate: None,
         event_rate: EVENT_RATE,
         source,
+        format: EventFormat::Records,
         output: None,
         command: format!("test {workload} {query}"),
     }

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
-use weir_workloads::job::{RunLength, RunSpec};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec};
 
 use super::fmt;
 use super::theme::Theme;
@@ -46,10 +46,11 @@ pub fn settings(spec: &RunSpec, short: bool) -> Vec<String> {
             spec.workers,
             if spec.workers == 1 { "" } else { "s" }
         ),
-        if short {
-            spec.source.to_string()
-        } else {
-            format!("source {}", spec.source)
+        match (short, spec.format) {
+            (true, EventFormat::Records) => spec.source.to_string(),
+            (true, EventFormat::Json) => format!("{} json", spec.source),
+            (false, EventFormat::Records) => format!("source {}", spec.source),
+            (false, EventFormat::Json) => format!("source {}, json lines", spec.source),
         },
         format!("rate {rate}"),
         length,

@@ -2,9 +2,14 @@
 //!
 //! Shapes (`|` = fused, `=>` = exchange):
 //! - q0, q1, q2: bids | map (| filter) | sink. No exchange.
-//! - q3: persons | filter state | project => join on id = seller <= project | filter category
-//!   | auctions. An interval join with an unbounded interval (a regular join: both sides stay in
-//!   state until end of input).
+//! - q3: persons and auctions | keep persons in OR, ID, CA and auctions of category 10, project
+//!   | split => join on id = seller. An interval join with an unbounded interval (a regular
+//!   join: both sides stay in state until end of input).
+//!
+//! q0-q3 read sources whose sampled events carry their ingestion time (`Stamped`): q0-q2 keep
+//! it through the map; q3 keeps the auction's, on the rows whose auction is not older than its
+//! seller (the auction's arrival made the row, as in the Flink port); the sink records the
+//! latency of those rows.
 //! - q4: auctions => `interval_aggregate` (each auction opens `[dateTime, expires]` on its id,
 //!   auction ids unique) <= bids, `Max` of the price, emitted when the frontier passes
 //!   `expires` | drop auctions without a bid => global window per category, `Avg`, emitted at
@@ -26,6 +31,7 @@ use weir_engine::window::{
 };
 use weir_engine::{Stream, Timestamp, Worker};
 
+use super::source::Stamped;
 use super::{Query, Shared};
 use crate::nexmark::reference::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
 use crate::nexmark::{
@@ -41,10 +47,14 @@ const GAP: i64 = SESSION_GAP_MS as i64;
 /// An interval join bound wide enough to be unbounded for any epoch-ms timestamp.
 const UNBOUNDED: i64 = 1 << 62;
 
+/// The events q3 reads.
+const Q3_KINDS: &[EventKind] = &[EventKind::Person, EventKind::Auction];
+
 /// The event kinds a query reads (`None`: bids only, through the bid generator).
 pub(crate) fn kinds(query: Query) -> Option<&'static [EventKind]> {
     match query {
-        Query::Q3 | Query::Q8 => Some(&[EventKind::Person, EventKind::Auction]),
+        Query::Q3 => Some(Q3_KINDS),
+        Query::Q8 => Some(&[EventKind::Person, EventKind::Auction]),
         Query::Q4 => Some(&[EventKind::Auction, EventKind::Bid]),
         Query::Gen => Some(&[EventKind::Person, EventKind::Auction, EventKind::Bid]),
         _ => None,
@@ -55,14 +65,14 @@ fn ts(t: u64) -> Timestamp {
     t as Timestamp
 }
 
-/// A q3/q8 input record, projected before the stream is split in two (so the split clones
+/// A q8 input record, projected before the stream is split in two (so the split clones
 /// small records, not 200-byte events).
 #[derive(Debug, Clone, Copy)]
 enum PersonOrAuction {
-    /// `(id, dateTime, name, city, state)`.
-    Person(u64, Timestamp, &'static str, &'static str, &'static str),
-    /// `(seller, dateTime, id, category)`.
-    Auction(u64, Timestamp, u64, u64),
+    /// `(id, dateTime, name)`.
+    Person(u64, Timestamp, &'static str),
+    /// `(seller, dateTime)`.
+    Auction(u64, Timestamp),
 }
 
 fn people_and_auctions(
@@ -70,19 +80,8 @@ fn people_and_auctions(
 ) -> (Stream<PersonOrAuction>, Stream<PersonOrAuction>) {
     events
         .flat_map(|e| match e {
-            Event::Person(p) => Some(PersonOrAuction::Person(
-                p.id,
-                ts(p.date_time),
-                p.name,
-                p.city,
-                p.state,
-            )),
-            Event::Auction(a) => Some(PersonOrAuction::Auction(
-                a.seller,
-                ts(a.date_time),
-                a.id,
-                a.category,
-            )),
+            Event::Person(p) => Some(PersonOrAuction::Person(p.id, ts(p.date_time), p.name)),
+            Event::Auction(a) => Some(PersonOrAuction::Auction(a.seller, ts(a.date_time))),
             Event::Bid(_) => None,
         })
         .split()
@@ -94,30 +93,46 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
     match query {
         Query::Gen => shared.events(worker, kinds(query)).sink(Vec::clear),
         Query::GenBids => shared.bids(worker).sink(Vec::clear),
-        Query::Q0 => sink.attach(shared.bids(worker).map(|b| Q0Row {
-            auction: b.auction,
-            bidder: b.bidder,
-            price: b.price,
-            date_time: b.date_time,
-            extra: b.extra.as_str(),
-        })),
-        Query::Q1 => sink.attach(shared.bids(worker).map(|b| Q1Row {
-            auction: b.auction,
-            bidder: b.bidder,
-            price: b.price * 908,
-            date_time: b.date_time,
-            extra: b.extra.as_str(),
-        })),
-        Query::Q2 => sink.attach(
-            shared
-                .bids(worker)
-                .filter(|b| b.auction % 123 == 0)
-                .map(|b| Q2Row {
+        Query::Q0 => sink.attach_sampled(
+            shared.sampled_bids(worker).map(|s| {
+                s.map(|b| Q0Row {
                     auction: b.auction,
+                    bidder: b.bidder,
                     price: b.price,
-                }),
+                    date_time: b.date_time,
+                    extra: b.extra.as_str(),
+                })
+            }),
+            worker.latency(),
         ),
-        Query::Q3 => sink.attach(q3(shared.events(worker, kinds(query)))),
+        Query::Q1 => sink.attach_sampled(
+            shared.sampled_bids(worker).map(|s| {
+                s.map(|b| Q1Row {
+                    auction: b.auction,
+                    bidder: b.bidder,
+                    price: b.price * 908,
+                    date_time: b.date_time,
+                    extra: b.extra.as_str(),
+                })
+            }),
+            worker.latency(),
+        ),
+        Query::Q2 => sink.attach_sampled(
+            shared
+                .sampled_bids(worker)
+                .filter(|s| s.value.auction % 123 == 0)
+                .map(|s| {
+                    s.map(|b| Q2Row {
+                        auction: b.auction,
+                        price: b.price,
+                    })
+                }),
+            worker.latency(),
+        ),
+        Query::Q3 => sink.attach_sampled(
+            q3(shared.sampled_events(worker, Q3_KINDS)),
+            worker.latency(),
+        ),
         Query::Q4 => sink.attach(q4(shared.events(worker, kinds(query)))),
         Query::Q5 => sink.attach(q5(shared.bids(worker))),
         Query::Q7 => sink.attach(q7(shared.bids(worker))),
@@ -157,19 +172,34 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
     }
 }
 
-fn q3(events: Stream<Event>) -> Stream<Q3Row> {
-    let (p, a) = people_and_auctions(events);
+/// A q3 input record, projected before the stream is split in two.
+#[derive(Debug, Clone, Copy)]
+enum Q3In {
+    /// A seller in OR, ID or CA: `(id, dateTime, name, city, state)`.
+    Seller(u64, Timestamp, &'static str, &'static str, &'static str),
+    /// An auction of category 10: `(seller, dateTime, id, ingestion time if sampled)`.
+    Item(u64, Timestamp, u64, Option<std::num::NonZeroU64>),
+}
+
+fn q3(events: Stream<Stamped<Event>>) -> Stream<Stamped<Q3Row>> {
+    let (p, a) = events
+        .flat_map(|s| match s.value {
+            Event::Person(p) if matches!(p.state, "OR" | "ID" | "CA") => {
+                Some(Q3In::Seller(p.id, ts(p.date_time), p.name, p.city, p.state))
+            }
+            Event::Auction(a) if a.category == 10 => {
+                Some(Q3In::Item(a.seller, ts(a.date_time), a.id, s.ingest))
+            }
+            _ => None,
+        })
+        .split();
     let sellers = p.flat_map(|r| match r {
-        PersonOrAuction::Person(id, t, name, city, state)
-            if matches!(state, "OR" | "ID" | "CA") =>
-        {
-            Some((id, t, name, city, state))
-        }
-        _ => None,
+        Q3In::Seller(id, t, name, city, state) => Some((id, t, name, city, state)),
+        Q3In::Item(..) => None,
     });
     let items = a.flat_map(|r| match r {
-        PersonOrAuction::Auction(seller, t, id, 10) => Some((seller, t, id)),
-        _ => None,
+        Q3In::Item(seller, t, id, ingest) => Some((seller, t, id, ingest)),
+        Q3In::Seller(..) => None,
     });
     let spec = IntervalSpec {
         lower: -UNBOUNDED,
@@ -182,11 +212,15 @@ fn q3(events: Stream<Event>) -> Stream<Q3Row> {
             spec,
             |p| (p.0, p.1),
             |a| (a.0, a.1),
-            |_, p, a| Q3Row {
-                name: p.2,
-                city: p.3,
-                state: p.4,
-                id: a.2,
+            |_, p, a| Stamped {
+                value: Q3Row {
+                    name: p.2,
+                    city: p.3,
+                    state: p.4,
+                    id: a.2,
+                },
+                // The auction's sample when its arrival made the row.
+                ingest: a.3.filter(|_| a.1 >= p.1),
             },
         )
         .expect("an unbounded interval is valid")
@@ -292,11 +326,11 @@ fn q7(bids: Stream<Bid>) -> Stream<Q7Row> {
 fn q8(events: Stream<Event>) -> Stream<Q8Row> {
     let (p, a) = people_and_auctions(events);
     let people = p.flat_map(|r| match r {
-        PersonOrAuction::Person(id, t, name, _, _) => Some((id, t, name)),
+        PersonOrAuction::Person(id, t, name) => Some((id, t, name)),
         PersonOrAuction::Auction(..) => None,
     });
     let sellers = a.flat_map(|r| match r {
-        PersonOrAuction::Auction(seller, t, _, _) => Some((seller, t)),
+        PersonOrAuction::Auction(seller, t) => Some((seller, t)),
         PersonOrAuction::Person(..) => None,
     });
     people

@@ -1,14 +1,17 @@
 //! Result sinks: every worker folds its result rows into its own [`Digest`] and, with
 //! `--output FILE`, appends them as JSON lines (SELECT-order keys) to the one shared file, one
-//! lock per batch.
+//! lock per batch. [`ResultSink::attach_sampled`] also records the latency of the rows that
+//! carry an ingestion time (q0-q3): sink time minus that time, into the worker's histogram; the
+//! stamp is not a column (digest and `--output` rows are the plain rows).
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use weir_engine::Stream;
+use weir_engine::{LatencyRecorder, Stream};
 
+use super::source::Stamped;
 use crate::digest::{Digest, ResultRow};
 use crate::job::{Result, RunError};
 
@@ -73,21 +76,48 @@ impl ResultSink {
     pub(crate) fn attach<R: ResultRow + 'static>(self, stream: Stream<R>) {
         let mut text = String::new();
         stream.sink(move |batch| {
-            {
-                let mut digest = self.digest.lock().unwrap_or_else(PoisonError::into_inner);
-                for row in batch.iter() {
-                    digest.add(row);
-                }
-            }
-            if let Some(output) = &self.output {
-                text.clear();
-                for row in batch.iter() {
-                    text.push_str(&row.to_json());
-                    text.push('\n');
-                }
-                output.write(&text);
-            }
+            self.digest(batch.iter());
+            self.write(&mut text, batch.iter());
             batch.clear();
         });
+    }
+
+    /// Consumes `stream` as the query's result, recording `now - ingest` of every row that
+    /// carries an ingestion time into `latency`.
+    pub(crate) fn attach_sampled<R: ResultRow + 'static>(
+        self,
+        stream: Stream<Stamped<R>>,
+        latency: LatencyRecorder,
+    ) {
+        let mut text = String::new();
+        stream.sink(move |batch| {
+            let mut now = None;
+            for ingest in batch.iter().filter_map(|s| s.ingest) {
+                let now = *now.get_or_insert_with(|| latency.now_ns());
+                latency.record(now.saturating_sub(ingest.get()));
+            }
+            self.digest(batch.iter().map(|s| &s.value));
+            self.write(&mut text, batch.iter().map(|s| &s.value));
+            batch.clear();
+        });
+    }
+
+    fn digest<'a, R: ResultRow + 'a>(&self, rows: impl Iterator<Item = &'a R>) {
+        let mut digest = self.digest.lock().unwrap_or_else(PoisonError::into_inner);
+        for row in rows {
+            digest.add(row);
+        }
+    }
+
+    /// Appends `rows` to the `--output` file, if there is one (`text` is a reused buffer).
+    fn write<'a, R: ResultRow + 'a>(&self, text: &mut String, rows: impl Iterator<Item = &'a R>) {
+        if let Some(output) = &self.output {
+            text.clear();
+            for row in rows {
+                text.push_str(&row.to_json());
+                text.push('\n');
+            }
+            output.write(text);
+        }
     }
 }

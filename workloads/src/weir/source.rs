@@ -15,14 +15,133 @@
 //! **Watermark.** `last emitted timestamp - out_of_orderness` (the split rule of
 //! `crate::split`, on the events actually emitted); end of input once the split is exhausted,
 //! the run length has passed, or the job was asked to stop.
+//!
+//! **Latency samples.** [`StampedSource`] wraps an [`EventSource`] for the un-windowed queries
+//! (q0-q3): the events whose id is a multiple of [`SAMPLE_EVERY`] (the same events on every
+//! engine) carry their ingestion time, job clock ns: the scheduled emission time when paced,
+//! the time the source emitted them otherwise. Sources do not see event ids, so a [`Sampler`]
+//! works out where in a worker's stream those ids fall from the split rule and the kinds the
+//! source produces.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use weir_engine::{NO_PROGRESS, Source, SourcePoll, Timestamp};
+use weir_engine::{Clock, NO_PROGRESS, Source, SourcePoll, Timestamp};
 
 use crate::job::StopSignal;
-use crate::split::{Split, Timestamped};
+use crate::split::{BLOCK, Split, Timestamped, WorkerSplit};
+
+/// Event ids that are multiples of this carry a latency sample (BENCHMARKING.md: 1 in 1024).
+pub(crate) const SAMPLE_EVERY: u64 = 1024;
+
+// A sampled id is the first id of a split block: the sampler relies on it.
+const _: () = assert!(SAMPLE_EVERY == BLOCK);
+
+/// Event kinds repeat with this period of ids (Nexmark's `id % 50`; YSB has one kind).
+const KIND_PERIOD: u64 = 50;
+
+/// A record and, for a sampled one, its ingestion time (job clock ns).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stamped<T> {
+    /// The record.
+    pub(crate) value: T,
+    /// The ingestion time of a sampled record; `None` for the others.
+    pub(crate) ingest: Option<NonZeroU64>,
+}
+
+impl<T> Stamped<T> {
+    /// The same stamp on `f(value)`.
+    #[inline]
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Stamped<U> {
+        Stamped {
+            value: f(self.value),
+            ingest: self.ingest,
+        }
+    }
+}
+
+/// Where the sampled event ids fall in one worker's stream of produced events.
+///
+/// Worker `w` of `W` produces the ids of blocks `w, w + W, w + 2W, ...` in order, keeping the
+/// ids whose kind the source produces; a sampled id is the first id of a block, so it is the
+/// block's first produced event when its own kind is kept, and its position is the number of
+/// kept ids in the worker's earlier blocks.
+#[derive(Clone, Debug)]
+pub(crate) struct Sampler {
+    split: WorkerSplit,
+    events: u64,
+    /// `prefix[r]`: kept residues `id % KIND_PERIOD` below `r`.
+    prefix: [u64; KIND_PERIOD as usize + 1],
+    /// The next block to look at.
+    block: u64,
+    /// The stream position of `block`'s first kept id.
+    block_pos: u64,
+    /// The stream position of the next sampled event, if there is one.
+    next: Option<u64>,
+}
+
+impl Sampler {
+    /// The sampler of worker `split` over ids `0..events`, for a source that produces the ids
+    /// for which `keep` holds (a function of `id % 50`).
+    pub(crate) fn new(split: WorkerSplit, events: u64, keep: impl Fn(u64) -> bool) -> Self {
+        let mut prefix = [0; KIND_PERIOD as usize + 1];
+        for r in 0..KIND_PERIOD {
+            prefix[r as usize + 1] = prefix[r as usize] + u64::from(keep(r));
+        }
+        let mut sampler = Self {
+            split,
+            events,
+            prefix,
+            block: split.worker() as u64,
+            block_pos: 0,
+            next: None,
+        };
+        sampler.advance();
+        sampler
+    }
+
+    /// Kept ids below `n`.
+    fn kept_below(&self, n: u64) -> u64 {
+        (n / KIND_PERIOD) * self.prefix[KIND_PERIOD as usize]
+            + self.prefix[(n % KIND_PERIOD) as usize]
+    }
+
+    /// Moves `next` to the sampled event of the next block that has one.
+    fn advance(&mut self) {
+        self.next = None;
+        // Block starts step through `id % 50` with a period of at most 25 blocks: a kept
+        // sampled id within 50 blocks, or none ever.
+        for _ in 0..2 * KIND_PERIOD {
+            let Some(first) = self
+                .block
+                .checked_mul(BLOCK)
+                .filter(|&first| first < self.events)
+            else {
+                return;
+            };
+            let end = first.saturating_add(BLOCK).min(self.events);
+            let pos = self.block_pos;
+            let sampled = self.kept_below(first + 1) > self.kept_below(first);
+            self.block_pos += self.kept_below(end) - self.kept_below(first);
+            self.block += self.split.workers() as u64;
+            if sampled {
+                self.next = Some(pos);
+                return;
+            }
+        }
+    }
+
+    /// Calls `stamp(i)` for every sampled event among the stream positions
+    /// `first..first + len`, with `i` relative to `first`; positions must be asked in order.
+    pub(crate) fn sampled_in(&mut self, first: u64, len: usize, mut stamp: impl FnMut(usize)) {
+        let end = first + len as u64;
+        while let Some(pos) = self.next.filter(|&p| p < end) {
+            stamp((pos - first) as usize);
+            self.advance();
+        }
+    }
+}
 
 /// Where a source's events come from.
 #[derive(Debug)]
@@ -210,5 +329,132 @@ where
             (true, Some(start), Some(ts)) => self.due_ns(start, ts).min(now_ns),
             _ => now_ns,
         }
+    }
+}
+
+/// An [`EventSource`] whose sampled events carry their ingestion time (see the module docs).
+#[derive(Debug)]
+pub(crate) struct StampedSource<S: Split> {
+    inner: EventSource<S>,
+    sampler: Sampler,
+    clock: Clock,
+    scratch: Vec<S::Event>,
+    /// Events emitted so far (the stream position of the next one).
+    emitted: u64,
+}
+
+impl<S: Split> StampedSource<S>
+where
+    S::Event: Timestamped + Clone + 'static,
+{
+    pub(crate) fn new(inner: EventSource<S>, sampler: Sampler, clock: Clock) -> Self {
+        Self {
+            inner,
+            sampler,
+            clock,
+            scratch: Vec::new(),
+            emitted: 0,
+        }
+    }
+}
+
+impl<S> Source for StampedSource<S>
+where
+    S: Split + 'static,
+    S::Event: Timestamped + Clone + 'static,
+{
+    type Item = Stamped<S::Event>;
+
+    fn poll(&mut self, out: &mut Vec<Stamped<S::Event>>, max: usize, now_ns: u64) -> SourcePoll {
+        let poll = self.inner.poll(&mut self.scratch, max, now_ns);
+        if self.scratch.is_empty() {
+            return poll;
+        }
+        let before = out.len();
+        out.extend(self.scratch.drain(..).map(|value| Stamped {
+            value,
+            ingest: None,
+        }));
+        let batch = &mut out[before..];
+        let first = self.emitted;
+        self.emitted += batch.len() as u64;
+        let (paced, start) = (self.inner.settings.paced, self.inner.start);
+        let mut emitted_at = None;
+        let (inner, clock) = (&self.inner, self.clock);
+        self.sampler.sampled_in(first, batch.len(), |i| {
+            let ingest = match (paced, start) {
+                (true, Some(start)) => inner.due_ns(start, batch[i].value.timestamp()),
+                // Unpaced: the batch leaves the source now.
+                _ => *emitted_at.get_or_insert_with(|| clock.now_ns()),
+            };
+            batch[i].ingest = NonZeroU64::new(ingest.max(1));
+        });
+        poll
+    }
+
+    fn watermark_stamp_ns(&self, now_ns: u64) -> u64 {
+        self.inner.watermark_stamp_ns(now_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stream positions of sampled ids, by walking every id the worker owns.
+    fn brute_force(split: WorkerSplit, events: u64, keep: impl Fn(u64) -> bool) -> Vec<u64> {
+        (0..events)
+            .filter(|&id| split.owns(id) && keep(id))
+            .enumerate()
+            .filter(|(_, id)| id % SAMPLE_EVERY == 0)
+            .map(|(pos, _)| pos as u64)
+            .collect()
+    }
+
+    fn sampled(split: WorkerSplit, events: u64, keep: impl Fn(u64) -> bool) -> Vec<u64> {
+        let mut sampler = Sampler::new(split, events, keep);
+        let mut out = Vec::new();
+        // Ask in uneven batches, as a source does.
+        let (mut first, mut len) = (0, 1);
+        while first < events {
+            sampler.sampled_in(first, len, |i| out.push(first + i as u64));
+            first += len as u64;
+            len = len * 3 % 5000 + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn sampler_finds_the_sampled_ids() {
+        type Keep = fn(u64) -> bool;
+        let kinds: [(&str, Keep); 4] = [
+            ("all", |_| true),
+            ("bids", |id| id % 50 >= 4),
+            ("persons and auctions", |id| id % 50 < 4),
+            ("persons", |id| id % 50 == 0),
+        ];
+        for events in [1, 1024, 1025, 300_001] {
+            for workers in 1..=4 {
+                for worker in 0..workers {
+                    let split = WorkerSplit::new(worker, workers).expect("valid split");
+                    for (name, keep) in kinds {
+                        assert_eq!(
+                            sampled(split, events, keep),
+                            brute_force(split, events, keep),
+                            "{name}, worker {worker} of {workers}, {events} events"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sampler_without_sampled_kinds_ends() {
+        // Block starts are even ids: a source of odd ids only never holds a sampled one.
+        let mut sampler = Sampler::new(WorkerSplit::SINGLE, u64::MAX, |id| id % 2 == 1);
+        let mut hits = 0;
+        sampler.sampled_in(0, 1 << 20, |_| hits += 1);
+        assert_eq!(hits, 0);
     }
 }
