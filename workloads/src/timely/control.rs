@@ -12,8 +12,10 @@
 //! - every worker releases its capability only when it is done (normally or aborting), so the
 //!   control dataflow completes, and the processes shut down cleanly, only when all have;
 //! - a process that dies without a word (killed, crashed in a network thread) breaks its TCP
-//!   connections: timely's receive thread then panics and poisons the channels it feeds, the
-//!   survivors' workers panic on their next step, and that panic is reported as a lost peer.
+//!   connections: timely's network threads then panic and poison the channels they feed, and
+//!   the survivors' workers panic when they next touch one. That panic is reported as a lost
+//!   peer, unless it happens while an operator is sending: timely's pushers then panic again
+//!   in `Drop` while unwinding and the process aborts (it still ends at once).
 //!
 //! Once a worker has seen a failure it waits at most [`ABORT_GRACE`] for the control dataflow
 //! to complete, so a failure ends every process in bounded time.
