@@ -416,7 +416,7 @@ where
         failed_here: AtomicBool::new(false),
         failure: Mutex::new(None),
         process: launch.cluster.as_ref().map(|c| c.process),
-        pin_to: pinning_plan(spec.pinning, local_workers),
+        pin_to: pinning_plan(spec.pinning, local_workers, first_worker),
         pinned: AtomicUsize::new(0),
         panic_after_events: panic_after_events(&launch)?,
         stopped_early: AtomicBool::new(false),

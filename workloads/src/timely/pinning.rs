@@ -1,4 +1,4 @@
-//! `--pinning` for timely's workers: local worker *i* on core *i*, as weir pins its own.
+//! `--pinning` for timely's workers: worker *i* on core *i*, as weir pins its own.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -6,9 +6,16 @@ use super::harness::Shared;
 
 static PINNING_WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Which core each local worker is pinned to, as weir pins its workers: worker *i* to core
-/// *i*, or none (with a warning, once) when the machine has fewer cores than workers.
-pub(crate) fn pinning_plan(pinning: bool, workers: usize) -> Vec<Option<core_affinity::CoreId>> {
+/// Which core each of this process's `workers` workers is pinned to, as weir pins its workers:
+/// worker *i* to core *i*, or none (with a warning, once) when the machine has fewer cores than
+/// workers. `first_worker` is the global index of the first (cluster mode): global worker *g*
+/// goes to core *g* mod cores, so that processes sharing a machine use different cores while
+/// they fit.
+pub(crate) fn pinning_plan(
+    pinning: bool,
+    workers: usize,
+    first_worker: usize,
+) -> Vec<Option<core_affinity::CoreId>> {
     if !pinning {
         return vec![None; workers];
     }
@@ -29,7 +36,9 @@ pub(crate) fn pinning_plan(pinning: bool, workers: usize) -> Vec<Option<core_aff
         ));
         return vec![None; workers];
     }
-    cores[..workers].iter().copied().map(Some).collect()
+    (0..workers)
+        .map(|i| Some(cores[(first_worker + i) % cores.len()]))
+        .collect()
 }
 
 /// Pins the calling worker thread as the plan says; counts the workers pinned.
