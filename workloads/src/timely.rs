@@ -10,18 +10,26 @@
 pub(crate) mod events;
 pub(crate) mod harness;
 pub(crate) mod rows;
+pub(crate) mod sampling;
 pub(crate) mod windows;
 
 mod cluster;
+mod control;
+mod pinning;
+mod source;
 mod stateless;
 mod ysb;
 
 pub use cluster::{DEFAULT_BASE_PORT, TimelyCluster};
+#[doc(hidden)]
+pub use control::PANIC_AFTER_EVENTS_ENV;
 
 use timely::worker::Worker;
 
 use self::events::{Events, NexmarkEvent};
-use self::harness::{Ctx, Launch, ResultSlot, SourceSetup, event_source, launch};
+use self::harness::{Ctx, LatencyRule, Launch, ResultSlot, launch};
+use self::sampling::{Sampled, Sampler};
+use self::source::{SourceSetup, event_source};
 use crate::job::{EngineKind, Job, Result, RunError, RunLength, RunSpec, Workload};
 use crate::nexmark::{BidSplit, EventKind, NexmarkConfig, NexmarkSplit};
 use crate::split::WorkerSplit;
@@ -92,14 +100,29 @@ impl Query {
         }
     }
 
-    /// Whether every result of `engine`'s plan is emitted at the end of the window it closes,
-    /// so that its latency is observable.
-    fn windowed(self, engine: EngineKind) -> bool {
+    /// How the latency of `engine`'s plan is observed: windowed results are emitted at the end
+    /// of the window they close; the un-windowed q0-q3 carry the ingestion time of sampled
+    /// input records. q4's updates (a result that is final only at the end of input) and q12's
+    /// processing-time windows have neither; nor do differential's q11 sessions, which are
+    /// updated as bids arrive and never emitted when they close.
+    fn latency(self, engine: EngineKind) -> LatencyRule {
         match self {
-            Query::Q5 | Query::Q7 | Query::Q8 | Query::Ysb => true,
-            Query::Q11 => engine == EngineKind::Timely,
-            _ => false,
+            Query::Q5 | Query::Q7 | Query::Q8 | Query::Ysb => LatencyRule::Windows,
+            Query::Q11 if engine == EngineKind::Timely => LatencyRule::Windows,
+            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q3 => LatencyRule::Sampled,
+            _ => LatencyRule::None,
         }
+    }
+
+    /// Whether results depend on event-time completeness. The others (q0-q4, q12) need no
+    /// watermark: their sources advance the frontier to the newest timestamp, without the
+    /// out-of-orderness delay, so that no operator (differential's arrangements) holds records
+    /// back waiting for a watermark the query does not use.
+    fn event_time(self) -> bool {
+        matches!(
+            self,
+            Query::Q5 | Query::Q7 | Query::Q8 | Query::Q11 | Query::Ysb
+        )
     }
 }
 
@@ -145,7 +168,7 @@ pub(crate) fn start_engine(
     let query = Query::of(spec)?;
     let setup = Launch {
         engine,
-        windowed: query.windowed(engine),
+        latency: query.latency(engine),
         cluster,
     };
     if query == Query::Ysb {
@@ -191,8 +214,9 @@ fn ysb_dataflow(
             split,
             out_of_orderness_ms: config.out_of_orderness_ms,
             base_time_ms: config.base_time_ms,
+            sampler: None,
         };
-        let events = event_source(scope, ctx, setup);
+        let events = event_source(scope, ctx, setup, |e, _| e);
         if engine == EngineKind::Differential {
             ysb::differential(events, ctx, &slot);
         } else {
@@ -200,6 +224,32 @@ fn ysb_dataflow(
         }
     });
     slot
+}
+
+/// The source of one worker's Nexmark split for `query`.
+fn source_setup<S>(
+    generator: S,
+    config: &NexmarkConfig,
+    query: Query,
+    engine: EngineKind,
+    split: WorkerSplit,
+) -> SourceSetup<S> {
+    SourceSetup {
+        split: generator,
+        out_of_orderness_ms: if query.event_time() {
+            config.out_of_orderness_ms
+        } else {
+            0
+        },
+        base_time_ms: config.base_time_ms,
+        sampler: (query.latency(engine) == LatencyRule::Sampled).then(|| {
+            Sampler::new(
+                split,
+                config.events,
+                Some(query.kinds().unwrap_or(&[EventKind::Bid][..])),
+            )
+        }),
+    }
 }
 
 /// Builds one worker's dataflow for `query` on `engine`.
@@ -213,23 +263,18 @@ fn nexmark_dataflow(
     let slot = ResultSlot::default();
     let split = WorkerSplit::new(worker.index(), worker.peers())
         .expect("timely numbers its workers below peers");
-    fn setup<S>(split: S, config: &NexmarkConfig) -> SourceSetup<S> {
-        SourceSetup {
-            split,
-            out_of_orderness_ms: config.out_of_orderness_ms,
-            base_time_ms: config.base_time_ms,
-        }
-    }
     worker.dataflow::<u64, _, _>(|scope| {
         if let Some(kinds) = query.kinds() {
-            let split = NexmarkSplit::new(config, split)
+            let generator = NexmarkSplit::new(config, split)
                 .expect("the configuration was validated")
                 .only(kinds);
-            let events = event_source(scope, ctx, setup(split, config));
+            let setup = source_setup(generator, config, query, engine, split);
+            let events = event_source(scope, ctx, setup, Sampled::new);
             plan(events, ctx, &slot, query, engine);
         } else {
-            let split = BidSplit::new(config, split).expect("the configuration was validated");
-            let events = event_source(scope, ctx, setup(split, config));
+            let generator = BidSplit::new(config, split).expect("the configuration was validated");
+            let setup = source_setup(generator, config, query, engine, split);
+            let events = event_source(scope, ctx, setup, Sampled::new);
             plan(events, ctx, &slot, query, engine);
         }
     });

@@ -1,7 +1,10 @@
 //! Cluster mode: one timely job across two processes (here two timely instances in one test
-//! process, each with its own networking on 127.0.0.1) gives the single-process digest.
+//! process, each with its own networking on 127.0.0.1) gives the single-process digest, and a
+//! failure in one process ends the others.
 
 use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::runner;
@@ -91,4 +94,58 @@ fn cluster_flags_are_checked() {
     let err = TimelyCluster::from_hostfile(2, 0, &path).expect_err("too few lines");
     assert!(err.to_string().contains("--processes"), "{err}");
     std::fs::remove_file(&path).expect("remove the hostfile");
+}
+
+/// Waits for a job with a hang guard: a job that has not ended after `limit` is a failure of
+/// the test (the bug being guarded against is a process waiting forever).
+fn wait_at_most(
+    job: weir_workloads::job::Job,
+    limit: Duration,
+) -> Result<weir_workloads::report::RunReport, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(job.wait().map_err(|e| e.to_string()));
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("the process did not end within {limit:?}"))
+}
+
+/// A worker panic in process 0 of a 2-process cluster ends both processes with an error that
+/// names it, instead of leaving process 1 waiting for progress forever.
+#[test]
+fn a_failed_process_fails_the_whole_cluster() {
+    for query in ["q5", "q0"] {
+        let addresses: Vec<String> = free_ports()
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let mut long = spec(query, 1);
+        long.length = RunLength::Events(50_000_000);
+        let jobs: Vec<_> = (0..2)
+            .map(|process| {
+                let mut cluster =
+                    TimelyCluster::new(2, process, addresses.clone()).expect("a valid cluster");
+                if process == 0 {
+                    cluster = cluster.with_injected_panic(20_000);
+                }
+                start_cluster(&long, &cluster).expect("the process starts")
+            })
+            .collect();
+        let errors: Vec<String> = jobs
+            .into_iter()
+            .map(|j| wait_at_most(j, Duration::from_mins(2)).expect_err("the cluster failed"))
+            .collect();
+        assert!(
+            errors[0].contains("process 0: timely worker 0 panicked")
+                && errors[0].contains("injected failure"),
+            "{query}: {}",
+            errors[0]
+        );
+        assert!(
+            errors[1].contains("another process of the timely cluster failed")
+                && errors[1].contains("injected failure"),
+            "{query}: {}",
+            errors[1]
+        );
+    }
 }

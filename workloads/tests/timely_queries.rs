@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
 use weir_workloads::nexmark::reference as nx;
-use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
+use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::report::{DigestSummary, RunReport};
 use weir_workloads::runner;
 use weir_workloads::split::{Split, WorkerSplit};
@@ -196,9 +196,68 @@ fn windowed_queries_report_latency_and_others_do_not() {
     let windowed = run(&spec(Workload::Nexmark, "q5", EngineKind::Timely, 2));
     let latency = windowed.latency_ns.expect("q5 results close windows");
     assert!(latency.samples > 0);
-    let stateless = run(&spec(Workload::Nexmark, "q0", EngineKind::Timely, 1));
-    assert_eq!(stateless.latency_ns, None, "q0 has no window to close");
-    assert_eq!(stateless.versions.timely.as_deref(), Some("0.32.0"));
+    // differential's windows are retracted just after they close; only the final results
+    // (one sample per result update) reach the sink.
+    let retracting = run(&spec(Workload::Nexmark, "q5", EngineKind::Differential, 2));
+    let latency = retracting.latency_ns.expect("q5 results close windows");
+    assert_eq!(latency.samples, retracting.digest.rows);
+    for engine in ENGINES {
+        let updating = run(&spec(Workload::Nexmark, "q4", engine, 1));
+        assert_eq!(
+            updating.latency_ns, None,
+            "q4 on {engine}: no window closes its result and no sample carries through"
+        );
+    }
+    let differential_sessions = run(&spec(Workload::Nexmark, "q11", EngineKind::Differential, 1));
+    assert_eq!(differential_sessions.latency_ns, None);
+    assert_eq!(windowed.versions.timely.as_deref(), Some("0.32.0"));
+}
+
+/// The un-windowed queries sample the events with `id % 1024 == 0`: q0 and q1 make one row per
+/// bid, so the latency samples are exactly the sampled ids that are bids, at any worker count.
+#[test]
+fn unwindowed_queries_sample_the_same_events_on_every_engine() {
+    let expected = (0..EVENTS)
+        .step_by(1024)
+        .filter(|id| EventKind::of_id(*id) == EventKind::Bid)
+        .count() as u64;
+    assert!(expected > 10);
+    for engine in ENGINES {
+        for (query, workers) in [("q0", 1), ("q1", 2)] {
+            let report = run(&spec(Workload::Nexmark, query, engine, workers));
+            let latency = report
+                .latency_ns
+                .unwrap_or_else(|| panic!("{query} on {engine}: per-record latency"));
+            assert_eq!(
+                latency.samples, expected,
+                "{query} on {engine} with {workers} workers"
+            );
+            assert!(latency.p50 <= latency.max);
+        }
+        // q2 keeps some bids: no more samples than sampled bids, and the digest is unchanged
+        // by the stamps (checked by q2_matches_reference).
+        let q2 = run(&spec(Workload::Nexmark, "q2", engine, 2));
+        assert!(q2.latency_ns.is_none_or(|l| l.samples <= expected));
+    }
+}
+
+/// `--pinning` pins timely's workers when the machine has a core for each, and the report
+/// says whether it did.
+#[test]
+fn pinning_is_reported_truthfully() {
+    let cores = core_affinity::get_core_ids().unwrap_or_default().len();
+    let mut s = spec(Workload::Nexmark, "q0", EngineKind::Timely, 1);
+    assert!(!run(&s).pinning, "pinning off");
+    s.pinning = true;
+    if cores >= 1 {
+        assert!(run(&s).pinning, "one worker on {cores} cores is pinned");
+    }
+    s.workers = cores + 1;
+    assert!(
+        !run(&s).pinning,
+        "{} workers on {cores} cores are not pinned",
+        cores + 1
+    );
 }
 
 #[test]

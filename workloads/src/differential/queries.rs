@@ -3,25 +3,60 @@
 //! Windows are data: a record assigned to the window ending at `e` becomes an update of
 //! `(key, e)` *at time `e`* (differential allows an update's time to be later than its
 //! message's; that is what its own `delay` does). Each window's aggregate therefore changes
-//! exactly once, when the frontier passes `e`, and is final then: windowed outputs are
-//! insert-only. q4 and q11 are genuinely updating (a maximum and sessions that grow and merge);
-//! their changelogs are folded by the digest sink.
+//! when the frontier passes `e`, and is final then.
+//!
+//! Window state is bounded: the same record is retracted at `e + 1` (a temporal filter: the
+//! record is live for the instant `[e, e + 1)`), so once the frontier passes `e + 1` every
+//! arrangement holding it compacts it away. The aggregates retract their results at `e + 1`
+//! too; [`final_at_window_end`] keeps only the updates at `e` (the window's final result) and
+//! drops those expiry retractions before the sink. q4 and q11 are genuinely updating (a maximum
+//! and sessions that grow and merge); their changelogs are folded by the digest sink.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use differential_dataflow::trace::implementations::{ValBuilder, ValSpine};
 use differential_dataflow::{AsCollection, VecCollection};
+use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::vec::Map;
 
 use crate::timely::events::{self, Events, NexmarkEvent};
-use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
+use crate::timely::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
 use crate::timely::rows::{BidRow, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, SessionRow};
 use crate::timely::windows::{GAP_MS, SLIDE_MS, WINDOW_MS, tumble_end};
 
 /// A row update as the sink reads it.
 fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
     (&u.0, u.2 as i64)
+}
+
+/// A row update that carries the ingestion stamp of a latency-sampled input record (or 0).
+fn stamped<R>(u: &((R, u64), u64, isize)) -> (&R, i64) {
+    (&u.0.0, u.2 as i64)
+}
+
+fn stamp_of<R>(u: &((R, u64), u64, isize)) -> u64 {
+    u.0.1
+}
+
+/// Pushes `data` as live in the window ending at `end`: inserted at `end`, retracted at
+/// `end + 1` (see the module docs).
+fn in_window<D: Clone>(out: &mut Vec<(D, u64, isize)>, data: D, end: u64) {
+    out.push((data.clone(), end, 1));
+    out.push((data, end + 1, -1));
+}
+
+/// The final result of each window: the updates at the window's end `e`, without the
+/// retractions at `e + 1` that expire the window's state. Every update of a `(e, row)` result
+/// is at `e` or `e + 1`, because every input of the window ending at `e` is.
+pub(crate) fn final_at_window_end<R: 'static>(
+    results: VecCollection<'_, u64, (u64, R)>,
+) -> StreamVec<'_, u64, (R, u64, isize)> {
+    results.inner.flat_map(|((end, row), time, diff)| {
+        debug_assert!(time == end || (time == end + 1 && diff < 0));
+        (time == end).then_some((row, time, diff))
+    })
 }
 
 /// Turns a worker's events into a collection: `logic` pushes `(data, time)` pairs for each
@@ -56,58 +91,69 @@ pub(crate) fn q0<E: NexmarkEvent>(
 ) {
     let rows = collect(events, "Q0Project", move |e, t, out| {
         if let Some(b) = e.bid() {
-            out.push((events::bid_row(b, convert), t, 1));
+            out.push(((events::bid_row(b, convert), e.stamp()), t, 1));
         }
     });
-    digest_sink(rows.inner, ctx, slot, update::<BidRow>);
+    sampled_sink(rows.inner, ctx, slot, stamped::<BidRow>, stamp_of);
 }
 
 /// q2: bids on every 123rd auction.
 pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let rows = collect(events, "Q2Filter", |e, t, out| {
         if let Some(b) = e.bid().filter(|b| b.auction % 123 == 0) {
-            out.push((
-                Q2Row {
-                    auction: b.auction,
-                    price: b.price,
-                },
-                t,
-                1,
-            ));
+            let row = Q2Row {
+                auction: b.auction,
+                price: b.price,
+            };
+            out.push(((row, e.stamp()), t, 1));
         }
     });
-    digest_sink(rows.inner, ctx, slot, update::<Q2Row>);
+    sampled_sink(rows.inner, ctx, slot, stamped::<Q2Row>, stamp_of);
 }
 
 /// q3: a join of two arranged collections (persons by id, auctions by seller).
+///
+/// For latency, auctions carry their ingestion stamp and event time, persons their event time:
+/// a row whose auction is not older than its person (the auction completed the join) carries
+/// the auction's stamp, as on the other engines.
 pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = collect(events.clone(), "Q3Persons", |e, t, out| {
         if let Some(p) = e.person().filter(|p| matches!(p.state, "OR" | "ID" | "CA")) {
-            out.push((
-                (
-                    p.id,
-                    (p.name.to_string(), p.city.to_string(), p.state.to_string()),
-                ),
+            let person = (
+                p.name.to_string(),
+                p.city.to_string(),
+                p.state.to_string(),
                 t,
-                1,
-            ));
+            );
+            out.push(((p.id, person), t, 1));
         }
     });
     let auctions = collect(events, "Q3Auctions", |e, t, out| {
         if let Some(a) = e.auction().filter(|a| a.category == 10) {
-            out.push(((a.seller, a.id), t, 1));
+            out.push(((a.seller, (a.id, e.stamp(), t)), t, 1));
         }
     });
     let persons = persons.arrange_by_key();
-    let rows = auctions.join_core(persons, |_seller, &id, (name, city, state)| {
-        Some(Q3Row {
-            name: name.clone(),
-            city: city.clone(),
-            state: state.clone(),
-            id,
-        })
-    });
-    digest_sink(rows.inner, ctx, slot, update::<Q3Row>);
+    let rows = auctions.join_core(
+        persons,
+        |_seller, &(id, stamp, auction_time), (name, city, state, person_time)| {
+            let row = Q3Row {
+                name: name.clone(),
+                city: city.clone(),
+                state: state.clone(),
+                id,
+            };
+            Some((
+                row,
+                if auction_time >= *person_time {
+                    stamp
+                } else {
+                    0
+                },
+            ))
+        },
+    );
+    sampled_sink(rows.inner, ctx, slot, stamped::<Q3Row>, stamp_of);
 }
 
 /// q4: join auctions and bids on the auction id, keep in-time bids, the maximum per auction,
@@ -146,14 +192,15 @@ pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
 }
 
 /// q5: bids counted per `(window, auction)` in hopping windows (each bid is an update in five
-/// windows, at each window's end), then per window the auctions at the maximum count.
+/// windows, at each window's end, retracted just after), then per window the auctions at the
+/// maximum count.
 pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let windows = collect(events, "Q5Windows", |e, t, out| {
         if let Some(b) = e.bid() {
             let pane = t - t % SLIDE_MS;
             for k in 1..=WINDOW_MS / SLIDE_MS {
                 let end = pane + k * SLIDE_MS;
-                out.push(((end, b.auction), end, 1));
+                in_window(out, (end, b.auction), end);
             }
         }
     });
@@ -170,8 +217,8 @@ pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 out.push(((*auction, *n), 1isize));
             }
         })
-        .map(|(_end, (auction, num))| Q5Row { auction, num });
-    digest_sink(rows.inner, ctx, slot, update::<Q5Row>);
+        .map(|(end, (auction, num))| (end, Q5Row { auction, num }));
+    digest_sink(final_at_window_end(rows), ctx, slot, update::<Q5Row>);
 }
 
 /// A q7 bid in its window: `(price, auction, bidder, dateTime, extra, inside)`, where `inside`
@@ -194,10 +241,10 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 )
             };
             if t % WINDOW_MS == 0 {
-                out.push(((t, bid(false)), t, 1));
+                in_window(out, (t, bid(false)), t);
             }
             let end = tumble_end(t, WINDOW_MS);
-            out.push(((end, bid(true)), end, 1));
+            in_window(out, (end, bid(true)), end);
         }
     })
     .arrange_by_key();
@@ -215,16 +262,21 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 vec.extend(upds.drain(..).map(|(v, t, r)| ((*key, v), t, r)));
             },
         );
-    let rows = maxima.join_core(by_window, |_end, &max, bid: &Q7Bid| {
-        (bid.0 == max).then(|| Q7Row {
-            auction: bid.1,
-            price: bid.0,
-            bidder: bid.2,
-            date_time: bid.3,
-            extra: bid.4.clone(),
+    let rows = maxima.join_core(by_window, |&end, &max, bid: &Q7Bid| {
+        (bid.0 == max).then(|| {
+            (
+                end,
+                Q7Row {
+                    auction: bid.1,
+                    price: bid.0,
+                    bidder: bid.2,
+                    date_time: bid.3,
+                    extra: bid.4.clone(),
+                },
+            )
         })
     });
-    digest_sink(rows.inner, ctx, slot, update::<Q7Row>);
+    digest_sink(final_at_window_end(rows), ctx, slot, update::<Q7Row>);
 }
 
 /// q8: distinct persons and distinct sellers per 10 s window, semijoined on `(id, window)`.
@@ -232,24 +284,29 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
     let persons = collect(events.clone(), "Q8Persons", |e, t, out| {
         if let Some(p) = e.person() {
             let end = tumble_end(t, WINDOW_MS);
-            out.push((((p.id, end), p.name.to_string()), end, 1));
+            in_window(out, ((p.id, end), p.name.to_string()), end);
         }
     });
     let sellers = collect(events, "Q8Sellers", |e, t, out| {
         if let Some(a) = e.auction() {
             let end = tumble_end(t, WINDOW_MS);
-            out.push(((a.seller, end), end, 1));
+            in_window(out, (a.seller, end), end);
         }
     });
     let rows = persons
         .distinct()
         .semijoin(sellers.distinct())
-        .map(|((id, end), name)| Q8Row {
-            id,
-            name,
-            starttime: (end - WINDOW_MS) as i64,
+        .map(|((id, end), name)| {
+            (
+                end,
+                Q8Row {
+                    id,
+                    name,
+                    starttime: (end - WINDOW_MS) as i64,
+                },
+            )
         });
-    digest_sink(rows.inner, ctx, slot, update::<Q8Row>);
+    digest_sink(final_at_window_end(rows), ctx, slot, update::<Q8Row>);
 }
 
 /// q11: sessions per bidder by a `reduce` over the bidder's bid times; an updating result (a

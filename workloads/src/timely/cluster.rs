@@ -21,6 +21,8 @@ pub struct TimelyCluster {
     pub process: usize,
     /// `host:port` of every process, in process order.
     pub addresses: Vec<String>,
+    /// Failure injection for tests: local worker 0 panics after this many events.
+    panic_after_events: Option<u64>,
 }
 
 impl TimelyCluster {
@@ -94,7 +96,23 @@ impl TimelyCluster {
             processes,
             process,
             addresses,
+            panic_after_events: None,
         })
+    }
+
+    /// Failure injection, for tests of failure handling: this process's first worker panics
+    /// once its source has produced `events` events (as `WEIR_TIMELY_PANIC_AFTER_EVENTS` does
+    /// from the command line).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_injected_panic(mut self, events: u64) -> Self {
+        self.panic_after_events = Some(events);
+        self
+    }
+
+    /// The injected failure, if any.
+    pub(crate) fn injected_panic(&self) -> Option<u64> {
+        self.panic_after_events
     }
 
     /// The timely configuration for `workers` worker threads in this process.

@@ -4,6 +4,7 @@
 use timely::dataflow::StreamVec;
 
 use super::rows::BidRow;
+use super::sampling::Sampled;
 use crate::nexmark::{Bid, Event};
 
 /// A worker's stream of Nexmark events (all kinds, or bids only), at their event times.
@@ -18,6 +19,34 @@ pub(crate) trait NexmarkEvent: Copy + 'static {
     fn person(self) -> Option<P>;
     /// The auction in this event, if it is one.
     fn auction(self) -> Option<A>;
+
+    /// The ingestion stamp of a latency-sampled event (see [`Sampled`]), 0 for the others.
+    #[inline]
+    fn stamp(self) -> u64 {
+        0
+    }
+}
+
+impl<E: NexmarkEvent> NexmarkEvent for Sampled<E> {
+    #[inline]
+    fn bid(self) -> Option<B> {
+        self.event.bid()
+    }
+
+    #[inline]
+    fn person(self) -> Option<P> {
+        self.event.person()
+    }
+
+    #[inline]
+    fn auction(self) -> Option<A> {
+        self.event.auction()
+    }
+
+    #[inline]
+    fn stamp(self) -> u64 {
+        self.stamp
+    }
 }
 
 /// A bid's fields.

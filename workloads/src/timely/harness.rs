@@ -15,75 +15,65 @@
 //!
 //! # Latency
 //!
-//! Each source logs `(watermark, instant)` whenever its watermark advances. A windowed result at
-//! time `t` (its window's end) is complete when the last split's watermark reached `t`; its
-//! latency is the sink's wall clock minus that instant. This needs every source in this process,
-//! so it is observed in single-process runs only, and only for queries whose results are tied to
-//! a closing time (the adapter says which).
+//! [`LatencyRule::Windows`]: each source logs `(watermark, instant)` whenever its watermark
+//! advances. A windowed result at time `t` (its window's end) is complete when the last split's
+//! watermark reached `t`; its latency is the sink's wall clock minus that instant.
+//! [`LatencyRule::Sampled`]: the sources stamp the events with `id % 1024 == 0` with their
+//! ingestion time (`sampling.rs`), results carry the stamp, and the sink records `now - stamp`.
+//! Both need the job's clock and every source in this process, so latency is observed in
+//! single-process runs only (the adapter says which rule a query follows).
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
-use timely::dataflow::operators::generic::operator::source;
-use timely::dataflow::{Scope, Stream};
 use timely::worker::Worker;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use super::cluster::TimelyCluster;
+use super::control::{Control, describe_panic, gather, panic_after_events};
+use super::pinning::{pin_worker, pinning_plan};
 use crate::digest::{ResultRow, RowEncoder};
-use crate::job::{
-    Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, panic_message,
-};
+use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal};
 use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
-use crate::split::{Replay, Split, Timestamped, WATERMARK_END};
 
 /// Events a source emits per activation before it yields to the other operators.
 pub(crate) const SOURCE_BATCH: usize = 4096;
 /// How often workers copy their counters out and the driver publishes a snapshot.
 const PUBLISH_EVERY: Duration = weir_engine::metrics::DEFAULT_SNAPSHOT_INTERVAL;
 /// Longest a worker parks before it looks at the stop signal and publishes again.
-const PARK_AT_MOST: Duration = Duration::from_millis(20);
+pub(crate) const PARK_AT_MOST: Duration = Duration::from_millis(20);
 
 /// Version strings of the pinned peer engines (the root `Cargo.toml` pins them exactly).
 pub(crate) const TIMELY_VERSION: &str = "0.32.0";
 /// See [`TIMELY_VERSION`].
 pub(crate) const DIFFERENTIAL_VERSION: &str = "0.26.0";
 
-/// How a worker's source was set up: its split of the input and its watermark rule.
-pub(crate) struct SourceSetup<S> {
-    /// The split's events (generated on the fly; the harness records them first in replay mode).
-    pub(crate) split: S,
-    /// Out-of-orderness subtracted from the maximum timestamp to give the watermark, ms.
-    pub(crate) out_of_orderness_ms: u64,
-    /// The generator's base time (epoch ms of event 0), for pacing.
-    pub(crate) base_time_ms: u64,
-}
-
 /// One worker's counters, written by that worker and read by the driver.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct WorkerCell {
     /// Set once every worker has built its dataflow: the source may start.
-    go: AtomicBool,
-    events_in: AtomicU64,
-    records_out: AtomicU64,
-    busy_ns: AtomicU64,
-    idle_ns: AtomicU64,
-    dropped: AtomicU64,
+    pub(crate) go: AtomicBool,
+    pub(crate) events_in: AtomicU64,
+    pub(crate) records_out: AtomicU64,
+    pub(crate) busy_ns: AtomicU64,
+    pub(crate) idle_ns: AtomicU64,
+    pub(crate) dropped: AtomicU64,
     /// The source's watermark (event-time ms; `u64::MAX` after the end of input).
-    watermark: AtomicU64,
+    pub(crate) watermark: AtomicU64,
     /// The newest event timestamp the source produced.
-    max_ts: AtomicU64,
+    pub(crate) max_ts: AtomicU64,
     /// The frontier at this worker's sink (`u64::MAX` once empty).
-    sink_frontier: AtomicU64,
+    pub(crate) sink_frontier: AtomicU64,
 }
 
 /// State shared by the driver and the workers of this process.
@@ -91,30 +81,43 @@ pub(crate) struct Shared {
     /// Per local worker.
     pub(crate) workers: Vec<WorkerCell>,
     /// Per local worker: `(watermark, instant)` each time its source's watermark advanced.
-    clocks: Vec<Mutex<VecDeque<(u64, Instant)>>>,
+    pub(crate) clocks: Vec<Mutex<VecDeque<(u64, Instant)>>>,
     /// When the first source started producing (the job's clock).
-    clock_start: OnceLock<Instant>,
+    pub(crate) clock_start: OnceLock<Instant>,
     /// Result latencies merged from the sinks, ns.
-    latency: Mutex<Histogram<u64>>,
+    pub(crate) latency: Mutex<Histogram<u64>>,
     /// Whether latency is observable in this run.
     pub(crate) latency_observable: bool,
+    /// How latency is observed.
+    pub(crate) latency_rule: LatencyRule,
     /// Set when a worker failed: every worker leaves its loop.
-    abort: AtomicBool,
-    failure: Mutex<Option<String>>,
+    pub(crate) abort: AtomicBool,
+    /// Set when the failure happened in this process (cluster mode tells the others).
+    pub(crate) failed_here: AtomicBool,
+    pub(crate) failure: Mutex<Option<String>>,
+    /// This process's index in cluster mode.
+    pub(crate) process: Option<usize>,
+    /// Per local worker: the core it is pinned to, if pinning was asked for and is possible.
+    pub(crate) pin_to: Vec<Option<core_affinity::CoreId>>,
+    /// Local workers that were pinned.
+    pub(crate) pinned: AtomicUsize,
+    /// Failure injection (hidden, for tests): local worker 0's source panics after producing
+    /// this many events.
+    pub(crate) panic_after_events: Option<u64>,
     /// Set when a source ended before its split did (stop, duration limit, failure).
-    stopped_early: AtomicBool,
+    pub(crate) stopped_early: AtomicBool,
     /// Raised by the user (or the duration limit): sources end their input.
-    stop: StopSignal,
+    pub(crate) stop: StopSignal,
     /// The run's length.
-    length: RunLength,
+    pub(crate) length: RunLength,
     /// Paced emission rate, events/s of wall time.
-    rate: Option<u64>,
+    pub(crate) rate: Option<u64>,
     /// Whether sources replay pre-generated events.
-    replay: bool,
+    pub(crate) replay: bool,
     /// Whether result rows are kept for `--output`.
     pub(crate) keep_rows: bool,
     /// Global index of this process's first worker.
-    first_worker: usize,
+    pub(crate) first_worker: usize,
 }
 
 impl std::fmt::Debug for Shared {
@@ -126,7 +129,7 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    fn local(&self, worker_index: usize) -> usize {
+    pub(crate) fn local(&self, worker_index: usize) -> usize {
         worker_index - self.first_worker
     }
 
@@ -164,10 +167,46 @@ impl Shared {
         }
     }
 
-    fn fail(&self, message: String) {
+    /// Records a failure of this process (the first one wins) and aborts every local worker.
+    pub(crate) fn fail(&self, message: String) {
         let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        failure.get_or_insert(message);
+        if failure.is_none() {
+            *failure = Some(message);
+            self.failed_here.store(true, Ordering::Release);
+        }
         self.abort.store(true, Ordering::Release);
+    }
+
+    /// Records the failure another process of the cluster reported (unless one is recorded).
+    pub(crate) fn fail_remote(&self, message: &str) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        failure.get_or_insert_with(|| {
+            format!("another process of the timely cluster failed, so this one stopped: {message}")
+        });
+        self.abort.store(true, Ordering::Release);
+    }
+
+    /// Whether a failure was recorded (here or reported by another process).
+    pub(crate) fn aborted(&self) -> bool {
+        self.abort.load(Ordering::Acquire)
+    }
+
+    /// Whether the recorded failure happened in this process.
+    pub(crate) fn failed_here(&self) -> bool {
+        self.failed_here.load(Ordering::Acquire)
+    }
+
+    /// The recorded failure, if any.
+    pub(crate) fn failure_message(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// This process's index in cluster mode.
+    pub(crate) fn process(&self) -> Option<usize> {
+        self.process
     }
 }
 
@@ -200,10 +239,10 @@ impl SignedDigest {
 /// What one worker hands back at the end.
 #[derive(Debug, Default)]
 pub(crate) struct WorkerResult {
-    digest: SignedDigest,
+    pub(crate) digest: SignedDigest,
     /// `(json, diff)` of every result update, when `--output` was asked for.
-    rows: Vec<(String, i64)>,
-    events: u64,
+    pub(crate) rows: Vec<(String, i64)>,
+    pub(crate) events: u64,
 }
 
 /// Per-worker context given to a query's dataflow builder.
@@ -215,148 +254,42 @@ pub(crate) struct Ctx {
 /// A worker-local slot the sink fills and the worker loop reads at the end.
 pub(crate) type ResultSlot = std::rc::Rc<std::cell::RefCell<WorkerResult>>;
 
-/// The source operator of one worker: emits its split's events at their timestamps and holds a
-/// capability at the split's watermark (`max timestamp emitted - out-of-orderness`).
-pub(crate) fn event_source<'s, S>(
-    scope: Scope<'s, u64>,
-    ctx: &Ctx,
-    setup: SourceSetup<S>,
-) -> Stream<'s, u64, Vec<S::Event>>
-where
-    S: Split + 'static,
-    S::Event: Timestamped + Clone + 'static,
-{
-    let shared = Arc::clone(&ctx.shared);
-    let local = shared.local(scope.index());
-    let SourceSetup {
-        split,
-        out_of_orderness_ms,
-        base_time_ms,
-    } = setup;
-    // Replay: generate the split into memory now, before the clock starts.
-    let mut input: Input<S> = if shared.replay {
-        let mut split = split;
-        Input::Replay(Replay::record(&mut split, out_of_orderness_ms))
-    } else {
-        Input::Generate(split)
-    };
-    let limit = match shared.length {
-        RunLength::Events(_) => None,
-        RunLength::Duration(d) => Some(d),
-    };
-    source(scope, "Source", move |capability, info| {
-        let activator = scope.activator_for(info.address);
-        let mut cap = Some(capability);
-        let mut buffer: VecDeque<S::Event> = VecDeque::with_capacity(SOURCE_BATCH);
-        let mut batch: Vec<S::Event> = Vec::with_capacity(SOURCE_BATCH);
-        let mut more = true;
-        let mut produced = 0u64;
-        let mut max_ts = 0u64;
-        let mut watermark = 0u64;
-        move |output| {
-            let Some(held) = cap.as_mut() else { return };
-            if !shared.workers[local].go.load(Ordering::Acquire) {
-                // The other workers are still building (or generating their replay buffers).
-                activator.activate_after(Duration::from_millis(1));
-                return;
-            }
-            let start = *shared.clock_start.get_or_init(Instant::now);
-            let cell = &shared.workers[local];
-            let elapsed = start.elapsed();
-            let stopped = shared.stop.is_raised()
-                || shared.abort.load(Ordering::Relaxed)
-                || limit.is_some_and(|d| elapsed >= d);
-            if buffer.is_empty() && more && !stopped {
-                batch.clear();
-                more = input.fill(&mut batch, SOURCE_BATCH);
-                buffer.extend(batch.drain(..));
-            }
-            // Paced runs release an event once its scheduled time (its event time on the
-            // wall clock) has come.
-            let due = shared.rate.map_or(u64::MAX, |_| {
-                base_time_ms.saturating_add(elapsed.as_millis() as u64)
-            });
-            let mut wait_ms = None;
-            if !stopped {
-                // Emit runs of equal timestamps, each under a capability for its time.
-                while let Some(first) = buffer.front() {
-                    let ts = first.timestamp();
-                    if ts > due {
-                        wait_ms = Some(ts - due);
-                        break;
-                    }
-                    let time_cap = held.delayed(&ts);
-                    let mut session = output.session(&time_cap);
-                    while let Some(e) = buffer.pop_front_if(|e| e.timestamp() == ts) {
-                        session.give(e);
-                        produced += 1;
-                    }
-                    max_ts = max_ts.max(ts);
-                }
-            }
-            let ended = stopped || (!more && buffer.is_empty());
-            if stopped {
-                shared.stopped_early.store(true, Ordering::Relaxed);
-            }
-            if ended {
-                watermark = WATERMARK_END;
-                cap = None;
-            } else {
-                let wm = max_ts.saturating_sub(out_of_orderness_ms);
-                if wm > watermark {
-                    watermark = wm;
-                    held.downgrade(&wm);
-                }
-                match wait_ms {
-                    Some(ms) => activator.activate_after(Duration::from_millis(ms.min(50))),
-                    None => activator.activate(),
-                }
-            }
-            if shared.latency_observable {
-                let mut log = shared.clocks[local]
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if log.back().is_none_or(|&(wm, _)| wm < watermark) {
-                    log.push_back((watermark, Instant::now()));
-                }
-            }
-            cell.max_ts.store(max_ts, Ordering::Relaxed);
-            cell.watermark.store(watermark, Ordering::Relaxed);
-            cell.events_in.store(produced, Ordering::Relaxed);
-        }
-    })
-}
-
-/// A source's input: generated on the fly or replayed from memory.
-enum Input<S: Split> {
-    Generate(S),
-    Replay(Replay<S::Event>),
-}
-
-impl<S> Input<S>
-where
-    S: Split,
-    S::Event: Timestamped + Clone,
-{
-    fn fill(&mut self, out: &mut Vec<S::Event>, max: usize) -> bool {
-        match self {
-            Input::Generate(s) => s.fill(out, max),
-            Input::Replay(r) => r.fill(out, max),
-        }
-    }
-}
-
-/// The sink of one worker: folds result updates into the digest, counts them, observes latency
-/// and keeps the JSON rows for `--output`. `view` gives an update's row and multiplicity.
+/// The sink of one worker: folds result updates into the digest, counts them, observes window
+/// latency (when the run's rule is [`LatencyRule::Windows`]) and keeps the JSON rows for
+/// `--output`. `view` gives an update's row and multiplicity.
 pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
     stream: Stream<'_, u64, Vec<U>>,
     ctx: &Ctx,
     slot: &ResultSlot,
     view: fn(&U) -> (&R, i64),
 ) {
+    any_sink(stream, ctx, slot, view, None);
+}
+
+/// [`digest_sink`] for results that carry the ingestion stamp of a sampled input record
+/// (`stamp`, 0 when not sampled): per-record latency, [`LatencyRule::Sampled`].
+pub(crate) fn sampled_sink<U: 'static, R: ResultRow + 'static>(
+    stream: Stream<'_, u64, Vec<U>>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+    view: fn(&U) -> (&R, i64),
+    stamp: fn(&U) -> u64,
+) {
+    any_sink(stream, ctx, slot, view, Some(stamp));
+}
+
+fn any_sink<U: 'static, R: ResultRow + 'static>(
+    stream: Stream<'_, u64, Vec<U>>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+    view: fn(&U) -> (&R, i64),
+    stamp: Option<fn(&U) -> u64>,
+) {
     let shared = Arc::clone(&ctx.shared);
     let local = shared.local(stream.scope().index());
     let observe = shared.latency_observable;
+    let windows = observe && shared.latency_rule == LatencyRule::Windows;
+    let stamp = stamp.filter(|_| observe && shared.latency_rule == LatencyRule::Sampled);
     let slot = std::rc::Rc::clone(slot);
     let mut histogram = new_histogram();
     let mut last_merge = Instant::now();
@@ -368,6 +301,7 @@ pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
         input.for_each(|cap, data| {
             let time = cap.least().copied().unwrap_or(u64::MAX);
             let mut n = 0u64;
+            let mut now_ns = None;
             for update in data.iter() {
                 let (row, diff) = view(update);
                 digest.add(encoder.hash_row(row), diff);
@@ -375,9 +309,16 @@ pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
                     rows.push((row.to_json(), diff));
                 }
                 n += diff.unsigned_abs();
+                if let Some(stamp) = stamp
+                    && let ingested @ 1.. = stamp(update)
+                {
+                    let now = *now_ns.get_or_insert_with(|| shared.elapsed_ns());
+                    let ns = now.saturating_sub(ingested - 1);
+                    let _ = histogram.record(ns.clamp(1, LATENCY_MAX_NS));
+                }
             }
             out += n;
-            if observe
+            if windows
                 && n > 0
                 && let Some(closed) = shared.closed_at(time)
             {
@@ -414,12 +355,24 @@ fn thread_cpu_ns() -> Option<u64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
+/// How a query's latency is observed (BENCHMARKING.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LatencyRule {
+    /// Not observable: no result is tied to a window's closing or to an input record.
+    None,
+    /// Every result closes the window ending at its time: sink time minus the instant every
+    /// source's watermark had reached that time.
+    Windows,
+    /// Results of sampled input records carry their ingestion time: sink time minus it.
+    Sampled,
+}
+
 /// Everything a run needs besides the dataflow itself.
 pub(crate) struct Launch {
     /// The engine's name in the report (`timely` or `differential`).
     pub(crate) engine: crate::job::EngineKind,
-    /// Whether results are tied to a window's closing time (latency is observed).
-    pub(crate) windowed: bool,
+    /// How the query's latency is observed.
+    pub(crate) latency: LatencyRule,
     /// Cluster mode, if any.
     pub(crate) cluster: Option<TimelyCluster>,
 }
@@ -457,9 +410,15 @@ where
             .collect(),
         clock_start: OnceLock::new(),
         latency: Mutex::new(new_histogram()),
-        latency_observable: launch.cluster.is_none() && launch.windowed,
+        latency_observable: launch.cluster.is_none() && launch.latency != LatencyRule::None,
+        latency_rule: launch.latency,
         abort: AtomicBool::new(false),
+        failed_here: AtomicBool::new(false),
         failure: Mutex::new(None),
+        process: launch.cluster.as_ref().map(|c| c.process),
+        pin_to: pinning_plan(spec.pinning, local_workers, first_worker),
+        pinned: AtomicUsize::new(0),
+        panic_after_events: panic_after_events(&launch)?,
         stopped_early: AtomicBool::new(false),
         stop: StopSignal::new(),
         length: spec.length,
@@ -498,23 +457,25 @@ where
     let guards = timely::execute(config, move |worker| {
         let ctx = ctx.clone();
         let shared = Arc::clone(&ctx.shared);
-        let run = std::panic::catch_unwind(AssertUnwindSafe(|| run_worker(worker, &ctx, &build)));
-        match run {
-            Ok(mut result) => {
-                if cluster {
-                    result = gather(worker, result);
-                }
-                (result, Instant::now())
+        pin_worker(&shared, shared.local(worker.index()));
+        // Cluster mode: the control dataflow comes first, on every worker.
+        let control = cluster.then(|| Control::build(worker, &shared));
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let result = run_worker(worker, &ctx, &build, control.as_ref());
+            match &control {
+                Some(control) if !shared.aborted() => gather(worker, &shared, control, result),
+                _ => result,
             }
-            Err(panic) => {
-                shared.fail(format!(
-                    "timely worker {} panicked: {}",
-                    worker.index(),
-                    panic_message(&*panic)
-                ));
-                (WorkerResult::default(), Instant::now())
-            }
+        }));
+        let result = run.unwrap_or_else(|panic| {
+            shared.fail(describe_panic(shared.process, worker.index(), &*panic));
+            WorkerResult::default()
+        });
+        let ended = Instant::now();
+        if let Some(control) = control {
+            control.finish(worker, &shared);
         }
+        (result, ended)
     })
     .map_err(|e| RunError::Failed(format!("timely could not start its workers: {e}")))?;
     loop {
@@ -528,19 +489,16 @@ where
         }
         std::thread::sleep(PUBLISH_EVERY);
     }
-    let results: Vec<(WorkerResult, Instant)> = guards
-        .join()
+    let joined = guards.join();
+    // A recorded failure explains any worker thread that died after it (timely panics when a
+    // worker drops channels that a lost connection poisoned).
+    if let Some(message) = shared.failure_message() {
+        return Err(RunError::Failed(message));
+    }
+    let results: Vec<(WorkerResult, Instant)> = joined
         .into_iter()
         .map(|r| r.map_err(|e| RunError::Failed(format!("a timely worker panicked: {e}"))))
         .collect::<Result<_>>()?;
-    if let Some(message) = shared
-        .failure
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        return Err(RunError::Failed(message));
-    }
     let ended = results
         .iter()
         .map(|(_, at)| *at)
@@ -599,7 +557,7 @@ where
         workload: spec.workload.to_string(),
         query: spec.query.clone(),
         workers: spec.workers * launch.cluster.as_ref().map_or(1, |c| c.processes),
-        pinning: false,
+        pinning: spec.pinning && shared.pinned.load(Ordering::Relaxed) == spec.workers,
         source: spec.source.to_string(),
         events,
         rate: spec.rate,
@@ -625,7 +583,12 @@ where
 }
 
 /// Builds the dataflow on one worker and steps it to completion.
-fn run_worker<F>(worker: &mut Worker, ctx: &Ctx, build: &F) -> WorkerResult
+fn run_worker<F>(
+    worker: &mut Worker,
+    ctx: &Ctx,
+    build: &F,
+    control: Option<&Control>,
+) -> WorkerResult
 where
     F: Fn(&mut Worker, &Ctx) -> ResultSlot,
 {
@@ -635,7 +598,13 @@ where
     // Every worker has built its dataflow (and generated its replay buffer) before any source
     // starts the clock.
     let mut barrier = timely::synchronization::Barrier::new(worker);
-    barrier.wait();
+    barrier.advance();
+    while !barrier.reached() {
+        if shared.aborted() {
+            return WorkerResult::default();
+        }
+        worker.step_or_park(Some(PARK_AT_MOST));
+    }
     drop(barrier);
     shared.workers[local].go.store(true, Ordering::Release);
     let cpu_at_start = thread_cpu_ns();
@@ -650,14 +619,25 @@ where
             cell.idle_ns.store(wall - busy, Ordering::Relaxed);
         }
     };
-    while worker.step_or_park(Some(PARK_AT_MOST)) {
-        if shared.abort.load(Ordering::Relaxed) {
+    // In cluster mode the control dataflow stays installed until the very end.
+    let running = |worker: &mut Worker| match control {
+        None => worker.step_or_park(Some(PARK_AT_MOST)),
+        Some(control) => {
+            worker.step_or_park(Some(PARK_AT_MOST));
+            control.job_running(worker)
+        }
+    };
+    while running(worker) {
+        if shared.aborted() {
             break;
         }
         if last_publish.elapsed() >= PUBLISH_EVERY {
             last_publish = Instant::now();
             publish(cell);
-            if local == 0 && shared.latency_observable {
+            if local == 0
+                && shared.latency_observable
+                && shared.latency_rule == LatencyRule::Windows
+            {
                 shared.prune_clocks();
             }
         }
@@ -666,62 +646,6 @@ where
     let mut result = std::mem::take(&mut *slot.borrow_mut());
     result.events = cell.events_in.load(Ordering::Relaxed);
     result
-}
-
-/// Cluster mode: sums every worker's digest and event count at worker 0 with a one-record
-/// dataflow over timely's own network, so process 0 reports the whole job.
-fn gather(worker: &mut Worker, mine: WorkerResult) -> WorkerResult {
-    use timely::dataflow::channels::pact::Exchange;
-    let partial = (
-        mine.digest.rows,
-        (mine.digest.sum >> 64) as u64,
-        mine.digest.sum as u64,
-        mine.events,
-    );
-    let total = std::rc::Rc::new(std::cell::RefCell::new((SignedDigest::default(), 0u64)));
-    let sink = std::rc::Rc::clone(&total);
-    worker.dataflow::<u64, _, _>(move |scope| {
-        source(scope, "GatherSource", move |capability, _info| {
-            let mut cap = Some(capability);
-            move |output| {
-                if let Some(c) = cap.take() {
-                    output.session(&c).give(partial);
-                }
-            }
-        })
-        .container::<Vec<(i64, u64, u64, u64)>>()
-        .sink(
-            Exchange::new(|_: &(i64, u64, u64, u64)| 0),
-            "Gather",
-            move |(input, _)| {
-                input.for_each(|_, data| {
-                    let mut t = sink.borrow_mut();
-                    for &(rows, hi, lo, events) in data.iter() {
-                        t.0.merge(SignedDigest {
-                            rows,
-                            sum: (u128::from(hi) << 64) | u128::from(lo),
-                        });
-                        t.1 += events;
-                    }
-                });
-            },
-        );
-    });
-    while worker.step_or_park(Some(PARK_AT_MOST)) {}
-    if worker.index() == 0 {
-        let (digest, events) = *total.borrow();
-        WorkerResult {
-            digest,
-            rows: mine.rows,
-            events,
-        }
-    } else {
-        WorkerResult {
-            digest: SignedDigest::default(),
-            rows: mine.rows,
-            events: 0,
-        }
-    }
 }
 
 fn write_rows(path: &std::path::Path, mut rows: Vec<(String, i64)>) -> Result<()> {

@@ -14,7 +14,7 @@ use timely::dataflow::operators::vec::Map;
 use timely::dataflow::{Stream, StreamVec};
 
 use super::events::{self, Events, NexmarkEvent};
-use super::harness::{Ctx, ResultSlot, digest_sink};
+use super::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
 use super::rows::{BidRow, Q2Row, Q3Row, Q4Row, SessionRow};
 
 /// A fixed, fast mixer from a key to a routing hash (timely routes by the low bits).
@@ -33,30 +33,47 @@ fn signed<R>(update: &(R, i64)) -> (&R, i64) {
     (&update.0, update.1)
 }
 
+/// A result row with the ingestion stamp of the sampled input record behind it (or 0).
+fn stamped<R>(update: &(R, u64)) -> (&R, i64) {
+    (&update.0, 1)
+}
+
+fn stamp_of<R>(update: &(R, u64)) -> u64 {
+    update.1
+}
+
 /// q0: every bid, projected.
 pub(crate) fn q0<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
-    let rows = events.flat_map(|e| e.bid().map(|b| events::bid_row(b, false)));
-    digest_sink(rows, ctx, slot, plain::<BidRow>);
+    let rows = events.flat_map(|e| e.bid().map(|b| (events::bid_row(b, false), e.stamp())));
+    sampled_sink(rows, ctx, slot, stamped::<BidRow>, stamp_of);
 }
 
 /// q1: q0 with the price in another currency (`price * 0.908`, kept exact at scale 3).
 pub(crate) fn q1<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
-    let rows = events.flat_map(|e| e.bid().map(|b| events::bid_row(b, true)));
-    digest_sink(rows, ctx, slot, plain::<BidRow>);
+    let rows = events.flat_map(|e| e.bid().map(|b| (events::bid_row(b, true), e.stamp())));
+    sampled_sink(rows, ctx, slot, stamped::<BidRow>, stamp_of);
 }
 
 /// q2: bids on every 123rd auction.
 pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let rows = events.flat_map(|e| {
-        e.bid().filter(|b| b.auction % 123 == 0).map(|b| Q2Row {
-            auction: b.auction,
-            price: b.price,
+        e.bid().filter(|b| b.auction % 123 == 0).map(|b| {
+            (
+                Q2Row {
+                    auction: b.auction,
+                    price: b.price,
+                },
+                e.stamp(),
+            )
         })
     });
-    digest_sink(rows, ctx, slot, plain::<Q2Row>);
+    sampled_sink(rows, ctx, slot, stamped::<Q2Row>, stamp_of);
 }
 
 /// q3: sellers in OR, ID or CA of category-10 auctions; a regular (unbounded) join.
+///
+/// A row made when a sampled auction arrives carries the auction's ingestion stamp (latency);
+/// rows made when a person arrives for earlier auctions carry none (as on every engine).
 pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = events.clone().flat_map(|e| {
         e.person()
@@ -73,13 +90,13 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
     let auctions = events.flat_map(|e| {
         e.auction()
             .filter(|a| a.category == 10)
-            .map(|a| (a.seller, a.id))
+            .map(|a| (a.seller, a.id, e.stamp()))
     });
     type P = (i64, String, String, String);
-    let rows: StreamVec<'_, u64, Q3Row> = persons.binary(
+    let rows: StreamVec<'_, u64, (Q3Row, u64)> = persons.binary(
         auctions,
         Exchange::new(|p: &P| route(p.0)),
-        Exchange::new(|a: &(i64, i64)| route(a.0)),
+        Exchange::new(|a: &(i64, i64, u64)| route(a.0)),
         "Q3Join",
         |_cap, _info| {
             let mut people: HashMap<i64, (String, String, String)> = HashMap::new();
@@ -89,26 +106,28 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                     let mut session = output.session(&cap);
                     for (id, name, city, state) in data.drain(..) {
                         for &auction in sold.get(&id).into_iter().flatten() {
-                            session.give(Q3Row {
+                            let row = Q3Row {
                                 name: name.clone(),
                                 city: city.clone(),
                                 state: state.clone(),
                                 id: auction,
-                            });
+                            };
+                            session.give((row, 0));
                         }
                         people.insert(id, (name, city, state));
                     }
                 });
                 auctions.for_each(|cap, data| {
                     let mut session = output.session(&cap);
-                    for (seller, auction) in data.drain(..) {
+                    for (seller, auction, stamp) in data.drain(..) {
                         if let Some((name, city, state)) = people.get(&seller) {
-                            session.give(Q3Row {
+                            let row = Q3Row {
                                 name: name.clone(),
                                 city: city.clone(),
                                 state: state.clone(),
                                 id: auction,
-                            });
+                            };
+                            session.give((row, stamp));
                         }
                         sold.entry(seller).or_default().push(auction);
                     }
@@ -116,7 +135,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             }
         },
     );
-    digest_sink(rows, ctx, slot, plain::<Q3Row>);
+    sampled_sink(rows, ctx, slot, stamped::<Q3Row>, stamp_of);
 }
 
 /// One auction's state in q4.

@@ -15,6 +15,7 @@ use timely::dataflow::operators::generic::Operator;
 use super::harness::{Ctx, ResultSlot, digest_sink};
 use super::stateless::route;
 use super::windows::{Pending, WINDOW_MS, passed, reached, tumble_end};
+use crate::differential::queries::final_at_window_end;
 use crate::ysb::{YsbEvent, YsbRow, tables};
 
 /// The static join table of one worker.
@@ -109,8 +110,9 @@ pub(crate) fn timely(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &Res
     digest_sink(rows, ctx, slot, plain::<YsbRow>);
 }
 
-/// YSB on differential: views become `(campaign, window end)` updates at the window's end,
-/// counted with `count`; each window's count appears once, when the frontier passes its end.
+/// YSB on differential: views become `(campaign, window end)` updates at the window's end (and
+/// their retractions just after it, so the counts' arrangement forgets closed windows), counted
+/// with `count`; each window's count appears once, when the frontier passes its end.
 pub(crate) fn differential(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
     let views = events
         .unary(Pipeline, "YsbViews", |_cap, _info| {
@@ -123,6 +125,7 @@ pub(crate) fn differential(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot
                     for e in data.drain(..) {
                         if let Some(c) = campaigns.of_view(&e) {
                             buffer.push(((c, end), end, 1isize));
+                            buffer.push(((c, end), end + 1, -1isize));
                         }
                     }
                     output.session(&cap).give_iterator(buffer.drain(..));
@@ -131,12 +134,20 @@ pub(crate) fn differential(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot
         })
         .as_collection();
     let ids: Vec<&'static str> = tables().campaigns().collect();
-    let rows = views.count().map(move |((c, end), n)| YsbRow {
-        campaign_id: ids[c as usize],
-        window_start: end - WINDOW_MS,
-        count: n as u64,
+    let rows = views.count().map(move |((c, end), n)| {
+        (
+            end,
+            YsbRow {
+                campaign_id: ids[c as usize],
+                window_start: end - WINDOW_MS,
+                count: n as u64,
+            },
+        )
     });
-    digest_sink(rows.inner, ctx, slot, |u: &(YsbRow, u64, isize)| {
-        (&u.0, u.2 as i64)
-    });
+    digest_sink(
+        final_at_window_end(rows),
+        ctx,
+        slot,
+        |u: &(YsbRow, u64, isize)| (&u.0, u.2 as i64),
+    );
 }
