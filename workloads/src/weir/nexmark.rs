@@ -5,11 +5,6 @@
 //! - q3: persons and auctions | keep persons in OR, ID, CA and auctions of category 10, project
 //!   | split => join on id = seller. An interval join with an unbounded interval (a regular
 //!   join: both sides stay in state until end of input).
-//!
-//! q0-q3 read sources whose sampled events carry their ingestion time (`Stamped`): q0-q2 keep
-//! it through the map; q3 keeps the auction's, on the rows whose auction is not older than its
-//! seller (the auction's arrival made the row, as in the Flink port); the sink records the
-//! latency of those rows.
 //! - q4: auctions => `interval_aggregate` (each auction opens `[dateTime, expires]` on its id,
 //!   auction ids unique) <= bids, `Max` of the price, emitted when the frontier passes
 //!   `expires` | drop auctions without a bid => global window per category, `Avg`, emitted at
@@ -24,6 +19,11 @@
 //! - q8: persons and auctions => tumbling 10 s window join on id = seller.
 //! - q11: bids => session windows (gap 10 s) per bidder, count.
 //! - q12: bids => processing-time tumbling 10 s count per bidder.
+//!
+//! q0-q3 read sources whose sampled events carry their ingestion time (`Stamped`): q0-q2 keep
+//! it through the map; q3 keeps the auction's, on the rows whose auction is not older than its
+//! seller (the auction's arrival made the row, as in the Flink port); the sink records the
+//! latency of those rows.
 
 use weir_engine::window::{
     Aggregate, ArgMaxAll, Avg, Count, Distinct, IntervalAggregateSpec, IntervalSpec, Max, Window,
