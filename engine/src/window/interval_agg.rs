@@ -7,28 +7,7 @@
 //! `auction JOIN bid ON id = auction AND bid.dateTime BETWEEN dateTime AND expires` folded to
 //! `MAX(price)` per auction is `interval_aggregate` with intervals `[dateTime, expires]`.
 //!
-//! **Time.** An interval `[start, end]` includes both ends. A left record's event time is its
-//! interval's `start`: the frontier `F` promises no more intervals starting below it. With
-//! allowed lateness `L` and `bound = F - L`:
-//! * a left record with `start < bound`, or a right record with `t < bound`, is *late*: it is
-//!   refused and counted (right records behind the bound may already have been freed, so a
-//!   late interval could miss some of them);
-//! * an interval fires once `end < bound`: every right record it can hold has arrived. It is
-//!   emitted as `(left, Some(result))`, or `(left, None)` when no right record fell inside, and
-//!   its state is freed;
-//! * a right record waits for left records that have not arrived yet while one may still
-//!   contain it (`t >= bound`, since later intervals start at or above the bound). Waiting
-//!   records behind the bound are freed in bulk: whenever the waiting records have doubled
-//!   since the last sweep (and number at least 4096), so the cost is amortised
-//!   constant per record and the waiting state stays within twice what can still match.
-//!
-//! **Unique left keys.** In general a right record must wait even when it has matched an open
-//! interval (another left record of its key may still come). When every key opens at most one
-//! interval ([`IntervalAggregateSpec::unique_left_keys`], a primary key such as q4's auction id,
-//! which Flink's planner exploits the same way), a right record whose key's interval has
-//! arrived is folded and dropped at once, and the right records waiting for a key are freed
-//! when its interval arrives. If the promise is broken, a repeated key's later interval misses
-//! the right records that arrived while an earlier one was open.
+//! The exact rules are on [`IntervalAggregate`].
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -75,7 +54,7 @@ impl IntervalAggregateSpec {
     }
 
     /// Promises that each key opens at most one interval (the left key is a primary key), so
-    /// right records need not wait once their key's interval is open (see the module docs).
+    /// right records need not wait once their key's interval is open (see [`IntervalAggregate`]).
     pub const fn unique_left_keys(mut self) -> Self {
         self.unique_left_keys = true;
         self
@@ -151,7 +130,32 @@ impl<K> Ord for Due<K> {
     }
 }
 
-/// A keyed interval aggregate (see the module docs for the exact semantics).
+/// A keyed interval aggregate: each left record opens an interval `[start, end]` on its key,
+/// the right records of that key inside it are folded with an [`Aggregate`], and the result
+/// is emitted once the frontier has passed the interval's end.
+///
+/// **Time.** An interval `[start, end]` includes both ends. A left record's event time is its
+/// interval's `start`: the frontier `F` promises no more intervals starting below it. With
+/// allowed lateness `L` and `bound = F - L`:
+/// * a left record with `start < bound`, or a right record with `t < bound`, is *late*: it is
+///   refused and counted (right records behind the bound may already have been freed, so a
+///   late interval could miss some of them);
+/// * an interval fires once `end < bound`: every right record it can hold has arrived. It is
+///   emitted as `(left, Some(result))`, or `(left, None)` when no right record fell inside, and
+///   its state is freed;
+/// * a right record waits for left records that have not arrived yet while one may still
+///   contain it (`t >= bound`, since later intervals start at or above the bound). Waiting
+///   records behind the bound are freed in bulk, whenever the waiting records have doubled
+///   since the last sweep (and number at least 4096): the cost is amortised constant per
+///   record, and the waiting records never exceed twice what the last sweep left (or 4096).
+///
+/// **Unique left keys.** In general a right record must wait even when it has matched an open
+/// interval (another left record of its key may still come). When every key opens at most one
+/// interval ([`IntervalAggregateSpec::unique_left_keys`], a primary key such as q4's auction
+/// id), a right record whose key's interval has
+/// arrived is folded and dropped at once, and the right records waiting for a key are freed
+/// when its interval arrives. If the promise is broken, a repeated key's later interval misses
+/// the right records that arrived while an earlier one was open.
 ///
 /// # Examples
 ///

@@ -104,7 +104,9 @@ impl<T: Send + 'static> Stream<T> {
     /// with [`Aggregate::merge`] and emits `(window, result)` once, when the frontier passes
     /// the window's end plus the allowed lateness. Only one record per window and worker is
     /// exchanged. `spec` is tumbling, sliding or [`WindowSpec::global`]. Late records are
-    /// counted and dropped. See the module docs of this operator for the timing argument.
+    /// counted and dropped. Each worker's local phase emits its partial of a window before it
+    /// forwards a watermark past the window's end, so the merging worker has every partial
+    /// once its frontier (the minimum over workers) reaches that end.
     ///
     /// # Errors
     ///
