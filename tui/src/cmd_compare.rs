@@ -196,9 +196,13 @@ pub fn plan(
                 "--format json is for ysb only: {workload} events are in-memory records (leave --format out)"
             );
         }
-        for &engine in &engines {
-            weir_workloads::runner::check_format(format, engine)
-                .map_err(|e| anyhow::anyhow!("{e}; --engines lists {engine}"))?;
+        if let Some(engine) = engines
+            .iter()
+            .find(|&&e| weir_workloads::runner::check_format(format, e).is_err())
+        {
+            bail!(
+                "--format json is implemented on weir only; --engines lists {engine} (use --engines weir, or leave --format out)"
+            );
         }
     }
     if !(0.0..100.0).contains(&args.noise_threshold) {

@@ -11,7 +11,6 @@
 //! (out-of-orderness 0), output `(campaign_id, window_start, count)`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use crate::digest::{ColumnSink, ResultRow, write_json_str};
@@ -225,24 +224,22 @@ impl YsbEvent {
     /// fields in this order: `user_id, page_id, ad_id, ad_type, event_type, event_time,
     /// ip_address`).
     pub fn write_json(&self, out: &mut String) {
-        for (k, (name, value)) in [
-            ("user_id", self.user_id),
-            ("page_id", self.page_id),
-            ("ad_id", self.ad_id),
-            ("ad_type", self.ad_type),
-            ("event_type", self.event_type),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            out.push(if k == 0 { '{' } else { ',' });
-            write_json_str(out, name);
-            out.push(':');
-            write_json_str(out, value);
-        }
-        let _ = write!(out, ",\"event_time\":\"{}\"", self.event_time);
-        out.push_str(",\"ip_address\":");
-        write_json_str(out, self.ip_address);
+        // The keys are constants and the values come from the tables (nothing to escape in
+        // them); `json_value` escapes anything else, so the text is the general writer's.
+        out.push_str("{\"user_id\":");
+        json_value(out, self.user_id);
+        out.push_str(",\"page_id\":");
+        json_value(out, self.page_id);
+        out.push_str(",\"ad_id\":");
+        json_value(out, self.ad_id);
+        out.push_str(",\"ad_type\":");
+        json_value(out, self.ad_type);
+        out.push_str(",\"event_type\":");
+        json_value(out, self.event_type);
+        out.push_str(",\"event_time\":\"");
+        push_decimal(out, self.event_time);
+        out.push_str("\",\"ip_address\":");
+        json_value(out, self.ip_address);
         out.push_str("}\n");
     }
 
@@ -257,6 +254,37 @@ impl YsbEvent {
         sink.str(self.event_type);
         sink.int(self.event_time as i64);
         sink.str(self.ip_address);
+    }
+}
+
+/// A JSON string: copied whole when nothing in it needs escaping (the generator's values),
+/// else through [`write_json_str`].
+#[inline]
+fn json_value(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        write_json_str(out, s);
+    }
+}
+
+/// Appends `n` in decimal.
+#[inline]
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
     }
 }
 
@@ -524,6 +552,8 @@ pub fn reference(events: &[YsbEvent]) -> Vec<YsbRow> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     #[test]
@@ -537,6 +567,52 @@ mod tests {
             (e.user_id, e.page_id, e.ad_id, e.ad_type, e.event_type)
         );
         assert_eq!((p.event_time, p.ip_address), (e.event_time, e.ip_address));
+    }
+
+    /// The general writer the fast one must match byte for byte.
+    fn general_json(e: &YsbEvent) -> String {
+        let mut out = String::new();
+        for (k, (name, value)) in [
+            ("user_id", e.user_id),
+            ("page_id", e.page_id),
+            ("ad_id", e.ad_id),
+            ("ad_type", e.ad_type),
+            ("event_type", e.event_type),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out.push(if k == 0 { '{' } else { ',' });
+            write_json_str(&mut out, name);
+            out.push(':');
+            write_json_str(&mut out, value);
+        }
+        let _ = write!(out, ",\"event_time\":\"{}\"", e.event_time);
+        out.push_str(",\"ip_address\":");
+        write_json_str(&mut out, e.ip_address);
+        out.push_str("}\n");
+        out
+    }
+
+    #[test]
+    fn json_lines_are_the_general_writers() {
+        let config = YsbConfig::with_events(1 << 20);
+        for id in (0..2000).chain([12_345, (1 << 20) - 1]) {
+            let e = generate(&config, id);
+            let mut fast = String::new();
+            e.write_json(&mut fast);
+            assert_eq!(fast, general_json(&e), "event {id}");
+        }
+        for (time, ad_type) in [(0, "a\"b\\c\nd"), (u64::MAX, "\u{1}é")] {
+            let e = YsbEvent {
+                event_time: time,
+                ad_type,
+                ..generate(&config, 1)
+            };
+            let mut fast = String::new();
+            e.write_json(&mut fast);
+            assert_eq!(fast, general_json(&e));
+        }
     }
 
     #[test]
