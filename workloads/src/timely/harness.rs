@@ -1,6 +1,7 @@
 //! The harness shared by the timely and differential adapters: starting workers from a
-//! [`RunSpec`], the source operator of each worker, the digest sink, metrics publishing and the
-//! final [`RunReport`].
+//! [`RunSpec`] (pinned as asked, `pinning.rs`), the digest sink, metrics publishing and the
+//! final [`RunReport`]. The source operator is in `source.rs`, failure handling and cluster
+//! mode's control dataflow in `control.rs`.
 //!
 //! # Time
 //!
@@ -11,7 +12,8 @@
 //! `t`. Downstream, an operator input's frontier is the minimum watermark over all splits, so a
 //! window `[start, end)` is complete exactly when the frontier is at or past `end`, the same rule
 //! as the references. Records can never be late: timely does not deliver a record at a time the
-//! frontier has passed, so `late` is structurally zero and reported as such.
+//! frontier has passed, so `late` is structurally zero and reported as such. Queries without
+//! event-time semantics use an out-of-orderness of 0 (the adapter decides).
 //!
 //! # Latency
 //!
