@@ -289,7 +289,11 @@ fn no_arguments_mean_nexmark_q5_on_weir_one_worker_per_core_for_ten_seconds() {
         RunLength::Duration(std::time::Duration::from_secs(10))
     );
     assert_eq!(spec.rate, None);
-    assert_eq!(spec.event_rate, 10_000_000);
+    assert_eq!(
+        spec.event_rate,
+        weir_tui::cmd_run::DEMO_EVENT_RATE,
+        "the demo's event rate, so that its windows fire within the 10 s"
+    );
     assert_eq!(spec.source, SourceMode::Generate);
     assert!(spec.pinning);
     assert_eq!(spec.output, None);
