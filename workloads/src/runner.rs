@@ -5,8 +5,8 @@ use crate::job::{EngineKind, EventFormat, Job, Result, RunError, RunSpec};
 /// Starts `spec` on its engine.
 ///
 /// # Errors
-/// A [`RunError::Config`](crate::job::RunError::Config) when the spec is invalid or the engine cannot run the query, a
-/// [`RunError::Setup`](crate::job::RunError::Setup) when the engine needs installing first.
+/// A [`RunError::Config`] when the spec is invalid or the engine cannot run the query, a
+/// [`RunError::Setup`] when the engine needs installing first.
 pub fn start(spec: &RunSpec) -> Result<Job> {
     check_format(spec.format, spec.engine)?;
     match spec.engine {

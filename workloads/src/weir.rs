@@ -12,7 +12,7 @@
 //! of the bid-only queries (q0-q2, q5, q7, q11, q12), whose source is the bid generator.
 //!
 //! **Latency.** Window results carry the stamp of the watermark that fired them (the
-//! engine's). The un-windowed queries q0-q3 read a [`StampedSource`]: events with
+//! engine's). The un-windowed queries q0-q3 read a `StampedSource`: events with
 //! `id % 1024 == 0` carry their ingestion time to the sink, which records sink time minus it.
 //!
 //! **YSB format.** `--format json` makes the YSB source hand over JSON lines that the query
