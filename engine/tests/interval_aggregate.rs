@@ -11,11 +11,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+#[path = "support/step.rs"]
+mod step;
+use step::StepSource;
+
 use proptest::prelude::*;
 use weir_engine::window::{Count, IntervalAggregateSpec, Max, on};
-use weir_engine::{
-    Collector, Config, IterSource, MetricsSnapshot, Source, SourcePoll, Stream, Timestamp, execute,
-};
+use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
 
 /// A left record: (key, start, end, id). Its event time is `start`.
 type Left = (u64, i64, i64, usize);
@@ -167,48 +169,6 @@ impl Side {
     }
 }
 
-/// One record per poll, then idle polls (so the worker flushes the watermark before the next
-/// record): each record meets the watermark after the previous one.
-struct StepSource {
-    records: Vec<Side>,
-    next: usize,
-    max_seen: Timestamp,
-    idle_polls: u8,
-}
-
-impl StepSource {
-    fn watermark(&self) -> Timestamp {
-        if self.max_seen == Timestamp::MIN {
-            Timestamp::MIN
-        } else {
-            self.max_seen - OOO
-        }
-    }
-}
-
-impl Source for StepSource {
-    type Item = Side;
-    fn poll(&mut self, out: &mut Vec<Side>, _max: usize, _now_ns: u64) -> SourcePoll {
-        if self.idle_polls > 0 {
-            self.idle_polls -= 1;
-            return SourcePoll::Pending {
-                watermark: self.watermark(),
-                wake_at: Some(0),
-            };
-        }
-        let Some(&record) = self.records.get(self.next) else {
-            return SourcePoll::Done;
-        };
-        self.next += 1;
-        self.max_seen = self.max_seen.max(record.time());
-        out.push(record);
-        self.idle_polls = 2;
-        SourcePoll::Ready {
-            watermark: self.watermark(),
-        }
-    }
-}
-
 /// Both sides drifting forward with jitter up to 100 ms: often behind the watermark.
 fn mixed() -> impl Strategy<Value = Vec<Side>> {
     prop::collection::vec(
@@ -294,7 +254,7 @@ proptest! {
         let records = input.clone();
         execute(config, |worker| {
             let (l, r) = worker
-                .source(StepSource { records: records.clone(), next: 0, max_seen: Timestamp::MIN, idle_polls: 0 })
+                .source(StepSource::new(records.clone(), Side::time, OOO))
                 .split();
             let l = l.flat_map(|s| match s { Side::L(l) => Some(l), Side::R(_) => None });
             let r = r.flat_map(|s| match s { Side::R(r) => Some(r), Side::L(_) => None });

@@ -13,59 +13,19 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+#[path = "support/step.rs"]
+mod step;
+use step::StepSource;
+
 use proptest::prelude::*;
 use weir_engine::window::{ArgMaxAll, Avg, Count, Sum, Window, WindowSpec, on};
-use weir_engine::{
-    Collector, Config, IterSource, MetricsSnapshot, Source, SourcePoll, Stream, Timestamp, execute,
-};
+use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
 
 /// (key, event time, value).
 type Rec = (u64, i64, i64);
 
 /// The sources' out-of-orderness bound.
 const OOO: i64 = 40;
-
-/// One record per poll, then idle polls (so the worker flushes the watermark downstream
-/// before the next record): at 1 worker each record meets the watermark after the previous.
-struct StepSource {
-    records: Vec<Rec>,
-    next: usize,
-    max_seen: Timestamp,
-    idle_polls: u8,
-}
-
-impl StepSource {
-    fn watermark(&self) -> Timestamp {
-        if self.max_seen == Timestamp::MIN {
-            Timestamp::MIN
-        } else {
-            self.max_seen - OOO
-        }
-    }
-}
-
-impl Source for StepSource {
-    type Item = Rec;
-    fn poll(&mut self, out: &mut Vec<Rec>, _max: usize, _now_ns: u64) -> SourcePoll {
-        if self.idle_polls > 0 {
-            self.idle_polls -= 1;
-            return SourcePoll::Pending {
-                watermark: self.watermark(),
-                wake_at: Some(0),
-            };
-        }
-        let Some(&record) = self.records.get(self.next) else {
-            return SourcePoll::Done;
-        };
-        self.next += 1;
-        self.max_seen = self.max_seen.max(record.1);
-        out.push(record);
-        self.idle_polls = 2;
-        SourcePoll::Ready {
-            watermark: self.watermark(),
-        }
-    }
-}
 
 /// Runs `pipeline` on every worker over its share of `input` (record i goes to worker
 /// i % peers); `step` feeds one record per poll. Returns what reaches the sinks and the final
@@ -99,12 +59,7 @@ where
             .collect();
         let sink = Arc::clone(&out);
         let source = if step {
-            worker.source(StepSource {
-                records: mine,
-                next: 0,
-                max_seen: Timestamp::MIN,
-                idle_polls: 0,
-            })
+            worker.source(StepSource::new(mine, |r: &Rec| r.1, OOO))
         } else {
             worker.source(IterSource::new(mine, |r: &Rec| r.1, OOO))
         };

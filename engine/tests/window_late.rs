@@ -16,11 +16,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+#[path = "support/step.rs"]
+mod step;
+use step::StepSource;
+
 use proptest::prelude::*;
 use weir_engine::window::{Count, Window, WindowSpec};
-use weir_engine::{
-    Collector, Config, IterSource, MetricsSnapshot, Source, SourcePoll, Timestamp, execute,
-};
+use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, execute};
 
 /// (key, event time).
 type Rec = (u64, i64);
@@ -29,48 +31,6 @@ type Rec = (u64, i64);
 const OOO: i64 = 20;
 
 type Results = BTreeMap<(u64, Window), u64>;
-
-/// One record per poll, each followed by idle polls (which make the worker flush the
-/// watermark downstream before the next record).
-struct StepSource {
-    records: Vec<Rec>,
-    next: usize,
-    max_seen: Timestamp,
-    idle_polls: u8,
-}
-
-impl StepSource {
-    fn watermark(&self) -> Timestamp {
-        if self.max_seen == Timestamp::MIN {
-            Timestamp::MIN
-        } else {
-            self.max_seen - OOO
-        }
-    }
-}
-
-impl Source for StepSource {
-    type Item = Rec;
-    fn poll(&mut self, out: &mut Vec<Rec>, _max: usize, _now_ns: u64) -> SourcePoll {
-        if self.idle_polls > 0 {
-            self.idle_polls -= 1;
-            return SourcePoll::Pending {
-                watermark: self.watermark(),
-                wake_at: Some(0),
-            };
-        }
-        let Some(&record) = self.records.get(self.next) else {
-            return SourcePoll::Done;
-        };
-        self.next += 1;
-        self.max_seen = self.max_seen.max(record.1);
-        out.push(record);
-        self.idle_polls = 2;
-        SourcePoll::Ready {
-            watermark: self.watermark(),
-        }
-    }
-}
 
 /// How the input enters the job.
 #[derive(Clone, Copy)]
@@ -112,12 +72,7 @@ fn run(
         let sink = Arc::clone(&out);
         let late = Arc::clone(&late);
         let stream = match feed {
-            Feed::Step => worker.source(StepSource {
-                records: mine,
-                next: 0,
-                max_seen: Timestamp::MIN,
-                idle_polls: 0,
-            }),
+            Feed::Step => worker.source(StepSource::new(mine, |r: &Rec| r.1, OOO)),
             Feed::Batches(_) => worker.source(IterSource::new(mine, |r: &Rec| r.1, OOO)),
         };
         stream
