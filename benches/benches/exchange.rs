@@ -11,28 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use weir_engine::{Config, NO_PROGRESS, Source, SourcePoll, execute};
-
-/// Emits `(i, i)` for `i` in `next..end`.
-struct Counter {
-    next: u64,
-    end: u64,
-}
-
-impl Source for Counter {
-    type Item = (u64, u64);
-    fn poll(&mut self, out: &mut Vec<(u64, u64)>, max: usize, _now: u64) -> SourcePoll {
-        let n = (self.end - self.next).min(max as u64);
-        if n == 0 {
-            return SourcePoll::Done;
-        }
-        out.extend((self.next..self.next + n).map(|i| (i, i)));
-        self.next += n;
-        SourcePoll::Ready {
-            watermark: NO_PROGRESS,
-        }
-    }
-}
+use weir_benches::Counter;
+use weir_engine::{Config, execute};
 
 /// Pinning is on unless `WEIR_BENCH_PINNING=0` (on a shared machine, pinned workers cannot
 /// move away from a core another process is using).
@@ -52,10 +32,7 @@ fn run(workers: usize, batch: usize, per_worker: u64, metrics: bool) -> u64 {
         let start = worker.index() as u64 * per_worker;
         let seen = Arc::clone(&seen);
         worker
-            .source(Counter {
-                next: start,
-                end: start + per_worker,
-            })
+            .source(Counter::new(start, start + per_worker))
             .key_by(|r| r.0)
             .sink(move |b| {
                 seen.fetch_add(b.len() as u64, Ordering::Relaxed);

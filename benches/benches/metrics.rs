@@ -10,32 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use weir_engine::{Collector, Config, NO_PROGRESS, Source, SourcePoll, execute};
-
-struct Counter {
-    next: u64,
-    end: u64,
-}
-
-impl Source for Counter {
-    type Item = (u64, u64);
-    fn poll(&mut self, out: &mut Vec<(u64, u64)>, max: usize, _now: u64) -> SourcePoll {
-        let n = (self.end - self.next).min(max as u64);
-        if n == 0 {
-            return SourcePoll::Done;
-        }
-        out.extend((self.next..self.next + n).map(|i| (i, i)));
-        self.next += n;
-        // A watermark per batch, as a real source would emit.
-        SourcePoll::Ready {
-            watermark: if self.next > 0 {
-                (self.next / 1024) as i64
-            } else {
-                NO_PROGRESS
-            },
-        }
-    }
-}
+use weir_benches::Counter;
+use weir_engine::{Collector, Config, execute};
 
 fn run(workers: usize, per_worker: u64, metrics: bool) -> u64 {
     let config = Config::new(workers)
@@ -46,10 +22,7 @@ fn run(workers: usize, per_worker: u64, metrics: bool) -> u64 {
         let start = worker.index() as u64 * per_worker;
         let seen = Arc::clone(&seen);
         worker
-            .source(Counter {
-                next: start,
-                end: start + per_worker,
-            })
+            .source(Counter::new(start, start + per_worker).with_watermarks())
             .map(|(k, v)| (k, v + 1))
             .key_by(|r| r.0)
             .sink(move |b| {
