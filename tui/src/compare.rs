@@ -35,9 +35,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weir_engine::MetricsSnapshot;
-use weir_workloads::job::{
-    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
-};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
 
 use self::record::{CompareReport, FailureRecord, PlanRecord, RunSeries, WarmupRecord};
@@ -110,7 +109,7 @@ pub struct ComparePlan {
     /// The workload.
     pub workload: Workload,
     /// Queries, in order.
-    pub queries: Vec<String>,
+    pub queries: Vec<Query>,
     /// Engines, in the order each round runs them.
     pub engines: Vec<EngineKind>,
     /// Measured runs (rounds) per engine and query.
@@ -139,10 +138,9 @@ pub struct ComparePlan {
 
 impl ComparePlan {
     /// The spec of one run of `query` on `engine`.
-    pub fn spec(&self, query: &str, engine: EngineKind) -> RunSpec {
+    pub fn spec(&self, query: Query, engine: EngineKind) -> RunSpec {
         RunSpec {
-            workload: self.workload,
-            query: query.to_string(),
+            query,
             engine,
             workers: self.workers,
             pinning: self.pinning,
@@ -153,6 +151,7 @@ impl ComparePlan {
             format: self.format,
             output: None,
             command: self.command.clone(),
+            cluster: None,
         }
     }
 
@@ -244,14 +243,14 @@ pub fn run_compare(
     let mut report = CompareReport::new(PlanRecord::from_plan(plan));
     let total = plan.total_runs();
     let mut index = 0;
-    'queries: for query in &plan.queries {
+    'queries: for &query in &plan.queries {
         let mut active: Vec<EngineKind> = plan.engines.clone();
         let first_round = usize::from(!plan.warmup);
         for round in first_round..=plan.runs {
             for engine in active.clone() {
                 index += 1;
                 let slot = RunSlot {
-                    query: query.clone(),
+                    query: query.to_string(),
                     engine,
                     round: (round > 0).then_some(round),
                     index,
@@ -289,7 +288,7 @@ pub fn run_compare(
                                 report.runs.push(run.clone());
                                 report.series.push(RunSeries {
                                     engine: engine.to_string(),
-                                    query: query.clone(),
+                                    query: query.to_string(),
                                     round,
                                     order: index,
                                     samples: series,

@@ -197,6 +197,15 @@ impl Digest {
         self.sum = self.sum.wrapping_add(other.sum);
     }
 
+    /// A digest from its two numbers (a partial digest sent between processes).
+    pub fn from_parts(rows: i64, sum: u128) -> Self {
+        Self {
+            rows,
+            sum,
+            enc: RowEncoder::default(),
+        }
+    }
+
     /// Rows in the multiset (negative only if more rows were retracted than added).
     pub fn rows(&self) -> i64 {
         self.rows

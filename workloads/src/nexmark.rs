@@ -51,6 +51,16 @@ pub const FIRST_AUCTION_ID: u64 = 1000;
 /// First category id.
 pub const FIRST_CATEGORY_ID: u64 = 10;
 
+// The window constants of the queries (part of the contract: every engine uses these).
+/// q5's hopping window: size 10 s, slide 2 s.
+pub const Q5_SIZE_MS: u64 = 10_000;
+/// q5's slide.
+pub const Q5_SLIDE_MS: u64 = 2_000;
+/// q7 and q8's tumbling window, and q12's processing-time window.
+pub const TUMBLE_MS: u64 = 10_000;
+/// q11's session gap.
+pub const SESSION_GAP_MS: u64 = 10_000;
+
 /// The generator's parameters. The event set depends on these only (never on the worker
 /// count); a digest is comparable between runs with equal configurations.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference as nx;
 use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -20,8 +21,7 @@ const ENGINES: [EngineKind; 2] = [EngineKind::Timely, EngineKind::Differential];
 
 fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> RunSpec {
     RunSpec {
-        workload,
-        query: query.to_string(),
+        query: Query::parse(workload, query).expect("a catalog query"),
         engine,
         workers,
         pinning: false,
@@ -32,6 +32,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         format: EventFormat::Records,
         output: None,
         command: format!("test {engine} {query} -w {workers}"),
+        cluster: None,
     }
 }
 
@@ -274,12 +275,15 @@ fn a_stopped_run_still_reports() {
 
 #[test]
 fn bad_flags_are_errors_naming_the_flag() {
-    let mut s = spec(Workload::Nexmark, "q6", EngineKind::Timely, 1);
+    let mut s = spec(Workload::Nexmark, "gen", EngineKind::Timely, 1);
     let err = runner::start(&s)
-        .expect_err("q6 is not implemented")
+        .expect_err("the baselines are weir's")
         .to_string();
-    assert!(err.contains("q6") && err.contains("q5"), "{err}");
-    s.query = "q5".into();
+    assert!(
+        err.contains("cannot run nexmark query 'gen'") && err.contains("q5"),
+        "{err}"
+    );
+    s.query = Query::Q5;
     s.workers = 0;
     let err = runner::start(&s).expect_err("0 workers").to_string();
     assert!(err.contains("--workers"), "{err}");

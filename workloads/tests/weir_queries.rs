@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference::{q0, q1, q2, q3, q4, q5, q7, q8, q11, q12_check};
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -20,8 +21,7 @@ const EVENT_RATE: u64 = 1_000;
 
 fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> RunSpec {
     RunSpec {
-        workload,
-        query: query.to_string(),
+        query: Query::parse(workload, query).expect("a catalog query"),
         engine: EngineKind::Weir,
         workers,
         pinning: false,
@@ -32,14 +32,15 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         format: EventFormat::Records,
         output: None,
         command: format!("test {workload} {query}"),
+        cluster: None,
     }
 }
 
 fn run(spec: &RunSpec) -> RunReport {
     runner::start(spec)
-        .unwrap_or_else(|e| panic!("{} {}: cannot start: {e}", spec.workload, spec.query))
+        .unwrap_or_else(|e| panic!("{} {}: cannot start: {e}", spec.workload(), spec.query))
         .wait()
-        .unwrap_or_else(|e| panic!("{} {}: failed: {e}", spec.workload, spec.query))
+        .unwrap_or_else(|e| panic!("{} {}: failed: {e}", spec.workload(), spec.query))
 }
 
 fn generate_all<S: Split>(mut split: S) -> Vec<S::Event> {
@@ -270,14 +271,15 @@ fn paced_runs_give_the_unpaced_digest() {
 
 #[test]
 fn bad_requests_name_the_flag() {
-    let mut s = spec(Workload::Nexmark, "q6", 1, SourceMode::Generate);
-    let e = runner::start(&s)
-        .expect_err("q6 is not implemented")
+    let e = Query::parse(Workload::Nexmark, "q6")
+        .expect_err("q6 is not in the catalog")
         .to_string();
     assert!(e.contains("--query") && e.contains("q5"), "{e}");
-    s.query = "ysb".into();
-    assert!(runner::start(&s).is_err(), "ysb is not a Nexmark query");
-    s.query = "q5".into();
+    assert!(
+        Query::parse(Workload::Nexmark, "ysb").is_err(),
+        "ysb is not a Nexmark query"
+    );
+    let mut s = spec(Workload::Nexmark, "q5", 1, SourceMode::Generate);
     s.rate = Some(5);
     let e = runner::start(&s)
         .expect_err("rate != event rate")

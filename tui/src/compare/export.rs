@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::record::CompareReport;
-use super::stats::{QuerySummary, Spread};
+use super::stats::{QuerySummary, Spread, not_comparable_reason};
 use super::verdict::{Style, fmt_count, fmt_eps, fmt_ns, setup_line};
 
 /// A file that could not be written.
@@ -335,13 +335,17 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
             );
         }
     } else {
+        let not_comparable = format!(
+            "Digests differ ({}, not comparable)",
+            not_comparable_reason(&report.plan.workload, &q.query)
+        );
         let _ = writeln!(
             out,
             "- **{}**: {} different digests:",
             if d.comparable {
                 "DIGEST DISAGREEMENT"
             } else {
-                "Digests differ (processing-time query, not comparable)"
+                &not_comparable
             },
             d.groups.len()
         );

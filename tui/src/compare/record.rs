@@ -135,7 +135,7 @@ impl PlanRecord {
     pub fn from_plan(plan: &ComparePlan) -> Self {
         Self {
             workload: plan.workload.to_string(),
-            queries: plan.queries.clone(),
+            queries: plan.queries.iter().map(ToString::to_string).collect(),
             engines: plan.engines.iter().map(ToString::to_string).collect(),
             runs: plan.runs,
             warmup_runs: usize::from(plan.warmup),

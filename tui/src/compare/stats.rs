@@ -15,18 +15,41 @@
 //!   `[min, max]` overlaps the runner-up's; engines that cannot observe latency do not compete,
 //!   and a metric with fewer than two competitors has no winner.
 //! - **Digests.** All runs of a query, warm-ups included, must have the same `(rows, hash)`.
-//!   Queries whose output depends on processing time ([`NON_COMPARABLE_QUERIES`]) are listed
-//!   but cannot fail the comparison.
+//!   Queries whose digests the catalog marks not comparable (q12: processing-time windows)
+//!   are listed but cannot fail the comparison ([`comparable`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use weir_workloads::catalog::{Comparability, Query, Workload};
+
 use super::record::CompareReport;
 
-/// Queries whose result depends on wall-clock time, so digests differ between runs by
-/// design (WORKLOADS.md section 4: q12 uses processing-time windows).
-pub const NON_COMPARABLE_QUERIES: &[&str] = &["q12"];
+/// Whether digests of `query` of `workload` must agree across runs (the catalog's
+/// `digest`); `false` for a query the catalog does not know, e.g. in an old report, and for
+/// queries whose result depends on the wall clock (docs/WORKLOADS.md: q12).
+pub fn comparable(workload: &str, query: &str) -> bool {
+    workload
+        .parse::<Workload>()
+        .ok()
+        .and_then(|w| Query::parse(w, query).ok())
+        .is_some_and(|q| q.def().digest == Comparability::Comparable)
+}
+
+/// Why `query`'s digests are not comparable, from the catalog.
+pub fn not_comparable_reason(workload: &str, query: &str) -> &'static str {
+    workload
+        .parse::<Workload>()
+        .ok()
+        .and_then(|w| Query::parse(w, query).ok())
+        .map_or("a query this build does not know", |q| {
+            match q.def().digest {
+                Comparability::Comparable => "comparable",
+                Comparability::NotComparable(why) => why,
+            }
+        })
+}
 
 /// Picks one percentile's spread.
 type PickSpread = fn(&LatencySpread) -> Spread;
@@ -151,7 +174,7 @@ pub struct DigestGroup {
 /// Digest agreement of one query.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DigestCheck {
-    /// Whether this query's digests can be compared at all (see [`NON_COMPARABLE_QUERIES`]).
+    /// Whether this query's digests can be compared at all (see [`comparable`]).
     pub comparable: bool,
     /// Whether all runs produced one digest.
     pub agree: bool,
@@ -367,7 +390,7 @@ fn digest_check(report: &CompareReport, query: &str) -> DigestCheck {
         }
     }
     DigestCheck {
-        comparable: !NON_COMPARABLE_QUERIES.contains(&query),
+        comparable: comparable(&report.plan.workload, query),
         agree: groups.len() <= 1,
         groups,
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::record::CompareReport;
-use super::stats::{QuerySummary, Spread};
+use super::stats::{QuerySummary, Spread, not_comparable_reason};
 
 /// How the verdict is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,7 +375,7 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
     if q.engines.len() > 1 {
         let _ = writeln!(out, "  winners: {}", winners.join(" · "));
     }
-    render_digest(out, q, style);
+    render_digest(out, report, q, style);
     for f in report.failures.iter().filter(|f| f.query == q.query) {
         let _ = writeln!(out, "  {}", failure_line(f, style));
     }
@@ -394,7 +394,7 @@ fn group_name(i: usize) -> String {
     char::from_u32(u32::from(b'A') + i as u32).map_or_else(|| format!("#{i}"), String::from)
 }
 
-fn render_digest(out: &mut String, q: &QuerySummary, style: Style) {
+fn render_digest(out: &mut String, report: &CompareReport, q: &QuerySummary, style: Style) {
     let d = &q.digest;
     if d.agree {
         if let Some(g) = d.groups.first() {
@@ -419,9 +419,10 @@ fn render_digest(out: &mut String, q: &QuerySummary, style: Style) {
         ))
     } else {
         style.yellow(&format!(
-            "{}: {} different digests, expected (processing-time query; not comparable)",
+            "{}: {} different digests, expected ({}; not comparable)",
             q.query,
-            d.groups.len()
+            d.groups.len(),
+            not_comparable_reason(&report.plan.workload, &q.query)
         ))
     };
     let _ = writeln!(out, "  {head}");

@@ -11,15 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::event::{Auction, Bid, Event, Person};
 use super::rows::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row};
-
-/// q5's hopping window: size 10 s, slide 2 s.
-pub const Q5_SIZE_MS: u64 = 10_000;
-/// q5's slide.
-pub const Q5_SLIDE_MS: u64 = 2_000;
-/// q7 and q8's tumbling window, and q12's processing-time window.
-pub const TUMBLE_MS: u64 = 10_000;
-/// q11's session gap.
-pub const SESSION_GAP_MS: u64 = 10_000;
+use super::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
 
 fn bids(events: &[Event]) -> impl Iterator<Item = &Bid> {
     events.iter().filter_map(|e| match e {
