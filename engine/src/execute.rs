@@ -1,4 +1,7 @@
 //! Starting a job: one pinned OS thread per worker, failure handling, and the final snapshot.
+//!
+//! Top layer: builds each worker's [`BuildCtx`] and [`Worker`] and runs the worker loop.
+//! Nothing imports from here except the crate root's re-export of [`execute`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -7,9 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use crate::config::{Config, EngineError};
+use crate::context::{BuildCtx, JobShared};
 use crate::metrics::WorkerMetrics;
 use crate::time::Clock;
-use crate::worker::{BuildCtx, JobShared, Worker, run};
+use crate::worker::{Worker, run};
 
 static PINNING_WARNED: AtomicBool = AtomicBool::new(false);
 
