@@ -73,11 +73,11 @@
 //
 // 1. Base: the vocabulary shared by the nodes and the loop, no dataflow logic. `time`
 //    (Timestamp, Watermark, Clock, frontier merge), `metrics` (the snapshot contract),
-//    `config` (Config, EngineError), `wake` (park / wake protocol), `source` (the Source
-//    trait), `counters` (per-worker and per-operator Cells), `gate` (a driver's backpressure
-//    switch), `port` (Push, Port), `rings` (exchange rings and their registry), and on top of
-//    those `context` (BuildCtx, JobShared, and the Driver / SenderDyn / Timed traits through
-//    which the loop drives nodes).
+//    `config` (Config, EngineError), `wake` (park / wake protocol), `pinning` (worker-to-core
+//    plan), `source` (the Source trait), `counters` (per-worker and per-operator Cells),
+//    `gate` (a driver's backpressure switch), `port` (Push, Port), `rings` (exchange rings and
+//    their registry), and on top of those `context` (BuildCtx, JobShared, and the Driver /
+//    SenderDyn / Timed traits through which the loop drives nodes).
 // 2. Operators: `operator` (the Operator and BinaryOperator traits, Output).
 // 3. Dataflow: `stream` (Stream and the fused nodes), and on Stream `exchange` (key_by /
 //    exchange / broadcast) and `window` (its own base `window/types.rs`, then state machines,
@@ -88,6 +88,7 @@ mod context;
 mod counters;
 mod gate;
 pub mod metrics;
+pub mod pinning;
 mod port;
 mod rings;
 mod source;
