@@ -413,15 +413,9 @@ class Crate:
                 return target
             if segment in module.defs:
                 return ("item", path)
-            for glob in module.globs:
-                key = (path, "*", tuple(glob))
-                if key in seen:
-                    continue
-                source = self.resolve(glob, path, seen | {key})
-                if source is not None and source[0] == "module" and self._knows(
-                    source[1], segment, seen | {key}
-                ):
-                    return self._walk(source[1], rest[k:], seen | {key})
+            for source, inner in self._glob_sources(path, seen):
+                if self._knows(source, segment, inner):
+                    return self._walk(source, rest[k:], inner)
             # Unknown here (an enum variant, a macro-made item): charge the module itself.
             return ("item", path)
         return ("module", path)
@@ -433,16 +427,21 @@ class Crate:
             return False
         if name in module.children or name in module.imports or name in module.defs:
             return True
-        for glob in module.globs:
+        return any(
+            self._knows(source, name, inner) for source, inner in self._glob_sources(path, seen)
+        )
+
+    def _glob_sources(self, path: tuple[str, ...], seen: frozenset):
+        """The modules that module `path` glob-imports (`use x::*`), each with the `seen` set
+        to resolve inside it (a glob already being followed is skipped: no endless loop)."""
+        for glob in self.modules[path].globs:
             key = (path, "*", tuple(glob))
             if key in seen:
                 continue
-            source = self.resolve(glob, path, seen | {key})
-            if source is not None and source[0] == "module" and self._knows(
-                source[1], name, seen | {key}
-            ):
-                return True
-        return False
+            inner = seen | {key}
+            source = self.resolve(glob, path, inner)
+            if source is not None and source[0] == "module":
+                yield source[1], inner
 
     def edges(self) -> list[Edge]:
         result = []
