@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run calls this and nothing else):
-# formatting, clippy with warnings denied, every test of every crate (unit, integration, doc),
-# the rustdoc build, and a compile check of every criterion bench.
+# formatting, clippy with warnings denied, the module-layering check, every test of every crate
+# (unit, integration, doc), the rustdoc build, and a compile check of every criterion bench.
 #
 # It installs what it needs itself on a fresh machine that has only Rust, Java 17, Python 3.11
 # and gcc.
@@ -18,6 +18,11 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "module layering: no import cycles inside a crate (scripts/module-cycles.py)"
+scripts/module-cycles.py --self-test
+# The crates whose modules are layered; add a crate's directory here once its cycles are gone.
+scripts/module-cycles.py engine
 
 step "Flink 2.3 and weir's Java job (scripts/setup-flink.sh; the Flink tests run the real JVM)"
 scripts/setup-flink.sh

@@ -9,7 +9,10 @@
 
 use std::hash::Hash;
 
-use super::{Aggregate, SlidingWindows, Timestamp, Window, WindowError, WindowStats};
+use super::aggregate::Aggregate;
+use super::panes::SlidingWindows;
+use super::types::{Window, WindowError, WindowStats};
+use crate::time::Timestamp;
 
 /// Keyed processing-time tumbling windows.
 ///
