@@ -8,8 +8,8 @@ pub(crate) mod queries;
 mod ysb;
 
 use crate::catalog::{EngineKind, Latency, Query};
-use crate::job::{Job, Result, RunSpec};
-use crate::runner::Engine;
+use crate::job::{Engine, Job, Result, RunSpec};
+
 use crate::timely::events::{Events, NexmarkEvent};
 use crate::timely::harness::{Ctx, DIFFERENTIAL_VERSION, ResultSlot};
 use crate::timely::{Dataflows, not_written, start_engine};

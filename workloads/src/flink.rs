@@ -26,9 +26,11 @@ use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use crate::catalog::EngineKind;
-use crate::job::{EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal};
+use crate::job::{
+    Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
+};
 use crate::report::{DigestSummary, LatencySummary, WorkerReport};
-use crate::runner::Engine;
+
 use protocol::{JobResult, Line, Progress, SuiteLine};
 
 /// The Flink version `scripts/setup-flink.sh` installs.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use weir_engine::Collector;
 
-use crate::catalog::{EngineKind, Query, Workload};
+use crate::catalog::{EngineKind, Query, Support, Workload};
 use crate::cluster::{ClusterError, TimelyCluster};
 use crate::names::{UnknownName, name_enum};
 use crate::nexmark::NexmarkConfig;
@@ -291,6 +291,44 @@ impl Outcome {
             command: spec.command.clone(),
         }
     }
+}
+
+/// An engine adapter, in the spirit of hyperfine's `Executor`: it names itself, says which
+/// queries it runs, and starts a [`RunSpec`] as a [`Job`]. The runner
+/// (`crate::runner`) keeps the registry of the adapters a build has and is the only caller.
+pub trait Engine: Send + Sync + std::fmt::Debug {
+    /// Which engine this is.
+    fn kind(&self) -> EngineKind;
+
+    /// Its name on the command line and in reports.
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The version of the engine itself (weir's crate version, the pinned timely or
+    /// differential crate, the Flink release).
+    fn version(&self) -> String;
+
+    /// Whether it runs `query` (the catalog's entry, unless an adapter knows better).
+    fn runs(&self, query: Query) -> Support {
+        query.support(self.kind())
+    }
+
+    /// Checks what only this engine knows about a spec that passed the runner's own checks.
+    ///
+    /// # Errors
+    /// A [`RunError::Config`] naming the flag.
+    fn check(&self, spec: &RunSpec) -> Result<()> {
+        let _ = spec;
+        Ok(())
+    }
+
+    /// Starts `spec` (already checked by the runner).
+    ///
+    /// # Errors
+    /// [`RunError::Setup`] when the engine needs installing, [`RunError::Io`] when an output
+    /// cannot be created, [`RunError::Failed`] when the job cannot start.
+    fn start(&self, spec: &RunSpec) -> Result<Job>;
 }
 
 /// A stop request shared between the runner and a job.

@@ -13,9 +13,10 @@ use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use crate::catalog::EngineKind;
-use crate::job::{EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal};
+use crate::job::{
+    Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
+};
 use crate::report::{DigestSummary, LatencySummary, WorkerReport};
-use crate::runner::Engine;
 
 /// Simulated events per second per worker when the run is not paced.
 pub const SIM_EVENTS_PER_SEC_PER_WORKER: u64 = 2_000_000;

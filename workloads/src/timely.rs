@@ -10,6 +10,7 @@
 
 pub(crate) mod events;
 pub(crate) mod harness;
+pub(crate) mod shared;
 
 pub(crate) mod sampling;
 pub(crate) mod windows;
@@ -30,9 +31,9 @@ use self::harness::{Ctx, Launch, ResultSlot, TIMELY_VERSION, launch};
 use self::sampling::{Sampled, Sampler};
 use self::source::{SourceSetup, event_source};
 use crate::catalog::{EngineKind, Latency, Query, Reads, TimeDomain, Workload};
-use crate::job::{Job, Result, RunError, RunSpec};
+use crate::job::{Engine, Job, Result, RunError, RunSpec};
 use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
-use crate::runner::Engine;
+
 use crate::split::WorkerSplit;
 use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
 

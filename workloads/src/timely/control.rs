@@ -33,7 +33,7 @@ use timely::dataflow::operators::vec::Broadcast;
 use timely::scheduling::Activator;
 use timely::worker::Worker;
 
-use super::harness::{PARK_AT_MOST, Shared, WorkerResult};
+use super::shared::{PARK_AT_MOST, Shared, WorkerResult};
 use crate::cluster::TimelyCluster;
 use crate::digest::Digest;
 use crate::job::{Result, RunError, panic_message};

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use weir_engine::pinning;
 
-use super::harness::Shared;
+use super::shared::Shared;
 
 static PINNING_WARNED: AtomicBool = AtomicBool::new(false);
 

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{Scope, Stream};
 
-use super::harness::{Ctx, SOURCE_BATCH};
 use super::sampling::Sampler;
+use super::shared::{Ctx, SOURCE_BATCH};
 use crate::catalog::Latency;
 use crate::job::RunLength;
 use crate::split::{Replay, Split, Timestamped, WATERMARK_END};

@@ -31,7 +31,7 @@ use weir_engine::window::{
 };
 use weir_engine::{Stream, Timestamp, Worker};
 
-use super::Shared;
+use super::shared::Shared;
 use super::source::Stamped;
 use crate::catalog::Query;
 use crate::nexmark::{
