@@ -25,7 +25,7 @@ use crate::compare::{ComparePlan, Executor, Observer, Outputs, RunnerExecutor};
 
 /// Default events per run.
 pub const DEFAULT_EVENTS: u64 = 10_000_000;
-/// Default events per second of event time (WORKLOADS.md: the Nexmark suite's TPS).
+/// Default events per second of event time (docs/WORKLOADS.md 3.1: the Nexmark suite's TPS).
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
 
 /// When to colour the output.

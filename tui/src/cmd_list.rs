@@ -270,7 +270,7 @@ pub fn markdown() -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| query | what it computes | result columns | time | digest | latency observed on | weir | timely | differential | flink |"
+        "| query | what it computes | result columns | time | digest | latency | weir | timely | differential | flink |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     for def in CATALOG {

@@ -21,7 +21,7 @@ use crate::console::{self, ConsoleState, Theme};
 use crate::summary;
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
-/// (WORKLOADS.md: the suite's TPS).
+/// (docs/WORKLOADS.md 3.1: the Nexmark suite's TPS).
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
 /// How long `weir run` lasts when neither `--events` nor `--duration` is given.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);

@@ -25,9 +25,18 @@ fn missing() -> Vec<EngineKind> {
 #[test]
 fn engines_this_build_lacks_are_refused_with_the_feature_that_builds_them() {
     for engine in missing() {
-        let feature = engine.feature().expect("only optional engines can be missing");
+        let feature = engine
+            .feature()
+            .expect("only optional engines can be missing");
         weir()
-            .args(["run", "--engine", engine.as_str(), "--events", "1000", "--no-tui"])
+            .args([
+                "run",
+                "--engine",
+                engine.as_str(),
+                "--events",
+                "1000",
+                "--no-tui",
+            ])
             .assert()
             .code(2)
             .stdout("")
@@ -56,8 +65,37 @@ fn engines_this_build_has_run() {
 }
 
 #[test]
+fn run_help_says_which_engines_the_build_lacks() {
+    let out = weir()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    // Help text wraps; compare with whitespace runs folded to one space.
+    let text = String::from_utf8(out)
+        .expect("utf-8")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let missing: Vec<&str> = missing().iter().map(|e| e.as_str()).collect();
+    assert_eq!(
+        text.contains(&format!("(this build lacks {})", missing.join(", "))),
+        !missing.is_empty(),
+        "{text}"
+    );
+}
+
+#[test]
 fn weir_list_says_which_engines_the_build_lacks() {
-    let out = weir().arg("list").assert().success().get_output().stdout.clone();
+    let out = weir()
+        .arg("list")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).expect("utf-8");
     let missing = missing();
     if missing.is_empty() {

@@ -1,5 +1,5 @@
 //! The result digest: an order-independent, duplicate-sensitive fingerprint of a multiset of
-//! rows (WORKLOADS.md section 4; the encoding is fixed in `docs/ARCHITECTURE.md`).
+//! rows (docs/WORKLOADS.md, section 7, which fixes the encoding).
 //!
 //! A row is encoded column by column in SELECT order ([`RowEncoder`]), hashed with XXH3-128
 //! (seed 0), and the digest is `(rows, sum of hashes mod 2^128)`. Addition commutes, so workers

@@ -1,11 +1,11 @@
-//! Nexmark: the canonical generator (WORKLOADS.md, "Decisions for weir"), its event and result
+//! Nexmark: the canonical generator (docs/WORKLOADS.md, section 4), its event and result
 //! row types, and the sequential references of the queries.
 //!
 //! Event `i` has id `i` and timestamp `base_time + floor(i * 1000 / event_rate)`; its kind is
 //! fixed by `i % 50` (1 person : 3 auctions : 46 bids); its fields are drawn from a fresh
 //! [`JavaRandom`](crate::random::JavaRandom) seeded with [`mix(i)`](crate::random::mix) in Beam's
 //! draw order. Workers split the ids as [`crate::split`] describes. The exact definition, for
-//! the Java port, is in `docs/ARCHITECTURE.md` ("Workloads contract").
+//! the Java port, is in `docs/WORKLOADS.md` (sections 2-4).
 //!
 //! ```
 //! use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, Event};

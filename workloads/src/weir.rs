@@ -1,5 +1,5 @@
 //! The weir engine behind the runner: [`start`] runs a Nexmark or YSB query on
-//! `weir_engine::execute` and returns the [`RunReport`] of DESIGN.md.
+//! `weir_engine::execute` and returns its [`RunReport`] (docs/BENCHMARKING.md, section 6).
 //!
 //! **Clock.** `startup_s` runs from the call to `execute` (thread spawn, dataflow build) to the
 //! first poll of any source; `wall_s` from that first poll to the last result reaching its sink
@@ -7,7 +7,7 @@
 //! before either clock starts.
 //!
 //! **Queries.** `q0 q1 q2 q3 q4 q5 q7 q8 q11 q12` (Nexmark), `ysb` (YSB), and `gen` for both
-//! workloads: the generator-only baseline of BENCHMARKING.md (source -> a sink that only
+//! workloads: the generator-only baseline (docs/BENCHMARKING.md, section 3) (source -> a sink that only
 //! counts; no exchange, no operator, empty digest). Nexmark also has `gen-bids`, the baseline
 //! of the bid-only queries (q0-q2, q5, q7, q11, q12), whose source is the bid generator.
 //!

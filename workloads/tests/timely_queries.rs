@@ -1,5 +1,5 @@
 //! Every query on timely and on differential, at 1 and 2 workers, against the sequential
-//! reference's digest (WORKLOADS.md section 4), plus q12's invariants, `--output` rows, the
+//! reference's digest (docs/WORKLOADS.md, section 7), plus q12's invariants, `--output` rows, the
 //! replay source, the stop signal and flag errors.
 
 use std::path::PathBuf;

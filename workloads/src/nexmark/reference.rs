@@ -3,7 +3,7 @@
 //! engine's digest. Each returns its rows sorted, as the final multiset at end of input
 //! (the watermark then reaches +infinity, so every window has fired).
 //!
-//! Semantics follow WORKLOADS.md (sections 2 and 4, "Decisions for weir"): windows are aligned
+//! Semantics follow docs/WORKLOADS.md (sections 8-9): windows are aligned
 //! to epoch 0; BETWEEN is inclusive; AVG over BIGINT truncates; sessions that overlap or touch
 //! merge.
 

@@ -1,5 +1,5 @@
 //! Result rows of the Nexmark queries, one type per query, columns in SELECT order with the
-//! suite's aliases (WORKLOADS.md, "Result columns"). Every engine produces these types, so the
+//! suite's aliases (docs/WORKLOADS.md, section 9). Every engine produces these types, so the
 //! digest and `--output` JSON lines are the same everywhere. Timestamps are epoch ms; q1's
 //! price is the exact decimal `price * 0.908` as an integer at scale 3 (`price * 908`).
 

@@ -1,4 +1,4 @@
-//! The Nexmark queries as weir dataflows (WORKLOADS.md section 2, "Decisions for weir").
+//! The Nexmark queries as weir dataflows (docs/WORKLOADS.md, section 9).
 //!
 //! Shapes (`|` = fused, `=>` = exchange):
 //! - q0, q1, q2: bids | map (| filter) | sink. No exchange.

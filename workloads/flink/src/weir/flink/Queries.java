@@ -31,7 +31,7 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * The Nexmark queries on Flink's DataStream API (keyed state, event-time windows and timers),
- * one method per query; each ends in a {@link DigestSink}. Semantics follow WORKLOADS.md
+ * one method per query; each ends in a {@link DigestSink}. Semantics follow docs/WORKLOADS.md
  * section 2 and the sequential references of weir-workloads.
  */
 public final class Queries {
