@@ -171,7 +171,10 @@ fn bad_flags_name_the_flag() {
             "--engines: unknown engine 'spark'",
         ),
         (&["--engines", "weir,weir"], "--engines lists 'weir' twice"),
-        (&["--query", "q55"], "unknown query 'q55' for nexmark (--query)"),
+        (
+            &["--query", "q55"],
+            "unknown query 'q55' for nexmark (--query)",
+        ),
         (
             &["--source", "disk"],
             "--source: unknown source mode 'disk'",
