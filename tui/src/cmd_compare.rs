@@ -16,11 +16,12 @@ use clap::{Args, ValueEnum};
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::job::{EventFormat, SourceMode};
 
+use crate::compare::fmt::Style;
 use crate::compare::live::LiveConsole;
 use crate::compare::mock::MockExecutor;
 use crate::compare::progress::LineProgress;
 use crate::compare::record::CompareReport;
-use crate::compare::verdict::{self, Style};
+use crate::compare::verdict;
 use crate::compare::{ComparePlan, Executor, Observer, Outputs, RunnerExecutor};
 
 /// Default events per run.

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use weir_engine::MetricsSnapshot;
 use weir_tui::compare::export::{to_csv, to_json, to_markdown};
+use weir_tui::compare::fmt::Style;
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::record::CompareReport;
-use weir_tui::compare::verdict::{Style, render};
+use weir_tui::compare::verdict::render;
 use weir_tui::compare::{
-    ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, run_compare,
+    ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, refresh, run_compare,
 };
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::job::{EventFormat, RunError, RunSpec, SourceMode};
@@ -250,7 +251,7 @@ fn baseline_reports_changes_beyond_noise() {
             run.throughput_eps *= 1.01; // flink within noise
         }
     }
-    old.refresh(None, 0.05);
+    refresh(&mut old, None, 0.05);
     let b = baseline::compare(&old, &current, 0.05);
     let weir = b.changes.iter().find(|c| c.engine == "weir").unwrap();
     assert_eq!(weir.verdict, "improved");

@@ -11,6 +11,9 @@
 //! - `q8`: weir and timely are within each other's noise (too close to call).
 //! - a query the catalog says an engine does not run (the `gen` baselines on the peers): that
 //!   engine refuses it, as the runner would (unsupported, not an error).
+//!
+//! **Layer.** An [`Executor`] of the loop, above it: imports only the loop's traits
+//! ([`super`]); nothing in `compare` imports it back.
 
 use std::collections::HashMap;
 
