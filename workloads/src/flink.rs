@@ -25,7 +25,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
-use crate::catalog::EngineKind;
+use crate::catalog::{EngineKind, Output, Query};
 use crate::job::{
     Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
 };
@@ -165,6 +165,9 @@ fn start(spec: &RunSpec) -> Result<Job> {
     }
     if let Some(out) = &spec.output {
         cmd.arg("--output").arg(out);
+        if spec.query.def().output == Output::FinalTable {
+            cmd.args(["--updating", "yes"]);
+        }
     }
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -397,10 +400,11 @@ impl Driver {
     }
 }
 
-/// Runs `queries` (Nexmark query names, or `ysb`) one after another in one JVM at
-/// parallelism `workers`, on events `0..events` at `event_rate` events/s of event time, and
-/// returns each query's digest. With `output_dir`, each query's rows are also written to
-/// `<output_dir>/<query>.jsonl`. Used by the tests (one JVM start for all queries).
+/// Runs `queries` one after another in one JVM at parallelism `workers`, on events
+/// `0..events` at `event_rate` events/s of event time, and returns each query's digest. With
+/// `output_dir`, each query's rows are also written to `<output_dir>/<query>.jsonl` (an
+/// updating query's folded to its final table). Used by the tests (one JVM start for all
+/// queries).
 ///
 /// # Errors
 /// [`RunError::Setup`] without an installation, [`RunError::Failed`] when the job fails.
@@ -408,15 +412,27 @@ pub fn run_suite(
     workers: usize,
     events: u64,
     event_rate: u64,
-    queries: &[&str],
+    queries: &[Query],
     output_dir: Option<&Path>,
 ) -> Result<Vec<SuiteLine>> {
+    let names = |keep: fn(&Query) -> bool| {
+        queries
+            .iter()
+            .filter(|q| keep(q))
+            .map(|q| q.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let install = Install::locate()?;
     let mut cmd = install.java();
     cmd.args(["suite", "--workers", &workers.to_string()])
         .args(["--events", &events.to_string()])
         .args(["--event-rate", &event_rate.to_string()])
-        .args(["--queries", &queries.join(",")]);
+        .args(["--queries", &names(|_| true)])
+        .args([
+            "--updating",
+            &names(|q| q.def().output == Output::FinalTable),
+        ]);
     if let Some(dir) = output_dir {
         cmd.arg("--output-dir").arg(dir);
     }

@@ -24,6 +24,7 @@ pub mod job;
 pub mod names;
 pub mod nexmark;
 pub mod random;
+pub mod references;
 pub mod report;
 pub mod runner;
 pub mod sim;

@@ -9,10 +9,10 @@ use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference as nx;
 use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, Q12Row};
+use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::report::{DigestSummary, RunReport};
 use weir_workloads::runner;
 use weir_workloads::split::{Split, WorkerSplit};
-use weir_workloads::ysb::{self, YsbConfig, YsbSplit};
 
 /// Small input, slow event time: 40 s of event time, so every window kind fires many times.
 const EVENTS: u64 = 40_000;
@@ -62,12 +62,12 @@ fn digest_of<R: ResultRow>(rows: &[R]) -> DigestSummary {
     d.summary()
 }
 
-fn check(workload: Workload, query: &str, reference: &DigestSummary) {
+fn check(workload: Workload, query: &str, engine: EngineKind, reference: &DigestSummary) {
     assert!(
         reference.rows > 0,
         "{query}: the reference has no rows; the test input is too small"
     );
-    for engine in ENGINES {
+    {
         for workers in [1, 2] {
             let report = run(&spec(workload, query, engine, workers));
             assert_eq!(
@@ -86,36 +86,20 @@ fn check(workload: Workload, query: &str, reference: &DigestSummary) {
     }
 }
 
-macro_rules! nexmark_test {
-    ($name:ident, $query:literal, $reference:path) => {
-        #[test]
-        fn $name() {
-            let reference = digest_of(&$reference(&nexmark_events()));
-            check(Workload::Nexmark, $query, &reference);
-        }
-    };
-}
-
-nexmark_test!(q0_matches_reference, "q0", nx::q0);
-nexmark_test!(q1_matches_reference, "q1", nx::q1);
-nexmark_test!(q2_matches_reference, "q2", nx::q2);
-nexmark_test!(q3_matches_reference, "q3", nx::q3);
-nexmark_test!(q4_matches_reference, "q4", nx::q4);
-nexmark_test!(q5_matches_reference, "q5", nx::q5);
-nexmark_test!(q7_matches_reference, "q7", nx::q7);
-nexmark_test!(q8_matches_reference, "q8", nx::q8);
-nexmark_test!(q11_matches_reference, "q11", nx::q11);
-
+/// Every query the catalog says each peer runs whose digest is comparable, at 1 and 2 workers.
 #[test]
-fn ysb_matches_reference() {
-    let config = YsbConfig {
-        event_rate: EVENT_RATE,
-        ..YsbConfig::with_events(EVENTS)
-    };
-    let mut split = YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid config");
-    let mut events = Vec::new();
-    while split.fill(&mut events, 4096) {}
-    check(Workload::Ysb, "ysb", &digest_of(&ysb::reference(&events)));
+fn every_comparable_query_matches_its_reference() {
+    let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
+    for query in Query::all() {
+        let Some(expected) = references::digest(query, &input) else {
+            continue;
+        };
+        for engine in ENGINES {
+            if query.support(engine).runs() {
+                check(query.workload(), query.name(), engine, &expected);
+            }
+        }
+    }
 }
 
 fn temp_file(name: &str) -> PathBuf {

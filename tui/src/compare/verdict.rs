@@ -388,7 +388,7 @@ fn render_footer(out: &mut String, report: &CompareReport, style: Style) {
             out,
             "{}",
             style.dim(&format!(
-                "note: {} run(s) per engine; BENCHMARKING.md asks for at least 5 before quoting a ratio",
+                "note: {} run(s) per engine; docs/BENCHMARKING.md asks for at least 5 before quoting a ratio",
                 report.plan.runs
             ))
         );
