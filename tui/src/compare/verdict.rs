@@ -246,6 +246,33 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
             );
         }
     }
+    for v in &q.weir_vs {
+        let numbers = format!(
+            "({} vs {}; {} round{}: {:.2}{t} {} {:.2}{t})",
+            fmt_eps(v.weir_eps),
+            fmt_eps(v.other_eps),
+            v.rounds,
+            if v.rounds == 1 { "" } else { "s" },
+            v.ratio.min,
+            style.ellipsis(),
+            v.ratio.max,
+            t = style.times(),
+        );
+        let head = format!(
+            "weir {:.2}{} {} {:.2} vs {}",
+            v.ratio.median,
+            style.times(),
+            style.pm(),
+            v.plus_minus,
+            v.engine
+        );
+        let head = if v.too_close {
+            style.yellow(&head)
+        } else {
+            style.bold(&head)
+        };
+        let _ = writeln!(out, "  {head}: {} {numbers}", v.outcome());
+    }
     let winners: Vec<String> = q
         .winners
         .iter()
