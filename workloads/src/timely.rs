@@ -102,8 +102,7 @@ impl Dataflows for TimelyDataflows {
             Ok(()) => return Ok(()),
             Err(events) => events,
         };
-        windows::build(query, events, ctx, slot)
-            .map_err(|_| not_written(EngineKind::Timely, query))
+        windows::build(query, events, ctx, slot).map_err(|_| not_written(EngineKind::Timely, query))
     }
 
     fn ysb(events: Events<'_, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
