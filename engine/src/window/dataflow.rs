@@ -410,6 +410,7 @@ impl<T: Send + 'static> Stream<T> {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
     /// use weir_engine::window::{Count, WindowSpec};
     /// use weir_engine::{Config, IterSource, execute};
     ///
@@ -463,12 +464,17 @@ impl<T: Send + 'static> Stream<T> {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
     /// use weir_engine::window::{Count, WindowSpec};
     /// use weir_engine::{Config, IterSource, execute};
     ///
     /// let late = Arc::new(Mutex::new(Vec::new()));
     /// let side = Arc::clone(&late);
-    /// let config = Config::new(1).with_pinning(false).with_batch_size(1);
+    /// // One record per batch, each batch's watermark passed on at once (no latency budget).
+    /// let config = Config::new(1)
+    ///     .with_pinning(false)
+    ///     .with_batch_size(1)
+    ///     .with_latency_budget(Duration::ZERO);
     /// execute(config, move |worker| {
     ///     // Zero out-of-orderness: the record at 3 arrives after the window [0, 10) fired.
     ///     let input = vec![(1_u64, 5_i64), (1, 25), (1, 3)];
