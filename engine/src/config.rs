@@ -19,10 +19,12 @@ pub const DEFAULT_BATCH_SIZE: usize = 1024;
 pub const DEFAULT_RING_CAPACITY: usize = 16;
 /// Default time a partial batch may wait before it is flushed.
 pub const DEFAULT_LATENCY_BUDGET: Duration = Duration::from_millis(1);
-/// Resident memory one worker needs before any record flows: its thread (stack pages touched,
-/// kernel task), build context, counters, latency histogram and metrics. Measured with
-/// `weir run --events 1000` at 2 to 256 workers (docs/RESULTS.md, "Memory per worker").
-pub const MEMORY_PER_WORKER: u64 = 256 * 1024;
+/// Resident memory one worker needs before many records flow: its thread (stack pages
+/// touched, kernel task, allocator heap), build context, counters, latency histograms and
+/// metrics. Measured: the peak RSS of `weir run nexmark --query q5 --events 1000` grows by
+/// 2.05 MiB per worker from 16 to 256 workers (`scripts/rss-by-workers.sh`, docs/RESULTS.md,
+/// "Memory by worker count").
+pub const MEMORY_PER_WORKER: u64 = 2 * 1024 * 1024;
 /// Resident memory per ordered pair of workers before any record flows: on each exchange edge
 /// (a dataflow has a few; this assumes four) the producer's empty partial-batch, stamp and ring
 /// slots (40 bytes), plus the snapshots' worker-by-worker fill matrix (4 bytes per copy, a few
