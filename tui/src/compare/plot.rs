@@ -227,7 +227,7 @@ where
     let mut chart = ChartBuilder::on(&body)
         .margin(16)
         .x_label_area_size(36)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d((0..slots - 1).into_segmented(), 0.0..y_max)
         .map_err(err)?;
     let centre = |qi: usize| qi as i32 * per_group + (per_group - 1) / 2;
@@ -372,7 +372,7 @@ where
         )
         .margin(16)
         .x_label_area_size(36)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d((0..3i32).into_segmented(), (lo..hi).log_scale())
         .map_err(err)?;
     chart
@@ -478,7 +478,7 @@ where
         )
         .margin(16)
         .x_label_area_size(40)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d(0.0..x_max, 0.0..y_max)
         .map_err(err)?;
     chart
