@@ -144,7 +144,7 @@ fn sigint_stops_gracefully_with_the_summary_the_report_and_exit_130() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let json = dir.path().join("run.json");
     let mut run = Running::spawn(sim_run(&["--json"]).arg(&json));
-    run.wait_line("events/s");
+    run.wait_line(" ev/s");
     run.signal("INT");
     let (status, out, err) = run.finish(Duration::from_secs(30));
     assert_eq!(status.code(), Some(130), "stderr:\n{err}");
@@ -159,7 +159,7 @@ fn sigint_stops_gracefully_with_the_summary_the_report_and_exit_130() {
 #[test]
 fn sigterm_stops_gracefully_with_exit_143() {
     let mut run = Running::spawn(&mut sim_run(&[]));
-    run.wait_line("events/s");
+    run.wait_line(" ev/s");
     run.signal("TERM");
     let (status, out, err) = run.finish(Duration::from_secs(30));
     assert_eq!(status.code(), Some(143), "stderr:\n{err}");
@@ -171,7 +171,7 @@ fn sigterm_stops_gracefully_with_exit_143() {
 fn a_second_sigint_ends_weir_at_once() {
     // The stopped job takes 10 minutes to drain: only the second Ctrl-C can end it in time.
     let mut run = Running::spawn(sim_run(&[]).env("WEIR_SIM_STOP_DELAY_MS", "600000"));
-    run.wait_line("events/s");
+    run.wait_line(" ev/s");
     run.signal("INT");
     run.wait_line("SIGINT: stopping");
     run.signal("INT");
@@ -343,7 +343,7 @@ fn flink_run() -> Running {
         "--no-tui",
     ]));
     // Flink is running once its first progress line is out.
-    run.wait_line("events/s");
+    run.wait_line(" ev/s");
     run
 }
 
