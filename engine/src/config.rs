@@ -364,7 +364,10 @@ mod tests {
         match refused {
             Err(EngineError::Config { setting, message }) => {
                 assert_eq!(setting, "workers");
-                assert!(message.contains(&format!("use at most {w} workers")), "{message}");
+                assert!(
+                    message.contains(&format!("use at most {w} workers")),
+                    "{message}"
+                );
                 assert!(message.contains("4.0 GiB available"), "{message}");
             }
             other => panic!("{other:?}"),

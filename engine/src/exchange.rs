@@ -106,7 +106,11 @@ impl<T> ReceiverCore<T> {
                 wm: c.watermark,
             }));
         }
-        let frontier = self.chans.iter().map(|c| c.wm).fold(self.global, Timestamp::min);
+        let frontier = self
+            .chans
+            .iter()
+            .map(|c| c.wm)
+            .fold(self.global, Timestamp::min);
         if frontier > self.frontier {
             self.frontier = frontier;
             self.out.watermark(Watermark::new(frontier, self.stamp));

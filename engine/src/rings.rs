@@ -205,10 +205,14 @@ impl<T> EdgeShared<T> {
     }
 }
 
+/// An edge's shared part (an `Arc<EdgeShared<T>>`, type-erased) and how many workers have
+/// claimed it.
+type Claimed = (Box<dyn Any + Send + Sync>, usize);
+
 /// The shared part of every edge, created by the first worker that builds the edge.
 #[derive(Default)]
 pub(crate) struct Registry {
-    edges: Mutex<HashMap<usize, (Box<dyn Any + Send + Sync>, usize)>>,
+    edges: Mutex<HashMap<usize, Claimed>>,
 }
 
 impl std::fmt::Debug for Registry {

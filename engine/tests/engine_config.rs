@@ -109,10 +109,16 @@ fn a_worker_count_beyond_the_machines_memory_is_refused_before_starting() {
     assert_eq!(started.load(Ordering::Relaxed), 0, "no worker ran");
     // The estimate grows with the square of the workers, from a per-worker base.
     let at = |w: usize| Config::new(w).estimated_memory();
-    assert_eq!(at(1), weir_engine::MEMORY_PER_WORKER + weir_engine::MEMORY_PER_PAIR);
+    assert_eq!(
+        at(1),
+        weir_engine::MEMORY_PER_WORKER + weir_engine::MEMORY_PER_PAIR
+    );
     assert_eq!(
         at(256),
         256 * weir_engine::MEMORY_PER_WORKER + 256 * 256 * weir_engine::MEMORY_PER_PAIR
     );
-    assert!(at(256) < 600 * 1024 * 1024, "256 workers need less than 600 MiB");
+    assert!(
+        at(256) < 600 * 1024 * 1024,
+        "256 workers need less than 600 MiB"
+    );
 }

@@ -218,6 +218,10 @@ fn latency_is_measured_from_the_watermark_stamp() {
 /// Here only the final snapshot is published (the interval is an hour), after every ring has
 /// drained: the ring that was full all run long must still read full.
 #[test]
+#[allow(
+    clippy::float_cmp,
+    reason = "a full ring reads exactly 1.0, an unused one exactly 0.0"
+)]
 fn exchange_fill_reports_the_fullest_since_the_last_snapshot() {
     let to_worker_1 = (0..u64::MAX)
         .find(|k| weir_engine::worker_for_key(*k, 2) == 1)
@@ -227,7 +231,7 @@ fn exchange_fill_reports_the_fullest_since_the_last_snapshot() {
         .with_pinning(false)
         .with_batch_size(1)
         .with_ring_capacity(1)
-        .with_snapshot_interval(Duration::from_secs(3600))
+        .with_snapshot_interval(Duration::from_hours(1))
         .with_collector(collector.clone());
     execute(config, move |worker| {
         let mine = if worker.index() == 0 { 2000 } else { 0 };
@@ -239,7 +243,13 @@ fn exchange_fill_reports_the_fullest_since_the_last_snapshot() {
     .expect("job runs");
     let snap = collector.latest();
     let fill = snap.exchange_fill.clone().expect("weir observes its rings");
-    assert_eq!(fill[0][1], 1.0, "worker 0 filled its one-batch ring to worker 1: {fill:?}");
-    assert_eq!(fill[1][0], 0.0, "nothing went from worker 1 to worker 0: {fill:?}");
+    assert_eq!(
+        fill[0][1], 1.0,
+        "worker 0 filled its one-batch ring to worker 1: {fill:?}"
+    );
+    assert_eq!(
+        fill[1][0], 0.0,
+        "nothing went from worker 1 to worker 0: {fill:?}"
+    );
     assert_eq!(snap.records_out(), 2000);
 }

@@ -311,7 +311,10 @@ fn the_late_stream_can_be_aggregated_inside_the_dataflow() {
     })
     .expect("job runs");
     // Late keys 0, 10, 1, 2, 11, 12: four even, two odd.
-    assert_eq!(*per_parity.lock().unwrap(), BTreeMap::from([(0, 4), (1, 2)]));
+    assert_eq!(
+        *per_parity.lock().unwrap(),
+        BTreeMap::from([(0, 4), (1, 2)])
+    );
     let snapshot = collector.latest();
     assert_eq!(snapshot.late(), 6);
     assert_eq!(snapshot.watermark_ms, Some(i64::MAX));

@@ -387,9 +387,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let tui = stdout_tty && !args.no_tui && !args.quiet;
     let json_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Err(e) = signals::install() {
-        eprintln!("warning: cannot handle SIGINT/SIGTERM ({e}); they will end weir without a summary");
+        eprintln!(
+            "warning: cannot handle SIGINT/SIGTERM ({e}); they will end weir without a summary"
+        );
     }
-    let metrics = match args.metrics_addr.as_deref().map(MetricsServer::bind).transpose() {
+    let metrics = match args
+        .metrics_addr
+        .as_deref()
+        .map(MetricsServer::bind)
+        .transpose()
+    {
         Ok(bound) => bound,
         Err(e) => {
             eprintln!(

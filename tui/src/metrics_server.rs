@@ -343,22 +343,24 @@ impl PromCollector for JobMetrics {
             )?;
         }
         if let Some(h) = s.latency_ns.as_ref().filter(|h| !h.is_empty()) {
-            let mut family = e.encode_descriptor(
-                "weir_latency",
-                "Result latency since the start, by quantile (1 = the maximum).",
-                seconds,
-                MetricType::Gauge,
-            )?;
-            for (q, value) in [
-                ("0.5", h.value_at_quantile(0.5)),
-                ("0.99", h.value_at_quantile(0.99)),
-                ("0.999", h.value_at_quantile(0.999)),
-                ("1", h.max()),
-            ] {
-                let labels = [("quantile", q)];
-                ConstGauge::new(value as f64 * ns).encode(family.encode_family(&labels)?)?;
+            // A block: the family borrows the encoder until it ends.
+            {
+                let mut family = e.encode_descriptor(
+                    "weir_latency",
+                    "Result latency since the start, by quantile (1 = the maximum).",
+                    seconds,
+                    MetricType::Gauge,
+                )?;
+                for (q, value) in [
+                    ("0.5", h.value_at_quantile(0.5)),
+                    ("0.99", h.value_at_quantile(0.99)),
+                    ("0.999", h.value_at_quantile(0.999)),
+                    ("1", h.max()),
+                ] {
+                    let labels = [("quantile", q)];
+                    ConstGauge::new(value as f64 * ns).encode(family.encode_family(&labels)?)?;
+                }
             }
-            drop(family);
             gauge(
                 e,
                 "weir_latency_samples",

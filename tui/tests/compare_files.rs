@@ -196,9 +196,15 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 fn text_boxes(svg: &str) -> Vec<TextBox> {
     let mut boxes = Vec::new();
     for piece in svg.split("<text").skip(1) {
-        let Some(close) = piece.find('>') else { continue };
+        let Some(close) = piece.find('>') else {
+            continue;
+        };
         let tag = &piece[..close];
-        let text = piece[close + 1..].split("</text>").next().unwrap_or("").to_string();
+        let text = piece[close + 1..]
+            .split("</text>")
+            .next()
+            .unwrap_or("")
+            .to_string();
         if text.trim().is_empty() {
             continue;
         }
@@ -267,8 +273,13 @@ fn throughput_plot_labels_do_not_overlap() {
         dir: Some(tmp.path().to_path_buf()),
         ..Outputs::default()
     };
-    run_compare(&plan, &mut MockExecutor::new(), &mut weir_tui::compare::Quiet, &outputs)
-        .unwrap();
+    run_compare(
+        &plan,
+        &mut MockExecutor::new(),
+        &mut weir_tui::compare::Quiet,
+        &outputs,
+    )
+    .unwrap();
     let svg = fs::read_to_string(tmp.path().join("throughput.svg")).unwrap();
     let boxes = text_boxes(&svg);
     assert!(boxes.len() > 40, "{} texts", boxes.len());
@@ -280,5 +291,9 @@ fn throughput_plot_labels_do_not_overlap() {
             }
         }
     }
-    assert!(clashes.is_empty(), "overlapping labels:\n{}", clashes.join("\n"));
+    assert!(
+        clashes.is_empty(),
+        "overlapping labels:\n{}",
+        clashes.join("\n")
+    );
 }

@@ -300,8 +300,9 @@ fn weir_against_each_engine_when_it_is_not_the_fastest() {
     let text = render(&report, Style::PLAIN);
     for engine in ["timely", "differential", "flink"] {
         assert!(
-            text.lines().any(|l| l.trim_start().starts_with("weir ")
-                && l.contains(&format!(" vs {engine}:"))),
+            text.lines()
+                .any(|l| l.trim_start().starts_with("weir ")
+                    && l.contains(&format!(" vs {engine}:"))),
             "no weir-vs-{engine} line in\n{text}"
         );
     }
@@ -309,7 +310,10 @@ fn weir_against_each_engine_when_it_is_not_the_fastest() {
     assert!(timely.too_close && timely.ratio.median < 1.0, "{timely:?}");
     let flink = q.weir_vs.iter().find(|v| v.engine == "flink").unwrap();
     assert!(!flink.too_close && flink.ratio.median > 1.0, "{flink:?}");
-    assert!(to_markdown(&report).contains("- weir "), "report.md lacks the weir lines");
+    assert!(
+        to_markdown(&report).contains("- weir "),
+        "report.md lacks the weir lines"
+    );
     // When weir is the fastest, the ratios already say it all.
     let q5 = mock_compare(&plan(&["q5"], ALL4, 3));
     assert!(q5.summary.queries[0].weir_vs.is_empty());

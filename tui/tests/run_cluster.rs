@@ -227,8 +227,22 @@ fn cluster_process(
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("weir"))
         .args([
-            "run", "nexmark", "--engine", "timely", "--query", "q5", "--rate", "2000",
-            "--duration", "60s", "--no-tui", "--workers", "1", "--processes", "2", "--process",
+            "run",
+            "nexmark",
+            "--engine",
+            "timely",
+            "--query",
+            "q5",
+            "--rate",
+            "2000",
+            "--duration",
+            "60s",
+            "--no-tui",
+            "--workers",
+            "1",
+            "--processes",
+            "2",
+            "--process",
         ])
         .arg(process.to_string())
         .arg("--hostfile")
@@ -278,10 +292,21 @@ fn a_killed_cluster_process_is_named_and_the_survivor_exits_1() {
     let (mut survivor, survivor_err) = cluster_process(&hosts, 0);
     let (mut victim, victim_err) = cluster_process(&hosts, 1);
     // Two progress lines from each: both processes run the job (they connected first).
-    let startup = Duration::from_secs(60);
-    assert_eq!(lines(&survivor_err, 2, startup).len(), 2, "process 0 reports progress");
-    assert_eq!(lines(&victim_err, 2, startup).len(), 2, "process 1 reports progress");
-    assert!(survivor.try_wait().expect("wait works").is_none(), "process 0 still runs");
+    let startup = Duration::from_mins(1);
+    assert_eq!(
+        lines(&survivor_err, 2, startup).len(),
+        2,
+        "process 0 reports progress"
+    );
+    assert_eq!(
+        lines(&victim_err, 2, startup).len(),
+        2,
+        "process 1 reports progress"
+    );
+    assert!(
+        survivor.try_wait().expect("wait works").is_none(),
+        "process 0 still runs"
+    );
     victim.kill().expect("SIGKILL process 1");
     let _ = victim.wait();
     let killed = Instant::now();
@@ -297,7 +322,11 @@ fn a_killed_cluster_process_is_named_and_the_survivor_exits_1() {
     };
     let waited = killed.elapsed();
     let err = lines(&survivor_err, usize::MAX, Duration::from_secs(5)).join("\n");
-    assert_eq!(status.code(), Some(1), "exit status {status:?}; stderr:\n{err}");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "exit status {status:?}; stderr:\n{err}"
+    );
     assert!(
         err.contains(&format!(
             "engine timely: process 1 of the cluster (127.0.0.1:{p1}) died or was killed"

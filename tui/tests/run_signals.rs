@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use weir_workloads::report::RunReport;
 
-const DEADLINE: Duration = Duration::from_secs(60);
+const DEADLINE: Duration = Duration::from_mins(1);
 
 fn weir() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weir"));
@@ -81,7 +81,10 @@ impl Running {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        panic!("no stderr line with {needle:?}; saw:\n{}", self.seen.join("\n"));
+        panic!(
+            "no stderr line with {needle:?}; saw:\n{}",
+            self.seen.join("\n")
+        );
     }
 
     fn signal(&self, name: &str) {
@@ -149,7 +152,10 @@ fn sigint_stops_gracefully_with_the_summary_the_report_and_exit_130() {
     let (status, out, err) = run.finish(Duration::from_secs(30));
     assert_eq!(status.code(), Some(130), "stderr:\n{err}");
     assert!(err.contains("SIGINT: stopping"), "{err}");
-    assert!(out.contains("stopped early"), "the summary of what ran:\n{out}");
+    assert!(
+        out.contains("stopped early"),
+        "the summary of what ran:\n{out}"
+    );
     let report: RunReport =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("--json is written"))
             .expect("the report parses");
@@ -178,7 +184,10 @@ fn a_second_sigint_ends_weir_at_once() {
     let (status, out, err) = run.finish(Duration::from_secs(20));
     assert_eq!(status.code(), Some(130), "stderr:\n{err}");
     assert!(err.contains("SIGINT again: exiting at once"), "{err}");
-    assert!(!out.contains("Throughput"), "no summary after the second Ctrl-C:\n{out}");
+    assert!(
+        !out.contains("Throughput"),
+        "no summary after the second Ctrl-C:\n{out}"
+    );
 }
 
 #[test]
@@ -192,7 +201,7 @@ fn sigterm_stops_weir_compare_keeps_what_finished_and_exits_143() {
     );
     run.wait_line("[2/");
     run.signal("TERM");
-    let (status, _out, err) = run.finish(Duration::from_secs(60));
+    let (status, _out, err) = run.finish(Duration::from_mins(1));
     assert_eq!(status.code(), Some(143), "stderr:\n{err}");
     let text = std::fs::read_to_string(dir.path().join("report.json")).expect("report.json");
     assert!(text.contains("\"interrupted\": true"), "{text}");
@@ -213,7 +222,11 @@ fn a_worker_count_the_machine_cannot_hold_is_refused_at_once() {
         "{err}"
     );
     // "At once": no thread was started (a million would take minutes, or never end).
-    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 fn scrape(addr: &str) -> String {
@@ -270,7 +283,10 @@ fn metrics_of_a_live_weir_run_can_be_scraped() {
         thread::sleep(Duration::from_millis(300));
     };
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
-    assert!(text.contains("Content-Type: text/plain; version=0.0.4"), "{text}");
+    assert!(
+        text.contains("Content-Type: text/plain; version=0.0.4"),
+        "{text}"
+    );
     for name in [
         "weir_events_total",
         "weir_late_records_total",
@@ -290,7 +306,7 @@ fn metrics_of_a_live_weir_run_can_be_scraped() {
     let later = sample(&scrape(&addr), "weir_events_total").unwrap_or_default();
     assert!(later > events, "{later} after {events}");
     run.signal("INT");
-    let (status, _, err) = run.finish(Duration::from_secs(60));
+    let (status, _, err) = run.finish(Duration::from_mins(1));
     assert_eq!(status.code(), Some(130), "{err}");
 }
 
@@ -315,15 +331,21 @@ fn children(pid: u32) -> Vec<u32> {
     };
     for task in tasks.flatten() {
         let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        kids.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+        kids.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
     }
     kids
 }
 
 fn alive(pid: u32) -> bool {
     // A zombie is dead for our purpose: it runs nothing and holds no memory.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
 }
 
 fn flink_run() -> Running {
@@ -366,7 +388,9 @@ fn a_killed_flink_jvm_is_named_and_weir_exits_non_zero() {
     let (status, _, err) = run.finish(Duration::from_secs(15));
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(
-        err.contains(&format!("engine flink: the Flink JVM (pid {jvm}) was killed by signal 9 (SIGKILL)")),
+        err.contains(&format!(
+            "engine flink: the Flink JVM (pid {jvm}) was killed by signal 9 (SIGKILL)"
+        )),
         "{err}"
     );
 }

@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(lost_peer("timely:recv-1", "index out of bounds"), None);
         let cluster = TimelyCluster::localhost(2, 0).expect("valid cluster");
         let text = cluster.describe_loss(1, "socket closed");
-        assert!(text.contains("process 1 of the cluster (localhost:2102) died"), "{text}");
+        assert!(
+            text.contains("process 1 of the cluster (localhost:2102) died"),
+            "{text}"
+        );
         assert!(text.contains("this process (0)"), "{text}");
     }
 }

@@ -305,7 +305,8 @@ impl Driver {
         match outcome {
             Ok((result, histogram, last)) => Ok(Self::outcome(&result, &histogram, &last)),
             Err(message) => {
-                let how = status.map_or_else(|e| format!("could not be waited for ({e})"), describe_exit);
+                let how =
+                    status.map_or_else(|e| format!("could not be waited for ({e})"), describe_exit);
                 Err(RunError::Failed(format!(
                     "engine flink: the Flink JVM (pid {pid}) {how}; the job failed: {message}\n\
                      --- JVM stderr (last lines) ---\n{}",

@@ -81,7 +81,9 @@ fn millis_env(name: &str) -> Result<Option<Duration>> {
             .trim()
             .parse()
             .map(|ms| Some(Duration::from_millis(ms)))
-            .map_err(|_| RunError::Config(format!("{name}={v:?}: expected a number of milliseconds"))),
+            .map_err(|_| {
+                RunError::Config(format!("{name}={v:?}: expected a number of milliseconds"))
+            }),
         Err(_) => Ok(None),
     }
 }

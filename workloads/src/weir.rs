@@ -74,7 +74,9 @@ impl Engine for WeirEngine {
         Config::new(spec.workers)
             .check_memory()
             .map_err(|e| match e {
-                EngineError::Config { message, .. } => RunError::Config(format!("--workers: {message}")),
+                EngineError::Config { message, .. } => {
+                    RunError::Config(format!("--workers: {message}"))
+                }
                 other => RunError::Config(other.to_string()),
             })
     }

@@ -446,7 +446,9 @@ impl<T: Send + 'static> Stream<T> {
         K: Hash + Eq + Clone + 'static,
         A: Aggregate<T> + 'static,
     {
-        self.window_inner(spec, key, time, agg, None)
+        let key = Rc::new(key);
+        self.key_by_window_key(&key)
+            .window_operator(spec, key, time, agg, None)
     }
 
     /// As [`Stream::window`], and also returns the *late side output*: a stream of the records
@@ -519,23 +521,6 @@ impl<T: Send + 'static> Stream<T> {
     fn key_by_window_key<K: Hash + 'static>(self, key: &Rc<impl Fn(&T) -> K + 'static>) -> Self {
         let route = Rc::clone(key);
         self.key_by(move |r| key_hash(&route(r)))
-    }
-
-    fn window_inner<K, A>(
-        self,
-        spec: WindowSpec,
-        key: impl Fn(&T) -> K + 'static,
-        time: impl Fn(&T) -> Timestamp + 'static,
-        agg: A,
-        late: LateSink<T>,
-    ) -> Result<Stream<(K, Window, A::Out)>, WindowError>
-    where
-        K: Hash + Eq + Clone + 'static,
-        A: Aggregate<T> + 'static,
-    {
-        let key = Rc::new(key);
-        self.key_by_window_key(&key)
-            .window_operator(spec, key, time, agg, late)
     }
 
     /// The window operator on a stream already partitioned by the window key.

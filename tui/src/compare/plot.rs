@@ -18,8 +18,8 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, FontTransform};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, FontTransform};
 
 use super::files::{ExportError, write_atomic};
 use super::fmt::{fmt_count, fmt_ns, fmt_si};
@@ -285,10 +285,10 @@ where
             }))
             .map_err(err)?;
         let style = match mode {
-            ValueLabels::Flat => label_font.clone().color(&BLACK).pos(Pos::new(
-                HPos::Center,
-                VPos::Bottom,
-            )),
+            ValueLabels::Flat => label_font
+                .clone()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Bottom)),
             ValueLabels::Upright => label_font
                 .clone()
                 .transform(FontTransform::Rotate270)
@@ -322,10 +322,17 @@ where
     let mut at = x;
     for engine in engines {
         let color = engine_color(engine);
-        area.draw(&Rectangle::new([(at, y), (at + 14, y + 12)], color.filled()))
-            .map_err(err)?;
-        area.draw(&Text::new(engine.to_string(), (at + 20, y - 1), font.clone()))
-            .map_err(err)?;
+        area.draw(&Rectangle::new(
+            [(at, y), (at + 14, y + 12)],
+            color.filled(),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(
+            engine.to_string(),
+            (at + 20, y - 1),
+            font.clone(),
+        ))
+        .map_err(err)?;
         let (w, _) = area
             .estimate_text_size(engine, &font.clone().into())
             .map_err(err)?;

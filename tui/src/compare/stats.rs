@@ -144,14 +144,15 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
         None => Vec::new(),
     };
 
-    let weir_vs: Vec<VersusSummary> = match (ranked.first(), ranked.iter().find(|e| e.engine == "weir")) {
-        (Some(fastest), Some(weir)) if fastest.engine != weir.engine => ranked
-            .iter()
-            .filter(|other| other.engine != weir.engine)
-            .filter_map(|other| versus(weir, other, &by_round))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let weir_vs: Vec<VersusSummary> =
+        match (ranked.first(), ranked.iter().find(|e| e.engine == "weir")) {
+            (Some(fastest), Some(weir)) if fastest.engine != weir.engine => ranked
+                .iter()
+                .filter(|other| other.engine != weir.engine)
+                .filter_map(|other| versus(weir, other, &by_round))
+                .collect(),
+            _ => Vec::new(),
+        };
 
     let mut winners = vec![MetricWinner {
         metric: "throughput".to_string(),

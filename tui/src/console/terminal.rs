@@ -1,8 +1,8 @@
 //! Entering and restoring the terminal (raw mode, alternate screen, hidden cursor).
 //!
 //! [`TerminalGuard`] restores on `restore()` and on `Drop` (errors, early returns). weir's
-//! panic hook ([`crate::panics`], installed by [`TerminalGuard::enter`] too) restores the
-//! terminal before the panic message is printed when the panic happens on the thread that owns
+//! panic hook (the `panics` module above this one, installed by every command before it can
+//! enter the console) restores the terminal before the panic message is printed when the panic happens on the thread that owns
 //! the console or when Rust is about to abort. Panics on other threads (engine workers) while
 //! the console is up are held back here ([`hold_panic`]) and printed after the terminal is
 //! restored (they would be lost on the alternate screen); the job reports them as its error.
@@ -37,7 +37,6 @@ impl TerminalGuard {
     /// # Errors
     /// When stdout is not a terminal or cannot be switched (then nothing is left changed).
     pub fn enter() -> io::Result<Self> {
-        crate::panics::install();
         *OWNER.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current().id());
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
