@@ -52,7 +52,7 @@ echo "soak: running ${queries[*]} for ${minutes} min each at ${rate} events/s; f
 echo "soak: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # Prints the RSS (KiB) at the first sample at or after second $2 of file $1.
-rss_at() { awk -v t="$2" '$1 >= t { print $2; exit }' "$1"; }
+rss_at() { awk -v t="$2" 'NR > 1 && $1 >= t { print $2; exit }' "$1"; }
 
 ran=()
 for query in "${queries[@]}"; do
