@@ -1,6 +1,6 @@
 //! weir's one panic hook: keeps the terminal usable and turns known fatal panics into reports.
 //!
-//! Installed once ([`install`], by every command and by the console's terminal guard) and
+//! Installed once ([`install`], by every command before anything else runs) and
 //! chained to the hook that was there before (Rust's default, which prints the message):
 //!
 //! - **A timely cluster peer died.** timely's network threads panic when the connection to
