@@ -1,5 +1,10 @@
 //! Job configuration and the engine's error type.
 //!
+//! [`Config::validate`] also refuses, before any thread starts, a worker count whose estimated
+//! memory ([`Config::estimated_memory`]: a fixed cost per worker and a small one per pair of
+//! workers, see [`MEMORY_PER_WORKER`] and [`MEMORY_PER_PAIR`]) exceeds what the machine has
+//! available, naming the largest count that fits.
+//!
 //! Base layer: imports only [`metrics`](crate::metrics) (the collector a job publishes into).
 
 use std::sync::Arc;
@@ -14,6 +19,17 @@ pub const DEFAULT_BATCH_SIZE: usize = 1024;
 pub const DEFAULT_RING_CAPACITY: usize = 16;
 /// Default time a partial batch may wait before it is flushed.
 pub const DEFAULT_LATENCY_BUDGET: Duration = Duration::from_millis(1);
+/// Resident memory one worker needs before many records flow: its thread (stack pages
+/// touched, kernel task, allocator heap), build context, counters, latency histograms and
+/// metrics. Measured: the peak RSS of `weir run nexmark --query q5 --events 1000` grows by
+/// 2.05 MiB per worker from 16 to 256 workers (`scripts/rss-by-workers.sh`, docs/RESULTS.md,
+/// "Memory by worker count").
+pub const MEMORY_PER_WORKER: u64 = 2 * 1024 * 1024;
+/// Resident memory per ordered pair of workers before any record flows: on each exchange edge
+/// (a dataflow has a few; this assumes four) the producer's empty partial-batch, stamp and ring
+/// slots (40 bytes), plus the snapshots' worker-by-worker fill matrix (4 bytes per copy, a few
+/// copies). Rings and batches come on top, by need, as records flow.
+pub const MEMORY_PER_PAIR: u64 = 4 * 40 + 4 * 4;
 
 /// How to run a job: worker count, pinning, ring and batch sizes, metrics.
 ///
@@ -158,6 +174,7 @@ impl Config {
                 "must be longer than zero (100 ms is the default)",
             ));
         }
+        self.check_memory()?;
         if let Some(cores) = &self.cores {
             if cores.len() != self.workers {
                 return Err(EngineError::config(
@@ -180,6 +197,112 @@ impl Config {
         }
         Ok(())
     }
+}
+
+impl Config {
+    /// Resident memory the job needs before any record flows, by the worker count alone
+    /// ([`MEMORY_PER_WORKER`] per worker, [`MEMORY_PER_PAIR`] per ordered pair of workers).
+    pub fn estimated_memory(&self) -> u64 {
+        estimated_memory(self.workers)
+    }
+
+    /// Refuses a worker count whose [`Config::estimated_memory`] exceeds what the machine has
+    /// available ([`available_memory`]), naming the largest count that fits. [`crate::execute`]
+    /// runs it; callers that want to refuse a job before doing anything else can too.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] naming `workers`.
+    pub fn check_memory(&self) -> Result<(), EngineError> {
+        self.check_memory_in(available_memory())
+    }
+
+    /// As [`Config::check_memory`] with `available` bytes (unknown: no check).
+    fn check_memory_in(&self, available: Option<u64>) -> Result<(), EngineError> {
+        let Some(available) = available else {
+            return Ok(());
+        };
+        let needed = self.estimated_memory();
+        if needed <= available {
+            return Ok(());
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Err(EngineError::config(
+            "workers",
+            format!(
+                "{} workers need about {} of memory before any record flows ({} per worker \
+                 and {} bytes per pair of workers for the exchanges), but this machine has {} \
+                 available: use at most {} workers (this machine has {cores} cores; one \
+                 worker per core is the usual choice)",
+                self.workers,
+                bytes(needed),
+                bytes(MEMORY_PER_WORKER),
+                MEMORY_PER_PAIR,
+                bytes(available),
+                max_workers(available),
+            ),
+        ))
+    }
+}
+
+fn estimated_memory(workers: usize) -> u64 {
+    let w = workers as u64;
+    w.saturating_mul(MEMORY_PER_WORKER)
+        .saturating_add(w.saturating_mul(w).saturating_mul(MEMORY_PER_PAIR))
+}
+
+/// The largest worker count whose estimated memory fits in `available` bytes.
+pub(crate) fn max_workers(available: u64) -> usize {
+    // Start from the root of the quadratic, then correct for rounding.
+    let (a, b) = (MEMORY_PER_WORKER as f64, MEMORY_PER_PAIR as f64);
+    let mut w = ((-a + (a * a + 4.0 * b * available as f64).sqrt()) / (2.0 * b)) as usize;
+    while w > 0 && estimated_memory(w) > available {
+        w -= 1;
+    }
+    while estimated_memory(w + 1) <= available {
+        w += 1;
+    }
+    w
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Memory this process may still use, bytes: the kernel's `MemAvailable`, lowered to the
+/// room left under a cgroup (v2) memory limit when there is one; `None` when unknown.
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    let mut available = kib * 1024;
+    let read = |name: &str| -> Option<u64> {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/{name}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    if let (Some(max), Some(current)) = (read("memory.max"), read("memory.current")) {
+        available = available.min(max.saturating_sub(current));
+    }
+    Some(available)
 }
 
 impl Default for Config {
@@ -224,5 +347,32 @@ impl EngineError {
             setting,
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Config, EngineError, estimated_memory, max_workers};
+
+    #[test]
+    fn the_largest_count_that_fits_is_named() {
+        let available = 4 * 1024 * 1024 * 1024_u64;
+        let w = max_workers(available);
+        assert!(estimated_memory(w) <= available);
+        assert!(estimated_memory(w + 1) > available);
+        let refused = Config::new(w + 1).check_memory_in(Some(available));
+        match refused {
+            Err(EngineError::Config { setting, message }) => {
+                assert_eq!(setting, "workers");
+                assert!(
+                    message.contains(&format!("use at most {w} workers")),
+                    "{message}"
+                );
+                assert!(message.contains("4.0 GiB available"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Config::new(w).check_memory_in(Some(available)).is_ok());
+        assert!(Config::new(1_000_000).check_memory_in(None).is_ok());
     }
 }

@@ -1,17 +1,25 @@
 //! Exchange: moving records between workers through bounded SPSC rings.
 //!
 //! Every exchange edge (one `key_by` / `exchange` / `broadcast` call, made by every worker in the
-//! same order) owns one ring per (producer, consumer) pair of distinct workers, carrying
+//! same order) may use one ring per (producer, consumer) pair of distinct workers, carrying
 //! [`Msg`]s: batches and watermarks, in FIFO order, so a watermark always follows the data it
 //! covers. A second ring per pair carries emptied batches back to the producer, which reuses
 //! them: in steady state the exchange allocates nothing. The share a worker keeps for itself
 //! takes a direct path (a function call into its own receiver), no ring.
 //!
+//! **Memory by need.** Nothing per pair is allocated up front. A producer's partial batch for a
+//! destination is an empty `Vec` until a record goes there and then grows as records come (a
+//! returned batch keeps its capacity); the ring pair is created with the first batch sent to
+//! that destination ([`rings`](crate::rings)). Watermarks reach consumers that have no ring
+//! from a producer through the edge's published-watermark table, so an idle edge holds only a
+//! few words per pair (the partial-batch and ring slots) however many workers run.
+//!
 //! The sender keeps one partial batch per destination and sends it when it reaches the batch
 //! size. Partial batches and the latest watermark are flushed together when the worker goes
 //! idle, when the latency budget has passed since the oldest of them arrived, and at end of
 //! input. (So a record that arrives after a watermark may be delivered before it; this only
-//! ever makes a record less late, never more.)
+//! ever makes a record less late, never more.) A flush sends the partial batches, publishes the
+//! watermark in the table, then pushes it into every ring the producer has.
 //!
 //! **Backpressure.** A message that finds its ring full is kept in the sender's pending queue
 //! for that destination (FIFO preserved) and the sender's pending count rises. Every driver
@@ -22,6 +30,10 @@
 //! the receivers of the last edge always drain, so every edge eventually drains: no deadlock at
 //! any ring capacity. Pending messages are bounded by what one input batch (or one timer or
 //! watermark firing) produces.
+//!
+//! **Fill.** Each ring remembers the fullest it was at a send since the last snapshot (a
+//! message that found it full counts as 100 %); the snapshot reports that peak, so a ring that
+//! a consumer drains just before the snapshot still shows the backpressure it caused.
 //!
 //! **Layer.** Dataflow, above [`stream`](crate::stream): it adds methods to [`Stream`]. The
 //! rings and their registry are a base module ([`rings`](crate::rings)); the worker loop
@@ -39,16 +51,31 @@ use crate::context::{BuildCtx, Driver, DriverPoll, SenderDyn};
 use crate::counters::{OpCounters, WorkerCounters};
 use crate::gate::Gate;
 use crate::port::{Port, Push};
-use crate::rings::{Msg, ReceiverEnd, SenderEnd};
+use crate::rings::{EdgeShared, Msg, NewChannel, ReceiverEnd, SenderEnd};
 use crate::stream::Stream;
-use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark, advance_frontier};
+use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark};
 use crate::wake::Wakers;
 
-/// The receiving side of one edge on one worker: merges the channels' watermarks.
+/// A ring this worker receives on, and the last watermark it delivered.
+struct InChan<T> {
+    from: usize,
+    end: ReceiverEnd<T>,
+    wm: Timestamp,
+}
+
+/// The receiving side of one edge on one worker: its rings (as they appear) and the edge's
+/// published watermarks, merged into one frontier.
 struct ReceiverCore<T> {
     me: usize,
-    ends: Vec<Option<ReceiverEnd<T>>>,
-    wms: Vec<Timestamp>,
+    edge: Arc<EdgeShared<T>>,
+    chans: Vec<InChan<T>>,
+    /// Rings taken from the inbox so far.
+    taken: usize,
+    scratch: Vec<NewChannel<T>>,
+    /// The edge's published minimum (`G`) as last read.
+    global: Timestamp,
+    /// The stamp of the newest watermark seen (a rise of `G` or a ring's watermark).
+    stamp: u64,
     frontier: Timestamp,
     out: Rc<Port<T>>,
     ops: Rc<OpCounters>,
@@ -57,31 +84,37 @@ struct ReceiverCore<T> {
 }
 
 impl<T> ReceiverCore<T> {
-    /// Handles one message from channel `chan`; returns the emptied batch of a data message.
-    fn handle(&mut self, chan: usize, msg: Msg<T>) -> Option<Vec<T>> {
-        match msg {
-            Msg::Data(mut batch, stamp) => {
-                let n = batch.len() as u64;
-                self.ops.add(0, n);
-                self.out.push(&mut batch, stamp);
-                Some(batch)
-            }
-            Msg::Watermark(wm) => {
-                if let Some(frontier) = advance_frontier(&mut self.wms, chan, wm.time)
-                    && frontier > self.frontier
-                {
-                    self.frontier = frontier;
-                    self.out.watermark(Watermark::new(frontier, wm.emitted_ns));
-                }
-                None
-            }
-        }
-    }
-
     /// The worker's own share, delivered by a direct call.
     fn deliver_local(&mut self, batch: &mut Vec<T>, stamp: u64) {
         self.ops.add(0, batch.len() as u64);
         self.out.push(batch, stamp);
+    }
+
+    /// Forwards the frontier if it advanced: reads `G` first, then takes new rings, then takes
+    /// the minimum with every ring's watermark (the order the rings module's proof needs).
+    fn advance(&mut self) {
+        let g = self.edge.progress.read();
+        if g.time > self.global {
+            self.global = g.time;
+            self.stamp = g.emitted_ns;
+        }
+        if self.edge.has_new(self.me, self.taken) {
+            self.taken += self.edge.take_new(self.me, &mut self.scratch);
+            self.chans.extend(self.scratch.drain(..).map(|c| InChan {
+                from: c.from,
+                end: c.end,
+                wm: c.watermark,
+            }));
+        }
+        let frontier = self
+            .chans
+            .iter()
+            .map(|c| c.wm)
+            .fold(self.global, Timestamp::min);
+        if frontier > self.frontier {
+            self.frontier = frontier;
+            self.out.watermark(Watermark::new(frontier, self.stamp));
+        }
     }
 
     fn ended(&self) -> bool {
@@ -94,69 +127,99 @@ struct ReceiverDriver<T>(Rc<RefCell<ReceiverCore<T>>>);
 impl<T> Driver for ReceiverDriver<T> {
     fn poll(&mut self, _now_ns: u64, gate: &Gate) -> DriverPoll {
         let mut core = self.0.borrow_mut();
+        let before = core.frontier;
         let mut progress = false;
-        let peers = core.ends.len();
-        'channels: for chan in 0..peers {
-            if chan == core.me {
-                continue;
-            }
+        // Indices, not an iterator: a watermark may take new rings into `chans` (appended).
+        'channels: for c in 0..core.chans.len() {
             let mut popped = false;
             for _ in 0..core.capacity {
                 if gate.blocked() {
                     if popped {
-                        core.wakers.wake(chan);
+                        core.wakers.wake(core.chans[c].from);
                     }
                     progress = true;
                     break 'channels;
                 }
-                let Some(end) = core.ends[chan].as_mut() else {
-                    break;
-                };
-                let Ok(msg) = end.data.pop() else {
+                let Ok(msg) = core.chans[c].end.data.pop() else {
                     break;
                 };
                 popped = true;
-                if let Some(batch) = core.handle(chan, msg)
-                    && let Some(end) = core.ends[chan].as_mut()
-                {
-                    // A full return ring only means the producer has enough spare batches.
-                    let _ = end.back.push(batch);
+                match msg {
+                    Msg::Data(mut batch, stamp) => {
+                        core.ops.add(0, batch.len() as u64);
+                        core.out.push(&mut batch, stamp);
+                        // A full return ring only means the producer has enough spare batches.
+                        let _ = core.chans[c].end.back.push(batch);
+                    }
+                    Msg::Watermark(wm) => {
+                        // Applied at once, before the messages behind it, as it arrived.
+                        if wm.time > core.chans[c].wm {
+                            core.chans[c].wm = wm.time;
+                            core.stamp = wm.emitted_ns;
+                            core.advance();
+                        }
+                    }
                 }
             }
             if popped {
                 progress = true;
-                core.wakers.wake(chan);
+                core.wakers.wake(core.chans[c].from);
             }
         }
+        core.advance();
         DriverPoll {
-            progress,
+            progress: progress || core.frontier > before,
             done: core.ended(),
             wake_at: None,
         }
     }
 
     fn has_work(&self) -> bool {
-        self.0
-            .borrow()
-            .ends
-            .iter()
-            .flatten()
-            .any(|end| !end.data.is_empty())
+        let core = self.0.borrow();
+        core.chans.iter().any(|c| !c.end.data.is_empty())
+            || core.edge.has_new(core.me, core.taken)
+            || core.edge.progress.read().time > core.global
     }
 }
 
 /// Routes the records of a batch into per-destination buffers.
 type Partition<T> = Box<dyn FnMut(&mut Vec<T>, &mut [Vec<T>])>;
 
+/// A ring this worker sends on, created with the first batch for its destination.
+struct OutChan<T> {
+    end: SenderEnd<T>,
+    /// Messages that found the ring full, oldest first.
+    pending: VecDeque<Msg<T>>,
+    /// The fullest the ring was at a send since the last snapshot (0.0..=1.0).
+    peak: Cell<f32>,
+}
+
+impl<T> OutChan<T> {
+    fn occupancy(&self) -> f32 {
+        let cap = self.end.data.buffer().capacity();
+        (cap - self.end.data.slots()) as f32 / cap as f32
+    }
+
+    fn note_fill(&self, fill: f32) {
+        if fill > self.peak.get() {
+            self.peak.set(fill);
+        }
+    }
+}
+
 /// The sending side of one edge on one worker.
 pub(crate) struct Sender<T> {
     me: usize,
     batch_size: usize,
     partition: Partition<T>,
+    /// Partial batches per destination; empty (no allocation) until records arrive for it.
     bufs: Vec<Vec<T>>,
     stamps: Vec<u64>,
-    ends: Vec<Option<SenderEnd<T>>>,
-    pending: Vec<VecDeque<Msg<T>>>,
+    /// Rings by destination, created on first use.
+    chans: Vec<Option<Box<OutChan<T>>>>,
+    /// Destinations that have a ring, in the order they were created.
+    connected: Vec<usize>,
+    edge: Arc<EdgeShared<T>>,
     pending_count: Rc<Cell<usize>>,
     local: Rc<RefCell<ReceiverCore<T>>>,
     wm_in: Option<Watermark>,
@@ -164,19 +227,20 @@ pub(crate) struct Sender<T> {
     oldest_ns: Option<u64>,
     ctx: Rc<BuildCtx>,
     ops: Rc<OpCounters>,
-    spare: Vec<Vec<T>>,
 }
 
 impl<T> Sender<T> {
-    fn fresh(&mut self, dest: usize) -> Vec<T> {
-        if let Some(end) = self.ends[dest].as_mut()
-            && let Ok(batch) = end.back.pop()
-        {
-            return batch;
+    /// Creates the ring to `dest` (and posts it to `dest`) on first use.
+    fn connect(&mut self, dest: usize) {
+        if self.chans[dest].is_none() {
+            let end = self.edge.connect(self.me, dest, self.wm_sent);
+            self.chans[dest] = Some(Box::new(OutChan {
+                end,
+                pending: VecDeque::new(),
+                peak: Cell::new(0.0),
+            }));
+            self.connected.push(dest);
         }
-        self.spare
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(self.batch_size))
     }
 
     fn send_buf(&mut self, dest: usize) {
@@ -187,7 +251,12 @@ impl<T> Sender<T> {
                 .deliver_local(&mut self.bufs[dest], stamp);
             return;
         }
-        let fresh = self.fresh(dest);
+        self.connect(dest);
+        // A returned batch keeps the capacity it grew to; a new one grows by need.
+        let fresh = self.chans[dest]
+            .as_deref_mut()
+            .and_then(|c| c.end.back.pop().ok())
+            .unwrap_or_default();
         let batch = std::mem::replace(&mut self.bufs[dest], fresh);
         WorkerCounters::add(&self.ctx.counters.batches_sent, 1);
         WorkerCounters::add(
@@ -198,21 +267,24 @@ impl<T> Sender<T> {
     }
 
     fn send_msg(&mut self, dest: usize, msg: Msg<T>) {
-        let end = self.ends[dest]
-            .as_mut()
-            .expect("a remote destination has a ring");
-        if self.pending[dest].is_empty() {
-            match end.data.push(msg) {
-                Ok(()) => self.ctx.wakers.wake(dest),
-                Err(PushError::Full(msg)) => {
-                    self.pending[dest].push_back(msg);
-                    self.pending_count.set(self.pending_count.get() + 1);
+        self.connect(dest);
+        let chan = self.chans[dest]
+            .as_deref_mut()
+            .expect("connect made the ring");
+        if chan.pending.is_empty() {
+            match chan.end.data.push(msg) {
+                Ok(()) => {
+                    chan.note_fill(chan.occupancy());
+                    self.ctx.wakers.wake(dest);
+                    return;
                 }
+                Err(PushError::Full(msg)) => chan.pending.push_back(msg),
             }
         } else {
-            self.pending[dest].push_back(msg);
-            self.pending_count.set(self.pending_count.get() + 1);
+            chan.pending.push_back(msg);
         }
+        chan.note_fill(1.0);
+        self.pending_count.set(self.pending_count.get() + 1);
     }
 }
 
@@ -258,19 +330,19 @@ impl<T> Push<T> for Sender<T> {
 impl<T> SenderDyn for Sender<T> {
     fn retry_pending(&mut self) -> bool {
         let mut progress = false;
-        for dest in 0..self.pending.len() {
-            let Some(end) = self.ends[dest].as_mut() else {
+        for &dest in &self.connected {
+            let Some(chan) = self.chans[dest].as_deref_mut() else {
                 continue;
             };
             let mut pushed = false;
-            while let Some(msg) = self.pending[dest].pop_front() {
-                match end.data.push(msg) {
+            while let Some(msg) = chan.pending.pop_front() {
+                match chan.end.data.push(msg) {
                     Ok(()) => {
                         pushed = true;
                         self.pending_count.set(self.pending_count.get() - 1);
                     }
                     Err(PushError::Full(msg)) => {
-                        self.pending[dest].push_front(msg);
+                        chan.pending.push_front(msg);
                         break;
                     }
                 }
@@ -294,13 +366,16 @@ impl<T> SenderDyn for Sender<T> {
         if let Some(wm) = self.wm_in.take()
             && wm.time > self.wm_sent
         {
+            // Publish first, then push into the rings: a ring never delivers a watermark its
+            // producer has not published (the rings module's proof).
             self.wm_sent = wm.time;
-            for dest in 0..self.bufs.len() {
-                if dest == self.me {
-                    let _ = self.local.borrow_mut().handle(dest, Msg::Watermark(wm));
-                } else {
-                    self.send_msg(dest, Msg::Watermark(wm));
-                }
+            let rose = self.edge.progress.publish(self.me, wm);
+            for i in 0..self.connected.len() {
+                self.send_msg(self.connected[i], Msg::Watermark(wm));
+            }
+            self.local.borrow_mut().advance();
+            if rose {
+                self.ctx.wakers.wake_all_sleeping(self.me);
             }
             sent = true;
         }
@@ -317,20 +392,21 @@ impl<T> SenderDyn for Sender<T> {
     }
 
     fn can_retry(&self) -> bool {
-        self.pending
-            .iter()
-            .zip(&self.ends)
-            .any(|(p, end)| !p.is_empty() && end.as_ref().is_some_and(|e| !e.data.is_full()))
+        self.connected.iter().any(|&dest| {
+            self.chans[dest]
+                .as_deref()
+                .is_some_and(|c| !c.pending.is_empty() && !c.end.data.is_full())
+        })
     }
 
     fn fill(&self, fill: &mut [f32]) {
-        for (to, end) in self.ends.iter().enumerate() {
-            if let Some(end) = end {
-                let cap = end.data.buffer().capacity();
-                let used = cap - end.data.slots();
-                let f = used as f32 / cap as f32;
-                if f > fill[to] {
-                    fill[to] = f;
+        for &dest in &self.connected {
+            if let Some(chan) = self.chans[dest].as_deref() {
+                // The fullest the ring was since the last snapshot, not only now: a snapshot
+                // taken just after the consumer drained a ring would read it as empty.
+                let f = chan.peak.replace(0.0).max(chan.occupancy());
+                if f > fill[dest] {
+                    fill[dest] = f;
                 }
             }
         }
@@ -401,10 +477,10 @@ impl<T: Send + 'static> Stream<T> {
         let ctx = Rc::clone(&self.ctx);
         let edge = ctx.next_edge();
         let peers = ctx.peers;
-        let (senders, receivers) =
-            ctx.shared
-                .registry
-                .claim::<T>(edge, ctx.index, peers, ctx.ring_capacity);
+        let shared = ctx
+            .shared
+            .registry
+            .claim::<T>(edge, peers, ctx.ring_capacity);
         let ops = ctx.operator(name);
 
         // The receiver's output is fed by the receiver itself and, through the local path, by
@@ -413,12 +489,14 @@ impl<T: Send + 'static> Stream<T> {
         let gate = Rc::new(Gate::default());
         next.gates.push(Rc::clone(&gate));
 
-        let mut wms = vec![NO_PROGRESS; peers];
-        wms.shrink_to_fit();
         let core = Rc::new(RefCell::new(ReceiverCore {
             me: ctx.index,
-            ends: receivers,
-            wms,
+            edge: Arc::clone(&shared),
+            chans: Vec::new(),
+            taken: 0,
+            scratch: Vec::new(),
+            global: NO_PROGRESS,
+            stamp: 0,
             frontier: NO_PROGRESS,
             out: Rc::clone(&next.port),
             ops: Rc::clone(&ops),
@@ -435,12 +513,11 @@ impl<T: Send + 'static> Stream<T> {
             me: ctx.index,
             batch_size: ctx.batch_size,
             partition,
-            bufs: (0..peers)
-                .map(|_| Vec::with_capacity(ctx.batch_size))
-                .collect(),
+            bufs: (0..peers).map(|_| Vec::new()).collect(),
             stamps: vec![0; peers],
-            ends: senders,
-            pending: (0..peers).map(|_| VecDeque::new()).collect(),
+            chans: (0..peers).map(|_| None).collect(),
+            connected: Vec::new(),
+            edge: shared,
             pending_count,
             local: core,
             wm_in: None,
@@ -448,7 +525,6 @@ impl<T: Send + 'static> Stream<T> {
             oldest_ns: None,
             ctx: Rc::clone(&ctx),
             ops,
-            spare: Vec::new(),
         }));
         ctx.senders.borrow_mut().push(sender.clone());
         self.attach(Box::new(SenderPush(sender)));

@@ -1,21 +1,43 @@
-//! Exchange rings: the channels of every exchange edge and the registry that hands them out
-//! (base layer: imports only [`time`](crate::time)).
+//! Exchange channels: the rings of every exchange edge, created on first use, and the shared
+//! watermark table that stands in for the rings no record has needed yet (base layer: imports
+//! only [`time`](crate::time)).
 //!
-//! Every exchange edge owns, per ordered pair of distinct workers, a bounded `rtrb` data ring
-//! of [`Msg`]s (batches and watermarks, FIFO) and a return ring that carries emptied batches
-//! back to the producer for reuse. The first worker that builds an edge creates all of its
-//! rings in the job's [`Registry`]; each worker then claims its own ends (its producers and its
-//! consumers), and the entry is removed once every worker has claimed. Rings are created at
-//! build time only: the registry's mutex is never on a record's path. What is sent, when, and
-//! how backpressure works is the business of the exchange module above.
+//! **Rings on first use.** Every exchange edge may need, per ordered pair of distinct workers, a
+//! bounded `rtrb` data ring of [`Msg`]s (batches and watermarks, FIFO) and a return ring that
+//! carries emptied batches back to the producer for reuse. None exists up front: a producer
+//! creates the pair for a consumer when it first sends that consumer a batch
+//! ([`EdgeShared::connect`]), keeps the sending ends and posts the receiving ends to the
+//! consumer's inbox, which the consumer drains when it next looks. So an idle job, and a job
+//! whose keys reach few workers, holds no ring for the pairs that exchange nothing: memory
+//! grows with the pairs that carry records, not with the square of the worker count.
+//!
+//! **Watermarks without a ring.** Watermarks go to every consumer, so they cannot wait for a
+//! ring. Each producer also publishes its watermark in the edge's [`Progress`] table, whose
+//! minimum over all producers (`G`) every consumer reads. A consumer's frontier is
+//! `min(G, the watermarks received on its rings)`. That equals the minimum over "each
+//! producer's watermark as it may be used": a producer without a ring to the consumer has no
+//! record in flight to it, so its published watermark is safe; a producer with a ring has
+//! published a watermark at least as high as the one its ring has delivered (it publishes
+//! first, then pushes into the ring), so the ring's value is the smaller and wins. The order
+//! that makes this sound: a producer posts a new ring (with the watermark it had published
+//! before the ring existed) before it publishes any later watermark, and a consumer reads `G`
+//! before it drains its inbox; so a consumer that sees a watermark covering records on a new
+//! ring also sees the ring, and its frontier waits for the ring's own watermarks.
+//!
+//! **Costs.** Per edge: one inbox and one table leaf per worker (linear). A ring pair per
+//! pair of workers that exchanged a record. Publishing a watermark takes the table's mutex
+//! (a leaf update, O(log workers)), once per flush, never per record; reading `G` is two atomic
+//! loads. The inbox mutex is taken once per new ring. What is sent, when, and how backpressure
+//! works is the business of the exchange module above.
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use crate::time::Watermark;
+use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark};
 
 /// What travels on an exchange ring.
 pub(crate) enum Msg<T> {
@@ -37,17 +59,160 @@ pub(crate) struct ReceiverEnd<T> {
     pub(crate) back: Producer<Vec<T>>,
 }
 
-/// The rings of one edge, before every worker has taken its ends.
-struct EdgeRings<T> {
-    senders: Vec<Option<SenderEnd<T>>>,
-    receivers: Vec<Option<ReceiverEnd<T>>>,
-    claimed: usize,
+/// A ring pair posted to a consumer: who sends on it, the ends, and the producer's watermark
+/// when it created the ring (what the consumer may assume of this channel until the ring
+/// delivers a watermark of its own).
+pub(crate) struct NewChannel<T> {
+    pub(crate) from: usize,
+    pub(crate) end: ReceiverEnd<T>,
+    pub(crate) watermark: Timestamp,
 }
 
-/// Rings of every edge, created by the first worker that builds the edge.
+/// One consumer's inbox of new rings.
+struct Inbox<T> {
+    /// Rings ever posted here (only grows); a consumer that has taken fewer looks inside.
+    posted: AtomicUsize,
+    queue: Mutex<Vec<NewChannel<T>>>,
+}
+
+/// The producers' published watermarks and their minimum, `G`.
+///
+/// A min-segment-tree over the producers (leaves padded with [`END_OF_INPUT`]) behind a mutex;
+/// the root is mirrored into two atomics that consumers read without the lock.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    tree: Mutex<Vec<Timestamp>>,
+    leaves: usize,
+    /// `G`: the minimum published watermark.
+    min: AtomicI64,
+    /// The stamp (`emitted_ns`) of the watermark that last raised `G`.
+    stamp: AtomicU64,
+}
+
+impl Progress {
+    fn new(producers: usize) -> Self {
+        let leaves = producers.next_power_of_two();
+        let mut tree = vec![END_OF_INPUT; 2 * leaves];
+        for leaf in &mut tree[leaves..leaves + producers] {
+            *leaf = NO_PROGRESS;
+        }
+        for i in (1..leaves).rev() {
+            tree[i] = tree[2 * i].min(tree[2 * i + 1]);
+        }
+        Self {
+            min: AtomicI64::new(tree[1]),
+            stamp: AtomicU64::new(0),
+            tree: Mutex::new(tree),
+            leaves,
+        }
+    }
+
+    /// Publishes `producer`'s watermark (never lowers it); whether `G` rose.
+    pub(crate) fn publish(&self, producer: usize, wm: Watermark) -> bool {
+        let mut tree = self.tree.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut i = self.leaves + producer;
+        if wm.time <= tree[i] {
+            return false;
+        }
+        let before = tree[1];
+        tree[i] = wm.time;
+        while i > 1 {
+            i /= 2;
+            tree[i] = tree[2 * i].min(tree[2 * i + 1]);
+        }
+        let after = tree[1];
+        if after > before {
+            // Time first, then stamp: a reader loads the stamp first, so the stamp it pairs
+            // with a time is never newer than that time's own (latency is overstated, never
+            // hidden).
+            self.min.store(after, Ordering::Release);
+            self.stamp.store(wm.emitted_ns, Ordering::Release);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `G` and the stamp of the watermark that raised it last.
+    pub(crate) fn read(&self) -> Watermark {
+        let stamp = self.stamp.load(Ordering::Acquire);
+        let time = self.min.load(Ordering::Acquire);
+        Watermark::new(time, stamp)
+    }
+}
+
+/// What all workers share of one exchange edge.
+pub(crate) struct EdgeShared<T> {
+    capacity: usize,
+    inboxes: Vec<Inbox<T>>,
+    pub(crate) progress: Progress,
+}
+
+impl<T> EdgeShared<T> {
+    fn new(peers: usize, capacity: usize) -> Self {
+        Self {
+            capacity,
+            inboxes: (0..peers)
+                .map(|_| Inbox {
+                    posted: AtomicUsize::new(0),
+                    queue: Mutex::new(Vec::new()),
+                })
+                .collect(),
+            progress: Progress::new(peers),
+        }
+    }
+
+    /// Creates the ring pair `from -> to`, posts its receiving ends to `to`'s inbox and returns
+    /// the sending ends. `watermark` is what `from` has published so far (see the module docs:
+    /// call this before publishing any later watermark).
+    pub(crate) fn connect(&self, from: usize, to: usize, watermark: Timestamp) -> SenderEnd<T> {
+        let (data_tx, data_rx) = RingBuffer::new(self.capacity);
+        let (back_tx, back_rx) = RingBuffer::new(self.capacity + 2);
+        let inbox = &self.inboxes[to];
+        inbox
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(NewChannel {
+                from,
+                end: ReceiverEnd {
+                    data: data_rx,
+                    back: back_tx,
+                },
+                watermark,
+            });
+        inbox.posted.fetch_add(1, Ordering::Release);
+        SenderEnd {
+            data: data_tx,
+            back: back_rx,
+        }
+    }
+
+    /// Whether rings were posted to `to` beyond the `taken` it has.
+    pub(crate) fn has_new(&self, to: usize, taken: usize) -> bool {
+        self.inboxes[to].posted.load(Ordering::Acquire) > taken
+    }
+
+    /// Moves the rings posted to `to` into `into`; returns how many it took.
+    pub(crate) fn take_new(&self, to: usize, into: &mut Vec<NewChannel<T>>) -> usize {
+        let mut queue = self.inboxes[to]
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let n = queue.len();
+        into.append(&mut queue);
+        n
+    }
+}
+
+/// An edge's shared part (an `Arc<EdgeShared<T>>`, type-erased) and how many workers have
+/// claimed it.
+type Claimed = (Box<dyn Any + Send + Sync>, usize);
+
+/// The shared part of every edge, created by the first worker that builds the edge.
 #[derive(Default)]
 pub(crate) struct Registry {
-    edges: Mutex<HashMap<usize, Box<dyn Any + Send>>>,
+    edges: Mutex<HashMap<usize, Claimed>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -56,62 +221,67 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-/// A worker's ends of one edge, as [`Registry::claim`] returns them (`None` at the worker's
-/// own index: its own share takes the direct path).
-pub(crate) type Ends<T> = (Vec<Option<SenderEnd<T>>>, Vec<Option<ReceiverEnd<T>>>);
-
 impl Registry {
-    /// Worker `me`'s ends of edge `edge`: its producers (indexed by consumer) and its consumers
-    /// (indexed by producer).
+    /// The shared part of edge `edge` (created on the first call); the registry forgets the
+    /// edge once all `peers` workers have claimed it.
     pub(crate) fn claim<T: Send + 'static>(
         &self,
         edge: usize,
-        me: usize,
         peers: usize,
         capacity: usize,
-    ) -> Ends<T> {
+    ) -> Arc<EdgeShared<T>> {
         let mut edges = self.edges.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = edges.entry(edge).or_insert_with(|| {
-            let mut senders = Vec::with_capacity(peers * peers);
-            let mut receivers = Vec::with_capacity(peers * peers);
-            for from in 0..peers {
-                for to in 0..peers {
-                    if from == to {
-                        senders.push(None);
-                        receivers.push(None);
-                    } else {
-                        let (data_tx, data_rx) = RingBuffer::new(capacity);
-                        let (back_tx, back_rx) = RingBuffer::new(capacity + 2);
-                        senders.push(Some(SenderEnd {
-                            data: data_tx,
-                            back: back_rx,
-                        }));
-                        receivers.push(Some(ReceiverEnd {
-                            data: data_rx,
-                            back: back_tx,
-                        }));
-                    }
-                }
-            }
-            Box::new(EdgeRings::<T> {
-                senders,
-                receivers,
-                claimed: 0,
-            })
+        let (entry, claimed) = edges.entry(edge).or_insert_with(|| {
+            let shared: Arc<EdgeShared<T>> = Arc::new(EdgeShared::new(peers, capacity));
+            (Box::new(shared), 0)
         });
-        let rings = entry.downcast_mut::<EdgeRings<T>>().expect(
-            "every worker must build the same dataflow: exchange edges differ in record type",
-        );
-        let mine = (0..peers)
-            .map(|to| rings.senders[me * peers + to].take())
-            .collect();
-        let theirs = (0..peers)
-            .map(|from| rings.receivers[from * peers + me].take())
-            .collect();
-        rings.claimed += 1;
-        if rings.claimed == peers {
+        let shared = entry
+            .downcast_ref::<Arc<EdgeShared<T>>>()
+            .map(Arc::clone)
+            .expect(
+                "every worker must build the same dataflow: exchange edges differ in record type",
+            );
+        *claimed += 1;
+        if *claimed == peers {
             edges.remove(&edge);
         }
-        (mine, theirs)
+        shared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EdgeShared, Progress};
+    use crate::time::{END_OF_INPUT, NO_PROGRESS, Watermark};
+
+    #[test]
+    fn progress_is_the_minimum_over_producers_and_never_falls() {
+        let p = Progress::new(3);
+        assert_eq!(p.read().time, NO_PROGRESS);
+        assert!(!p.publish(0, Watermark::new(10, 1)));
+        assert!(!p.publish(1, Watermark::new(20, 2)));
+        assert!(p.publish(2, Watermark::new(5, 3)));
+        assert_eq!(p.read(), Watermark::new(5, 3));
+        // A lower watermark from a producer is ignored.
+        assert!(!p.publish(2, Watermark::new(4, 4)));
+        assert!(p.publish(2, Watermark::new(30, 5)));
+        assert_eq!(p.read(), Watermark::new(10, 5));
+        for producer in 0..3 {
+            p.publish(producer, Watermark::new(END_OF_INPUT, 9));
+        }
+        assert_eq!(p.read().time, END_OF_INPUT);
+    }
+
+    #[test]
+    fn a_ring_is_posted_to_its_consumer_only() {
+        let edge: EdgeShared<u32> = EdgeShared::new(3, 4);
+        assert!(!edge.has_new(1, 0));
+        let _tx = edge.connect(0, 1, 7);
+        assert!(edge.has_new(1, 0));
+        assert!(!edge.has_new(2, 0));
+        let mut got = Vec::new();
+        assert_eq!(edge.take_new(1, &mut got), 1);
+        assert_eq!((got[0].from, got[0].watermark), (0, 7));
+        assert!(!edge.has_new(1, 1));
     }
 }

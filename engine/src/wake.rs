@@ -44,6 +44,11 @@ impl SleepFlag {
     /// other side may be parked (or about to park) and must be unparked.
     pub(crate) fn must_wake(&self) -> bool {
         fence(Ordering::SeqCst);
+        self.is_raised()
+    }
+
+    /// The flag alone, for a waker that has issued its fence already.
+    fn is_raised(&self) -> bool {
         self.sleeping.load(Ordering::Relaxed)
     }
 }
@@ -82,6 +87,20 @@ impl Wakers {
             && let Some(thread) = slot.thread.get()
         {
             thread.unpark();
+        }
+    }
+
+    /// Wakes every worker but `skip` that is (about to be) parked: the waker's half of the
+    /// protocol (a `SeqCst` fence, then read the flag) with one fence for all of them.
+    pub(crate) fn wake_all_sleeping(&self, skip: usize) {
+        fence(Ordering::SeqCst);
+        for (index, slot) in self.slots.iter().enumerate() {
+            if index != skip
+                && slot.sleeping.is_raised()
+                && let Some(thread) = slot.thread.get()
+            {
+                thread.unpark();
+            }
         }
     }
 

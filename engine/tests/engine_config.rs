@@ -83,3 +83,42 @@ fn stop_flag_ends_sources_and_drains() {
     assert_eq!(snap.events_in(), seen.load(Ordering::Relaxed));
     assert_eq!(snap.watermark_ms, Some(i64::MAX));
 }
+
+/// A worker count whose fixed memory (per worker and per pair of workers) the machine does not
+/// have is refused before any thread starts, naming the largest count that fits.
+#[test]
+fn a_worker_count_beyond_the_machines_memory_is_refused_before_starting() {
+    let workers = 1_000_000;
+    let config = Config::new(workers).with_pinning(false);
+    assert!(
+        config.estimated_memory() > weir_engine::available_memory().unwrap_or(u64::MAX / 2),
+        "a million workers need more than this machine has"
+    );
+    let started = std::sync::atomic::AtomicUsize::new(0);
+    let result = execute(config, |_| {
+        started.fetch_add(1, Ordering::Relaxed);
+    });
+    match result {
+        Err(EngineError::Config { setting, message }) => {
+            assert_eq!(setting, "workers");
+            assert!(message.contains("1000000 workers need about"), "{message}");
+            assert!(message.contains("use at most"), "{message}");
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|v| v.len())),
+    }
+    assert_eq!(started.load(Ordering::Relaxed), 0, "no worker ran");
+    // The estimate grows with the square of the workers, from a per-worker base.
+    let at = |w: usize| Config::new(w).estimated_memory();
+    assert_eq!(
+        at(1),
+        weir_engine::MEMORY_PER_WORKER + weir_engine::MEMORY_PER_PAIR
+    );
+    assert_eq!(
+        at(256),
+        256 * weir_engine::MEMORY_PER_WORKER + 256 * 256 * weir_engine::MEMORY_PER_PAIR
+    );
+    assert!(
+        at(256) < 600 * 1024 * 1024,
+        "256 workers need less than 600 MiB"
+    );
+}

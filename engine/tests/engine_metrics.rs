@@ -77,7 +77,7 @@ fn final_snapshot_describes_the_job() {
         assert!(w.batches_sent > 0, "two workers exchange batches");
         assert_eq!(w.bytes_sent % 16, 0, "bytes are whole 16-byte records");
     }
-    let fill = snap.exchange_fill.expect("weir observes its rings");
+    let fill = snap.exchange_fill.clone().expect("weir observes its rings");
     assert_eq!(fill.len(), 2);
     assert!(
         fill.iter()
@@ -210,4 +210,46 @@ fn latency_is_measured_from_the_watermark_stamp() {
     // here depends on speed).
     assert_eq!(latency.len(), 5);
     assert!(latency.min() >= 4_999_000, "min {} ns", latency.min());
+}
+
+/// The exchange fill is the fullest a ring was since the previous snapshot, not its state at
+/// the instant of the snapshot: a consumer drains a ring in one go and then wakes the producer,
+/// so an instant reading taken by that producer sees an empty ring however hard it was pushed.
+/// Here only the final snapshot is published (the interval is an hour), after every ring has
+/// drained: the ring that was full all run long must still read full.
+#[test]
+#[allow(
+    clippy::float_cmp,
+    reason = "a full ring reads exactly 1.0, an unused one exactly 0.0"
+)]
+fn exchange_fill_reports_the_fullest_since_the_last_snapshot() {
+    let to_worker_1 = (0..u64::MAX)
+        .find(|k| weir_engine::worker_for_key(*k, 2) == 1)
+        .expect("some key belongs to worker 1");
+    let collector = Collector::new();
+    let config = Config::new(2)
+        .with_pinning(false)
+        .with_batch_size(1)
+        .with_ring_capacity(1)
+        .with_snapshot_interval(Duration::from_hours(1))
+        .with_collector(collector.clone());
+    execute(config, move |worker| {
+        let mine = if worker.index() == 0 { 2000 } else { 0 };
+        worker
+            .source(IterSource::new(0..mine, |t: &i64| *t, 0))
+            .key_by(move |_| to_worker_1)
+            .sink(Vec::clear);
+    })
+    .expect("job runs");
+    let snap = collector.latest();
+    let fill = snap.exchange_fill.clone().expect("weir observes its rings");
+    assert_eq!(
+        fill[0][1], 1.0,
+        "worker 0 filled its one-batch ring to worker 1: {fill:?}"
+    );
+    assert_eq!(
+        fill[1][0], 0.0,
+        "nothing went from worker 1 to worker 0: {fill:?}"
+    );
+    assert_eq!(snap.records_out(), 2000);
 }

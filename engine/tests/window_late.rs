@@ -8,8 +8,11 @@
 //! * At 2, 3 and 8 workers (and with ordinary batching sources) which records are late depends
 //!   on thread timing (the frontier is the minimum over workers, and exchanges coalesce
 //!   watermarks), but the accounting is exact: every record is either counted in its tumbling
-//!   window or handed to the late side output, every window fires once, the `late` metric
+//!   window or sent on the late side output, every window fires once, the `late` metric
 //!   equals the side output's length, and only records the simulation calls late may be late.
+//!
+//! The late side output is a stream: these tests route it through an exchange before sinking
+//! it, and check that it ends with the input (the job's final frontier is the end of input).
 
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
 
@@ -75,16 +78,15 @@ fn run(
             Feed::Step => worker.source(StepSource::new(mine, |r: &Rec| r.1, OOO)),
             Feed::Batches(_) => worker.source(IterSource::new(mine, |r: &Rec| r.1, OOO)),
         };
-        stream
-            .window_with_late(
-                spec,
-                |r| r.0,
-                |r| r.1,
-                Count,
-                move |r| late.lock().unwrap().push(r),
-            )
-            .expect("valid spec")
-            .sink(move |batch| sink.lock().unwrap().append(batch));
+        let (results, late_records) = stream
+            .window_with_late(spec, |r| r.0, |r| r.1, Count)
+            .expect("valid spec");
+        results.sink(move |batch| sink.lock().unwrap().append(batch));
+        // The side output is a stream like any other: route it (all late records to worker 0)
+        // before sinking it.
+        late_records
+            .exchange(|_| 0)
+            .sink(move |batch| late.lock().unwrap().append(batch));
     })
     .expect("job runs");
     let mut results = Results::new();
@@ -95,7 +97,13 @@ fn run(
         );
     }
     let late = std::mem::take(&mut *late.lock().unwrap());
-    (results, late, collector.latest())
+    let snapshot = collector.latest();
+    assert_eq!(
+        snapshot.watermark_ms,
+        Some(i64::MAX),
+        "every sink, the late stream's too, reached the end of input"
+    );
+    (results, late, snapshot)
 }
 
 /// Records drifting forward with jitter up to 150 ms: often behind the watermark.
@@ -275,6 +283,41 @@ proptest! {
         }
         prop_assert_eq!(total, expected);
     }
+}
+
+/// Late records can be counted and routed inside the dataflow: a count per key parity of the
+/// late stream, keyed through an exchange, whose sink sees every late record exactly once.
+#[test]
+fn the_late_stream_can_be_aggregated_inside_the_dataflow() {
+    // The first record sets the frontier to 80 (out-of-orderness 20); every later record lies
+    // in [0, 10), which has fired by then.
+    let input = vec![(0, 100), (0, 1), (10, 2), (1, 3), (2, 4), (11, 5), (12, 6)];
+    let per_parity = Arc::new(Mutex::new(BTreeMap::<u64, u64>::new()));
+    let sink = Arc::clone(&per_parity);
+    let collector = Collector::new();
+    let config = Config::new(1)
+        .with_pinning(false)
+        .with_collector(collector.clone());
+    execute(config, move |worker| {
+        let sink = Arc::clone(&sink);
+        let (results, late) = worker
+            .source(StepSource::new(input.clone(), |r: &Rec| r.1, OOO))
+            .window_with_late(WindowSpec::tumbling(10), |r| r.0, |r| r.1, Count)
+            .expect("valid spec");
+        results.for_each(|_| {});
+        late.key_by(|r| r.0 % 2)
+            .map(|r| (r.0 % 2, 1_u64))
+            .for_each(move |(parity, n)| *sink.lock().unwrap().entry(parity).or_default() += n);
+    })
+    .expect("job runs");
+    // Late keys 0, 10, 1, 2, 11, 12: four even, two odd.
+    assert_eq!(
+        *per_parity.lock().unwrap(),
+        BTreeMap::from([(0, 4), (1, 2)])
+    );
+    let snapshot = collector.latest();
+    assert_eq!(snapshot.late(), 6);
+    assert_eq!(snapshot.watermark_ms, Some(i64::MAX));
 }
 
 /// A hand-computed case: size 10, lateness 5, out-of-orderness 20.

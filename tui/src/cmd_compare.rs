@@ -8,7 +8,6 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -307,11 +306,12 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             .join(",")
     );
     let use_tui = !args.no_tui && stdout_tty && std::io::stderr().is_terminal() && !dumb;
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupt);
-    // Fails only when a handler is already installed (a second command in one process);
-    // Ctrl-C then keeps its default behaviour, which still ends the process.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    // SIGINT / SIGTERM stop the comparison after the current run (its partial figures are not
+    // counted; everything finished is exported); a second one exits at once.
+    if let Err(e) = crate::signals::install() {
+        eprintln!("warning: cannot handle SIGINT/SIGTERM ({e}); they will end weir at once");
+    }
+    let interrupt = crate::signals::stop_flag();
     let tui_color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -347,10 +347,13 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    Ok(if report.failed() || report.summary.queries.is_empty() {
+    Ok(if report.failed() {
         ExitCode::FAILURE
     } else if report.interrupted {
-        ExitCode::from(130)
+        // `q` in the console, Ctrl-C (130) or SIGTERM (143).
+        ExitCode::from(crate::signals::exit_code().unwrap_or(130))
+    } else if report.summary.queries.is_empty() {
+        ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })

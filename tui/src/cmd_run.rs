@@ -5,8 +5,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Once;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
@@ -18,7 +16,8 @@ use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 
 use crate::console::{self, ConsoleState, Theme};
-use crate::summary;
+use crate::metrics_server::MetricsServer;
+use crate::{panics, signals, summary};
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
 /// (docs/WORKLOADS.md 3.1: the Nexmark suite's TPS).
@@ -146,6 +145,10 @@ pub struct RunArgs {
     /// Console frames per second (1 to 60).
     #[arg(long, default_value_t = console::DEFAULT_FPS)]
     pub fps: u32,
+    /// Serve the live metrics in the Prometheus text format at http://HOST:PORT/metrics while
+    /// weir runs (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
     /// Timely cluster mode: the job spans N processes (run the same command in each, with its
     /// own --process); --workers is per process.
     #[arg(long, value_name = "N", help_heading = "Timely cluster mode")]
@@ -353,30 +356,6 @@ fn command_line() -> String {
         .join(" ")
 }
 
-static INTERRUPTS: AtomicU32 = AtomicU32::new(0);
-static HANDLER: Once = Once::new();
-
-/// Counts SIGINTs; a second one outside the console ends the process at once (the job did
-/// not stop in time and the user insists).
-fn install_interrupt_handler() {
-    HANDLER.call_once(|| {
-        let installed = ctrlc::set_handler(|| {
-            let n = INTERRUPTS.fetch_add(1, Ordering::SeqCst) + 1;
-            if n >= 2 && !console::terminal::is_active() {
-                eprintln!("\ninterrupted twice: exiting without the summary");
-                std::process::exit(130);
-            }
-        });
-        if let Err(e) = installed {
-            eprintln!("warning: cannot handle Ctrl-C ({e}); it will end weir without a summary");
-        }
-    });
-}
-
-fn interrupted() -> bool {
-    INTERRUPTS.load(Ordering::SeqCst) > 0
-}
-
 fn color_enabled(choice: ColorChoice, tty: bool) -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
@@ -393,8 +372,9 @@ pub fn use_color(choice: ColorChoice, tty: bool, no_color: bool, dumb_term: bool
     }
 }
 
-/// Runs `weir run` with parsed flags; returns the process exit code (0 also when stopped
-/// with `q` or Ctrl-C; 1 when the job fails; 2 for bad flags).
+/// Runs `weir run` with parsed flags; returns the process exit code: 0 when the job ended (or
+/// was stopped with `q`), 130 / 143 when SIGINT (Ctrl-C) / SIGTERM stopped it (the summary
+/// and `--json` still come), 1 when the job fails, 2 for bad flags.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let spec = match spec_of(args, command_line()) {
         Ok(spec) => spec,
@@ -406,7 +386,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let stdout_tty = std::io::stdout().is_terminal();
     let tui = stdout_tty && !args.no_tui && !args.quiet;
     let json_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    install_interrupt_handler();
+    if let Err(e) = signals::install() {
+        eprintln!(
+            "warning: cannot handle SIGINT/SIGTERM ({e}); they will end weir without a summary"
+        );
+    }
+    let metrics = match args
+        .metrics_addr
+        .as_deref()
+        .map(MetricsServer::bind)
+        .transpose()
+    {
+        Ok(bound) => bound,
+        Err(e) => {
+            eprintln!(
+                "error: --metrics-addr {}: cannot listen there ({e}); give a free HOST:PORT of \
+                 this machine, e.g. 127.0.0.1:9464 (port 0 picks a free one)",
+                args.metrics_addr.as_deref().unwrap_or_default()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(cluster) = &spec.cluster {
+        panics::watch_cluster(cluster);
+    }
     let job = match runner::start(&spec) {
         Ok(job) => job,
         Err(e @ RunError::Config(_)) => {
@@ -418,10 +421,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Serves until weir exits, so a scraper also sees the final figures while the summary is
+    // printed.
+    let _metrics = match metrics.map(|bound| bound.serve(job.collector.clone(), &spec)) {
+        Some(Ok(server)) => {
+            eprintln!("metrics: http://{}/metrics", server.addr());
+            Some(server)
+        }
+        Some(Err(e)) => {
+            eprintln!("warning: the metrics server could not start ({e}); running without it");
+            None
+        }
+        None => None,
+    };
     let mut final_frame = Vec::new();
     let stopped_early = if tui {
         let theme = Theme::new(spec.engine, color_enabled(args.color, true), args.ascii);
-        match console::watch(&job, &spec, theme, args.fps, &interrupted) {
+        match console::watch(&job, &spec, theme, args.fps, &signals::stop_requested) {
             Ok(watched) => {
                 final_frame = watched.final_frame;
                 if !job.is_finished() {
@@ -481,11 +497,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         out.write_all(text.as_bytes())?;
         out.flush()?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(signals::exit_code().unwrap_or(0)))
 }
 
 /// Without a console: a progress line on stderr every second (unless `quiet`) until the job
-/// ends; a SIGINT stops it. Returns whether the job was stopped early.
+/// ends; SIGINT or SIGTERM stops it. Returns whether the job was stopped early.
 fn progress_loop(job: &weir_workloads::job::Job, spec: &RunSpec, quiet: bool) -> bool {
     const POLL: Duration = Duration::from_millis(50);
     const EVERY: Duration = Duration::from_secs(1);
@@ -493,11 +509,13 @@ fn progress_loop(job: &weir_workloads::job::Job, spec: &RunSpec, quiet: bool) ->
     let mut next = Instant::now() + EVERY;
     let mut stopped = false;
     while !job.is_finished() {
-        if interrupted() && !stopped {
+        if let Some(stop) = signals::received()
+            && !stopped
+        {
             job.stop.raise();
             stopped = true;
             if !quiet {
-                eprintln!("stopping: the job finishes its open windows, then the summary follows");
+                eprintln!("{}", signals::stopping_line(stop));
             }
         }
         std::thread::sleep(POLL);

@@ -52,6 +52,11 @@ pub struct Watched {
     pub final_frame: Vec<String>,
 }
 
+fn is_ctrl_c(key: &event::KeyEvent) -> bool {
+    key.modifiers.contains(event::KeyModifiers::CONTROL)
+        && matches!(key.code, event::KeyCode::Char('c' | 'C'))
+}
+
 /// A buffer's text, one string per row, without styles and with trailing spaces trimmed.
 pub fn buffer_lines(buf: &ratatui::buffer::Buffer) -> Vec<String> {
     let area = buf.area;
@@ -110,6 +115,11 @@ pub fn watch(
             }
             match event::read()? {
                 Event::Key(key) if key.kind != KeyEventKind::Release => {
+                    if is_ctrl_c(&key) {
+                        // Raw mode turns Ctrl-C into a key: it counts as SIGINT (a second one
+                        // exits at once).
+                        crate::signals::interrupt_key();
+                    }
                     match app.handle_key(key) {
                         KeyOutcome::Quit if stop_sent => leave = true,
                         KeyOutcome::Ignored => continue,

@@ -9,6 +9,9 @@ pub mod cmd_list;
 pub mod cmd_run;
 pub mod compare;
 pub mod console;
+pub mod metrics_server;
+pub mod panics;
+pub mod signals;
 pub mod summary;
 
 use std::ffi::OsString;
@@ -42,6 +45,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    panics::install();
     match &cli.command {
         Command::List(args) => Ok(cmd_list::run(args)),
         Command::Gen(args) => cmd_gen::run(args),

@@ -144,3 +144,156 @@ fn out_dir_that_is_a_file_is_an_error() {
     .unwrap_err();
     assert!(err.to_string().contains("taken"), "{err}");
 }
+
+/// A run shorter than the 100 ms sampling interval has too few samples for a rate over time;
+/// the timeline must still show it (at its mean rate) and say so, not drop it silently.
+#[test]
+fn timeline_shows_runs_shorter_than_one_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut report = run_compare(
+        &plan(),
+        &mut MockExecutor::new(),
+        &mut weir_tui::compare::Quiet,
+        &Outputs::default(),
+    )
+    .unwrap();
+    // weir's and timely's runs of q5 were over before a second sample.
+    for s in &mut report.series {
+        if s.query == "q5" && s.engine != "flink" {
+            s.samples.truncate(1);
+        }
+    }
+    weir_tui::compare::plot::write_plots(&report, tmp.path()).unwrap();
+    let svg = fs::read_to_string(tmp.path().join("timeline-q5.svg")).unwrap();
+    assert!(
+        svg.contains("weir (rounds 1, 2), timely (rounds 1, 2): too short"),
+        "no note on the short runs in timeline-q5.svg"
+    );
+    // Each short run is drawn: its flat line and dots in the engine's colour.
+    let weir = "#E66101";
+    let dots = svg.matches("<circle").filter(|_| true).count();
+    assert!(dots >= 8, "{dots} dots; expected 2 per short run");
+    assert!(svg.matches(weir).count() >= 4, "weir's runs are missing");
+    let long = fs::read_to_string(tmp.path().join("timeline-q8.svg")).unwrap();
+    assert!(!long.contains("too short"), "q8's runs were long enough");
+}
+
+/// A text element of an SVG plot and its estimated box (x0, y0, x1, y1) in pixels.
+#[derive(Debug)]
+struct TextBox {
+    text: String,
+    rect: (f64, f64, f64, f64),
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = start + tag[start..].find('"')?;
+    Some(tag[start..end].to_string())
+}
+
+/// Every `<text>` of `svg` with a box estimated from its font size (Ubuntu Light: about 0.55 em
+/// per character, 1 em high), its anchor and its rotation.
+fn text_boxes(svg: &str) -> Vec<TextBox> {
+    let mut boxes = Vec::new();
+    for piece in svg.split("<text").skip(1) {
+        let Some(close) = piece.find('>') else {
+            continue;
+        };
+        let tag = &piece[..close];
+        let text = piece[close + 1..]
+            .split("</text>")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        if text.trim().is_empty() {
+            continue;
+        }
+        let num = |n: &str| attr(tag, n).and_then(|v| v.parse::<f64>().ok());
+        let (Some(x), Some(y), Some(size)) = (num("x"), num("y"), num("font-size")) else {
+            continue;
+        };
+        let w = text.chars().count() as f64 * 0.55 * size;
+        let x0 = match attr(tag, "text-anchor").as_deref() {
+            Some("middle") => x - w / 2.0,
+            Some("end") => x - w,
+            _ => x,
+        };
+        // plotters writes top-aligned text with dy="0.76em", centred with dy="0.5ex",
+        // bottom-aligned with no dy (y is the baseline).
+        let y0 = match attr(tag, "dy").as_deref() {
+            Some("0.76em") => y,
+            Some("0.5ex") => y - size / 2.0,
+            _ => y - size,
+        };
+        let rect = if attr(tag, "transform").is_some_and(|t| t.starts_with("rotate(270")) {
+            // Rotated a quarter turn counter-clockwise about (x, y): width becomes height.
+            let (dx, dy) = (x0 - x, y0 - y);
+            let (ax, ay) = (x + dy, y - dx);
+            let (bx, by) = (x + dy + size, y - dx - w);
+            (ax.min(bx), ay.min(by), ax.max(bx), ay.max(by))
+        } else {
+            (x0, y0, x0 + w, y0 + size)
+        };
+        boxes.push(TextBox { text, rect });
+    }
+    boxes
+}
+
+fn overlap(a: &TextBox, b: &TextBox) -> bool {
+    let (a, b) = (a.rect, b.rect);
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// With every query and four engines the bars are narrow: no text of the throughput plot
+/// (title, legend, axis labels, the value over each bar) may overlap another.
+#[test]
+fn throughput_plot_labels_do_not_overlap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut plan = plan();
+    plan.queries = vec![
+        Query::Q0,
+        Query::Q1,
+        Query::Q2,
+        Query::Q3,
+        Query::Q4,
+        Query::Q5,
+        Query::Q7,
+        Query::Q8,
+        Query::Q11,
+        Query::Q12,
+    ];
+    plan.engines = vec![
+        EngineKind::Weir,
+        EngineKind::Timely,
+        EngineKind::Differential,
+        EngineKind::Flink,
+    ];
+    plan.runs = 1;
+    let outputs = Outputs {
+        dir: Some(tmp.path().to_path_buf()),
+        ..Outputs::default()
+    };
+    run_compare(
+        &plan,
+        &mut MockExecutor::new(),
+        &mut weir_tui::compare::Quiet,
+        &outputs,
+    )
+    .unwrap();
+    let svg = fs::read_to_string(tmp.path().join("throughput.svg")).unwrap();
+    let boxes = text_boxes(&svg);
+    assert!(boxes.len() > 40, "{} texts", boxes.len());
+    let mut clashes = Vec::new();
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            if overlap(a, b) {
+                clashes.push(format!("{:?} / {:?}", a.text, b.text));
+            }
+        }
+    }
+    assert!(
+        clashes.is_empty(),
+        "overlapping labels:\n{}",
+        clashes.join("\n")
+    );
+}

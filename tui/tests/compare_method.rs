@@ -286,3 +286,35 @@ fn baseline_file_must_be_a_compare_report() {
             .contains("not valid JSON")
     );
 }
+
+/// When weir is not the fastest (q8: timely is, within noise), the verdict and report.md still
+/// show weir against every other engine, not only the winner against the rest.
+#[test]
+fn weir_against_each_engine_when_it_is_not_the_fastest() {
+    let report = mock_compare(&plan(&["q8"], ALL4, 5));
+    let q = &report.summary.queries[0];
+    assert_eq!(q.ratios[0].faster, "timely", "{:?}", q.ratios);
+    let mut against: Vec<&str> = q.weir_vs.iter().map(|v| v.engine.as_str()).collect();
+    against.sort_unstable();
+    assert_eq!(against, ["differential", "flink", "timely"]);
+    let text = render(&report, Style::PLAIN);
+    for engine in ["timely", "differential", "flink"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("weir ")
+                    && l.contains(&format!(" vs {engine}:"))),
+            "no weir-vs-{engine} line in\n{text}"
+        );
+    }
+    let timely = q.weir_vs.iter().find(|v| v.engine == "timely").unwrap();
+    assert!(timely.too_close && timely.ratio.median < 1.0, "{timely:?}");
+    let flink = q.weir_vs.iter().find(|v| v.engine == "flink").unwrap();
+    assert!(!flink.too_close && flink.ratio.median > 1.0, "{flink:?}");
+    assert!(
+        to_markdown(&report).contains("- weir "),
+        "report.md lacks the weir lines"
+    );
+    // When weir is the fastest, the ratios already say it all.
+    let q5 = mock_compare(&plan(&["q5"], ALL4, 3));
+    assert!(q5.summary.queries[0].weir_vs.is_empty());
+}

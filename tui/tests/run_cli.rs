@@ -388,7 +388,11 @@ fn sigint_without_a_terminal_stops_the_job_and_still_prints_the_summary() {
         .expect("stdout");
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).expect("stderr");
-    assert_eq!(status.code(), Some(0), "stderr: {rest}");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "SIGINT ends with 128 + 2; stderr: {rest}"
+    );
     assert!(rest.contains("stopping"), "{rest}");
     assert!(stdout.contains("stopped early"), "{stdout}");
     assert!(stdout.contains("Throughput"), "{stdout}");

@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use predicates::str::contains;
@@ -215,4 +216,122 @@ fn two_processes_give_the_single_process_digest() {
     assert_eq!(p0.workers, 2);
     let p1 = read_report(&dir.path().join("p1.json"));
     assert_eq!(p1.digest.rows, 0, "process 1 reports to process 0");
+}
+
+/// Starts process `process` of a 2-process timely cluster of q5, paced to last a minute, with
+/// its stderr (a progress line each second) sent line by line on the returned channel.
+fn cluster_process(
+    hosts: &Path,
+    process: usize,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("weir"))
+        .args([
+            "run",
+            "nexmark",
+            "--engine",
+            "timely",
+            "--query",
+            "q5",
+            "--rate",
+            "2000",
+            "--duration",
+            "60s",
+            "--no-tui",
+            "--workers",
+            "1",
+            "--processes",
+            "2",
+            "--process",
+        ])
+        .arg(process.to_string())
+        .arg("--hostfile")
+        .arg(hosts)
+        .env_remove("WEIR_SIM_PANIC_AFTER_MS")
+        .env_remove("WEIR_TIMELY_PANIC_AFTER_EVENTS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Waits for `n` lines from `rx` (at most `limit`), returning them.
+fn lines(rx: &std::sync::mpsc::Receiver<String>, n: usize, limit: Duration) -> Vec<String> {
+    let deadline = Instant::now() + limit;
+    let mut got = Vec::new();
+    while got.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => got.push(line),
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// A cluster process killed with SIGKILL mid-run: the survivor names the dead process and exits
+/// with status 1 within seconds, instead of timely's own "socket closed" abort (exit 134).
+#[test]
+fn a_killed_cluster_process_is_named_and_the_survivor_exits_1() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hosts = dir.path().join("hosts");
+    let [p0, p1] = free_ports();
+    std::fs::write(&hosts, format!("127.0.0.1:{p0}\n127.0.0.1:{p1}\n"))
+        .expect("write the hostfile");
+    let (mut survivor, survivor_err) = cluster_process(&hosts, 0);
+    let (mut victim, victim_err) = cluster_process(&hosts, 1);
+    // Two progress lines from each: both processes run the job (they connected first).
+    let startup = Duration::from_mins(1);
+    assert_eq!(
+        lines(&survivor_err, 2, startup).len(),
+        2,
+        "process 0 reports progress"
+    );
+    assert_eq!(
+        lines(&victim_err, 2, startup).len(),
+        2,
+        "process 1 reports progress"
+    );
+    assert!(
+        survivor.try_wait().expect("wait works").is_none(),
+        "process 0 still runs"
+    );
+    victim.kill().expect("SIGKILL process 1");
+    let _ = victim.wait();
+    let killed = Instant::now();
+    let status = loop {
+        if let Some(status) = survivor.try_wait().expect("wait works") {
+            break status;
+        }
+        if killed.elapsed() > Duration::from_secs(20) {
+            let _ = survivor.kill();
+            panic!("process 0 still runs 20 s after process 1 was killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let waited = killed.elapsed();
+    let err = lines(&survivor_err, usize::MAX, Duration::from_secs(5)).join("\n");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "exit status {status:?}; stderr:\n{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "engine timely: process 1 of the cluster (127.0.0.1:{p1}) died or was killed"
+        )),
+        "{err}"
+    );
+    assert!(waited < Duration::from_secs(10), "took {waited:?}");
 }

@@ -1,7 +1,8 @@
 //! The real console in a real terminal: `weir run --engine sim` inside a detached tmux session
-//! of fixed size. Checks that the panels show live numbers, that `q`, Ctrl-C and a worker
-//! panic all end with the terminal restored (alternate screen left, canonical mode back), and
-//! the exit code and summary each case calls for.
+//! of fixed size. Checks that the panels show live numbers, that `q`, Ctrl-C (once: graceful,
+//! twice: at once), SIGTERM, a worker panic and a panic that aborts the process all end with
+//! the terminal restored (alternate screen left, canonical mode back, cursor shown), and the
+//! exit code and summary each case calls for.
 //!
 //! Needs `tmux` on the PATH (`scripts/test.sh` installs it). Polls use generous deadlines
 //! only to avoid hanging forever; nothing here asserts on timing.
@@ -64,6 +65,24 @@ impl Tmux {
     fn capture_all(&self) -> String {
         let out = self.run(&["capture-pane", "-p", "-S", "-", "-t", "t"]);
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn cursor_shown(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "t", "#{cursor_flag}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// The pid of the command the pane's shell runs (weir).
+    fn weir_pid(&self) -> u32 {
+        let out = self.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"]);
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .expect("the pane's shell has a task list");
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("weir runs under the pane's shell")
     }
 
     fn alternate_on(&self) -> bool {
@@ -153,6 +172,7 @@ fn assert_restored(tmux: &Tmux, screen: &str) {
         screen.contains("TTY=icanon"),
         "canonical mode restored:\n{screen}"
     );
+    assert!(tmux.cursor_shown(), "cursor shown:\n{screen}");
 }
 
 #[test]
@@ -183,8 +203,63 @@ fn ctrl_c_stops_the_job_and_still_prints_the_summary() {
     wait_live(&tmux);
     tmux.send("C-c");
     let screen = wait_exit(&tmux);
-    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("EXIT=130"), "{screen}");
     assert!(screen.contains("Throughput"), "{screen}");
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_with_the_terminal_restored() {
+    // The stopped job would take 10 minutes to drain its windows.
+    let tmux = Tmux::start(
+        "ctrlc2",
+        (100, 30),
+        &command("WEIR_SIM_STOP_DELAY_MS=600000", "--duration 120"),
+    );
+    wait_live(&tmux);
+    tmux.send("C-c");
+    tmux.wait_for("the console to say it stops", |s| s.contains("STOPPING"));
+    tmux.send("C-c");
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=130"), "{screen}");
+    assert!(screen.contains("exiting at once"), "{screen}");
+    assert!(!screen.contains("Throughput"), "no summary:\n{screen}");
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn sigterm_stops_the_console_run_with_the_summary_and_exit_143() {
+    let tmux = Tmux::start("term", (100, 30), &command("", "--duration 120"));
+    wait_live(&tmux);
+    let ok = Command::new("kill")
+        .args(["-TERM", &tmux.weir_pid().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok);
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=143"), "{screen}");
+    assert!(screen.contains("Throughput"), "{screen}");
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn a_panic_that_aborts_the_process_still_restores_the_terminal() {
+    // A second panic while unwinding makes Rust abort (as timely does when a cluster peer
+    // dies): no unwinding, no Drop; the panic hook must restore the terminal first.
+    let tmux = Tmux::start(
+        "abort",
+        (100, 30),
+        &command(
+            "WEIR_SIM_PANIC_AFTER_MS=2000 WEIR_SIM_PANIC_KIND=abort",
+            "--duration 120",
+        ),
+    );
+    wait_live(&tmux);
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=134"), "{screen}");
+    assert!(screen.contains("injected worker panic"), "{screen}");
+    assert!(screen.contains("injected second panic"), "{screen}");
     assert_restored(&tmux, &screen);
 }
 

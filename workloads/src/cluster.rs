@@ -135,4 +135,51 @@ impl TimelyCluster {
     pub fn injected_panic(&self) -> Option<u64> {
         self.panic_after_events
     }
+
+    /// The report of losing process `peer`: which process, where, and that this one stops.
+    pub fn describe_loss(&self, peer: usize, detail: &str) -> String {
+        let address = self.addresses.get(peer).map_or("?", String::as_str);
+        format!(
+            "engine timely: process {peer} of the cluster ({address}) died or was killed: its \
+             connection to this process ({}) closed ({detail}); the job cannot finish, so this \
+             process stops",
+            self.process
+        )
+    }
+}
+
+/// Whether a panic is timely's report that the TCP connection to another process of the
+/// cluster broke, and if so which process: timely's network threads are named
+/// `timely:recv-P` / `timely:send-P` after the remote process `P` and panic with a message
+/// starting "timely communication error:" (a prefix timely keeps stable for callers to match).
+/// A process that ends normally shuts its connections down cleanly, without this panic.
+pub fn lost_peer(thread: &str, message: &str) -> Option<usize> {
+    let peer = thread
+        .strip_prefix("timely:recv-")
+        .or_else(|| thread.strip_prefix("timely:send-"))?;
+    if !message.starts_with("timely communication error:") {
+        return None;
+    }
+    peer.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TimelyCluster, lost_peer};
+
+    #[test]
+    fn a_broken_connection_names_the_remote_process() {
+        let msg = "timely communication error: reading data: socket closed";
+        assert_eq!(lost_peer("timely:recv-1", msg), Some(1));
+        assert_eq!(lost_peer("timely:send-3", msg), Some(3));
+        assert_eq!(lost_peer("timely:work-0", msg), None);
+        assert_eq!(lost_peer("timely:recv-1", "index out of bounds"), None);
+        let cluster = TimelyCluster::localhost(2, 0).expect("valid cluster");
+        let text = cluster.describe_loss(1, "socket closed");
+        assert!(
+            text.contains("process 1 of the cluster (localhost:2102) died"),
+            "{text}"
+        );
+        assert!(text.contains("this process (0)"), "{text}");
+    }
 }

@@ -191,6 +191,27 @@ fn start(spec: &RunSpec) -> Result<Job> {
     Ok(Job::new(spec, collector, stop, handle).with_guard(StdinGuard(stdin)))
 }
 
+/// How a process ended, in words: "was killed by signal 9 (SIGKILL)", "exited with status 1".
+pub fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        let name = match signal {
+            1 => " (SIGHUP)",
+            2 => " (SIGINT)",
+            6 => " (SIGABRT)",
+            9 => " (SIGKILL)",
+            11 => " (SIGSEGV)",
+            15 => " (SIGTERM)",
+            _ => "",
+        };
+        format!("was killed by signal {signal}{name}")
+    } else if let Some(code) = status.code() {
+        format!("exited with status {code}")
+    } else {
+        format!("ended ({status})")
+    }
+}
+
 /// Closes the JVM's stdin when the [`Job`] is dropped: the JVM's watchdog then exits at once.
 struct StdinGuard(Arc<Mutex<Option<ChildStdin>>>);
 
@@ -246,6 +267,7 @@ struct Driver {
 
 impl Driver {
     fn run(self, mut child: Child) -> Result<Outcome> {
+        let pid = child.id();
         let tail = StderrTail::default();
         let stderr_thread = child.stderr.take().map(|e| tail.follow(e));
         let done = Arc::new(AtomicBool::new(false));
@@ -283,9 +305,11 @@ impl Driver {
         match outcome {
             Ok((result, histogram, last)) => Ok(Self::outcome(&result, &histogram, &last)),
             Err(message) => {
-                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                let how =
+                    status.map_or_else(|e| format!("could not be waited for ({e})"), describe_exit);
                 Err(RunError::Failed(format!(
-                    "Flink job failed ({status}): {message}\n--- JVM stderr (last lines) ---\n{}",
+                    "engine flink: the Flink JVM (pid {pid}) {how}; the job failed: {message}\n\
+                     --- JVM stderr (last lines) ---\n{}",
                     tail.text()
                 )))
             }

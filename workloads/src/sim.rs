@@ -25,6 +25,12 @@ const TICK: Duration = Duration::from_millis(20);
 /// Environment variable: when set to N, the sim's driver panics after N ms of job time, like
 /// a worker panic in a real engine (used by the console's terminal-restore tests).
 pub const PANIC_AFTER_MS_ENV: &str = "WEIR_SIM_PANIC_AFTER_MS";
+/// Environment variable: `abort` makes the injected panic panic again while unwinding, so the
+/// process aborts as timely's workers do when a cluster peer dies (default `unwind`).
+pub const PANIC_KIND_ENV: &str = "WEIR_SIM_PANIC_KIND";
+/// Environment variable: when set to N, a stopped sim keeps running N ms before it ends, like a
+/// job draining its open windows (used by the tests of a second Ctrl-C).
+pub const STOP_DELAY_MS_ENV: &str = "WEIR_SIM_STOP_DELAY_MS";
 
 /// The deterministic fake behind the runner's [`Engine`] interface. It runs every query weir
 /// runs (it stands in for weir in demos and tests).
@@ -47,40 +53,79 @@ impl Engine for SimEngine {
         let collector = Collector::new();
         let stop = StopSignal::new();
         let (c, s, owned) = (collector.clone(), stop.clone(), spec.clone());
-        let panic_after = match std::env::var(PANIC_AFTER_MS_ENV) {
-            Ok(v) => Some(Duration::from_millis(v.trim().parse().map_err(|_| {
-                RunError::Config(format!(
-                    "{PANIC_AFTER_MS_ENV}={v:?}: expected a number of milliseconds"
-                ))
-            })?)),
-            Err(_) => None,
+        let faults = Faults {
+            panic_after: millis_env(PANIC_AFTER_MS_ENV)?,
+            abort: match std::env::var(PANIC_KIND_ENV).as_deref() {
+                Err(_) | Ok("unwind") => false,
+                Ok("abort") => true,
+                Ok(other) => {
+                    return Err(RunError::Config(format!(
+                        "{PANIC_KIND_ENV}={other:?}: expected unwind or abort"
+                    )));
+                }
+            },
+            stop_delay: millis_env(STOP_DELAY_MS_ENV)?.unwrap_or_default(),
         };
         let handle = thread::Builder::new()
             .name("weir-sim".into())
-            .spawn(move || Ok(drive(&owned, &c, &s, panic_after)))
+            .spawn(move || Ok(drive(&owned, &c, &s, faults)))
             .map_err(|e| RunError::Failed(format!("cannot start the sim driver thread: {e}")))?;
         Ok(Job::new(spec, collector, stop, handle))
     }
 }
 
-fn drive(
-    spec: &RunSpec,
-    collector: &Collector,
-    stop: &StopSignal,
+/// A duration in ms from the environment variable `name`, if set.
+fn millis_env(name: &str) -> Result<Option<Duration>> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .map_err(|_| {
+                RunError::Config(format!("{name}={v:?}: expected a number of milliseconds"))
+            }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Injected faults (from the environment, for tests).
+#[derive(Clone, Copy, Debug, Default)]
+struct Faults {
     panic_after: Option<Duration>,
-) -> Outcome {
+    abort: bool,
+    stop_delay: Duration,
+}
+
+/// Panics again if dropped while its thread unwinds: Rust then aborts the process.
+struct PanicOnUnwind;
+
+impl Drop for PanicOnUnwind {
+    fn drop(&mut self) {
+        assert!(
+            !thread::panicking(),
+            "injected second panic while unwinding ({PANIC_KIND_ENV}=abort)"
+        );
+    }
+}
+
+fn drive(spec: &RunSpec, collector: &Collector, stop: &StopSignal, faults: Faults) -> Outcome {
+    let panic_after = faults.panic_after;
     let workers = spec.workers as u64;
     let rate = spec.rate.unwrap_or(SIM_EVENTS_PER_SEC_PER_WORKER * workers);
     let start = Instant::now();
     let mut latency =
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
     let mut recorded = 0u64;
+    let mut stopped_at = None;
     let events = loop {
         let elapsed = start.elapsed();
-        assert!(
-            panic_after.is_none_or(|p| elapsed < p),
-            "injected worker panic ({PANIC_AFTER_MS_ENV})"
-        );
+        if panic_after.is_some_and(|p| elapsed >= p) {
+            let _bomb = faults.abort.then_some(PanicOnUnwind);
+            panic!("injected worker panic ({PANIC_AFTER_MS_ENV})");
+        }
+        if stop.is_raised() && stopped_at.is_none() {
+            stopped_at = Some(elapsed);
+        }
         let mut done = (elapsed.as_secs_f64() * rate as f64) as u64;
         let finished = match spec.length {
             RunLength::Events(n) => {
@@ -88,7 +133,7 @@ fn drive(
                 done == n
             }
             RunLength::Duration(d) => elapsed >= d,
-        } || stop.is_raised();
+        } || stopped_at.is_some_and(|at| elapsed >= at + faults.stop_delay);
         // One latency sample per simulated 10 ms of event time: 200 us .. 1.2 ms, deterministic.
         while recorded < done / (spec.event_rate / 100).max(1) {
             latency

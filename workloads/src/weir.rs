@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use weir_engine::{Collector, Config, execute};
+use weir_engine::{Collector, Config, EngineError, execute};
 
 use crate::catalog::{EngineKind, Query, Reads, Workload};
 use crate::digest::Digest;
@@ -67,6 +67,18 @@ impl Engine for WeirEngine {
 
     fn version(&self) -> String {
         env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    /// Refuses, before anything starts, a worker count whose memory the machine lacks.
+    fn check(&self, spec: &RunSpec) -> Result<()> {
+        Config::new(spec.workers)
+            .check_memory()
+            .map_err(|e| match e {
+                EngineError::Config { message, .. } => {
+                    RunError::Config(format!("--workers: {message}"))
+                }
+                other => RunError::Config(other.to_string()),
+            })
     }
 
     /// # Errors

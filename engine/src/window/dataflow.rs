@@ -12,8 +12,10 @@
 //!
 //! **Late records** are refused by the state machine, counted in the worker's `late` metric
 //! (and so in the run's `late` total), and, for single-input windows built with
-//! [`Stream::window_with_late`], handed to a side-output callback. Nothing is dropped
-//! uncounted.
+//! [`Stream::window_with_late`], sent on a second output stream (Flink's
+//! `sideOutputLateData`) that the caller sinks, counts or routes like any stream. That stream
+//! carries the operator's input frontier as its watermark, so every record on it is behind its
+//! own watermark, and it ends when the input ends. Nothing is dropped uncounted.
 
 use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
@@ -27,6 +29,7 @@ use super::proctime::ProcessingTimeWindows;
 use super::session::SessionWindows;
 use super::types::{Window, WindowError};
 use crate::operator::{BinaryOperator, Operator, Output};
+use crate::port::Port;
 use crate::stream::Stream;
 use crate::time::{Clock, Timestamp, Watermark};
 
@@ -119,8 +122,20 @@ pub(super) fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
     }
 }
 
-/// A late-record callback (the late side output).
-pub(super) type LateSink<T> = Option<Box<dyn FnMut(T)>>;
+/// The late side output: the port of the late stream and the batch being filled.
+pub(super) struct LateOutput<T> {
+    port: Rc<Port<T>>,
+    batch: Vec<T>,
+}
+
+impl<T> LateOutput<T> {
+    fn flush(&mut self) {
+        self.port.push(&mut self.batch, 0);
+    }
+}
+
+/// The late side output of a window operator, if it has one.
+pub(super) type LateSink<T> = Option<LateOutput<T>>;
 
 pub(super) enum EventState<K, T, A: Aggregate<T>> {
     Sliding(SlidingWindows<K, T, A>),
@@ -191,13 +206,16 @@ where
             };
             if admission.is_late() {
                 late += 1;
-                if let Some(sink) = &mut self.late {
-                    sink(record);
+                if let Some(side) = &mut self.late {
+                    side.batch.push(record);
                 }
             }
         }
         if late > 0 {
             out.count_late(late);
+            if let Some(side) = &mut self.late {
+                side.flush();
+            }
         }
     }
 
@@ -207,6 +225,9 @@ where
             EventState::Sliding(w) => w.advance(wm.time, emit),
             EventState::Session(w) => w.advance(wm.time, emit),
             EventState::Global(w) => w.advance(wm.time, emit),
+        }
+        if let Some(side) = &self.late {
+            side.port.watermark(wm);
         }
         hold_back(wm.time, self.hold)
     }
@@ -379,7 +400,7 @@ impl<T: Send + 'static> Stream<T> {
     /// records (by `time(record)`), emits `(key, window, agg result)` once, when the frontier
     /// passes the window's end plus the allowed lateness ([`WindowSpec::global`]: once per key
     /// at end of input, with [`Window::GLOBAL`]). Late records are counted (the worker's `late`
-    /// metric) and discarded; use [`Stream::window_with_late`] to keep them.
+    /// metric) and discarded; use [`Stream::window_with_late`] to get them as a stream.
     ///
     /// # Errors
     ///
@@ -389,6 +410,7 @@ impl<T: Send + 'static> Stream<T> {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
     /// use weir_engine::window::{Count, WindowSpec};
     /// use weir_engine::{Config, IterSource, execute};
     ///
@@ -424,34 +446,88 @@ impl<T: Send + 'static> Stream<T> {
         K: Hash + Eq + Clone + 'static,
         A: Aggregate<T> + 'static,
     {
-        self.window_inner(spec, key, time, agg, None)
+        let key = Rc::new(key);
+        self.key_by_window_key(&key)
+            .window_operator(spec, key, time, agg, None)
     }
 
-    /// As [`Stream::window`], handing every late record to `late` (the late side output)
-    /// besides counting it.
+    /// As [`Stream::window`], and also returns the *late side output*: a stream of the records
+    /// that arrived after every window holding them had fired (as Flink's
+    /// `sideOutputLateData`). They are still counted in the worker's `late` metric. The late
+    /// stream's watermark is the operator's input frontier (so each of its records is behind
+    /// it) and it ends with the input; sink it, count it or route it like any other stream. A
+    /// late stream left without a consumer counts its records as dropped, as every stream does.
     ///
     /// # Errors
     ///
     /// An invalid `spec` (see [`WindowError`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use weir_engine::window::{Count, WindowSpec};
+    /// use weir_engine::{Config, IterSource, execute};
+    ///
+    /// let late = Arc::new(Mutex::new(Vec::new()));
+    /// let side = Arc::clone(&late);
+    /// // One record per batch, each batch's watermark passed on at once (no latency budget).
+    /// let config = Config::new(1)
+    ///     .with_pinning(false)
+    ///     .with_batch_size(1)
+    ///     .with_latency_budget(Duration::ZERO);
+    /// execute(config, move |worker| {
+    ///     // Zero out-of-orderness: the record at 3 arrives after the window [0, 10) fired.
+    ///     let input = vec![(1_u64, 5_i64), (1, 25), (1, 3)];
+    ///     let side = Arc::clone(&side);
+    ///     let (results, late) = worker
+    ///         .source(IterSource::new(input, |r: &(u64, i64)| r.1, 0))
+    ///         .window_with_late(WindowSpec::tumbling(10), |r| r.0, |r| r.1, Count)
+    ///         .expect("valid window");
+    ///     results.for_each(|_| {});
+    ///     late.for_each(move |r| side.lock().expect("lock").push(r));
+    /// })?;
+    /// assert_eq!(*late.lock().expect("lock"), vec![(1, 3)]);
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    #[allow(
+        clippy::type_complexity,
+        reason = "the results and the late records; an alias hides the shape"
+    )]
     pub fn window_with_late<K, A>(
         self,
         spec: WindowSpec,
         key: impl Fn(&T) -> K + 'static,
         time: impl Fn(&T) -> Timestamp + 'static,
         agg: A,
-        late: impl FnMut(T) + 'static,
-    ) -> Result<Stream<(K, Window, A::Out)>, WindowError>
+    ) -> Result<(Stream<(K, Window, A::Out)>, Stream<T>), WindowError>
     where
         K: Hash + Eq + Clone + 'static,
         A: Aggregate<T> + 'static,
     {
-        self.window_inner(spec, key, time, agg, Some(Box::new(late)))
+        let key = Rc::new(key);
+        let keyed = self.key_by_window_key(&key);
+        let late: Stream<T> = keyed.derive();
+        let side = LateOutput {
+            port: Rc::clone(&late.port),
+            batch: Vec::new(),
+        };
+        let results = keyed.window_operator(spec, key, time, agg, Some(side))?;
+        Ok((results, late))
     }
 
-    fn window_inner<K, A>(
+    /// This stream partitioned by the window key (a key's records meet on one worker).
+    fn key_by_window_key<K: Hash + 'static>(self, key: &Rc<impl Fn(&T) -> K + 'static>) -> Self {
+        let route = Rc::clone(key);
+        self.key_by(move |r| key_hash(&route(r)))
+    }
+
+    /// The window operator on a stream already partitioned by the window key.
+    fn window_operator<K, A, FK>(
         self,
         spec: WindowSpec,
-        key: impl Fn(&T) -> K + 'static,
+        key: Rc<FK>,
         time: impl Fn(&T) -> Timestamp + 'static,
         agg: A,
         late: LateSink<T>,
@@ -459,10 +535,9 @@ impl<T: Send + 'static> Stream<T> {
     where
         K: Hash + Eq + Clone + 'static,
         A: Aggregate<T> + 'static,
+        FK: Fn(&T) -> K + 'static,
     {
         let (state, name, hold) = EventState::new(spec, agg)?;
-        let key = Rc::new(key);
-        let route = Rc::clone(&key);
         let op = WindowOperator {
             state,
             key,
@@ -470,7 +545,7 @@ impl<T: Send + 'static> Stream<T> {
             late,
             hold,
         };
-        Ok(self.key_by(move |r| key_hash(&route(r))).unary(name, op))
+        Ok(self.unary(name, op))
     }
 
     /// Keyed processing-time tumbling windows of `size_ms` (Nexmark q12): a record counts in

@@ -290,6 +290,21 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
             );
         }
     }
+    for v in &q.weir_vs {
+        let _ = writeln!(
+            out,
+            "- weir {:.2}× ± {:.2} vs {}: {} ({:.2}× – {:.2}× over {} rounds; {} vs {})",
+            v.ratio.median,
+            v.plus_minus,
+            v.engine,
+            v.outcome(),
+            v.ratio.min,
+            v.ratio.max,
+            v.rounds,
+            fmt_eps(v.weir_eps),
+            fmt_eps(v.other_eps)
+        );
+    }
     let d = &q.digest;
     if d.agree {
         if let Some(g) = d.groups.first() {

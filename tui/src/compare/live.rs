@@ -397,6 +397,8 @@ impl LiveConsole {
             match key.code {
                 KeyCode::Char('q') | KeyCode::Esc => return Flow::Stop,
                 KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    // As SIGINT: a second one exits at once.
+                    crate::signals::interrupt_key();
                     return Flow::Stop;
                 }
                 KeyCode::Char('p') => {

@@ -18,7 +18,8 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, FontTransform};
 
 use super::files::{ExportError, write_atomic};
 use super::fmt::{fmt_count, fmt_ns, fmt_si};
@@ -151,6 +152,19 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// How the value labels above the bars are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ValueLabels {
+    /// Horizontal, centred over the bar: every label fits its bar's width.
+    Flat,
+    /// Rotated to run upwards: some label is wider than a bar (many queries or engines).
+    Upright,
+}
+
+/// The throughput bars: per query, one bar per engine (median) with a min-max error bar and
+/// the median printed above it. The legend sits in a band of its own under the title, never
+/// over the bars; value labels turn upright when a bar is narrower than its label, and the
+/// y axis leaves room above the tallest bar for them.
 fn throughput<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     queries: &[QuerySummary],
@@ -168,21 +182,52 @@ where
             }
         }
     }
+    let (head, body) = root.split_vertically(76);
+    head.draw(&Text::new(
+        format!("Throughput (median, min-max) · {title}"),
+        (16, 12),
+        ("sans-serif", 22).into_font(),
+    ))
+    .map_err(err)?;
+    legend(&head, &engines, 16, 46)?;
+
     let per_group = engines.len() as i32 + 1;
     let slots = queries.len() as i32 * per_group - 1;
-    let y_max = queries
+    let label_font = ("sans-serif", 14).into_font();
+    let labels: Vec<String> = queries
+        .iter()
+        .flat_map(|q| q.engines.iter().map(|e| fmt_si(e.throughput_eps.median)))
+        .collect();
+    let widest = labels
+        .iter()
+        .filter_map(|l| body.estimate_text_size(l, &label_font.clone().into()).ok())
+        .map(|(w, _)| w)
+        .max()
+        .unwrap_or(0);
+    let (body_w, body_h) = body.dim_in_pixel();
+    // Plotting area: the body less the margins (16 each side) and the label areas.
+    let plot_w = f64::from(body_w.saturating_sub(32 + 80)).max(1.0);
+    let plot_h = f64::from(body_h.saturating_sub(32 + 36)).max(1.0);
+    let slot_px = plot_w / f64::from(slots.max(1));
+    let mode = if f64::from(widest) + 6.0 <= slot_px {
+        ValueLabels::Flat
+    } else {
+        ValueLabels::Upright
+    };
+    let label_px = match mode {
+        ValueLabels::Flat => 22.0,
+        ValueLabels::Upright => f64::from(widest) + 12.0,
+    };
+    let top = queries
         .iter()
         .flat_map(|q| q.engines.iter().map(|e| e.throughput_eps.max))
-        .fold(1.0, f64::max)
-        * 1.15;
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("Throughput (median, min-max) · {title}"),
-            ("sans-serif", 22),
-        )
+        .fold(1.0, f64::max);
+    // The tallest error bar ends `label_px` below the top of the plot.
+    let y_max = top / (1.0 - (label_px / plot_h).min(0.6)) * 1.02;
+    let mut chart = ChartBuilder::on(&body)
         .margin(16)
         .x_label_area_size(36)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d((0..slots - 1).into_segmented(), 0.0..y_max)
         .map_err(err)?;
     let centre = |qi: usize| qi as i32 * per_group + (per_group - 1) / 2;
@@ -201,6 +246,7 @@ where
         .label_style(("sans-serif", 15))
         .draw()
         .map_err(err)?;
+    let gap = y_max * 4.0 / plot_h;
     for (ei, engine) in engines.iter().enumerate() {
         let color = engine_color(engine);
         let bars: Vec<(i32, f64, f64, f64)> = queries
@@ -225,9 +271,7 @@ where
                 bar.set_margin(0, 0, 4, 4);
                 bar
             }))
-            .map_err(err)?
-            .label(*engine)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
+            .map_err(err)?;
         chart
             .draw_series(bars.iter().map(|&(slot, median, min, max)| {
                 ErrorBar::new_vertical(
@@ -240,30 +284,61 @@ where
                 )
             }))
             .map_err(err)?;
+        let style = match mode {
+            ValueLabels::Flat => label_font
+                .clone()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ValueLabels::Upright => label_font
+                .clone()
+                .transform(FontTransform::Rotate270)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        };
         chart
             .draw_series(bars.iter().map(|&(slot, median, _, max)| {
                 Text::new(
                     fmt_si(median),
-                    (SegmentValue::CenterOf(slot), max + y_max * 0.015),
-                    ("sans-serif", 14).into_font().color(&BLACK).pos(
-                        plotters::style::text_anchor::Pos::new(
-                            plotters::style::text_anchor::HPos::Center,
-                            plotters::style::text_anchor::VPos::Bottom,
-                        ),
-                    ),
+                    (SegmentValue::CenterOf(slot), max + gap),
+                    style.clone(),
                 )
             }))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font(("sans-serif", 15))
-        .draw()
-        .map_err(err)?;
     root.present().map_err(err)
+}
+
+/// A one-row legend (a colour swatch and the engine's name per engine) starting at `(x, y)`.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    engines: &[&str],
+    x: i32,
+    y: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let font = ("sans-serif", 15).into_font();
+    let mut at = x;
+    for engine in engines {
+        let color = engine_color(engine);
+        area.draw(&Rectangle::new(
+            [(at, y), (at + 14, y + 12)],
+            color.filled(),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(
+            engine.to_string(),
+            (at + 20, y - 1),
+            font.clone(),
+        ))
+        .map_err(err)?;
+        let (w, _) = area
+            .estimate_text_size(engine, &font.clone().into())
+            .map_err(err)?;
+        at += 20 + w as i32 + 24;
+    }
+    Ok(())
 }
 
 fn latency<DB: DrawingBackend>(
@@ -304,7 +379,7 @@ where
         )
         .margin(16)
         .x_label_area_size(36)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d((0..3i32).into_segmented(), (lo..hi).log_scale())
         .map_err(err)?;
     chart
@@ -388,21 +463,16 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(err)?;
-    let runs: Vec<(&str, Vec<(f64, f64)>)> = report
-        .series
-        .iter()
-        .filter(|s| s.query == q.query)
-        .map(|s| (s.engine.as_str(), rates(&s.samples)))
-        .collect();
+    let runs = timeline_runs(report, &q.query);
     let x_max = runs
         .iter()
-        .flat_map(|(_, r)| r.iter().map(|p| p.0))
+        .flat_map(|r| r.points.iter().map(|p| p.0))
         .fold(0.0, f64::max)
         .max(0.1)
         * 1.05;
     let y_max = runs
         .iter()
-        .flat_map(|(_, r)| r.iter().map(|p| p.1))
+        .flat_map(|r| r.points.iter().map(|p| p.1))
         .fold(1.0, f64::max)
         * 1.15;
     let mut chart = ChartBuilder::on(root)
@@ -415,7 +485,7 @@ where
         )
         .margin(16)
         .x_label_area_size(40)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d(0.0..x_max, 0.0..y_max)
         .map_err(err)?;
     chart
@@ -427,19 +497,28 @@ where
         .draw()
         .map_err(err)?;
     let mut labelled: Vec<&str> = Vec::new();
-    for (engine, points) in &runs {
-        let color = engine_color(engine);
+    for run in &runs {
+        let (engine, color) = (run.engine, engine_color(run.engine));
         let series = chart
             .draw_series(LineSeries::new(
-                points.clone(),
+                run.points.clone(),
                 color.mix(0.8).stroke_width(2),
             ))
             .map_err(err)?;
-        if !labelled.contains(engine) {
+        if !labelled.contains(&engine) {
             labelled.push(engine);
-            series.label(*engine).legend(move |(x, y)| {
+            series.label(engine).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
             });
+        }
+        if run.mean_only {
+            chart
+                .draw_series(
+                    run.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 4, color.filled())),
+                )
+                .map_err(err)?;
         }
     }
     chart
@@ -450,7 +529,77 @@ where
         .label_font(("sans-serif", 15))
         .draw()
         .map_err(err)?;
+    if let Some(note) = short_runs_note(&runs) {
+        root.draw(&Text::new(
+            note,
+            (100, 44),
+            ("sans-serif", 15).into_font().color(&BLACK),
+        ))
+        .map_err(err)?;
+    }
     root.present().map_err(err)
+}
+
+/// One measured run on the timeline.
+struct TimelineRun<'a> {
+    engine: &'a str,
+    round: usize,
+    /// `(seconds, events/s)`.
+    points: Vec<(f64, f64)>,
+    /// Too short for two rates between samples: drawn as its mean rate over its wall time.
+    mean_only: bool,
+}
+
+/// The runs of `query` on the timeline. A run needs two rates (three samples, ~100 ms apart)
+/// to draw a line; a shorter one is drawn flat at its mean rate (events / wall time, from its
+/// report) from 0 to its wall time, with markers, and named in a note, so no run vanishes.
+fn timeline_runs<'a>(report: &'a CompareReport, query: &str) -> Vec<TimelineRun<'a>> {
+    report
+        .series
+        .iter()
+        .zip(&report.runs)
+        .filter(|(s, _)| s.query == query)
+        .map(|(s, run)| {
+            let points = rates(&s.samples);
+            let mean_only = points.len() < 2;
+            TimelineRun {
+                engine: &s.engine,
+                round: s.round,
+                points: if mean_only {
+                    vec![(0.0, run.throughput_eps), (run.wall_s, run.throughput_eps)]
+                } else {
+                    points
+                },
+                mean_only,
+            }
+        })
+        .collect()
+}
+
+/// "weir (rounds 1-3), timely (round 2): shorter than two samples, drawn at their mean rate".
+fn short_runs_note(runs: &[TimelineRun<'_>]) -> Option<String> {
+    let mut engines: Vec<(&str, Vec<usize>)> = Vec::new();
+    for run in runs.iter().filter(|r| r.mean_only) {
+        match engines.iter_mut().find(|(e, _)| *e == run.engine) {
+            Some((_, rounds)) => rounds.push(run.round),
+            None => engines.push((run.engine, vec![run.round])),
+        }
+    }
+    if engines.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = engines
+        .iter()
+        .map(|(engine, rounds)| {
+            let list: Vec<String> = rounds.iter().map(ToString::to_string).collect();
+            let word = if rounds.len() == 1 { "round" } else { "rounds" };
+            format!("{engine} ({word} {})", list.join(", "))
+        })
+        .collect();
+    Some(format!(
+        "{}: too short for a rate over time (samples every 100 ms); drawn flat at the mean rate, with dots",
+        named.join(", ")
+    ))
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@
 //!   `throughput(F) / throughput(E)`, measured side by side; the verdict is the median of those
 //!   ratios with their min-max, and `± d` where `d = max(max - median, median - min)`: every
 //!   round's ratio lies within `median ± d`.
+//! - **weir against each engine.** When weir ran but is not F, the same per-round ratios are
+//!   also given as `throughput(weir) / throughput(E)` for every other engine E (below 1 where
+//!   weir is slower), too close to call when the ranges overlap or the ratio's range reaches 1.
 //! - **Too close to call.** F vs E is too close to call when the throughput ranges
 //!   `[min, max]` of F and E overlap, *or* when the ratio's min is at most 1.0 (in some round E
 //!   was at least as fast as F). Then no winner is named.
@@ -30,7 +33,7 @@ use weir_workloads::catalog::{Comparability, Query, Workload};
 use super::record::CompareReport;
 use super::summary::{
     DigestCheck, DigestGroup, EngineSummary, LatencySpread, MetricWinner, QuerySummary,
-    RatioSummary, Spread, Summary,
+    RatioSummary, Spread, Summary, VersusSummary,
 };
 
 /// Whether digests of `query` of `workload` must agree across runs (the catalog's
@@ -141,6 +144,16 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
         None => Vec::new(),
     };
 
+    let weir_vs: Vec<VersusSummary> =
+        match (ranked.first(), ranked.iter().find(|e| e.engine == "weir")) {
+            (Some(fastest), Some(weir)) if fastest.engine != weir.engine => ranked
+                .iter()
+                .filter(|other| other.engine != weir.engine)
+                .filter_map(|other| versus(weir, other, &by_round))
+                .collect(),
+            _ => Vec::new(),
+        };
+
     let mut winners = vec![MetricWinner {
         metric: "throughput".to_string(),
         winner: None,
@@ -177,10 +190,42 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
     QuerySummary {
         query: query.to_string(),
         ratios,
+        weir_vs,
         winners,
         digest: digest_check(report, query),
         engines,
     }
+}
+
+/// Per-round `throughput(a) / throughput(b)` over the rounds both ran.
+fn per_round(a: &str, b: &str, by_round: &BTreeMap<(&str, usize), f64>) -> Vec<f64> {
+    by_round
+        .iter()
+        .filter(|((engine, _), _)| *engine == a)
+        .filter_map(|(&(_, round), &f)| {
+            let s = *by_round.get(&(b, round))?;
+            (s > 0.0).then(|| f / s)
+        })
+        .collect()
+}
+
+fn versus(
+    weir: &EngineSummary,
+    other: &EngineSummary,
+    by_round: &BTreeMap<(&str, usize), f64>,
+) -> Option<VersusSummary> {
+    let rounds = per_round(&weir.engine, &other.engine, by_round);
+    let spread = Spread::of(&rounds)?;
+    Some(VersusSummary {
+        engine: other.engine.clone(),
+        plus_minus: spread.plus_minus(),
+        rounds: rounds.len(),
+        weir_eps: weir.throughput_eps.median,
+        other_eps: other.throughput_eps.median,
+        too_close: (spread.min <= 1.0 && spread.max >= 1.0)
+            || weir.throughput_eps.overlaps(&other.throughput_eps),
+        ratio: spread,
+    })
 }
 
 fn ratio(
@@ -188,14 +233,7 @@ fn ratio(
     slower: &EngineSummary,
     by_round: &BTreeMap<(&str, usize), f64>,
 ) -> Option<RatioSummary> {
-    let per_round: Vec<f64> = by_round
-        .iter()
-        .filter(|((engine, _), _)| *engine == faster.engine)
-        .filter_map(|(&(_, round), &f)| {
-            let s = *by_round.get(&(slower.engine.as_str(), round))?;
-            (s > 0.0).then(|| f / s)
-        })
-        .collect();
+    let per_round = per_round(&faster.engine, &slower.engine, by_round);
     let spread = Spread::of(&per_round)?;
     Some(RatioSummary {
         faster: faster.engine.clone(),

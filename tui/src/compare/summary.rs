@@ -118,6 +118,39 @@ pub struct RatioSummary {
     pub too_close: bool,
 }
 
+/// weir against one other engine, by the per-round ratio `throughput(weir) / throughput(E)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersusSummary {
+    /// The other engine, E.
+    pub engine: String,
+    /// Per-round `throughput(weir) / throughput(E)`: below 1 where weir was slower.
+    pub ratio: Spread,
+    /// `max(max - median, median - min)` of the ratio.
+    pub plus_minus: f64,
+    /// Rounds in which both engines ran.
+    pub rounds: usize,
+    /// Median throughput of weir, events/s.
+    pub weir_eps: f64,
+    /// Median throughput of E, events/s.
+    pub other_eps: f64,
+    /// Whether the gap is within the noise: the throughput ranges overlap, or the ratio's range
+    /// reaches 1 (in some round the order flipped).
+    pub too_close: bool,
+}
+
+impl VersusSummary {
+    /// In words: "weir is faster", "`E` is faster" or "too close to call".
+    pub fn outcome(&self) -> String {
+        if self.too_close {
+            "too close to call".to_string()
+        } else if self.ratio.median < 1.0 {
+            format!("{} is faster", self.engine)
+        } else {
+            "weir is faster".to_string()
+        }
+    }
+}
+
 /// Which engine won one metric.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricWinner {
@@ -161,6 +194,10 @@ pub struct QuerySummary {
     pub engines: Vec<EngineSummary>,
     /// The fastest engine against each other one, fastest-to-slowest.
     pub ratios: Vec<RatioSummary>,
+    /// When weir ran but was not the fastest: weir against each other engine (the ratios above
+    /// only compare the fastest). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weir_vs: Vec<VersusSummary>,
     /// Winner of each metric.
     pub winners: Vec<MetricWinner>,
     /// Digest agreement.

@@ -98,6 +98,21 @@ fn failure_line(f: &FailureRecord, style: Style) -> String {
     }
 }
 
+/// "(A ev/s vs B ev/s; N rounds: min× … max×)": the figures behind a ratio line.
+fn ratio_numbers(a_eps: f64, b_eps: f64, rounds: usize, ratio: &Spread, style: Style) -> String {
+    format!(
+        "({} vs {}; {} round{}: {:.2}{t} {} {:.2}{t})",
+        fmt_eps(a_eps),
+        fmt_eps(b_eps),
+        rounds,
+        if rounds == 1 { "" } else { "s" },
+        ratio.min,
+        style.ellipsis(),
+        ratio.max,
+        t = style.times(),
+    )
+}
+
 fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, style: Style) {
     let _ = writeln!(
         out,
@@ -205,17 +220,7 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
         let _ = writeln!(out, "{}", line(r));
     }
     for r in &q.ratios {
-        let numbers = format!(
-            "({} vs {}; {} round{}: {:.2}{t} {} {:.2}{t})",
-            fmt_eps(r.faster_eps),
-            fmt_eps(r.slower_eps),
-            r.rounds,
-            if r.rounds == 1 { "" } else { "s" },
-            r.ratio.min,
-            style.ellipsis(),
-            r.ratio.max,
-            t = style.times(),
-        );
+        let numbers = ratio_numbers(r.faster_eps, r.slower_eps, r.rounds, &r.ratio, style);
         if r.too_close {
             let _ = writeln!(
                 out,
@@ -245,6 +250,23 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
                 numbers
             );
         }
+    }
+    for v in &q.weir_vs {
+        let numbers = ratio_numbers(v.weir_eps, v.other_eps, v.rounds, &v.ratio, style);
+        let head = format!(
+            "weir {:.2}{} {} {:.2} vs {}",
+            v.ratio.median,
+            style.times(),
+            style.pm(),
+            v.plus_minus,
+            v.engine
+        );
+        let head = if v.too_close {
+            style.yellow(&head)
+        } else {
+            style.bold(&head)
+        };
+        let _ = writeln!(out, "  {head}: {} {numbers}", v.outcome());
     }
     let winners: Vec<String> = q
         .winners

@@ -1,15 +1,15 @@
 //! Entering and restoring the terminal (raw mode, alternate screen, hidden cursor).
 //!
-//! [`TerminalGuard`] restores on `restore()` and on `Drop` (errors, early returns). A panic
-//! hook, installed once and chained to the previous hook, restores the terminal before the
-//! panic message is printed when the panic happens on the thread that owns the console. Panics
-//! on other threads (engine workers) while the console is up are held back and printed after
-//! the terminal is restored (they would be lost on the alternate screen); the job reports them
-//! as its error.
+//! [`TerminalGuard`] restores on `restore()` and on `Drop` (errors, early returns). weir's
+//! panic hook (the `panics` module above this one, installed by every command before it can
+//! enter the console) restores the terminal before the panic message is printed when the panic happens on the thread that owns
+//! the console or when Rust is about to abort. Panics on other threads (engine workers) while
+//! the console is up are held back here ([`hold_panic`]) and printed after the terminal is
+//! restored (they would be lost on the alternate screen); the job reports them as its error.
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::thread::ThreadId;
 
 use crossterm::cursor::{Hide, Show};
@@ -23,7 +23,6 @@ use ratatui::backend::CrosstermBackend;
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static OWNER: Mutex<Option<ThreadId>> = Mutex::new(None);
 static HELD_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-static HOOK: Once = Once::new();
 
 /// The console's terminal; restores it when dropped.
 #[derive(Debug)]
@@ -38,7 +37,6 @@ impl TerminalGuard {
     /// # Errors
     /// When stdout is not a terminal or cannot be switched (then nothing is left changed).
     pub fn enter() -> io::Result<Self> {
-        install_panic_hook();
         *OWNER.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current().id());
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
@@ -100,27 +98,22 @@ fn restore_terminal() -> io::Result<()> {
     raw.and(screen)
 }
 
-fn install_panic_hook() {
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let on_owner = *OWNER.lock().unwrap_or_else(PoisonError::into_inner)
-                == Some(std::thread::current().id());
-            if ACTIVE.load(Ordering::SeqCst) && !on_owner {
-                let thread = std::thread::current();
-                let name = thread.name().unwrap_or("<unnamed>");
-                let location = info
-                    .location()
-                    .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
-                let message = weir_workloads::job::panic_message(info.payload());
-                HELD_PANICS
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(format!("thread '{name}' panicked{location}: {message}"));
-                return;
-            }
-            let _ = restore_terminal();
-            previous(info);
-        }));
-    });
+/// Whether the calling thread is the one that owns the console.
+pub fn on_owner_thread() -> bool {
+    *OWNER.lock().unwrap_or_else(PoisonError::into_inner) == Some(std::thread::current().id())
+}
+
+/// Keeps a panic message to print once the terminal is restored.
+pub fn hold_panic(message: String) {
+    HELD_PANICS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(message);
+}
+
+/// Restores the terminal now if the console set it up (for paths that exit the process
+/// without unwinding: a second Ctrl-C, a fatal panic). Idempotent; errors are ignored, there
+/// is nothing left to do about them.
+pub fn restore_now() {
+    let _ = restore_terminal();
 }
