@@ -21,6 +21,7 @@ fn spec() -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: String::new(),
+        flink_cluster: None,
     }
 }
 

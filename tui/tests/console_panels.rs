@@ -33,6 +33,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: "weir run nexmark --engine sim".into(),
+        flink_cluster: None,
     }
 }
 

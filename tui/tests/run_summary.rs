@@ -121,6 +121,7 @@ fn progress_line() {
         format: EventFormat::Records,
         output: None,
         command: String::new(),
+        flink_cluster: None,
     };
     let mut state = ConsoleState::new(spec);
     for t in 1..=20u64 {

@@ -59,6 +59,7 @@ fn main() {
                         format: EventFormat::Records,
                         output: None,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
+                        flink_cluster: None,
                     };
                     match runner::start(&spec).and_then(weir_workloads::job::Job::wait) {
                         Ok(report) => {

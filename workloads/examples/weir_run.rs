@@ -39,6 +39,7 @@ fn main() -> ExitCode {
             format: EventFormat::Records,
             output: None,
             command: format!("weir_run {}", args.join(" ")),
+            flink_cluster: None,
         })
     })();
     let spec = match parsed {

@@ -1,4 +1,5 @@
-//! `--engine flink`: Apache Flink 2.3 in a local MiniCluster, in a JVM subprocess.
+//! `--engine flink`: Apache Flink 2.3 in a local MiniCluster, in a JVM subprocess, or on a
+//! Flink cluster (`RunSpec::flink_cluster`, see [`cluster`]) from a client JVM subprocess.
 //!
 //! `scripts/setup-flink.sh` installs Flink's jars (PyPI's `apache-flink-libraries`) into
 //! `.flink/site` and compiles weir's Java job (`workloads/flink/src`) into `.flink/classes`.
@@ -11,6 +12,7 @@
 //! [`StopSignal`] sends `stop`, which ends the input early (windows still fire, the report is
 //! still produced).
 
+pub mod cluster;
 pub mod protocol;
 
 use std::collections::VecDeque;
@@ -101,8 +103,13 @@ impl Install {
 
     /// `java` with [`JVM_FLAGS`] and the class path, ready for `weir.flink.Main`'s arguments.
     pub fn java(&self) -> Command {
+        self.java_with(JVM_FLAGS)
+    }
+
+    /// `java` with `flags` and the class path, ready for `weir.flink.Main`'s arguments.
+    pub fn java_with(&self, flags: &[&str]) -> Command {
         let mut cmd = Command::new("java");
-        cmd.args(JVM_FLAGS)
+        cmd.args(flags)
             .arg("-cp")
             .arg(format!(
                 "{}:{}/*",
@@ -157,7 +164,14 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         ));
     }
     let install = Install::locate()?;
-    let mut cmd = install.java();
+    let cluster = spec
+        .flink_cluster
+        .as_deref()
+        .map(|address| cluster::Cluster::check(address, spec.workers, &install))
+        .transpose()?;
+    let mut cmd = cluster
+        .as_ref()
+        .map_or_else(|| install.java(), |c| c.client(&install));
     cmd.args(["run", "--watch-stdin", "--workload"])
         .arg(spec.workload.as_str())
         .args(["--query", &spec.query])
@@ -174,6 +188,9 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
     if let Some(out) = &spec.output {
         cmd.arg("--output").arg(out);
     }
+    if let Some(c) = &cluster {
+        c.add_args(&mut cmd);
+    }
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -188,6 +205,7 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         collector: collector.clone(),
         stop: stop.clone(),
         stdin: Arc::clone(&stdin),
+        cluster: cluster.as_ref().map(cluster::Cluster::submission),
     };
     let handle = thread::Builder::new()
         .name("weir-flink".into())
@@ -247,6 +265,8 @@ struct Driver {
     collector: Collector,
     stop: StopSignal,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
+    /// The submitted job of a cluster run, cancelled if the client dies without ending it.
+    cluster: Option<cluster::Submission>,
 }
 
 impl Driver {
@@ -289,8 +309,13 @@ impl Driver {
             Ok((result, histogram, last)) => Ok(self.report(&result, &histogram, &last)),
             Err(message) => {
                 let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                let cancelled = self
+                    .cluster
+                    .as_ref()
+                    .map(cluster::Submission::cancel_orphan)
+                    .unwrap_or_default();
                 Err(RunError::Failed(format!(
-                    "Flink job failed ({status}): {message}\n--- JVM stderr (last lines) ---\n{}",
+                    "Flink job failed ({status}): {message}{cancelled}\n--- JVM stderr (last lines) ---\n{}",
                     tail.text()
                 )))
             }
@@ -319,6 +344,11 @@ impl Driver {
                 }
                 Line::Result(r) => result = Some(r),
                 Line::Error(f) => return Err(f.message),
+                Line::Submitted(s) => {
+                    if let Some(c) = &self.cluster {
+                        c.submitted(s.job_id);
+                    }
+                }
                 Line::Suite(_) | Line::Other => {}
             }
         }

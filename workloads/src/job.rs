@@ -162,6 +162,9 @@ pub struct RunSpec {
     pub output: Option<PathBuf>,
     /// The command line, recorded in the report.
     pub command: String,
+    /// Flink only: the REST address (`HOST:PORT`) of the Flink cluster to run on; `None` runs
+    /// a local MiniCluster.
+    pub flink_cluster: Option<String>,
 }
 
 /// A stop request shared between the runner and a job.

@@ -29,6 +29,7 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: format!("test {query}"),
+        flink_cluster: None,
     }
 }
 

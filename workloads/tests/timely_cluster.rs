@@ -24,6 +24,7 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: format!("test cluster {query}"),
+        flink_cluster: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         format: EventFormat::Records,
         output: None,
         command: format!("test {engine} {query} -w {workers}"),
+        flink_cluster: None,
     }
 }
 

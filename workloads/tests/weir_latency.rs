@@ -42,6 +42,7 @@ fn spec_n(
         format: EventFormat::Records,
         output: None,
         command: format!("test latency {query}"),
+        flink_cluster: None,
     }
 }
 

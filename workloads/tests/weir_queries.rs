@@ -32,6 +32,7 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         format: EventFormat::Records,
         output: None,
         command: format!("test {workload} {query}"),
+        flink_cluster: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) ->
         format,
         output: None,
         command: format!("test ysb {query} --format {format}"),
+        flink_cluster: None,
     }
 }
 
