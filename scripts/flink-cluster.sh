@@ -87,7 +87,11 @@ ours() { [ -n "$1" ] && grep -qzxF -f <(printf '%s\n' "$MARKER") "/proc/$1/cmdli
 
 listening() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-rest_get() { curl -fsS --max-time 5 "http://$1$2" 2>/dev/null; }
+# GET http://HOST:PORT/path, body on stdout; fails unless HTTP 200 (python3: setup-flink needs it).
+rest_get() {
+    python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "http://$1$2" 2>/dev/null
+}
 
 json_int() { sed -n "s/.*\"$1\":\([0-9-]*\).*/\1/p" <<<"$2"; }
 
@@ -254,7 +258,7 @@ status_local() { # prints one line per JVM; returns 0 all running, 3 none, 1 som
 
 cmd_start() {
     command -v java >/dev/null 2>&1 || die "java not found on PATH; install a Java 17 runtime"
-    command -v curl >/dev/null 2>&1 || die "curl not found on PATH (start polls the REST API with it); install curl"
+    command -v python3 >/dev/null 2>&1 || die "python3 not found on PATH (start polls the REST API with it)"
     [ -f "$LIB/flink-dist-$FLINK_VERSION.jar" ] || die "Flink is not set up: run scripts/setup-flink.sh"
     is_uint "$SLOTS" && [ "$SLOTS" -ge 1 ] || die "--slots must be a number >= 1, got '$SLOTS'"
     is_uint "$TIMEOUT" && [ "$TIMEOUT" -ge 1 ] || die "--timeout must be a number of seconds, got '$TIMEOUT'"
@@ -302,10 +306,10 @@ cmd_start() {
     for h in "${hosts[@]}"; do
         n=$((n + 1))
         if is_local_host "$h"; then
-            say "starting TaskManager $n on $h ($SLOTS slots, $TM_MEM)"
+            say "starting TaskManager $n on $h (slots: $SLOTS, memory: $TM_MEM)"
             start_taskmanager "$n" "$h"
         else
-            say "starting TaskManager $n on $h over ssh ($SLOTS slots, $TM_MEM)"
+            say "starting TaskManager $n on $h over ssh (slots: $SLOTS, memory: $TM_MEM)"
             mapfile -t args < <(conf_args)
             remote "$h" _taskmanager "${args[@]}" --index "$n" --tm-host "$h" \
                 || die "could not start TaskManager $n on $h over ssh"
@@ -333,7 +337,7 @@ cmd_start() {
         sleep 0.5
     done
     trap - EXIT
-    say "up: 1 JobManager and ${#hosts[@]} TaskManagers x $SLOTS slots; REST API and web UI at http://$HOST:$REST_PORT"
+    say "up: 1 JobManager and ${#hosts[@]} TaskManager(s) with $SLOTS slot(s) each; REST API and web UI at http://$HOST:$REST_PORT"
     say "run: weir run --engine flink --flink-cluster $HOST:$REST_PORT --workers $want_slots ..."
     echo "$HOST:$REST_PORT"
 }

@@ -136,11 +136,12 @@ fn reference(query: &str) -> (u64, String) {
     let path = repo().join("workloads/testdata/nexmark_reference_digests.tsv");
     let text = std::fs::read_to_string(&path).expect("the reference digests are committed");
     let config = format!("events={EVENTS},event_rate={EVENT_RATE}");
-    text.lines()
+    let fields = text
+        .lines()
         .map(|l| l.split('\t').collect::<Vec<_>>())
         .find(|f| f.len() == 4 && f[0] == config && f[1] == query)
-        .map(|f| (f[2].parse().expect("rows"), f[3].to_string()))
-        .unwrap_or_else(|| panic!("no reference digest for {query} at {config}"))
+        .unwrap_or_else(|| panic!("no reference digest for {query} at {config}"));
+    (fields[2].parse().expect("rows"), fields[3].to_string())
 }
 
 fn spec(query: &str, address: &str, length: RunLength) -> RunSpec {
@@ -241,9 +242,10 @@ fn compare_agrees_with_weir(cluster: &Cluster, dir: &Path) {
     );
 }
 
-fn stop_ends_an_unbounded_run(cluster: &Cluster) {
+/// Starts an hour-long run of `query` paced at 5,000 events/s and waits for its first events.
+fn start_unbounded(cluster: &Cluster, query: &str) -> weir_workloads::job::Job {
     let mut s = spec(
-        "q0",
+        query,
         &cluster.address,
         RunLength::Duration(Duration::from_hours(1)),
     );
@@ -258,6 +260,11 @@ fn stop_ends_an_unbounded_run(cluster: &Cluster) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    job
+}
+
+fn stop_ends_an_unbounded_run(cluster: &Cluster) {
+    let job = start_unbounded(cluster, "q0");
     assert_eq!(
         cluster.overview().jobs_running,
         1,
@@ -271,22 +278,7 @@ fn stop_ends_an_unbounded_run(cluster: &Cluster) {
 }
 
 fn dropping_a_job_cancels_it(cluster: &Cluster) {
-    let mut s = spec(
-        "q5",
-        &cluster.address,
-        RunLength::Duration(Duration::from_hours(1)),
-    );
-    s.rate = Some(5_000);
-    s.event_rate = 5_000;
-    let job = runner::start(&s).unwrap_or_else(|e| panic!("{e}"));
-    let deadline = Instant::now() + Duration::from_mins(2);
-    while job.collector.latest().events_in() == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "no progress from the cluster's job"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let job = start_unbounded(cluster, "q5");
     // As when weir exits or is killed: the client JVM's stdin closes.
     drop(job);
     cluster.wait_idle("after the job was dropped");

@@ -169,9 +169,11 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         .as_deref()
         .map(|address| cluster::Cluster::check(address, spec.workers, &install))
         .transpose()?;
-    let mut cmd = cluster
-        .as_ref()
-        .map_or_else(|| install.java(), |c| c.client(&install));
+    let mut cmd = if cluster.is_some() {
+        install.java_with(cluster::CLIENT_JVM_FLAGS)
+    } else {
+        install.java()
+    };
     cmd.args(["run", "--watch-stdin", "--workload"])
         .arg(spec.workload.as_str())
         .args(["--query", &spec.query])

@@ -120,46 +120,46 @@ impl Rest {
     /// Every job the cluster knows (`GET /jobs/overview`), running or ended.
     ///
     /// # Errors
-    /// As [`Rest::overview`].
+    /// [`RunError::Setup`] when the cluster cannot be reached, [`RunError::Failed`] when it
+    /// answers with an error or something unexpected.
     pub fn jobs(&self) -> Result<Vec<JobSummary>> {
         #[derive(Deserialize)]
         struct Jobs {
             jobs: Vec<JobSummary>,
         }
-        let (status, body) = self.request("GET", "/jobs/overview")?;
-        if status != 200 {
-            return Err(RunError::Failed(format!(
-                "{} answered GET /jobs/overview with HTTP {status}",
-                self.address
-            )));
-        }
-        serde_json::from_str::<Jobs>(&body)
-            .map(|j| j.jobs)
-            .map_err(|e| RunError::Failed(format!("unexpected answer to GET /jobs/overview: {e}")))
+        self.get_json::<Jobs>("/jobs/overview").map(|j| j.jobs)
     }
 
     /// The state of job `id` (`RUNNING`, `FINISHED`, `CANCELED`, ...).
     ///
     /// # Errors
-    /// [`RunError::Failed`] when the request fails or the job is unknown.
+    /// As [`Rest::jobs`]; an unknown job is an HTTP error.
     pub fn job_state(&self, id: &str) -> Result<String> {
         #[derive(Deserialize)]
         struct Job {
             state: String,
         }
-        let (status, body) = self.request("GET", &format!("/jobs/{id}"))?;
+        self.get_json::<Job>(&format!("/jobs/{id}"))
+            .map(|j| j.state)
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let (status, body) = self.request("GET", path)?;
         if status != 200 {
             return Err(RunError::Failed(format!(
-                "the Flink cluster at {} does not know job {id} (HTTP {status})",
+                "the Flink cluster at {} answered GET {path} with HTTP {status}: {body}",
                 self.address
             )));
         }
-        serde_json::from_str::<Job>(&body)
-            .map(|j| j.state)
-            .map_err(|e| RunError::Failed(format!("unexpected answer about job {id}: {e}")))
+        serde_json::from_str(&body).map_err(|e| {
+            RunError::Failed(format!(
+                "unexpected answer to GET {path} from {}: {e}",
+                self.address
+            ))
+        })
     }
 
-    /// Cancels job `id` (`PATCH /jobs/:id?mode=cancel`); a job that already ended is left alone.
+    /// Cancels job `id` (`PATCH /jobs/:id?mode=cancel`).
     ///
     /// # Errors
     /// [`RunError::Failed`] when the cluster cannot be asked or refuses.
@@ -283,12 +283,6 @@ impl Cluster {
     /// What the cluster said when it was checked.
     pub fn overview(&self) -> &Overview {
         &self.overview
-    }
-
-    /// `java` with [`CLIENT_JVM_FLAGS`] and the class path, ready for `weir.flink.Main run`'s
-    /// arguments; [`Cluster::add_args`] then points it at the cluster.
-    pub(crate) fn client(&self, install: &Install) -> Command {
-        install.java_with(CLIENT_JVM_FLAGS)
     }
 
     /// Adds `--cluster HOST:PORT --jar JAR` to a `run` command.
