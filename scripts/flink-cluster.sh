@@ -43,7 +43,7 @@ die() { printf 'flink-cluster: error: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 CMD=${1:-}
-[ -n "$CMD" ] || usage
+case "$CMD" in ''|-h|--help|help) usage ;; esac
 shift
 TASKMANAGERS=2 SLOTS=1 HOST="" REST_PORT=8081 RPC_PORT=6123 BLOB_PORT="" JM_MEM=1024m TM_MEM=1536m
 WORKERS_FILE="" TIMEOUT=180 DIR="$ROOT/.flink/cluster" INDEX="" TM_HOST=""
@@ -124,7 +124,7 @@ rootLogger.level = INFO
 rootLogger.appenderRef.file.ref = MainAppender
 appender.main.name = MainAppender
 appender.main.type = File
-appender.main.append = false
+appender.main.append = true
 appender.main.fileName = ${sys:log.file}
 appender.main.layout.type = PatternLayout
 appender.main.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
@@ -148,7 +148,7 @@ resource_params() {
     local out results
     out=$(java -cp "$SITE/bin/bash-java-utils.jar:$LIB/flink-dist-$FLINK_VERSION.jar" \
         org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$CONF" 2>&1) \
-        || die "Flink rejected the memory settings ($1):"$'\n'"$(grep -v '^INFO' <<<"$out" | tail -n 20)"
+        || die "Flink rejected the memory settings (--jm-memory $JM_MEM, --tm-memory $TM_MEM):"$'\n'"$(grep -v -e '^INFO' -e $'^\tat ' -e '^\s*\.\.\. [0-9]* more' <<<"$out" | tail -n 10)"
     results=$(sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p' <<<"$out")
     [ "$(wc -l <<<"$results")" -eq 2 ] || die "unexpected output from Flink's BashJavaUtils $1:"$'\n'"$out"
     JVM_PARAMS=$(head -n1 <<<"$results")
@@ -160,6 +160,9 @@ launch() {
     local name=$1 class=$2
     shift 2
     rm -f "$PIDS/$name.pid"
+    # Appending (a logger context opened late, e.g. at shutdown, must not truncate the log), so
+    # each start empties the log itself.
+    : > "$LOGS/$name.log"
     # shellcheck disable=SC2086 # JVM_PARAMS is a list of flags
     FLINK_PLUGINS_DIR="$SITE/plugins" setsid bash -c 'echo $$ > "$0"; exec "$@"' "$PIDS/$name.pid" \
         java $JVM_PARAMS -XX:+UseG1GC "${JAVA_OPENS[@]}" "$MARKER" \
@@ -173,11 +176,16 @@ launch() {
     die "$name did not start (no pid file after 5 s)"
 }
 
-start_taskmanager() { # index host
-    resource_params GET_TM_RESOURCE_PARAMS
-    # shellcheck disable=SC2086 # DYNAMIC is a list of -D key=value pairs
-    launch "taskmanager-$1" org.apache.flink.runtime.taskexecutor.TaskManagerRunner $DYNAMIC \
+start_taskmanager() { # index host (TM_JVM_PARAMS and TM_DYNAMIC set by tm_params)
+    JVM_PARAMS=$TM_JVM_PARAMS
+    # shellcheck disable=SC2086 # TM_DYNAMIC is a list of -D key=value pairs
+    launch "taskmanager-$1" org.apache.flink.runtime.taskexecutor.TaskManagerRunner $TM_DYNAMIC \
         -D "taskmanager.host=$2" -D "taskmanager.bind-host=$2"
+}
+
+tm_params() {
+    resource_params GET_TM_RESOURCE_PARAMS
+    TM_JVM_PARAMS=$JVM_PARAMS TM_DYNAMIC=$DYNAMIC
 }
 
 remote() { # host command...: runs this script on host, in this repository's path there
@@ -297,8 +305,10 @@ cmd_start() {
         echo "taskmanagers=${#hosts[@]}"
         echo "slots=$SLOTS"
     } > "$STATE"
-    trap 'say "start failed; stopping what was started"; cmd_stop >/dev/null 2>&1 || true' EXIT
+    # Both memory settings are checked before any JVM starts.
+    tm_params
     resource_params GET_JM_RESOURCE_PARAMS
+    trap 'say "start failed; stopping what was started"; cmd_stop >/dev/null 2>&1 || true' EXIT
     say "starting the JobManager on $HOST (REST $REST_PORT, RPC $RPC_PORT, $JM_MEM)"
     # shellcheck disable=SC2086 # DYNAMIC is a list of -D key=value pairs
     launch jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint $DYNAMIC
@@ -383,6 +393,7 @@ case "$CMD" in
         [ -n "$INDEX" ] && [ -n "$TM_HOST" ] || die "_taskmanager needs --index and --tm-host"
         [ -f "$LIB/flink-dist-$FLINK_VERSION.jar" ] || die "Flink is not set up on $(hostname): run scripts/setup-flink.sh there"
         write_conf
+        tm_params
         start_taskmanager "$INDEX" "$TM_HOST"
         ;;
     _stop-local) stop_local ;;
