@@ -3,8 +3,9 @@
 //! from a temporary run directory. On it, q5 and q7 at parallelism 2 give the committed
 //! reference digests through `weir run` (with live progress and `--output` rows) and agree with
 //! weir in `weir compare`; a stop ends an unbounded run with a report and frees the slots;
-//! dropping a running job cancels it on the cluster; a job that fails there shows Flink's
-//! exception; too few free slots and an unreachable address are clear errors.
+//! dropping a running job cancels it on the cluster, and so does killing its client JVM; a job
+//! that fails there shows Flink's exception; too few free slots and an unreachable address are
+//! clear errors.
 //!
 //! The cluster is stopped by a Drop guard, so a failing assertion stops it too, and the guard
 //! fails the test if `stop` leaves a JVM behind. Without `scripts/setup-flink.sh` the test
@@ -294,6 +295,42 @@ fn dropping_a_job_cancels_it(cluster: &Cluster) {
     assert_eq!(cancelled[0].name, "weir nexmark q5");
 }
 
+/// The pid of the client JVM of a run against `address` (a child of this test process).
+fn client_jvm(address: &str) -> u32 {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            let is_client = args.contains(&b"weir.flink.Main".as_slice())
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == b"--cluster" && w[1] == address.as_bytes());
+            is_client.then_some(pid)
+        })
+        .next()
+        .unwrap_or_else(|| panic!("no client JVM for {address}"))
+}
+
+fn a_killed_client_does_not_leave_its_job_running(cluster: &Cluster) {
+    let job = start_unbounded(cluster, "q0");
+    let pid = client_jvm(&cluster.address);
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let err = job.wait().expect_err("the client was killed");
+    assert!(
+        err.to_string()
+            .contains("the JVM exited without printing its RESULT line"),
+        "{err}"
+    );
+    cluster.wait_idle("after the client JVM was killed");
+}
+
 fn failures_are_clear(cluster: &Cluster) {
     weir()
         .args(["run", "nexmark", "--engine", "flink", "--query", "q5"])
@@ -346,6 +383,7 @@ fn a_real_cluster_runs_the_queries_and_cleans_up() {
     compare_agrees_with_weir(&cluster, dir.path());
     stop_ends_an_unbounded_run(&cluster);
     dropping_a_job_cancels_it(&cluster);
+    a_killed_client_does_not_leave_its_job_running(&cluster);
     failures_are_clear(&cluster);
 
     let run_dir = cluster.dir.path().to_path_buf();
