@@ -299,7 +299,7 @@ fn dropping_a_job_cancels_it(cluster: &Cluster) {
 fn client_jvm(address: &str) -> u32 {
     std::fs::read_dir("/proc")
         .expect("/proc")
-        .filter_map(|e| {
+        .find_map(|e| {
             let e = e.ok()?;
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
