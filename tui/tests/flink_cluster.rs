@@ -310,7 +310,6 @@ fn client_jvm(address: &str) -> u32 {
                     .any(|w| w[0] == b"--cluster" && w[1] == address.as_bytes());
             is_client.then_some(pid)
         })
-        .next()
         .unwrap_or_else(|| panic!("no client JVM for {address}"))
 }
 
