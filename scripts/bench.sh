@@ -17,10 +17,10 @@
 #   ENGINES=sim NEXMARK_QUERIES=q5 WORKLOADS=nexmark EVENTS=200000 RUNS=2 scripts/bench.sh
 #
 # Generator-only baselines run `weir run <workload> --query gen|gen-bids --engine weir ... --json
-# FILE` (source -> counting sink, no exchange, no operator). Each query is set against the
-# source it reads: `gen-bids` for the bid-only queries (q0-q2, q5, q7, q11, q12), `gen` (all
-# three kinds) for q4 and YSB; q3 and q8 read persons and auctions only (8 % of the ids, the
-# bids are skipped without being generated), which no baseline matches: "n/a".
+# FILE` (source -> counting sink, no exchange, no operator). Which baselines a workload has,
+# and which one each query is set against (the one whose source generates the events the query
+# reads), come from the query catalog: `weir list --format json` (its `baseline` field; "n/a"
+# where no baseline matches, e.g. q3 and q8, which read persons and auctions only).
 #
 # Exit status: 1 if any comparison failed (digest disagreement or a failed run), else 0.
 set -euo pipefail
@@ -43,11 +43,16 @@ if [[ -z "${WEIR:-}" ]]; then
 fi
 
 mkdir -p "$OUT"
+# The catalog: queries, their baselines, which engines run them.
+"$WEIR" list --format json >"$OUT/catalog.json"
+catalog() { python3 -c "import json, sys; c = json.load(open('$OUT/catalog.json')); $1" "${@:2}"; }
 status=0
 for workload in $WORKLOADS; do
-    queries=ysb
-    baselines=gen
-    if [[ $workload == nexmark ]]; then queries=$NEXMARK_QUERIES; baselines="gen gen-bids"; fi
+    queries=all
+    if [[ $workload == nexmark ]]; then queries=$NEXMARK_QUERIES; fi
+    # The workload's generator-only baselines (queries that emit nothing).
+    baselines=$(catalog "print(' '.join(q['name'] for q in c['queries'] \
+        if q['workload'] == sys.argv[1] and q['output'] == 'none'))" "$workload")
     for source in $SOURCES; do
         for workers in $WORKERS; do
             dir="$OUT/$workload-$source-w$workers"
@@ -78,6 +83,10 @@ python3 - "$OUT" >"$OUT/RESULTS.md" <<'PY'
 import glob, json, os, sys
 
 out = sys.argv[1]
+with open(os.path.join(out, "catalog.json")) as f:
+    catalog = json.load(f)
+# The baseline each query is set against, by (workload, query): the catalog's.
+baseline_of = {(q["workload"], q["name"]): q["baseline"] for q in catalog["queries"]}
 
 def si(x):
     for div, unit in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
@@ -91,7 +100,7 @@ for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
     with open(path) as f:
         report = json.load(f)
     bases = {}
-    for base in ("gen", "gen-bids"):
+    for base in {b for b in baseline_of.values() if b}:
         base_path = os.path.dirname(path) + f".{base}.json"
         if os.path.exists(base_path):
             with open(base_path) as f:
@@ -102,10 +111,8 @@ for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
         versions = report["runs"][0]["versions"]
     for q in report["summary"]["queries"]:
         engines = {e["engine"]: e for e in q["engines"]}
-        # The source each query reads (see the header): q3 and q8 have no matching baseline.
-        base = {"q0": "gen-bids", "q1": "gen-bids", "q2": "gen-bids", "q5": "gen-bids",
-                "q7": "gen-bids", "q11": "gen-bids", "q12": "gen-bids", "q4": "gen",
-                "ysb": "gen"}.get(q["query"])
+        # The baseline whose source generates what the query reads (None: no baseline matches).
+        base = baseline_of.get((plan["workload"], q["query"]))
         rows.append((plan, q, engines, bases.get(base) if base else None))
 
 engines = []

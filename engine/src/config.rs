@@ -1,4 +1,6 @@
 //! Job configuration and the engine's error type.
+//!
+//! Base layer: imports only [`metrics`](crate::metrics) (the collector a job publishes into).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

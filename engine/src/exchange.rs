@@ -22,114 +22,27 @@
 //! the receivers of the last edge always drain, so every edge eventually drains: no deadlock at
 //! any ring capacity. Pending messages are bounded by what one input batch (or one timer or
 //! watermark firing) produces.
+//!
+//! **Layer.** Dataflow, above [`stream`](crate::stream): it adds methods to [`Stream`]. The
+//! rings and their registry are a base module ([`rings`](crate::rings)); the worker loop
+//! reaches senders and receivers only through the build context's `SenderDyn` and `Driver`
+//! traits, so nothing below imports from here.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use rtrb::{Consumer, Producer, PushError, RingBuffer};
+use rtrb::PushError;
 
-use crate::stream::{Gate, Port, Push, Stream, advance};
-use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark};
+use crate::context::{BuildCtx, Driver, DriverPoll, SenderDyn};
+use crate::counters::{OpCounters, WorkerCounters};
+use crate::gate::Gate;
+use crate::port::{Port, Push};
+use crate::rings::{Msg, ReceiverEnd, SenderEnd};
+use crate::stream::Stream;
+use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark, advance_frontier};
 use crate::wake::Wakers;
-use crate::worker::{BuildCtx, Driver, DriverPoll, OpCounters, WorkerCounters};
-
-/// What travels on an exchange ring.
-pub(crate) enum Msg<T> {
-    /// A batch of records and its latency stamp (0: none).
-    Data(Vec<T>, u64),
-    /// The producer's watermark, after all data it covers.
-    Watermark(Watermark),
-}
-
-struct SenderEnd<T> {
-    data: Producer<Msg<T>>,
-    back: Consumer<Vec<T>>,
-}
-
-struct ReceiverEnd<T> {
-    data: Consumer<Msg<T>>,
-    back: Producer<Vec<T>>,
-}
-
-/// The rings of one edge, before every worker has taken its ends.
-struct EdgeRings<T> {
-    senders: Vec<Option<SenderEnd<T>>>,
-    receivers: Vec<Option<ReceiverEnd<T>>>,
-    claimed: usize,
-}
-
-/// Rings of every edge, created by the first worker that builds the edge.
-#[derive(Default)]
-pub(crate) struct Registry {
-    edges: Mutex<HashMap<usize, Box<dyn Any + Send>>>,
-}
-
-impl std::fmt::Debug for Registry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").finish_non_exhaustive()
-    }
-}
-
-type Ends<T> = (Vec<Option<SenderEnd<T>>>, Vec<Option<ReceiverEnd<T>>>);
-
-impl Registry {
-    /// Worker `me`'s ends of edge `edge`: its producers (indexed by consumer) and its consumers
-    /// (indexed by producer).
-    fn claim<T: Send + 'static>(
-        &self,
-        edge: usize,
-        me: usize,
-        peers: usize,
-        capacity: usize,
-    ) -> Ends<T> {
-        let mut edges = self.edges.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = edges.entry(edge).or_insert_with(|| {
-            let mut senders = Vec::with_capacity(peers * peers);
-            let mut receivers = Vec::with_capacity(peers * peers);
-            for from in 0..peers {
-                for to in 0..peers {
-                    if from == to {
-                        senders.push(None);
-                        receivers.push(None);
-                    } else {
-                        let (data_tx, data_rx) = RingBuffer::new(capacity);
-                        let (back_tx, back_rx) = RingBuffer::new(capacity + 2);
-                        senders.push(Some(SenderEnd {
-                            data: data_tx,
-                            back: back_rx,
-                        }));
-                        receivers.push(Some(ReceiverEnd {
-                            data: data_rx,
-                            back: back_tx,
-                        }));
-                    }
-                }
-            }
-            Box::new(EdgeRings::<T> {
-                senders,
-                receivers,
-                claimed: 0,
-            })
-        });
-        let rings = entry.downcast_mut::<EdgeRings<T>>().expect(
-            "every worker must build the same dataflow: exchange edges differ in record type",
-        );
-        let mine = (0..peers)
-            .map(|to| rings.senders[me * peers + to].take())
-            .collect();
-        let theirs = (0..peers)
-            .map(|from| rings.receivers[from * peers + me].take())
-            .collect();
-        rings.claimed += 1;
-        if rings.claimed == peers {
-            edges.remove(&edge);
-        }
-        (mine, theirs)
-    }
-}
 
 /// The receiving side of one edge on one worker: merges the channels' watermarks.
 struct ReceiverCore<T> {
@@ -154,7 +67,7 @@ impl<T> ReceiverCore<T> {
                 Some(batch)
             }
             Msg::Watermark(wm) => {
-                if let Some(frontier) = advance(&mut self.wms, chan, wm.time)
+                if let Some(frontier) = advance_frontier(&mut self.wms, chan, wm.time)
                     && frontier > self.frontier
                 {
                     self.frontier = frontier;
@@ -252,22 +165,6 @@ pub(crate) struct Sender<T> {
     ctx: Rc<BuildCtx>,
     ops: Rc<OpCounters>,
     spare: Vec<Vec<T>>,
-}
-
-/// What the worker loop needs from a sender, whatever its record type.
-pub(crate) trait SenderDyn {
-    /// Retries pending messages; whether any went out.
-    fn retry_pending(&mut self) -> bool;
-    /// Sends all partial batches and the latest watermark; whether anything was sent.
-    fn flush_all(&mut self) -> bool;
-    /// When the oldest unsent record or watermark arrived, if any.
-    fn oldest_ns(&self) -> Option<u64>;
-    /// Whether messages wait for ring space.
-    fn is_pending(&self) -> bool;
-    /// Whether a ring with pending messages has room now.
-    fn can_retry(&self) -> bool;
-    /// Raises `fill[to]` to this edge's ring occupancy towards `to` (0.0..=1.0).
-    fn fill(&self, fill: &mut [f32]);
 }
 
 impl<T> Sender<T> {

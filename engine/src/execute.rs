@@ -1,4 +1,8 @@
 //! Starting a job: one pinned OS thread per worker, failure handling, and the final snapshot.
+//!
+//! Top layer: builds each worker's [`BuildCtx`] and [`Worker`], runs the worker loop, and pins
+//! the threads as [`pinning`] plans. Nothing imports from here except the crate root's
+//! re-export of [`execute`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -7,9 +11,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use crate::config::{Config, EngineError};
+use crate::context::{BuildCtx, JobShared};
 use crate::metrics::WorkerMetrics;
+use crate::pinning;
 use crate::time::Clock;
-use crate::worker::{BuildCtx, JobShared, Worker, run};
+use crate::worker::{Worker, run};
 
 static PINNING_WARNED: AtomicBool = AtomicBool::new(false);
 
@@ -17,35 +23,6 @@ fn warn_once(message: &str) {
     if !PINNING_WARNED.swap(true, Ordering::Relaxed) {
         eprintln!("weir: warning: {message}");
     }
-}
-
-/// Which core each worker is pinned to (`None`: not pinned).
-fn pinning_plan(
-    config: &Config,
-    available: &[core_affinity::CoreId],
-) -> Vec<Option<core_affinity::CoreId>> {
-    let workers = config.workers;
-    if !config.pinning {
-        return vec![None; workers];
-    }
-    if let Some(cores) = &config.cores {
-        return cores
-            .iter()
-            .map(|&id| Some(core_affinity::CoreId { id }))
-            .collect();
-    }
-    if available.is_empty() {
-        warn_once("cannot read this machine's cores; workers are not pinned");
-        return vec![None; workers];
-    }
-    if workers > available.len() {
-        warn_once(&format!(
-            "{workers} workers on {} cores: workers are not pinned (oversubscribed)",
-            available.len()
-        ));
-        return vec![None; workers];
-    }
-    available[..workers].iter().copied().map(Some).collect()
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -102,10 +79,19 @@ pub fn execute<R: Send>(
     config: Config,
     build: impl Fn(&mut Worker) -> R + Sync,
 ) -> Result<Vec<R>, EngineError> {
-    let available = core_affinity::get_core_ids().unwrap_or_default();
+    let available = pinning::available_cores();
     let ids: Vec<usize> = available.iter().map(|c| c.id).collect();
     config.validate(&ids)?;
-    let plan = pinning_plan(&config, &available);
+    let plan = pinning::plan(
+        config.pinning,
+        config.workers,
+        0,
+        config.cores.as_deref(),
+        &available,
+    );
+    if let Some(warning) = &plan.warning {
+        warn_once(warning);
+    }
     let shared = Arc::new(JobShared::new(&config, available.len()));
     if let Some(collector) = &config.collector {
         collector.update(|s| {
@@ -131,7 +117,7 @@ pub fn execute<R: Send>(
     let clock = Clock::start();
     let results: Vec<Option<R>> = thread::scope(|scope| {
         let mut handles = Vec::with_capacity(config.workers);
-        for (index, core) in plan.iter().copied().enumerate() {
+        for (index, core) in plan.cores.iter().copied().enumerate() {
             let shared = Arc::clone(&shared);
             let (config, build, fail) = (&config, &build, &fail);
             let spawned = thread::Builder::new()

@@ -67,16 +67,41 @@
 
 #![warn(missing_docs)]
 
+// Module layers, lowest first. A module imports from lower layers only, never from a higher
+// one; inside a layer the imports point one way too. `scripts/module-cycles.py engine` (run by
+// scripts/test.sh) fails on any import cycle.
+//
+// 1. Base: the vocabulary shared by the nodes and the loop, no dataflow logic. `time`
+//    (Timestamp, Watermark, Clock, frontier merge), `metrics` (the snapshot contract),
+//    `config` (Config, EngineError), `wake` (park / wake protocol), `pinning` (worker-to-core
+//    plan), `source` (the Source trait), `counters` (per-worker and per-operator Cells),
+//    `gate` (a driver's backpressure switch), `port` (Push, Port), `rings` (exchange rings and
+//    their registry), and on top of those `context` (BuildCtx, JobShared, and the Driver /
+//    SenderDyn / Timed traits through which the loop drives nodes).
+// 2. Operators: `operator` (the Operator and BinaryOperator traits, Output).
+// 3. Dataflow: `stream` (Stream and the fused nodes), and on Stream `exchange` (key_by /
+//    exchange / broadcast) and `window` (its own base `window/types.rs`, then state machines,
+//    then window operators).
+// 4. Running: `worker` (the Worker handle and the scheduling loop), then `execute` (the job).
 mod config;
-mod exchange;
-mod execute;
+mod context;
+mod counters;
+mod gate;
 pub mod metrics;
-mod operator;
+pub mod pinning;
+mod port;
+mod rings;
 mod source;
-mod stream;
 mod time;
 mod wake;
+
+mod operator;
+
+mod exchange;
+mod stream;
 pub mod window;
+
+mod execute;
 mod worker;
 
 pub use config::{

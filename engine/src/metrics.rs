@@ -8,6 +8,8 @@
 //!
 //! Publishing happens on an interval (default 100 ms), never per record: workers keep plain
 //! counters on the hot path and copy them out here.
+//!
+//! Base layer: imports nothing from the crate.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -9,10 +9,13 @@
 //!
 //! Results pushed during `on_watermark` are stamped with that watermark's `emitted_ns`, so the
 //! sink can record the latency from the source emitting the watermark to the result arriving.
+//!
+//! **Layer.** Operators, directly above the base: imports only [`port`](crate::port) and
+//! [`time`](crate::time). The nodes that run operators live in [`stream`](crate::stream).
 
 use std::cell::Cell;
 
-use crate::stream::Port;
+use crate::port::Port;
 use crate::time::{Timestamp, Watermark};
 
 /// A single-input operator on one worker.

@@ -3,6 +3,9 @@
 //! Each worker polls its own sources (SPMD: every worker builds the same sources and reads its
 //! own share of the input). After each poll the source states its watermark; the worker
 //! forwards it downstream when it advances, stamped with the poll's clock time.
+//!
+//! Base layer: imports only [`time`](crate::time). The driver that polls sources is the
+//! worker's (`worker.rs`).
 
 use crate::time::{END_OF_INPUT, NO_PROGRESS, Timestamp};
 

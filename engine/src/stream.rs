@@ -13,87 +13,21 @@
 //!
 //! A stream that is dropped without a consumer still receives its records: they are counted as
 //! `dropped` in the worker's metrics, never lost silently.
+//!
+//! **Layer.** Dataflow, on top of the base modules (ports, gates, counters, the build context)
+//! and the [`operator`](crate::operator) traits. The nodes that cross workers
+//! ([`exchange`](crate::exchange)) and the window operators extend [`Stream`] from above; the
+//! worker loop runs what is built here through the build context's traits, never by name.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::context::{BuildCtx, Timed};
+use crate::counters::{OpCounters, WorkerCounters};
+use crate::gate::Gate;
 use crate::operator::{BinaryOperator, Operator, Output};
-use crate::time::{NO_PROGRESS, Timestamp, Watermark};
-use crate::worker::{BuildCtx, OpCounters, WorkerCounters};
-
-/// The consumer side of a port: a node that accepts batches and watermarks.
-pub(crate) trait Push<T> {
-    /// Consumes the records of `batch` (the caller clears whatever is left).
-    fn push(&mut self, batch: &mut Vec<T>, stamp: u64);
-    /// The producer's watermark advanced.
-    fn watermark(&mut self, wm: Watermark);
-}
-
-/// An output port: empty until a consumer attaches.
-pub(crate) struct Port<T> {
-    target: RefCell<Option<Box<dyn Push<T>>>>,
-    counters: Rc<WorkerCounters>,
-}
-
-impl<T> Port<T> {
-    pub(crate) fn new(counters: Rc<WorkerCounters>) -> Self {
-        Self {
-            target: RefCell::new(None),
-            counters,
-        }
-    }
-
-    /// Hands `batch` to the consumer; leaves `batch` empty. Without a consumer the records are
-    /// counted as dropped.
-    #[inline]
-    pub(crate) fn push(&self, batch: &mut Vec<T>, stamp: u64) {
-        if batch.is_empty() {
-            return;
-        }
-        match self.target.borrow_mut().as_mut() {
-            Some(target) => target.push(batch, stamp),
-            None => WorkerCounters::add(&self.counters.dropped, batch.len() as u64),
-        }
-        batch.clear();
-    }
-
-    pub(crate) fn watermark(&self, wm: Watermark) {
-        if let Some(target) = self.target.borrow_mut().as_mut() {
-            target.watermark(wm);
-        }
-    }
-
-    fn attach(&self, target: Box<dyn Push<T>>) {
-        *self.target.borrow_mut() = Some(target);
-    }
-}
-
-impl<T> std::fmt::Debug for Port<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Port").finish_non_exhaustive()
-    }
-}
-
-/// Whether a driver (source or exchange receiver) may feed more records into its chain: not
-/// while any exchange sender downstream of it holds batches its ring had no room for.
-#[derive(Default)]
-pub(crate) struct Gate {
-    pending: RefCell<Vec<Rc<Cell<usize>>>>,
-}
-
-impl Gate {
-    #[inline]
-    pub(crate) fn blocked(&self) -> bool {
-        self.pending.borrow().iter().any(|p| p.get() > 0)
-    }
-
-    pub(crate) fn watch(&self, pending: &Rc<Cell<usize>>) {
-        let mut list = self.pending.borrow_mut();
-        if !list.iter().any(|p| Rc::ptr_eq(p, pending)) {
-            list.push(Rc::clone(pending));
-        }
-    }
-}
+use crate::port::{Port, Push};
+use crate::time::{NO_PROGRESS, Timestamp, Watermark, advance_frontier};
 
 /// A typed handle to a stream of `T` on one worker. Consumed by every method that attaches an
 /// operator; use [`Stream::split`] to feed two consumers.
@@ -396,16 +330,6 @@ impl<T, F: FnMut(&T)> Push<T> for InspectNode<T, F> {
     }
 }
 
-/// Merges the frontiers of several inputs: the minimum, forwarded when it advances.
-pub(crate) fn advance(wms: &mut [Timestamp], idx: usize, time: Timestamp) -> Option<Timestamp> {
-    let before = wms.iter().copied().min().unwrap_or(NO_PROGRESS);
-    if time > wms[idx] {
-        wms[idx] = time;
-    }
-    let after = wms.iter().copied().min().unwrap_or(NO_PROGRESS);
-    (after > before).then_some(after)
-}
-
 struct UnionCore<T> {
     wms: Vec<Timestamp>,
     frontier: Timestamp,
@@ -428,7 +352,7 @@ impl<T> Push<T> for UnionInput<T> {
     fn watermark(&mut self, wm: Watermark) {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
-        if let Some(frontier) = advance(&mut core.wms, self.idx, wm.time)
+        if let Some(frontier) = advance_frontier(&mut core.wms, self.idx, wm.time)
             && frontier > core.frontier
         {
             core.frontier = frontier;
@@ -476,12 +400,6 @@ impl<T, F: FnMut(&mut Vec<T>)> Push<T> for SinkNode<F> {
     fn watermark(&mut self, wm: Watermark) {
         self.frontier.set(self.frontier.get().max(wm.time));
     }
-}
-
-/// Operators with processing-time timers, polled by the worker loop.
-pub(crate) trait Timed {
-    fn next_timer(&self) -> Option<u64>;
-    fn fire(&mut self, now_ns: u64);
 }
 
 /// What every stateful operator node shares: its output port and batch buffer, its counters,

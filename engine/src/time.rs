@@ -4,6 +4,8 @@
 //! promises that no further record with an event time below `t` arrives on that channel; records
 //! that do arrive below it are *late*. `i64::MIN` means "no progress yet" and `i64::MAX` means
 //! "end of input": every window fires and the job ends.
+//!
+//! Base layer: imports nothing from the crate. Every other module may use it.
 
 use std::time::Instant;
 
@@ -37,6 +39,23 @@ impl Watermark {
     pub const fn is_end(&self) -> bool {
         self.time == END_OF_INPUT
     }
+}
+
+/// Merges the frontiers of several inputs: the minimum, forwarded when it advances.
+///
+/// `wms[idx]` is raised to `time` (never lowered); returns the new minimum over `wms` when that
+/// minimum advanced. Used wherever channels merge: exchange receivers, `union`, `binary`.
+pub(crate) fn advance_frontier(
+    wms: &mut [Timestamp],
+    idx: usize,
+    time: Timestamp,
+) -> Option<Timestamp> {
+    let before = wms.iter().copied().min().unwrap_or(NO_PROGRESS);
+    if time > wms[idx] {
+        wms[idx] = time;
+    }
+    let after = wms.iter().copied().min().unwrap_or(NO_PROGRESS);
+    (after > before).then_some(after)
 }
 
 /// The job's wall clock: nanoseconds since the job started (shared by all workers).

@@ -7,6 +7,8 @@
 //! check" against "push, then read flag": at least one side sees the other, so a worker never
 //! sleeps through work that was already there. `std::thread::park` keeps a token, so an unpark
 //! that lands just before the park is not lost either.
+//!
+//! Base layer: imports nothing from the crate.
 
 use std::sync::OnceLock;
 use std::thread::Thread;

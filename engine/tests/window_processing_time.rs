@@ -1,5 +1,5 @@
 //! Processing-time tumbling windows (q12's shape). Results depend on timing by nature, so, as
-//! WORKLOADS.md prescribes for q12, the checks are invariants: per key the window counts add
+//! docs/WORKLOADS.md (section 9, q12) prescribes, the checks are invariants: per key the window counts add
 //! up to the key's records, every bound is a multiple of the size, and no (key, window) fires
 //! twice. Runs at 1, 2, 3 and 8 workers with a paced source, so windows fire on the timer while
 //! input still flows, and at end of input.

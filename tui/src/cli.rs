@@ -17,7 +17,7 @@ pub enum Command {
     /// Run a query on an engine and watch it live (Nexmark q5 on weir for 10 s by default).
     Run(crate::cmd_run::RunArgs),
     /// List workloads, queries and engines, and which engine runs which query.
-    List,
+    List(crate::cmd_list::ListArgs),
     /// Print the generator's events (JSON lines or CSV), for checking against other
     /// implementations.
     Gen(crate::cmd_gen::GenArgs),

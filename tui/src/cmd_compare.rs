@@ -13,18 +13,20 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use weir_workloads::job::{EngineKind, EventFormat, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, SourceMode};
 
+use crate::compare::fmt::Style;
 use crate::compare::live::LiveConsole;
 use crate::compare::mock::MockExecutor;
 use crate::compare::progress::LineProgress;
 use crate::compare::record::CompareReport;
-use crate::compare::verdict::{self, Style};
+use crate::compare::verdict;
 use crate::compare::{ComparePlan, Executor, Observer, Outputs, RunnerExecutor};
 
 /// Default events per run.
 pub const DEFAULT_EVENTS: u64 = 10_000_000;
-/// Default events per second of event time (WORKLOADS.md: the Nexmark suite's TPS).
+/// Default events per second of event time (docs/WORKLOADS.md 3.1: the Nexmark suite's TPS).
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
 
 /// When to colour the output.
@@ -106,12 +108,10 @@ pub struct CompareArgs {
     pub flink_cluster: Option<String>,
 }
 
-/// The queries of a workload, in order.
-pub fn workload_queries(workload: Workload) -> Vec<String> {
-    match workload {
-        Workload::Nexmark => (0..=22).map(|i| format!("q{i}")).collect(),
-        Workload::Ysb => vec!["ysb".to_string()],
-    }
+/// The queries `--query all` means: every query of the workload but the generator-only
+/// baselines (which run on weir only), in catalog order.
+pub fn workload_queries(workload: Workload) -> Vec<Query> {
+    Query::of(workload).filter(|q| !q.is_baseline()).collect()
 }
 
 /// Checks the arguments and turns them into a plan.
@@ -127,23 +127,13 @@ pub fn plan(
         .workload
         .parse()
         .with_context(|| format!("workload '{}'", args.workload))?;
-    let known = workload_queries(workload);
     let queries = match args.query.as_deref().map(str::trim) {
-        None => vec![known[if workload == Workload::Nexmark { 5 } else { 0 }].clone()],
-        Some("all") => known.clone(),
+        None => vec![Query::default_for(workload)],
+        Some("all") => workload_queries(workload),
         Some(list) => {
             let mut qs = Vec::new();
-            for q in list.split(',').map(|q| q.trim().to_ascii_lowercase()) {
-                if !known.contains(&q) {
-                    bail!(
-                        "--query: unknown query '{q}' for {workload}; valid: {} or all",
-                        if workload == Workload::Nexmark {
-                            "q0 .. q22"
-                        } else {
-                            "ysb"
-                        }
-                    );
-                }
+            for name in list.split(',').map(str::trim) {
+                let q = Query::parse(workload, name).map_err(|e| anyhow::anyhow!("{e}, or all"))?;
                 if qs.contains(&q) {
                     bail!("--query lists '{q}' twice");
                 }
@@ -202,7 +192,7 @@ pub fn plan(
         }
         if let Some(engine) = engines
             .iter()
-            .find(|&&e| weir_workloads::runner::check_format(format, e).is_err())
+            .find(|&&e| weir_workloads::runner::check_format(format, workload, e).is_err())
         {
             bail!(
                 "--format json is implemented on weir only; --engines lists {engine} (use --engines weir, or leave --format out)"
@@ -319,7 +309,15 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(RunnerExecutor::default())
     };
-    let title = format!("weir compare {} {}", plan.workload, plan.queries.join(","));
+    let title = format!(
+        "weir compare {} {}",
+        plan.workload,
+        plan.queries
+            .iter()
+            .map(|q| q.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let use_tui = !args.no_tui && stdout_tty && std::io::stderr().is_terminal() && !dumb;
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupt);
@@ -390,7 +388,7 @@ mod tests {
     #[test]
     fn defaults_and_query_lists() {
         let p = plan(&args(&["nexmark"]), String::new(), String::new()).expect("valid");
-        assert_eq!(p.queries, vec!["q5"]);
+        assert_eq!(p.queries, vec![Query::Q5]);
         assert_eq!(p.engines.len(), 4);
         assert_eq!((p.runs, p.warmup, p.events), (5, true, DEFAULT_EVENTS));
         assert_eq!((p.rate, p.event_rate), (None, DEFAULT_EVENT_RATE));
@@ -400,21 +398,22 @@ mod tests {
             String::new(),
         )
         .expect("valid");
-        assert_eq!(p.queries, vec!["ysb"]);
+        assert_eq!(p.queries, vec![Query::Ysb]);
         let p = plan(
             &args(&["nexmark", "-q", "all"]),
             String::new(),
             String::new(),
         )
         .expect("valid");
-        assert_eq!(p.queries.len(), 23);
+        // Every query but the generator-only baselines.
+        assert_eq!(p.queries.len(), 10);
         let p = plan(
             &args(&["nexmark", "-q", " Q7 ,q5", "--rate", "1000"]),
             String::new(),
             String::new(),
         )
         .expect("valid");
-        assert_eq!(p.queries, vec!["q7", "q5"]);
+        assert_eq!(p.queries, vec![Query::Q7, Query::Q5]);
         assert_eq!((p.rate, p.event_rate), (Some(1000), 1000));
         let e = plan(
             &args(&["nexmark", "-q", "q5,q5"]),

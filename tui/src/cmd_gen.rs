@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use weir_workloads::job::Workload;
+use weir_workloads::catalog::Workload;
 use weir_workloads::nexmark::{self, NexmarkConfig, NexmarkSplit, format};
 use weir_workloads::split::{Split, WorkerSplit};
 use weir_workloads::ysb::{YsbConfig, YsbSplit};

@@ -10,19 +10,18 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use weir_workloads::job::{
-    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
-};
+use weir_workloads::catalog::Query;
+use weir_workloads::catalog::{EngineKind, Workload};
+use weir_workloads::cluster::TimelyCluster;
+use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
-use weir_workloads::timely::{self, TimelyCluster};
 
-use crate::cmd_list;
 use crate::console::{self, ConsoleState, Theme};
 use crate::summary;
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
-/// (WORKLOADS.md: the suite's TPS).
+/// (docs/WORKLOADS.md 3.1: the Nexmark suite's TPS).
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
 /// How long `weir run` lasts when neither `--events` nor `--duration` is given.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -32,11 +31,51 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// end; at 1 M/s the 2 s slides of q5 close several times a second and the console shows
 /// results and their latency as they come.
 pub const DEMO_EVENT_RATE: u64 = 1_000_000;
-/// Nexmark queries `weir run` accepts (on some engine; `gen` and `gen-bids` are weir's
-/// generator-only baselines).
-pub const NEXMARK_QUERIES: &[&str] = weir_workloads::weir::NEXMARK_QUERIES;
-/// YSB queries `weir run` accepts (`gen` is weir's generator-only baseline).
-pub const YSB_QUERIES: &[&str] = weir_workloads::weir::YSB_QUERIES;
+
+/// The `--query` help text, from the catalog: every workload's queries and the default.
+fn query_help() -> String {
+    let mut parts = Vec::new();
+    for workload in Workload::ALL {
+        let names: Vec<&str> = Query::of(*workload)
+            .filter(|q| !q.is_baseline())
+            .map(Query::name)
+            .collect();
+        parts.push(format!(
+            "{workload}: {} (default {})",
+            names.join(" "),
+            Query::default_for(*workload)
+        ));
+    }
+    let baselines: Vec<String> = Query::all()
+        .filter(|q| q.is_baseline())
+        .map(|q| format!("{} {}", q.workload(), q))
+        .collect();
+    format!(
+        "Query: {}; generator-only baselines (weir only): {}. `weir list` shows which engine \
+         runs which",
+        parts.join("; "),
+        baselines.join(", ")
+    )
+}
+
+/// The `--engine` help text, from the catalog and the registry.
+fn engine_help() -> String {
+    let names: Vec<&str> = EngineKind::ALL.iter().map(|e| e.as_str()).collect();
+    let missing: Vec<&str> = EngineKind::ALL
+        .iter()
+        .filter(|e| !e.is_built())
+        .map(|e| e.as_str())
+        .collect();
+    let lacking = if missing.is_empty() {
+        String::new()
+    } else {
+        format!(" (this build lacks {})", missing.join(", "))
+    };
+    format!(
+        "Engine: {} (sim: a deterministic fake for demos){lacking}",
+        names.join(", ")
+    )
+}
 
 /// When to use colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,12 +95,9 @@ pub struct RunArgs {
     /// Workload: nexmark or ysb.
     #[arg(default_value = "nexmark")]
     pub workload: Workload,
-    /// Query: nexmark q0 q1 q2 q3 q4 q5 q7 q8 q11 q12 (default q5); ysb: ysb; baselines gen,
-    /// gen-bids (weir only). `weir list` shows which engine runs which.
-    #[arg(long)]
+    #[arg(long, help = query_help())]
     pub query: Option<String>,
-    /// Engine: weir, timely, differential, flink, or sim (a deterministic fake for demos).
-    #[arg(long, short, default_value = "weir")]
+    #[arg(long, short, default_value = "weir", help = engine_help())]
     pub engine: EngineKind,
     /// Worker threads (Flink: parallelism) [default: one per core].
     #[arg(long, short)]
@@ -160,34 +196,10 @@ pub fn build_spec(args: &RunArgs, command: String) -> Result<RunSpec, String> {
 }
 
 fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
-    let valid: &[&str] = match args.workload {
-        Workload::Nexmark => NEXMARK_QUERIES,
-        Workload::Ysb => YSB_QUERIES,
+    let query = match &args.query {
+        None => Query::default_for(args.workload),
+        Some(name) => Query::parse(args.workload, name).map_err(|e| UsageError(e.to_string()))?,
     };
-    let query = args
-        .query
-        .as_deref()
-        .unwrap_or(match args.workload {
-            Workload::Nexmark => "q5",
-            Workload::Ysb => "ysb",
-        })
-        .to_ascii_lowercase();
-    if !valid.contains(&query.as_str()) {
-        return usage(format!(
-            "unknown query '{query}' for {} (--query); valid values: {}",
-            args.workload,
-            valid.join(", ")
-        ));
-    }
-    if !cmd_list::supports(args.engine, args.workload, &query) {
-        let engine = args.engine;
-        return usage(format!(
-            "engine '{engine}' cannot run {} query '{query}' (--engine {engine} --query {query}); \
-             {engine} runs: {} (see `weir list`)",
-            args.workload,
-            cmd_list::supported(engine, args.workload).join(", ")
-        ));
-    }
     check_cluster_flags(args)?;
     let flink_cluster = match &args.flink_cluster {
         None => None,
@@ -203,16 +215,8 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
             Err(e) => return usage(e.to_string()),
         },
     };
-    if args.format == EventFormat::Json {
-        if args.workload != Workload::Ysb {
-            return usage(format!(
-                "--format json is for ysb only: {} events are in-memory records (leave --format out)",
-                args.workload
-            ));
-        }
-        if let Err(e) = runner::check_format(args.format, args.engine) {
-            return usage(e.to_string());
-        }
+    if let Err(e) = runner::check_format(args.format, args.workload, args.engine) {
+        return usage(e.to_string());
     }
     let workers = match args.workers {
         Some(0) => return usage("--workers must be at least 1"),
@@ -268,8 +272,12 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
             "--output needs a file name (the result rows can be large); use --json - for the report on stdout",
         );
     }
+    let cluster = match cluster_of(args) {
+        None => None,
+        Some(Ok(cluster)) => Some(cluster),
+        Some(Err(e)) => return usage(e.to_string()),
+    };
     Ok(RunSpec {
-        workload: args.workload,
         query,
         engine: args.engine,
         workers,
@@ -281,6 +289,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         format: args.format,
         output: args.output.clone(),
         command,
+        cluster,
         flink_cluster,
     })
 }
@@ -323,7 +332,9 @@ fn check_cluster_flags(args: &RunArgs) -> Result<(), UsageError> {
 }
 
 /// The timely cluster the flags describe, if any.
-fn cluster_of(args: &RunArgs) -> Option<Result<TimelyCluster, RunError>> {
+fn cluster_of(
+    args: &RunArgs,
+) -> Option<Result<TimelyCluster, weir_workloads::cluster::ClusterError>> {
     let processes = args.processes?;
     let process = args.process.unwrap_or(0);
     Some(match &args.hostfile {
@@ -415,15 +426,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let tui = stdout_tty && !args.no_tui && !args.quiet;
     let json_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     install_interrupt_handler();
-    let started = match cluster_of(args) {
-        None => runner::start(&spec),
-        Some(Ok(cluster)) => timely::start_cluster(&spec, &cluster),
-        Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let job = match started {
+    let job = match runner::start(&spec) {
         Ok(job) => job,
         Err(e @ RunError::Config(_)) => {
             eprintln!("error: {e}");

@@ -16,30 +16,63 @@
 //! [`RunSpec`] into a [`RunReport`] (the real one, [`RunnerExecutor`], goes through
 //! `weir_workloads::runner::start`; [`mock::MockExecutor`] returns fixed reports for tests),
 //! an [`Observer`] shows progress (a live console, stderr lines, or nothing), and after every
-//! run the whole record ([`record::CompareReport`]) is re-summarised and, when an output
-//! directory is given, every export is rewritten atomically ([`export`]), so a later failure
-//! loses nothing.
+//! run the whole record ([`record::CompareReport`]) is re-summarised ([`refresh`]) and, when an
+//! output directory is given, every export is rewritten atomically ([`export`]), so a later
+//! failure loses nothing.
+//!
+//! # Modules, lowest layer first
+//!
+//! A module imports from lower layers only (and inside a layer one way), never from a higher
+//! one; `scripts/module-cycles.py tui` (run by `scripts/test.sh`) fails on any import cycle.
+//!
+//! 1. Base, importing nothing from the crate: [`fmt`] (number and label formatting, [`Style`]),
+//!    [`plan`] ([`ComparePlan`], [`RunSlot`]), [`summary`] (the figures as data: `Spread`,
+//!    `QuerySummary`, `Summary`, `BaselineSummary`, ...), [`files`] (`write_atomic`,
+//!    `ExportError`).
+//! 2. Data: [`record`] (`CompareReport`, the record of runs, warm-ups and failures).
+//! 3. Computation, from a record: [`stats`] (the summary and its rules), [`baseline`] (the
+//!    changes since an earlier report, and their block of text).
+//! 4. Output: [`verdict`] (the text printed at the end), [`plot`] (SVG and PNG), then
+//!    [`export`] (every file of `--out`, plots included).
+//! 5. The loop, this file: [`Flow`], the [`Executor`] and [`Observer`] traits,
+//!    [`RunnerExecutor`], [`Quiet`], [`run_compare`], [`refresh`]. It declares every module
+//!    and re-exports only from the layers below it.
+//! 6. Implementations of the loop's traits, which import it: [`live`] (the terminal view),
+//!    [`progress`] (stderr lines), [`mock`] (the deterministic executor). The loop never imports
+//!    them; `cmd_compare` picks one.
+//!
+//! [`Style`]: fmt::Style
+
+pub mod files;
+pub mod fmt;
+pub mod plan;
+pub mod summary;
+
+pub mod record;
 
 pub mod baseline;
+pub mod stats;
+
 pub mod export;
+pub mod plot;
+pub mod verdict;
+
 pub mod live;
 pub mod mock;
-pub mod plot;
 pub mod progress;
-pub mod record;
-pub mod stats;
-pub mod verdict;
 
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use weir_engine::MetricsSnapshot;
-use weir_workloads::job::{
-    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
-};
+use weir_workloads::catalog::EngineKind;
+use weir_workloads::job::{RunError, RunSpec};
 use weir_workloads::report::RunReport;
 
+pub use self::plan::{ComparePlan, RunSlot};
+
+use self::files::ExportError;
 use self::record::{CompareReport, FailureRecord, PlanRecord, RunSeries, WarmupRecord};
 
 /// Whether a run (and the comparison) should go on.
@@ -104,96 +137,6 @@ impl Executor for RunnerExecutor {
     }
 }
 
-/// What to compare.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ComparePlan {
-    /// The workload.
-    pub workload: Workload,
-    /// Queries, in order.
-    pub queries: Vec<String>,
-    /// Engines, in the order each round runs them.
-    pub engines: Vec<EngineKind>,
-    /// Measured runs (rounds) per engine and query.
-    pub runs: usize,
-    /// Whether each engine gets one unreported warm-up run per query first.
-    pub warmup: bool,
-    /// Workers for every engine.
-    pub workers: usize,
-    /// Pin worker *i* to core *i*.
-    pub pinning: bool,
-    /// Events per run (the same for every run, so digests are comparable).
-    pub events: u64,
-    /// Offered rate, events/s of wall time; `None` = as fast as possible.
-    pub rate: Option<u64>,
-    /// Events per second of event time.
-    pub event_rate: u64,
-    /// Source mode, the same for every engine.
-    pub source: SourceMode,
-    /// YSB's event format (`--format`), the same for every engine.
-    pub format: EventFormat,
-    /// The command line, recorded in every run and in the report.
-    pub command: String,
-    /// When the comparison started (RFC 3339, UTC).
-    pub started_at: String,
-    /// Where flink runs: a Flink cluster's REST address (`HOST:PORT`), or `None` for the local
-    /// MiniCluster.
-    pub flink_cluster: Option<String>,
-}
-
-impl ComparePlan {
-    /// The spec of one run of `query` on `engine`.
-    pub fn spec(&self, query: &str, engine: EngineKind) -> RunSpec {
-        RunSpec {
-            workload: self.workload,
-            query: query.to_string(),
-            engine,
-            workers: self.workers,
-            pinning: self.pinning,
-            length: RunLength::Events(self.events),
-            rate: self.rate,
-            event_rate: self.event_rate,
-            source: self.source,
-            format: self.format,
-            output: None,
-            command: self.command.clone(),
-            flink_cluster: self
-                .flink_cluster
-                .clone()
-                .filter(|_| engine == EngineKind::Flink),
-        }
-    }
-
-    /// Runs in the whole comparison, warm-ups included (for progress displays).
-    pub fn total_runs(&self) -> usize {
-        self.queries.len() * self.engines.len() * (self.runs + usize::from(self.warmup))
-    }
-}
-
-/// Which run is going on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunSlot {
-    /// The query.
-    pub query: String,
-    /// The engine.
-    pub engine: EngineKind,
-    /// The round, from 1; `None` for the warm-up.
-    pub round: Option<usize>,
-    /// Position of this run in the whole comparison, from 1.
-    pub index: usize,
-    /// Runs planned in the whole comparison.
-    pub total: usize,
-}
-
-impl RunSlot {
-    /// "q5 weir round 2/5" or "q5 weir warm-up".
-    pub fn label(&self, rounds: usize) -> String {
-        match self.round {
-            Some(r) => format!("{} {} round {r}/{rounds}", self.query, self.engine),
-            None => format!("{} {} warm-up", self.query, self.engine),
-        }
-    }
-}
-
 /// Shows a comparison while it runs.
 pub trait Observer {
     /// A run of `spec` is about to start.
@@ -234,7 +177,7 @@ pub struct Outputs {
 pub enum CompareError {
     /// Writing an export failed.
     #[error("cannot write the comparison's files: {0}")]
-    Export(#[from] export::ExportError),
+    Export(#[from] ExportError),
 }
 
 /// Runs the whole comparison and returns its record (also when interrupted: then
@@ -251,14 +194,14 @@ pub fn run_compare(
     let mut report = CompareReport::new(PlanRecord::from_plan(plan));
     let total = plan.total_runs();
     let mut index = 0;
-    'queries: for query in &plan.queries {
+    'queries: for &query in &plan.queries {
         let mut active: Vec<EngineKind> = plan.engines.clone();
         let first_round = usize::from(!plan.warmup);
         for round in first_round..=plan.runs {
             for engine in active.clone() {
                 index += 1;
                 let slot = RunSlot {
-                    query: query.clone(),
+                    query: query.to_string(),
                     engine,
                     round: (round > 0).then_some(round),
                     index,
@@ -284,7 +227,11 @@ pub fn run_compare(
                         "interrupted",
                         "stopped by the user before the run ended; not counted",
                     ));
-                    report.refresh(outputs.baseline.as_ref(), outputs.noise_threshold);
+                    refresh(
+                        &mut report,
+                        outputs.baseline.as_ref(),
+                        outputs.noise_threshold,
+                    );
                     observer.run_finished(&slot, Err("interrupted"), &report);
                     write_exports(&report, outputs)?;
                     break 'queries;
@@ -296,7 +243,7 @@ pub fn run_compare(
                                 report.runs.push(run.clone());
                                 report.series.push(RunSeries {
                                     engine: engine.to_string(),
-                                    query: query.clone(),
+                                    query: query.to_string(),
                                     round,
                                     order: index,
                                     samples: series,
@@ -318,7 +265,11 @@ pub fn run_compare(
                         Some(e.to_string())
                     }
                 };
-                report.refresh(outputs.baseline.as_ref(), outputs.noise_threshold);
+                refresh(
+                    &mut report,
+                    outputs.baseline.as_ref(),
+                    outputs.noise_threshold,
+                );
                 observer.run_finished(
                     &slot,
                     result
@@ -331,6 +282,13 @@ pub fn run_compare(
         }
     }
     Ok(report)
+}
+
+/// Recomputes `report.summary` from its runs ([`stats::summarise`]) and, when a `baseline` is
+/// given, the changes against it ([`baseline::compare`], which reads the fresh summary).
+pub fn refresh(report: &mut CompareReport, baseline: Option<&CompareReport>, noise_threshold: f64) {
+    report.summary = stats::summarise(report);
+    report.summary.baseline = baseline.map(|b| self::baseline::compare(b, report, noise_threshold));
 }
 
 fn write_exports(report: &CompareReport, outputs: &Outputs) -> Result<(), CompareError> {

@@ -43,7 +43,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::List => Ok(cmd_list::run()),
+        Command::List(args) => Ok(cmd_list::run(args)),
         Command::Gen(args) => cmd_gen::run(args),
         Command::Run(args) => cmd_run::run(args),
         Command::Compare(args) => cmd_compare::run(args),

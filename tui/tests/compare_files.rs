@@ -8,13 +8,14 @@ use weir_engine::MetricsSnapshot;
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::record::CompareReport;
 use weir_tui::compare::{ComparePlan, Flow, Observer, Outputs, RunSlot, run_compare};
-use weir_workloads::job::{EngineKind, EventFormat, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
 
 fn plan() -> ComparePlan {
     ComparePlan {
         workload: Workload::Nexmark,
-        queries: vec!["q5".to_string(), "q8".to_string()],
+        queries: vec![Query::Q5, Query::Q8],
         engines: vec![EngineKind::Weir, EngineKind::Timely, EngineKind::Flink],
         runs: 2,
         warmup: true,

@@ -6,12 +6,13 @@ use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::compare::live::{LiveState, draw};
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::{ComparePlan, Outputs, Quiet, RunSlot, run_compare};
-use weir_workloads::job::{EngineKind, EventFormat, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, SourceMode};
 
 fn state() -> LiveState {
     let plan = ComparePlan {
         workload: Workload::Nexmark,
-        queries: vec!["q5".to_string(), "q8".to_string()],
+        queries: vec![Query::Q5, Query::Q8],
         engines: vec![EngineKind::Weir, EngineKind::Timely, EngineKind::Flink],
         runs: 3,
         warmup: true,
@@ -41,7 +42,7 @@ fn state() -> LiveState {
         index: 23,
         total: 24,
     };
-    s.start(&slot, &plan.spec("q8", EngineKind::Timely));
+    s.start(&slot, &plan.spec(Query::Q8, EngineKind::Timely));
     for k in 1..=6u64 {
         s.observe(&MetricsSnapshot {
             elapsed_ns: k * 100_000_000,

@@ -6,19 +6,24 @@ use std::collections::HashMap;
 
 use weir_engine::MetricsSnapshot;
 use weir_tui::compare::export::{to_csv, to_json, to_markdown};
+use weir_tui::compare::fmt::Style;
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::record::CompareReport;
-use weir_tui::compare::verdict::{Style, render};
+use weir_tui::compare::verdict::render;
 use weir_tui::compare::{
-    ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, run_compare,
+    ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, refresh, run_compare,
 };
-use weir_workloads::job::{EngineKind, EventFormat, RunError, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunError, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
 
 fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
     ComparePlan {
         workload: Workload::Nexmark,
-        queries: queries.iter().map(ToString::to_string).collect(),
+        queries: queries
+            .iter()
+            .map(|q| Query::parse(Workload::Nexmark, q).expect("a catalog query"))
+            .collect(),
         engines: engines.to_vec(),
         runs,
         warmup: true,
@@ -49,7 +54,7 @@ fn mock_compare(p: &ComparePlan) -> CompareReport {
 
 #[test]
 fn verdict_table_snapshot() {
-    let report = mock_compare(&plan(&["q5", "q7", "q8", "q6"], ALL4, 5));
+    let report = mock_compare(&plan(&["q5", "q7", "q8", "gen"], ALL4, 5));
     insta::assert_snapshot!("verdict_plain", render(&report, Style::PLAIN));
     let ascii = Style {
         color: false,
@@ -137,12 +142,16 @@ fn too_close_to_call_names_no_winner() {
 
 #[test]
 fn unsupported_query_is_listed_but_not_a_failure() {
-    let report = mock_compare(&plan(&["q6"], ALL4, 2));
-    assert_eq!(report.failures.len(), 1);
-    assert_eq!(report.failures[0].kind, "unsupported");
-    assert_eq!(report.failures[0].engine, "flink");
-    assert_eq!(report.failures[0].round, None);
-    assert_eq!(report.summary.queries[0].engines.len(), 3);
+    // The generator-only baseline runs on weir only: the peers refuse it, once each.
+    let report = mock_compare(&plan(&["gen"], ALL4, 2));
+    let refused: Vec<&str> = report.failures.iter().map(|f| f.engine.as_str()).collect();
+    assert_eq!(refused, ["timely", "differential", "flink"]);
+    for f in &report.failures {
+        assert_eq!(f.kind, "unsupported");
+        assert_eq!(f.round, None);
+        assert!(f.message.contains("weir's own source"), "{}", f.message);
+    }
+    assert_eq!(report.summary.queries[0].engines.len(), 1);
     assert!(!report.failed());
 }
 
@@ -243,7 +252,7 @@ fn baseline_reports_changes_beyond_noise() {
             run.throughput_eps *= 1.01; // flink within noise
         }
     }
-    old.refresh(None, 0.05);
+    refresh(&mut old, None, 0.05);
     let b = baseline::compare(&old, &current, 0.05);
     let weir = b.changes.iter().find(|c| c.engine == "weir").unwrap();
     assert_eq!(weir.verdict, "improved");

@@ -5,12 +5,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::console::app::{DEFAULT_SCALE_INDEX, TIME_SCALES_S};
 use weir_tui::console::{App, ConsoleState, KeyOutcome, Theme, View};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 
 fn spec() -> RunSpec {
     RunSpec {
-        workload: Workload::Nexmark,
-        query: "q5".into(),
+        query: Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
         engine: EngineKind::Sim,
         workers: 2,
         pinning: true,
@@ -21,6 +21,7 @@ fn spec() -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: String::new(),
+        cluster: None,
         flink_cluster: None,
     }
 }

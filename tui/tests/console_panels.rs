@@ -14,15 +14,15 @@ use weir_tui::console::{
     App, ConsoleState, Theme, exchange, help, hints, latency, progress, throughput, view,
     watermark, workers,
 };
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 const BASE_MS: i64 = 1_436_918_400_000;
 
 fn spec(engine: EngineKind, workers: usize) -> RunSpec {
     RunSpec {
-        workload: Workload::Nexmark,
-        query: "q5".into(),
+        query: Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
         engine,
         workers,
         pinning: true,
@@ -33,6 +33,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: "weir run nexmark --engine sim".into(),
+        cluster: None,
         flink_cluster: None,
     }
 }

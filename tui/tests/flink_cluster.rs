@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command as BinCommand;
 use predicates::str::contains;
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::flink::Install;
 use weir_workloads::flink::cluster::{Overview, Rest};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 
@@ -147,8 +148,7 @@ fn reference(query: &str) -> (u64, String) {
 
 fn spec(query: &str, address: &str, length: RunLength) -> RunSpec {
     RunSpec {
-        workload: Workload::Nexmark,
-        query: query.into(),
+        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
         engine: EngineKind::Flink,
         workers: 2,
         pinning: false,
@@ -159,6 +159,7 @@ fn spec(query: &str, address: &str, length: RunLength) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: format!("test cluster {query}"),
+        cluster: None,
         flink_cluster: Some(address.to_string()),
     }
 }

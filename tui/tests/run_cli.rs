@@ -271,14 +271,15 @@ fn help_lists_every_run_flag() {
 fn no_arguments_mean_nexmark_q5_on_weir_one_worker_per_core_for_ten_seconds() {
     use clap::Parser;
     use weir_tui::cli::{Cli, Command as Sub};
-    use weir_workloads::job::{EngineKind, RunLength, SourceMode, Workload};
+    use weir_workloads::catalog::{EngineKind, Query, Workload};
+    use weir_workloads::job::{RunLength, SourceMode};
     let cli = Cli::try_parse_from(["weir", "run"]).expect("no flags are needed");
     let Sub::Run(args) = cli.command else {
         panic!("`weir run` parses as the run command");
     };
     let spec = weir_tui::cmd_run::build_spec(&args, "weir run".into()).expect("valid defaults");
-    assert_eq!(spec.workload, Workload::Nexmark);
-    assert_eq!(spec.query, "q5");
+    assert_eq!(spec.workload(), Workload::Nexmark);
+    assert_eq!(spec.query, Query::Q5);
     assert_eq!(spec.engine, EngineKind::Weir);
     assert_eq!(
         spec.workers,

@@ -28,8 +28,9 @@ fn engines_that_cannot_run_a_query_say_so_with_exit_2() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["run", "--engine", "flink", "--query", "gen"],
-            "engine 'flink' cannot run nexmark query 'gen' (--engine flink --query gen); flink \
-             runs: q0, q1, q2, q3, q4, q5, q7, q8, q11, q12 (see `weir list`)",
+            "engine 'flink' cannot run nexmark query 'gen' (--engine flink --query gen): a \
+             generator-only baseline measures weir's own source; flink runs: q0, q1, q2, q3, q4, \
+             q5, q7, q8, q11, q12 (see `weir list`)",
         ),
         (
             &["run", "--engine", "timely", "--query", "gen-bids"],
@@ -38,7 +39,7 @@ fn engines_that_cannot_run_a_query_say_so_with_exit_2() {
         (
             &["run", "ysb", "--engine", "differential", "--query", "gen"],
             "engine 'differential' cannot run ysb query 'gen' (--engine differential --query \
-             gen); differential runs: ysb",
+             gen): a generator-only baseline measures weir's own source; differential runs: ysb",
         ),
     ];
     for (args, message) in cases {

@@ -3,7 +3,8 @@
 use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::console::ConsoleState;
 use weir_tui::summary;
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::{
     DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport,
 };
@@ -109,8 +110,7 @@ fn final_line() {
 #[test]
 fn progress_line() {
     let spec = RunSpec {
-        workload: Workload::Nexmark,
-        query: "q5".into(),
+        query: Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
         engine: EngineKind::Sim,
         workers: 1,
         pinning: true,
@@ -121,6 +121,7 @@ fn progress_line() {
         format: EventFormat::Records,
         output: None,
         command: String::new(),
+        cluster: None,
         flink_cluster: None,
     };
     let mut state = ConsoleState::new(spec);

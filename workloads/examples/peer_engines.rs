@@ -12,7 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::runner;
 
 fn list<T: std::str::FromStr>(arg: Option<String>, what: &str) -> Vec<T> {
@@ -47,8 +48,7 @@ fn main() {
             for round in 0..=runs {
                 for &engine in &engines {
                     let spec = RunSpec {
-                        workload,
-                        query: query.clone(),
+                        query: Query::parse(workload, query).expect("a catalog query"),
                         engine,
                         workers: w,
                         pinning: false,
@@ -59,6 +59,7 @@ fn main() {
                         format: EventFormat::Records,
                         output: None,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
+                        cluster: None,
                         flink_cluster: None,
                     };
                     match runner::start(&spec).and_then(weir_workloads::job::Job::wait) {

@@ -7,7 +7,8 @@
 
 use std::process::ExitCode;
 
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::DEFAULT_EVENT_RATE;
 use weir_workloads::runner;
 
@@ -27,8 +28,7 @@ fn main() -> ExitCode {
             .map(|r| r.parse().map_err(|e| format!("RATE: {e}")))
             .transpose()?;
         Ok(RunSpec {
-            workload,
-            query: args[1].clone(),
+            query: Query::parse(workload, &args[1]).map_err(|e| e.to_string())?,
             engine: EngineKind::Weir,
             workers,
             pinning: true,
@@ -39,6 +39,7 @@ fn main() -> ExitCode {
             format: EventFormat::Records,
             output: None,
             command: format!("weir_run {}", args.join(" ")),
+            cluster: None,
             flink_cluster: None,
         })
     })();

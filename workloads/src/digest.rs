@@ -1,5 +1,5 @@
 //! The result digest: an order-independent, duplicate-sensitive fingerprint of a multiset of
-//! rows (WORKLOADS.md section 4; the encoding is fixed in `docs/ARCHITECTURE.md`).
+//! rows (docs/WORKLOADS.md, section 7, which fixes the encoding).
 //!
 //! A row is encoded column by column in SELECT order ([`RowEncoder`]), hashed with XXH3-128
 //! (seed 0), and the digest is `(rows, sum of hashes mod 2^128)`. Addition commutes, so workers
@@ -195,6 +195,15 @@ impl Digest {
     pub fn merge(&mut self, other: &Digest) {
         self.rows += other.rows;
         self.sum = self.sum.wrapping_add(other.sum);
+    }
+
+    /// A digest from its two numbers (a partial digest sent between processes).
+    pub fn from_parts(rows: i64, sum: u128) -> Self {
+        Self {
+            rows,
+            sum,
+            enc: RowEncoder::default(),
+        }
     }
 
     /// Rows in the multiset (negative only if more rows were retracted than added).

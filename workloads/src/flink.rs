@@ -27,9 +27,13 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
-use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal, Workload};
-use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
-use protocol::{Line, Outcome, Progress, SuiteLine};
+use crate::catalog::{EngineKind, Output, Query};
+use crate::job::{
+    Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
+};
+use crate::report::{DigestSummary, LatencySummary, WorkerReport};
+
+use protocol::{JobResult, Line, Progress, SuiteLine};
 
 /// The Flink version `scripts/setup-flink.sh` installs.
 pub const FLINK_VERSION: &str = "2.3.0";
@@ -40,18 +44,6 @@ pub const SETUP_HINT: &str = "Flink is not set up: run scripts/setup-flink.sh";
 /// JVM flags of every Flink run: a fixed 4 GiB heap (no resizing during a measurement) and G1,
 /// the JVM's and Flink's default collector, named so it cannot change under us.
 pub const JVM_FLAGS: &[&str] = &["-Xms4g", "-Xmx4g", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8"];
-
-/// The Nexmark queries the Flink job implements.
-pub const NEXMARK_QUERIES: &[&str] =
-    &["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12"];
-
-/// Whether the Flink job implements `query` of `workload`.
-pub fn supports(workload: Workload, query: &str) -> bool {
-    match workload {
-        Workload::Nexmark => NEXMARK_QUERIES.contains(&query),
-        Workload::Ysb => query == "ysb",
-    }
-}
 
 /// A Flink installation made by `scripts/setup-flink.sh`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,37 +124,37 @@ fn spawn_error(e: &std::io::Error) -> RunError {
     }
 }
 
-/// Starts `spec` on Flink.
-///
-/// # Errors
-/// [`RunError::Config`] for a query Flink does not run or a bad flag, [`RunError::Setup`] when
-/// Flink or java is missing, [`RunError::Failed`] when the JVM cannot start.
-pub fn start(spec: &RunSpec) -> Result<Job> {
-    if !supports(spec.workload, &spec.query) {
-        let valid = match spec.workload {
-            Workload::Nexmark => NEXMARK_QUERIES.join(", "),
-            Workload::Ysb => "ysb".to_string(),
-        };
-        return Err(RunError::Config(format!(
-            "--query {}: Flink runs {} queries {valid}",
-            spec.query, spec.workload
-        )));
+/// Apache Flink behind the runner's [`Engine`] interface.
+#[derive(Debug, Clone, Copy)]
+pub struct FlinkEngine;
+
+impl Engine for FlinkEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Flink
     }
-    if spec.workers == 0 || spec.workers > 256 {
-        return Err(RunError::Config(
-            "--workers must be between 1 and 256 for Flink (its parallelism)".into(),
-        ));
+
+    fn version(&self) -> String {
+        FLINK_VERSION.to_string()
     }
-    if spec.event_rate == 0 {
-        return Err(RunError::Config("--event-rate must be at least 1".into()));
+
+    fn check(&self, spec: &RunSpec) -> Result<()> {
+        if spec.workers > 256 {
+            return Err(RunError::Config(
+                "--workers must be between 1 and 256 for Flink (its parallelism)".into(),
+            ));
+        }
+        Ok(())
     }
-    if spec.source == SourceMode::Replay && matches!(spec.length, RunLength::Duration(_)) {
-        return Err(RunError::Config(
-            "--source replay needs --events with --engine flink: the input is generated into \
-             memory before the clock starts, so it must be bounded"
-                .into(),
-        ));
+
+    /// # Errors
+    /// [`RunError::Setup`] when Flink or java is missing, [`RunError::Failed`] when the JVM
+    /// cannot start.
+    fn start(&self, spec: &RunSpec) -> Result<Job> {
+        start(spec)
     }
+}
+
+fn start(spec: &RunSpec) -> Result<Job> {
     let install = Install::locate()?;
     let cluster = spec
         .flink_cluster
@@ -175,8 +167,8 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         install.java()
     };
     cmd.args(["run", "--watch-stdin", "--workload"])
-        .arg(spec.workload.as_str())
-        .args(["--query", &spec.query])
+        .arg(spec.workload().as_str())
+        .args(["--query", spec.query.name()])
         .args(["--workers", &spec.workers.to_string()])
         .args(["--event-rate", &spec.event_rate.to_string()])
         .args(["--source", spec.source.as_str()]);
@@ -189,6 +181,9 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
     }
     if let Some(out) = &spec.output {
         cmd.arg("--output").arg(out);
+        if spec.query.def().output == Output::FinalTable {
+            cmd.args(["--updating", "yes"]);
+        }
     }
     if let Some(c) = &cluster {
         c.add_args(&mut cmd);
@@ -213,7 +208,7 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
         .name("weir-flink".into())
         .spawn(move || driver.run(child))
         .map_err(|e| RunError::Failed(format!("cannot start the Flink driver thread: {e}")))?;
-    Ok(Job::new(collector, stop, handle).with_guard(StdinGuard(stdin)))
+    Ok(Job::new(spec, collector, stop, handle).with_guard(StdinGuard(stdin)))
 }
 
 /// Closes the JVM's stdin when the [`Job`] is dropped: the JVM's watchdog then exits at once.
@@ -272,7 +267,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn run(self, mut child: Child) -> Result<RunReport> {
+    fn run(self, mut child: Child) -> Result<Outcome> {
         let tail = StderrTail::default();
         let stderr_thread = child.stderr.take().map(|e| tail.follow(e));
         let done = Arc::new(AtomicBool::new(false));
@@ -308,7 +303,7 @@ impl Driver {
         snapshot.finished = true;
         self.collector.publish(snapshot);
         match outcome {
-            Ok((result, histogram, last)) => Ok(self.report(&result, &histogram, &last)),
+            Ok((result, histogram, last)) => Ok(Self::outcome(&result, &histogram, &last)),
             Err(message) => {
                 let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
                 let cancelled = self
@@ -325,7 +320,7 @@ impl Driver {
     }
 
     /// Reads protocol lines until RESULT or an error; publishes snapshots on the way.
-    fn read(&self, child: &mut Child) -> Result<(Outcome, Histogram<u64>, Progress), String> {
+    fn read(&self, child: &mut Child) -> Result<(JobResult, Histogram<u64>, Progress), String> {
         let stdout = child
             .stdout
             .take()
@@ -412,27 +407,12 @@ impl Driver {
             .collect()
     }
 
-    fn report(&self, r: &Outcome, histogram: &Histogram<u64>, last: &Progress) -> RunReport {
-        let wall_s = (r.runtime_ns as f64 / 1e9).max(1e-9);
-        let mut versions = Versions::weir();
-        versions.flink = Some(r.flink.clone());
-        versions.java = Some(r.java.clone());
-        RunReport {
-            schema_version: crate::report::SCHEMA_VERSION,
-            engine: self.spec.engine.to_string(),
-            workload: self.spec.workload.to_string(),
-            query: self.spec.query.clone(),
-            workers: self.spec.workers,
-            // Flink's task threads are not pinned to cores.
-            pinning: false,
-            source: self.spec.source.to_string(),
+    fn outcome(r: &JobResult, histogram: &Histogram<u64>, last: &Progress) -> Outcome {
+        Outcome {
             events: r.events,
-            rate: self.spec.rate,
-            event_rate: self.spec.event_rate,
             startup_s: r.startup_ms as f64 / 1e3,
-            wall_s,
-            throughput_eps: r.events as f64 / wall_s,
-            latency_ns: LatencySummary::from_histogram(histogram),
+            wall_s: r.runtime_ns as f64 / 1e9,
+            latency: LatencySummary::from_histogram(histogram),
             digest: DigestSummary {
                 rows: r.rows,
                 hash: r.hash.clone(),
@@ -440,17 +420,23 @@ impl Driver {
             late: r.late,
             dropped: r.dropped,
             per_worker: Self::per_worker(last),
-            machine: Machine::detect(),
-            versions,
-            command: self.spec.command.clone(),
+            total_workers: None,
+            // Flink's task threads are not pinned to cores.
+            pinned: false,
+            versions: EngineVersions {
+                flink: Some(r.flink.clone()),
+                java: Some(r.java.clone()),
+                ..EngineVersions::default()
+            },
         }
     }
 }
 
-/// Runs `queries` (names as in [`NEXMARK_QUERIES`], or `ysb`) one after another in one JVM at
-/// parallelism `workers`, on events `0..events` at `event_rate` events/s of event time, and
-/// returns each query's digest. With `output_dir`, each query's rows are also written to
-/// `<output_dir>/<query>.jsonl`. Used by the tests (one JVM start for all queries).
+/// Runs `queries` one after another in one JVM at parallelism `workers`, on events
+/// `0..events` at `event_rate` events/s of event time, and returns each query's digest. With
+/// `output_dir`, each query's rows are also written to `<output_dir>/<query>.jsonl` (an
+/// updating query's folded to its final table). Used by the tests (one JVM start for all
+/// queries).
 ///
 /// # Errors
 /// [`RunError::Setup`] without an installation, [`RunError::Failed`] when the job fails.
@@ -458,15 +444,27 @@ pub fn run_suite(
     workers: usize,
     events: u64,
     event_rate: u64,
-    queries: &[&str],
+    queries: &[Query],
     output_dir: Option<&Path>,
 ) -> Result<Vec<SuiteLine>> {
+    let names = |keep: fn(&Query) -> bool| {
+        queries
+            .iter()
+            .filter(|q| keep(q))
+            .map(|q| q.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let install = Install::locate()?;
     let mut cmd = install.java();
     cmd.args(["suite", "--workers", &workers.to_string()])
         .args(["--events", &events.to_string()])
         .args(["--event-rate", &event_rate.to_string()])
-        .args(["--queries", &queries.join(",")]);
+        .args(["--queries", &names(|_| true)])
+        .args([
+            "--updating",
+            &names(|q| q.def().output == Output::FinalTable),
+        ]);
     if let Some(dir) = output_dir {
         cmd.arg("--output-dir").arg(dir);
     }
@@ -559,15 +557,5 @@ mod tests {
         assert!(args[JVM_FLAGS.len() + 1].ends_with("site/pyflink/lib/*"));
         assert_eq!(args.last().map(String::as_str), Some("weir.flink.Main"));
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn supported_queries() {
-        for q in NEXMARK_QUERIES {
-            assert!(supports(Workload::Nexmark, q));
-        }
-        assert!(!supports(Workload::Nexmark, "q6"));
-        assert!(!supports(Workload::Nexmark, "ysb"));
-        assert!(supports(Workload::Ysb, "ysb"));
     }
 }

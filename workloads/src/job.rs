@@ -5,9 +5,7 @@
 //! Every engine adapter (weir, timely, differential, flink, sim) starts a job the same way, so
 //! the console and `weir compare` treat them alike.
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -15,7 +13,14 @@ use std::time::Duration;
 
 use weir_engine::Collector;
 
-use crate::report::RunReport;
+use crate::catalog::{EngineKind, Query, Support, Workload};
+use crate::cluster::{ClusterError, TimelyCluster};
+use crate::names::{UnknownName, name_enum};
+use crate::nexmark::NexmarkConfig;
+use crate::report::{
+    DigestSummary, LatencySummary, Machine, RunReport, SCHEMA_VERSION, Versions, WorkerReport,
+};
+use crate::ysb::YsbConfig;
 
 /// Errors from starting or running a job.
 #[derive(Debug, thiserror::Error)]
@@ -42,68 +47,29 @@ pub enum RunError {
 /// Result type of the runner.
 pub type Result<T, E = RunError> = std::result::Result<T, E>;
 
-macro_rules! name_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vm])* $variant),+ }
+impl From<UnknownName> for RunError {
+    fn from(e: UnknownName) -> Self {
+        RunError::Config(e.to_string())
+    }
+}
 
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The name used on the command line and in reports.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
+impl From<ClusterError> for RunError {
+    fn from(e: ClusterError) -> Self {
+        match e {
+            ClusterError::Config(message) => RunError::Config(message),
+            ClusterError::Io { context, source } => RunError::Io { context, source },
         }
+    }
+}
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = RunError;
-            fn from_str(s: &str) -> Result<Self> {
-                $name::ALL.iter().copied().find(|v| v.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
-                    let valid: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    RunError::Config(format!("unknown {} '{s}'; valid values: {}", $what, valid.join(", ")))
-                })
-            }
-        }
-    };
+impl From<crate::catalog::UnknownQuery> for RunError {
+    fn from(e: crate::catalog::UnknownQuery) -> Self {
+        RunError::Config(e.to_string())
+    }
 }
 
 name_enum!(
-    /// A benchmark workload.
-    Workload, "workload" {
-        /// Nexmark (auctions, persons, bids).
-        Nexmark = "nexmark",
-        /// The Yahoo Streaming Benchmark.
-        Ysb = "ysb",
-    }
-);
-
-name_enum!(
-    /// An engine that can run a workload.
-    EngineKind, "engine" {
-        /// weir-engine, in process.
-        Weir = "weir",
-        /// timely dataflow, in process (or across processes in cluster mode).
-        Timely = "timely",
-        /// differential dataflow, in process.
-        Differential = "differential",
-        /// Apache Flink in a JVM subprocess.
-        Flink = "flink",
-        /// A deterministic fake engine for tests and demos of the console.
-        Sim = "sim",
-    }
-);
-
-name_enum!(
-    /// How sources obtain their events (BENCHMARKING.md).
+    /// How sources obtain their events (docs/BENCHMARKING.md).
     SourceMode, "source mode" {
         /// Events are generated on the fly inside the job.
         Generate = "generate",
@@ -113,7 +79,7 @@ name_enum!(
 );
 
 name_enum!(
-    /// The form in which a YSB source hands its events to the query (WORKLOADS.md section 3.3).
+    /// The form in which a YSB source hands its events to the query (docs/WORKLOADS.md, YSB).
     #[derive(Default)]
     EventFormat, "event format" {
         /// In-memory records (the default).
@@ -137,10 +103,8 @@ pub enum RunLength {
 /// Everything an engine needs to run one query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
-    /// The workload.
-    pub workload: Workload,
-    /// Query name (`q0`..`q12`, `ysb`).
-    pub query: String,
+    /// The query (and with it the workload).
+    pub query: Query,
     /// The engine.
     pub engine: EngineKind,
     /// Worker threads (Flink: parallelism).
@@ -165,6 +129,210 @@ pub struct RunSpec {
     /// Flink only: the REST address (`HOST:PORT`) of the Flink cluster to run on; `None` runs
     /// a local MiniCluster.
     pub flink_cluster: Option<String>,
+    /// timely's cluster mode: this process's place in a multi-process job (timely only).
+    pub cluster: Option<TimelyCluster>,
+}
+
+impl RunSpec {
+    /// A spec of `query` on `engine` with the defaults of a short test run: one worker, no
+    /// pinning, 100,000 events at the suite's event rate, unpaced, generated, no output.
+    /// Set fields with struct update syntax (`RunSpec { workers: 2, ..RunSpec::new(..) }`).
+    pub fn new(query: Query, engine: EngineKind) -> Self {
+        Self {
+            query,
+            engine,
+            workers: 1,
+            pinning: false,
+            length: RunLength::Events(100_000),
+            rate: None,
+            event_rate: crate::nexmark::DEFAULT_EVENT_RATE,
+            source: SourceMode::Generate,
+            format: EventFormat::Records,
+            output: None,
+            command: String::new(),
+            cluster: None,
+            flink_cluster: None,
+        }
+    }
+
+    /// The query's workload.
+    pub fn workload(&self) -> Workload {
+        self.query.workload()
+    }
+
+    /// The input size: `--events N`, or `u64::MAX` for a timed run (the input then ends when
+    /// the time is up).
+    pub fn input_events(&self) -> u64 {
+        match self.length {
+            RunLength::Events(n) => n,
+            RunLength::Duration(_) => u64::MAX,
+        }
+    }
+
+    /// The Nexmark generator's configuration of this run (input size and event rate).
+    ///
+    /// # Errors
+    /// A [`RunError::Config`] naming the flag when the configuration is invalid.
+    pub fn nexmark_config(&self) -> Result<NexmarkConfig> {
+        let config = NexmarkConfig {
+            events: self.input_events(),
+            event_rate: self.event_rate,
+            ..NexmarkConfig::default()
+        };
+        config
+            .validate()
+            .map_err(|e| RunError::Config(e.to_string()))?;
+        Ok(config)
+    }
+
+    /// The YSB generator's configuration of this run.
+    ///
+    /// # Errors
+    /// A [`RunError::Config`] naming the flag when the configuration is invalid.
+    pub fn ysb_config(&self) -> Result<YsbConfig> {
+        let config = YsbConfig {
+            events: self.input_events(),
+            event_rate: self.event_rate,
+            ..YsbConfig::default()
+        };
+        config
+            .validate()
+            .map_err(|e| RunError::Config(e.to_string()))?;
+        Ok(config)
+    }
+
+    /// The events a run processed, the same rule for every engine: the input size when a
+    /// bounded input ran to its end (whichever kinds the sources generated: bid-only queries
+    /// skip persons and auctions without generating them), else what the sources produced.
+    pub fn events_processed(&self, ran_to_end: bool, produced: u64) -> u64 {
+        match self.length {
+            RunLength::Events(n) if ran_to_end => n,
+            _ => produced,
+        }
+    }
+}
+
+/// What an engine measured in one run: everything of the [`RunReport`] that only the engine
+/// knows. The report itself is assembled in one place, [`Outcome::into_report`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// How many events the input had: the input size when it ran to its end, else what the
+    /// sources produced.
+    pub events: u64,
+    /// Engine start-up (threads, JVM, job submission), seconds; not in `wall_s`.
+    pub startup_s: f64,
+    /// From the first source starting to the last result reaching the sink, seconds.
+    pub wall_s: f64,
+    /// Result latency, when the engine observed it.
+    pub latency: Option<LatencySummary>,
+    /// The result digest.
+    pub digest: DigestSummary,
+    /// Records that arrived after their window closed.
+    pub late: u64,
+    /// Records dropped for any other reason.
+    pub dropped: u64,
+    /// Per worker, when the engine observes workers.
+    pub per_worker: Vec<WorkerReport>,
+    /// Workers in the whole job (cluster mode: every process's); `None` = the spec's.
+    pub total_workers: Option<usize>,
+    /// Whether every worker was pinned to its core.
+    pub pinned: bool,
+    /// Versions of the engine's own components (weir's are added by the assembly).
+    pub versions: EngineVersions,
+}
+
+/// Versions of a peer engine's components, as its adapter knows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineVersions {
+    /// timely dataflow crate version.
+    pub timely: Option<String>,
+    /// differential-dataflow crate version.
+    pub differential: Option<String>,
+    /// Apache Flink version.
+    pub flink: Option<String>,
+    /// Java runtime version.
+    pub java: Option<String>,
+}
+
+impl Outcome {
+    /// The [`RunReport`] of `spec`'s run: the spec's settings, the engine's measurements,
+    /// throughput, this machine and the versions. Every engine's report is made here.
+    pub fn into_report(self, spec: &RunSpec) -> RunReport {
+        let wall_s = self.wall_s.max(1e-9);
+        let EngineVersions {
+            timely,
+            differential,
+            flink,
+            java,
+        } = self.versions;
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            engine: spec.engine.to_string(),
+            workload: spec.workload().to_string(),
+            query: spec.query.name().to_string(),
+            workers: self.total_workers.unwrap_or(spec.workers),
+            pinning: self.pinned,
+            source: spec.source.to_string(),
+            events: self.events,
+            rate: spec.rate,
+            event_rate: spec.event_rate,
+            startup_s: self.startup_s,
+            wall_s,
+            throughput_eps: self.events as f64 / wall_s,
+            latency_ns: self.latency,
+            digest: self.digest,
+            late: self.late,
+            dropped: self.dropped,
+            per_worker: self.per_worker,
+            machine: Machine::detect(),
+            versions: Versions {
+                timely,
+                differential,
+                flink,
+                java,
+                ..Versions::weir()
+            },
+            command: spec.command.clone(),
+        }
+    }
+}
+
+/// An engine adapter, in the spirit of hyperfine's `Executor`: it names itself, says which
+/// queries it runs, and starts a [`RunSpec`] as a [`Job`]. The runner
+/// (`crate::runner`) keeps the registry of the adapters a build has and is the only caller.
+pub trait Engine: Send + Sync + std::fmt::Debug {
+    /// Which engine this is.
+    fn kind(&self) -> EngineKind;
+
+    /// Its name on the command line and in reports.
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The version of the engine itself (weir's crate version, the pinned timely or
+    /// differential crate, the Flink release).
+    fn version(&self) -> String;
+
+    /// Whether it runs `query` (the catalog's entry, unless an adapter knows better).
+    fn runs(&self, query: Query) -> Support {
+        query.support(self.kind())
+    }
+
+    /// Checks what only this engine knows about a spec that passed the runner's own checks.
+    ///
+    /// # Errors
+    /// A [`RunError::Config`] naming the flag.
+    fn check(&self, spec: &RunSpec) -> Result<()> {
+        let _ = spec;
+        Ok(())
+    }
+
+    /// Starts `spec` (already checked by the runner).
+    ///
+    /// # Errors
+    /// [`RunError::Setup`] when the engine needs installing, [`RunError::Io`] when an output
+    /// cannot be created, [`RunError::Failed`] when the job cannot start.
+    fn start(&self, spec: &RunSpec) -> Result<Job>;
 }
 
 /// A stop request shared between the runner and a job.
@@ -195,24 +363,32 @@ pub struct Job {
     pub collector: Collector,
     /// Raise to end the input early.
     pub stop: StopSignal,
-    handle: JoinHandle<Result<RunReport>>,
+    spec: RunSpec,
+    handle: JoinHandle<Result<Outcome>>,
     /// Dropped with the job (an adapter's clean-up, e.g. ending an external process).
     guard: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Job {
-    /// Wraps a thread that drives the engine and returns its report.
+    /// Wraps a thread that drives the engine of `spec` and returns what it measured.
     pub fn new(
+        spec: &RunSpec,
         collector: Collector,
         stop: StopSignal,
-        handle: JoinHandle<Result<RunReport>>,
+        handle: JoinHandle<Result<Outcome>>,
     ) -> Self {
         Self {
             collector,
             stop,
+            spec: spec.clone(),
             handle,
             guard: None,
         }
+    }
+
+    /// The spec the job runs.
+    pub fn spec(&self) -> &RunSpec {
+        &self.spec
     }
 
     /// Keeps `guard` alive as long as the job: dropping the [`Job`] (or finishing
@@ -229,14 +405,16 @@ impl Job {
         self.handle.is_finished()
     }
 
-    /// Waits for the job and returns its report.
+    /// Waits for the job and returns its report, assembled from what the engine measured
+    /// ([`Outcome::into_report`]).
     pub fn wait(self) -> Result<RunReport> {
-        self.handle.join().unwrap_or_else(|panic| {
+        let outcome = self.handle.join().unwrap_or_else(|panic| {
             Err(RunError::Failed(format!(
                 "the job's driver panicked: {}",
                 panic_message(&*panic)
             )))
-        })
+        })?;
+        Ok(outcome.into_report(&self.spec))
     }
 }
 

@@ -1,19 +1,35 @@
-//! weir-workloads: the contract between engines (generators, digest, sequential references) and
-//! the queries on every engine, with the runner that turns a [`job::RunSpec`] into a
-//! [`report::RunReport`].
+//! weir-workloads: the contract between engines (generators, digest, sequential references),
+//! the [`catalog`] of workloads, queries and engines, the queries on every engine, and the
+//! [`runner`] that turns a [`job::RunSpec`] into a [`report::RunReport`].
+//!
+//! Layers (a module imports only from layers above it):
+//! 1. base: [`names`], [`random`], [`split`], [`report`], [`digest`];
+//! 2. the contract: [`nexmark`], [`ysb`] (generators, result rows, references), then
+//!    [`catalog`] and [`cluster`];
+//! 3. the job interface: [`job`] (`RunSpec`, `Job`, `Outcome`);
+//! 4. the engine adapters: [`weir`], [`sim`], and behind cargo features `timely`,
+//!    `differential` (which builds on the timely adapter's harness) and `flink`;
+//! 5. [`runner`]: the registry of the adapters this build has.
 
 #![forbid(unsafe_code)]
 
+pub mod catalog;
+pub mod cluster;
+#[cfg(feature = "differential")]
 pub mod differential;
 pub mod digest;
+#[cfg(feature = "flink")]
 pub mod flink;
 pub mod job;
+pub mod names;
 pub mod nexmark;
 pub mod random;
+pub mod references;
 pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod split;
+#[cfg(feature = "timely")]
 pub mod timely;
 pub mod weir;
 pub mod ysb;

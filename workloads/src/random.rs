@@ -2,7 +2,7 @@
 //! finalizer that seeds it.
 //!
 //! Every event draws from a fresh [`JavaRandom`] seeded with [`mix`]`(event_id)`
-//! (WORKLOADS.md, decision 3), so an event is a pure function of its id and the Java port of the
+//! (docs/WORKLOADS.md, section 2), so an event is a pure function of its id and the Java port of the
 //! generator reproduces it draw for draw. Construction is one XOR; a draw is one 48-bit
 //! multiply-add, so a fresh generator per event costs nothing measurable.
 

@@ -85,7 +85,7 @@ impl LatencySummary {
 }
 
 /// The digest of a result multiset: row count and the sum of 128-bit row hashes mod 2^128,
-/// printed as 32 lowercase hex digits (WORKLOADS.md, "Digest").
+/// printed as 32 lowercase hex digits (docs/WORKLOADS.md 7.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DigestSummary {
     /// Result rows.

@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
-use crate::job::{Job, Result, RunError, RunLength, RunSpec, StopSignal};
-use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
+use crate::catalog::EngineKind;
+use crate::job::{
+    Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
+};
+use crate::report::{DigestSummary, LatencySummary, WorkerReport};
 
 /// Simulated events per second per worker when the run is not paced.
 pub const SIM_EVENTS_PER_SEC_PER_WORKER: u64 = 2_000_000;
@@ -23,28 +26,41 @@ const TICK: Duration = Duration::from_millis(20);
 /// a worker panic in a real engine (used by the console's terminal-restore tests).
 pub const PANIC_AFTER_MS_ENV: &str = "WEIR_SIM_PANIC_AFTER_MS";
 
-/// Starts a simulated run.
-pub fn start(spec: &RunSpec) -> Result<Job> {
-    if spec.workers == 0 {
-        return Err(RunError::Config("--workers must be at least 1".into()));
+/// The deterministic fake behind the runner's [`Engine`] interface. It runs every query weir
+/// runs (it stands in for weir in demos and tests).
+#[derive(Debug, Clone, Copy)]
+pub struct SimEngine;
+
+impl Engine for SimEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Sim
     }
-    let spec = spec.clone();
-    let collector = Collector::new();
-    let stop = StopSignal::new();
-    let (c, s) = (collector.clone(), stop.clone());
-    let panic_after = match std::env::var(PANIC_AFTER_MS_ENV) {
-        Ok(v) => Some(Duration::from_millis(v.trim().parse().map_err(|_| {
-            RunError::Config(format!(
-                "{PANIC_AFTER_MS_ENV}={v:?}: expected a number of milliseconds"
-            ))
-        })?)),
-        Err(_) => None,
-    };
-    let handle = thread::Builder::new()
-        .name("weir-sim".into())
-        .spawn(move || Ok(drive(&spec, &c, &s, panic_after)))
-        .map_err(|e| RunError::Failed(format!("cannot start the sim driver thread: {e}")))?;
-    Ok(Job::new(collector, stop, handle))
+
+    fn version(&self) -> String {
+        format!("{} (deterministic fake)", env!("CARGO_PKG_VERSION"))
+    }
+
+    /// # Errors
+    /// [`RunError::Config`] for a malformed `WEIR_SIM_PANIC_AFTER_MS`, [`RunError::Failed`]
+    /// when the driver thread cannot start.
+    fn start(&self, spec: &RunSpec) -> Result<Job> {
+        let collector = Collector::new();
+        let stop = StopSignal::new();
+        let (c, s, owned) = (collector.clone(), stop.clone(), spec.clone());
+        let panic_after = match std::env::var(PANIC_AFTER_MS_ENV) {
+            Ok(v) => Some(Duration::from_millis(v.trim().parse().map_err(|_| {
+                RunError::Config(format!(
+                    "{PANIC_AFTER_MS_ENV}={v:?}: expected a number of milliseconds"
+                ))
+            })?)),
+            Err(_) => None,
+        };
+        let handle = thread::Builder::new()
+            .name("weir-sim".into())
+            .spawn(move || Ok(drive(&owned, &c, &s, panic_after)))
+            .map_err(|e| RunError::Failed(format!("cannot start the sim driver thread: {e}")))?;
+        Ok(Job::new(spec, collector, stop, handle))
+    }
 }
 
 fn drive(
@@ -52,7 +68,7 @@ fn drive(
     collector: &Collector,
     stop: &StopSignal,
     panic_after: Option<Duration>,
-) -> RunReport {
+) -> Outcome {
     let workers = spec.workers as u64;
     let rate = spec.rate.unwrap_or(SIM_EVENTS_PER_SEC_PER_WORKER * workers);
     let start = Instant::now();
@@ -95,21 +111,11 @@ fn drive(
             records: share(events, workers, w),
         })
         .collect();
-    RunReport {
-        schema_version: crate::report::SCHEMA_VERSION,
-        engine: spec.engine.to_string(),
-        workload: spec.workload.to_string(),
-        query: spec.query.clone(),
-        workers: spec.workers,
-        pinning: spec.pinning,
-        source: spec.source.to_string(),
+    Outcome {
         events,
-        rate: spec.rate,
-        event_rate: spec.event_rate,
         startup_s: 0.0,
         wall_s,
-        throughput_eps: events as f64 / wall_s,
-        latency_ns: LatencySummary::from_histogram(&latency),
+        latency: LatencySummary::from_histogram(&latency),
         digest: DigestSummary {
             rows: events / 46,
             hash: format!(
@@ -120,9 +126,9 @@ fn drive(
         late: 0,
         dropped: 0,
         per_worker,
-        machine: Machine::detect(),
-        versions: Versions::weir(),
-        command: spec.command.clone(),
+        total_workers: None,
+        pinned: spec.pinning,
+        versions: EngineVersions::default(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The Yahoo Streaming Benchmark (WORKLOADS.md section 3.3 and "Decisions for weir"): a
+//! The Yahoo Streaming Benchmark (docs/WORKLOADS.md, section 5 and query ysb): a
 //! deterministic generator on Nexmark's timeline and split, its two source formats (in-memory
 //! records and the original JSON lines), the result row and the sequential reference.
 //!

@@ -61,7 +61,7 @@ fn hex(bytes: &[u8]) -> String {
 #[test]
 fn committed_digest_vectors() {
     let mut text = String::from(
-        "# weir digest test vectors (docs/ARCHITECTURE.md, \"The result digest\").\n\
+        "# weir digest test vectors (docs/WORKLOADS.md, section 7).\n\
          # row<TAB>values as a JSON array<TAB>canonical encoding (hex)<TAB>XXH3-128 (32 hex)\n\
          # digest<TAB>rows<TAB>sum of hashes mod 2^128 (32 hex): every row above once, the\n\
          # q0-like row (1000, 1001, ...) twice more\n",

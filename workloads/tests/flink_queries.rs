@@ -1,6 +1,6 @@
 //! Every query on the real Flink (local MiniCluster, JVM subprocess) produces the digest of the
-//! sequential reference, at parallelism 1 and 2: Nexmark q0-q5, q7, q8, q11 exactly, q12
-//! (processing time) by its invariants, and YSB exactly.
+//! sequential reference, at parallelism 1 and 2: every query the catalog says Flink runs, the
+//! comparable ones exactly, q12 (processing time) by its invariants.
 //!
 //! All queries of one parallelism run in one JVM (`weir.flink.Main suite`), so the test pays
 //! the JVM start-up twice. Fails, naming the setup command, when `scripts/setup-flink.sh` has
@@ -8,53 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use weir_workloads::digest::{Digest, ResultRow};
+use weir_workloads::catalog::{EngineKind, Query};
 use weir_workloads::flink::{self, protocol::SuiteLine};
-use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row, reference};
-use weir_workloads::split::{Split, WorkerSplit};
-use weir_workloads::ysb::{self, YsbConfig, YsbSplit};
+use weir_workloads::nexmark::{Q12Row, reference};
+use weir_workloads::references::{self, ReferenceInput};
 
 /// Small enough for CI, with a low event rate so that windows fire many times (50 s of event
 /// time: 25 hopping windows for q5, 5 tumbling windows with boundary bids for q7).
 const EVENTS: u64 = 50_000;
 const EVENT_RATE: u64 = 1_000;
-
-fn digest_of<R: ResultRow>(rows: &[R]) -> (u64, String) {
-    let mut d = Digest::new();
-    for r in rows {
-        d.add(r);
-    }
-    (d.rows() as u64, d.hash_hex())
-}
-
-fn nexmark_events() -> Vec<Event> {
-    let mut config = NexmarkConfig::with_events(EVENTS);
-    config.event_rate = EVENT_RATE;
-    NexmarkSplit::new(&config, WorkerSplit::SINGLE)
-        .expect("valid config")
-        .collect()
-}
-
-fn expected() -> BTreeMap<&'static str, (u64, String)> {
-    let events = nexmark_events();
-    let mut config = YsbConfig::with_events(EVENTS);
-    config.event_rate = EVENT_RATE;
-    let mut split = YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid config");
-    let mut ysb_events = Vec::new();
-    while split.fill(&mut ysb_events, 4096) {}
-    BTreeMap::from([
-        ("q0", digest_of(&reference::q0(&events))),
-        ("q1", digest_of(&reference::q1(&events))),
-        ("q2", digest_of(&reference::q2(&events))),
-        ("q3", digest_of(&reference::q3(&events))),
-        ("q4", digest_of(&reference::q4(&events))),
-        ("q5", digest_of(&reference::q5(&events))),
-        ("q7", digest_of(&reference::q7(&events))),
-        ("q8", digest_of(&reference::q8(&events))),
-        ("q11", digest_of(&reference::q11(&events))),
-        ("ysb", digest_of(&ysb::reference(&ysb_events))),
-    ])
-}
 
 fn q12_rows(path: &std::path::Path) -> Vec<Q12Row> {
     let text =
@@ -83,14 +45,22 @@ fn check(workers: usize) {
         std::process::id()
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let queries = [
-        "q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q11", "q12", "ysb",
-    ];
+    // Every query the catalog says Flink runs.
+    let queries: Vec<Query> = Query::all()
+        .filter(|q| q.support(EngineKind::Flink).runs())
+        .collect();
+    assert!(queries.contains(&Query::Q12) && queries.contains(&Query::Ysb));
     let lines: Vec<SuiteLine> = flink::run_suite(workers, EVENTS, EVENT_RATE, &queries, Some(&dir))
         .unwrap_or_else(|e| panic!("{e}"));
     let got: BTreeMap<&str, &SuiteLine> = lines.iter().map(|l| (l.query.as_str(), l)).collect();
+    let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
     let mut failures = Vec::new();
-    for (query, (rows, hash)) in expected() {
+    for &query in &queries {
+        let Some(expected) = references::digest(query, &input) else {
+            continue;
+        };
+        let (rows, hash) = (expected.rows, expected.hash);
+        let query = query.name();
         let line = got
             .get(query)
             .unwrap_or_else(|| panic!("Flink printed no result for {query}"));
@@ -111,7 +81,7 @@ fn check(workers: usize) {
         q12.rows,
         "q12: --output rows vs digest rows"
     );
-    if let Err(e) = reference::q12_check(&rows, &nexmark_events()) {
+    if let Err(e) = reference::q12_check(&rows, &input.nexmark) {
         failures.push(format!("q12 at parallelism {workers}: {e}"));
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -6,19 +6,17 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::flink::{self, Install};
-use weir_workloads::job::{
-    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
-};
+use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, reference};
 use weir_workloads::runner;
 use weir_workloads::split::WorkerSplit;
 
 fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
     RunSpec {
-        workload: Workload::Nexmark,
-        query: query.into(),
+        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
         engine: EngineKind::Flink,
         workers,
         pinning: false,
@@ -29,6 +27,7 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: format!("test {query}"),
+        cluster: None,
         flink_cluster: None,
     }
 }

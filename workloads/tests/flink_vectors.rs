@@ -77,7 +77,7 @@ fn java_port_reproduces_the_committed_vectors() {
     assert_eq!(sum["digest_rows"].to_string(), digest[1]);
     assert_eq!(sum["digest_hash"], digest[2]);
 
-    // mix() and the Random port (WORKLOADS.md decision 3's vectors).
+    // mix() and the Random port (docs/WORKLOADS.md 2.2's vectors).
     let mix = |x: u64| {
         vectors
             .iter()

@@ -1,6 +1,6 @@
 //! The generator's committed vectors, which the Java port must reproduce: the first 20 events
 //! in full (JSON lines, as `weir gen nexmark --format jsonl` prints them) and the digest of the
-//! first 1,000,000 events as raw rows (docs/ARCHITECTURE.md, "Workloads contract").
+//! first 1,000,000 events as raw rows (docs/WORKLOADS.md 4.5 and 6).
 
 #[path = "support/common.rs"]
 mod common;

@@ -6,14 +6,14 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::cluster::TimelyCluster;
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::runner;
-use weir_workloads::timely::{TimelyCluster, start_cluster};
 
 fn spec(query: &str, workers: usize) -> RunSpec {
     RunSpec {
-        workload: Workload::Nexmark,
-        query: query.to_string(),
+        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
         engine: EngineKind::Timely,
         workers,
         pinning: false,
@@ -24,6 +24,7 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         format: EventFormat::Records,
         output: None,
         command: format!("test cluster {query}"),
+        cluster: None,
         flink_cluster: None,
     }
 }
@@ -53,7 +54,11 @@ fn two_processes_give_the_single_process_digest() {
             .map(|process| {
                 let cluster =
                     TimelyCluster::new(2, process, addresses.clone()).expect("a valid cluster");
-                start_cluster(&spec(query, 1), &cluster).expect("the process starts")
+                let spec = RunSpec {
+                    cluster: Some(cluster),
+                    ..spec(query, 1)
+                };
+                runner::start(&spec).expect("the process starts")
             })
             .collect();
         let reports: Vec<_> = jobs
@@ -129,7 +134,11 @@ fn a_failed_process_fails_the_whole_cluster() {
                 if process == 0 {
                     cluster = cluster.with_injected_panic(20_000);
                 }
-                start_cluster(&long, &cluster).expect("the process starts")
+                let spec = RunSpec {
+                    cluster: Some(cluster),
+                    ..long.clone()
+                };
+                runner::start(&spec).expect("the process starts")
             })
             .collect();
         let errors: Vec<String> = jobs

@@ -1,17 +1,18 @@
 //! Every query on timely and on differential, at 1 and 2 workers, against the sequential
-//! reference's digest (WORKLOADS.md section 4), plus q12's invariants, `--output` rows, the
+//! reference's digest (docs/WORKLOADS.md, section 7), plus q12's invariants, `--output` rows, the
 //! replay source, the stop signal and flag errors.
 
 use std::path::PathBuf;
 
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference as nx;
 use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, Q12Row};
+use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::report::{DigestSummary, RunReport};
 use weir_workloads::runner;
 use weir_workloads::split::{Split, WorkerSplit};
-use weir_workloads::ysb::{self, YsbConfig, YsbSplit};
 
 /// Small input, slow event time: 40 s of event time, so every window kind fires many times.
 const EVENTS: u64 = 40_000;
@@ -20,8 +21,7 @@ const ENGINES: [EngineKind; 2] = [EngineKind::Timely, EngineKind::Differential];
 
 fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> RunSpec {
     RunSpec {
-        workload,
-        query: query.to_string(),
+        query: Query::parse(workload, query).expect("a catalog query"),
         engine,
         workers,
         pinning: false,
@@ -32,6 +32,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         format: EventFormat::Records,
         output: None,
         command: format!("test {engine} {query} -w {workers}"),
+        cluster: None,
         flink_cluster: None,
     }
 }
@@ -62,12 +63,12 @@ fn digest_of<R: ResultRow>(rows: &[R]) -> DigestSummary {
     d.summary()
 }
 
-fn check(workload: Workload, query: &str, reference: &DigestSummary) {
+fn check(workload: Workload, query: &str, engine: EngineKind, reference: &DigestSummary) {
     assert!(
         reference.rows > 0,
         "{query}: the reference has no rows; the test input is too small"
     );
-    for engine in ENGINES {
+    {
         for workers in [1, 2] {
             let report = run(&spec(workload, query, engine, workers));
             assert_eq!(
@@ -86,36 +87,20 @@ fn check(workload: Workload, query: &str, reference: &DigestSummary) {
     }
 }
 
-macro_rules! nexmark_test {
-    ($name:ident, $query:literal, $reference:path) => {
-        #[test]
-        fn $name() {
-            let reference = digest_of(&$reference(&nexmark_events()));
-            check(Workload::Nexmark, $query, &reference);
-        }
-    };
-}
-
-nexmark_test!(q0_matches_reference, "q0", nx::q0);
-nexmark_test!(q1_matches_reference, "q1", nx::q1);
-nexmark_test!(q2_matches_reference, "q2", nx::q2);
-nexmark_test!(q3_matches_reference, "q3", nx::q3);
-nexmark_test!(q4_matches_reference, "q4", nx::q4);
-nexmark_test!(q5_matches_reference, "q5", nx::q5);
-nexmark_test!(q7_matches_reference, "q7", nx::q7);
-nexmark_test!(q8_matches_reference, "q8", nx::q8);
-nexmark_test!(q11_matches_reference, "q11", nx::q11);
-
+/// Every query the catalog says each peer runs whose digest is comparable, at 1 and 2 workers.
 #[test]
-fn ysb_matches_reference() {
-    let config = YsbConfig {
-        event_rate: EVENT_RATE,
-        ..YsbConfig::with_events(EVENTS)
-    };
-    let mut split = YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid config");
-    let mut events = Vec::new();
-    while split.fill(&mut events, 4096) {}
-    check(Workload::Ysb, "ysb", &digest_of(&ysb::reference(&events)));
+fn every_comparable_query_matches_its_reference() {
+    let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
+    for query in Query::all() {
+        let Some(expected) = references::digest(query, &input) else {
+            continue;
+        };
+        for engine in ENGINES {
+            if query.support(engine).runs() {
+                check(query.workload(), query.name(), engine, &expected);
+            }
+        }
+    }
 }
 
 fn temp_file(name: &str) -> PathBuf {
@@ -275,12 +260,15 @@ fn a_stopped_run_still_reports() {
 
 #[test]
 fn bad_flags_are_errors_naming_the_flag() {
-    let mut s = spec(Workload::Nexmark, "q6", EngineKind::Timely, 1);
+    let mut s = spec(Workload::Nexmark, "gen", EngineKind::Timely, 1);
     let err = runner::start(&s)
-        .expect_err("q6 is not implemented")
+        .expect_err("the baselines are weir's")
         .to_string();
-    assert!(err.contains("q6") && err.contains("q5"), "{err}");
-    s.query = "q5".into();
+    assert!(
+        err.contains("cannot run nexmark query 'gen'") && err.contains("q5"),
+        "{err}"
+    );
+    s.query = Query::Q5;
     s.workers = 0;
     let err = runner::start(&s).expect_err("0 workers").to_string();
     assert!(err.contains("--workers"), "{err}");

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference::{q0, q1, q3};
 use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, generate_event};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -30,8 +31,7 @@ fn spec_n(
     rate: Option<u64>,
 ) -> RunSpec {
     RunSpec {
-        workload: Workload::Nexmark,
-        query: query.to_string(),
+        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
         engine: EngineKind::Weir,
         workers,
         pinning: false,
@@ -42,6 +42,7 @@ fn spec_n(
         format: EventFormat::Records,
         output: None,
         command: format!("test latency {query}"),
+        cluster: None,
         flink_cluster: None,
     }
 }

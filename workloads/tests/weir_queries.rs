@@ -6,22 +6,22 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EngineKind, EventFormat, RunLength, RunSpec, SourceMode, Workload};
-use weir_workloads::nexmark::reference::{q0, q1, q2, q3, q4, q5, q7, q8, q11, q12_check};
+use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::digest::ResultRow;
+use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::nexmark::reference::{q5, q8, q12_check};
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
+use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::report::{DigestSummary, RunReport};
 use weir_workloads::runner;
 use weir_workloads::split::{Split, WorkerSplit};
-use weir_workloads::ysb::{self, YsbConfig, YsbEvent, YsbSplit};
 
 const EVENTS: u64 = 100_000;
 const EVENT_RATE: u64 = 1_000;
 
 fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> RunSpec {
     RunSpec {
-        workload,
-        query: query.to_string(),
+        query: Query::parse(workload, query).expect("a catalog query"),
         engine: EngineKind::Weir,
         workers,
         pinning: false,
@@ -32,15 +32,16 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         format: EventFormat::Records,
         output: None,
         command: format!("test {workload} {query}"),
+        cluster: None,
         flink_cluster: None,
     }
 }
 
 fn run(spec: &RunSpec) -> RunReport {
     runner::start(spec)
-        .unwrap_or_else(|e| panic!("{} {}: cannot start: {e}", spec.workload, spec.query))
+        .unwrap_or_else(|e| panic!("{} {}: cannot start: {e}", spec.workload(), spec.query))
         .wait()
-        .unwrap_or_else(|e| panic!("{} {}: failed: {e}", spec.workload, spec.query))
+        .unwrap_or_else(|e| panic!("{} {}: failed: {e}", spec.workload(), spec.query))
 }
 
 fn generate_all<S: Split>(mut split: S) -> Vec<S::Event> {
@@ -58,25 +59,6 @@ fn nexmark_events() -> &'static [Event] {
         };
         generate_all(NexmarkSplit::new(&config, WorkerSplit::SINGLE).expect("valid config"))
     })
-}
-
-fn ysb_events() -> &'static [YsbEvent] {
-    static EVENTS_CELL: OnceLock<Vec<YsbEvent>> = OnceLock::new();
-    EVENTS_CELL.get_or_init(|| {
-        let config = YsbConfig {
-            event_rate: EVENT_RATE,
-            ..YsbConfig::with_events(EVENTS)
-        };
-        generate_all(YsbSplit::new(&config, WorkerSplit::SINGLE).expect("valid config"))
-    })
-}
-
-fn digest_of<R: ResultRow>(rows: &[R]) -> DigestSummary {
-    let mut d = Digest::new();
-    for r in rows {
-        d.add(r);
-    }
-    d.summary()
 }
 
 /// Runs `query` at 1, 2, 3 workers in both source modes; every digest must equal `expected`.
@@ -105,57 +87,20 @@ fn check_all(workload: Workload, query: &str, expected: &DigestSummary) {
     }
 }
 
+/// Every query the catalog says weir runs whose digest is comparable.
 #[test]
-fn q0_matches_the_reference() {
-    check_all(Workload::Nexmark, "q0", &digest_of(&q0(nexmark_events())));
-}
-
-#[test]
-fn q1_matches_the_reference() {
-    check_all(Workload::Nexmark, "q1", &digest_of(&q1(nexmark_events())));
-}
-
-#[test]
-fn q2_matches_the_reference() {
-    check_all(Workload::Nexmark, "q2", &digest_of(&q2(nexmark_events())));
-}
-
-#[test]
-fn q3_matches_the_reference() {
-    check_all(Workload::Nexmark, "q3", &digest_of(&q3(nexmark_events())));
-}
-
-#[test]
-fn q4_matches_the_reference() {
-    check_all(Workload::Nexmark, "q4", &digest_of(&q4(nexmark_events())));
-}
-
-#[test]
-fn q5_matches_the_reference() {
-    check_all(Workload::Nexmark, "q5", &digest_of(&q5(nexmark_events())));
-}
-
-#[test]
-fn q7_matches_the_reference() {
-    check_all(Workload::Nexmark, "q7", &digest_of(&q7(nexmark_events())));
-}
-
-#[test]
-fn q8_matches_the_reference() {
-    check_all(Workload::Nexmark, "q8", &digest_of(&q8(nexmark_events())));
-}
-
-#[test]
-fn q11_matches_the_reference() {
-    check_all(Workload::Nexmark, "q11", &digest_of(&q11(nexmark_events())));
-}
-
-#[test]
-fn ysb_matches_the_reference() {
-    check_all(
-        Workload::Ysb,
-        "ysb",
-        &digest_of(&ysb::reference(ysb_events())),
+fn every_comparable_query_matches_its_reference() {
+    let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
+    let mut checked = Vec::new();
+    for query in Query::all().filter(|q| q.support(EngineKind::Weir).runs()) {
+        if let Some(expected) = references::digest(query, &input) {
+            check_all(query.workload(), query.name(), &expected);
+            checked.push(query);
+        }
+    }
+    assert!(
+        checked.contains(&Query::Q5) && checked.contains(&Query::Ysb),
+        "{checked:?}"
     );
 }
 
@@ -271,14 +216,15 @@ fn paced_runs_give_the_unpaced_digest() {
 
 #[test]
 fn bad_requests_name_the_flag() {
-    let mut s = spec(Workload::Nexmark, "q6", 1, SourceMode::Generate);
-    let e = runner::start(&s)
-        .expect_err("q6 is not implemented")
+    let e = Query::parse(Workload::Nexmark, "q6")
+        .expect_err("q6 is not in the catalog")
         .to_string();
     assert!(e.contains("--query") && e.contains("q5"), "{e}");
-    s.query = "ysb".into();
-    assert!(runner::start(&s).is_err(), "ysb is not a Nexmark query");
-    s.query = "q5".into();
+    assert!(
+        Query::parse(Workload::Nexmark, "ysb").is_err(),
+        "ysb is not a Nexmark query"
+    );
+    let mut s = spec(Workload::Nexmark, "q5", 1, SourceMode::Generate);
     s.rate = Some(5);
     let e = runner::start(&s)
         .expect_err("rate != event rate")

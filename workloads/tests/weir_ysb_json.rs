@@ -2,10 +2,9 @@
 //! from bytes made before the clock started) and the query parses them; the result is the
 //! records mode's, at 1, 2 and 3 workers. Other engines refuse the format with a clear error.
 
+use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::Digest;
-use weir_workloads::job::{
-    EngineKind, EventFormat, RunError, RunLength, RunSpec, SourceMode, Workload,
-};
+use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::{DigestSummary, RunReport};
 use weir_workloads::runner;
 use weir_workloads::split::{Split, WorkerSplit};
@@ -16,8 +15,7 @@ const EVENT_RATE: u64 = 1_000;
 
 fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) -> RunSpec {
     RunSpec {
-        workload: Workload::Ysb,
-        query: query.to_string(),
+        query: Query::parse(Workload::Ysb, query).expect("a catalog query"),
         engine: EngineKind::Weir,
         workers,
         pinning: false,
@@ -28,6 +26,7 @@ fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) ->
         format,
         output: None,
         command: format!("test ysb {query} --format {format}"),
+        cluster: None,
         flink_cluster: None,
     }
 }
@@ -95,8 +94,10 @@ fn json_generator_baseline_counts_every_line() {
 
 #[test]
 fn json_is_refused_where_it_is_not_implemented() {
-    let mut nexmark = spec("q1", 1, SourceMode::Generate, EventFormat::Json);
-    nexmark.workload = Workload::Nexmark;
+    let nexmark = RunSpec {
+        format: EventFormat::Json,
+        ..RunSpec::new(Query::Q1, EngineKind::Weir)
+    };
     let Err(RunError::Config(msg)) = runner::start(&nexmark) else {
         panic!("nexmark --format json must be a configuration error");
     };

@@ -12,7 +12,7 @@ use std::collections::BinaryHeap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use super::{FastMap, fast_map};
+use super::types::{FastMap, fast_map};
 
 /// Declares a stateless aggregate over values of type `T`: a zero-sized marker with `new`,
 /// `Default` and `Clone` (written out because derives would require `T: Default + Clone`).

@@ -19,11 +19,16 @@ use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{
-    Aggregate, GlobalWindows, IntervalJoin, IntervalSpec, ProcessingTimeWindows, SessionWindows,
-    SlidingWindows, Timestamp, Window, WindowError, WindowJoin,
-};
-use crate::{BinaryOperator, Clock, Operator, Output, Stream, Watermark};
+use super::aggregate::Aggregate;
+use super::global::GlobalWindows;
+use super::join::{IntervalJoin, IntervalSpec, WindowJoin};
+use super::panes::SlidingWindows;
+use super::proctime::ProcessingTimeWindows;
+use super::session::SessionWindows;
+use super::types::{Window, WindowError};
+use crate::operator::{BinaryOperator, Operator, Output};
+use crate::stream::Stream;
+use crate::time::{Clock, Timestamp, Watermark};
 
 /// Which event-time windows to compute, and their allowed lateness.
 ///

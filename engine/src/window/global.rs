@@ -8,7 +8,9 @@
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use super::{Admission, Aggregate, FastMap, Timestamp, Window, WindowStats, fast_map};
+use super::aggregate::Aggregate;
+use super::types::{Admission, FastMap, Window, WindowStats, fast_map};
+use crate::time::Timestamp;
 
 /// Keyed aggregates over the global window, fired once at end of input.
 ///

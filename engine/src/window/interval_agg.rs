@@ -16,11 +16,12 @@ use std::rc::Rc;
 
 use hashbrown::hash_map::Entry;
 
+use super::aggregate::Aggregate;
 use super::dataflow::{hold_back, key_hash};
-use super::{
-    Admission, Aggregate, FastMap, Timestamp, WindowError, WindowStats, check_lateness, fast_map,
-};
-use crate::{BinaryOperator, Output, Stream, Watermark};
+use super::types::{Admission, FastMap, WindowError, WindowStats, check_lateness, fast_map};
+use crate::operator::{BinaryOperator, Output};
+use crate::stream::Stream;
+use crate::time::{Timestamp, Watermark};
 
 /// Waiting right records are swept only once at least this many wait.
 const SWEEP_MIN: usize = 4096;

@@ -18,10 +18,12 @@
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
-use super::{
-    Admission, Aggregate, FastMap, SlidingWindows, Timestamp, Window, WindowError, WindowStats,
-    check_lateness, fast_map,
+use super::aggregate::Aggregate;
+use super::panes::SlidingWindows;
+use super::types::{
+    Admission, FastMap, Window, WindowError, WindowStats, check_lateness, fast_map,
 };
+use crate::time::Timestamp;
 
 /// A keyed window join: both sides aggregated per key and window, joined when it fires.
 ///

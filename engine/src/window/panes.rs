@@ -19,10 +19,11 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use super::{
-    Admission, Aggregate, FastMap, Timestamp, Window, WindowError, WindowStats, check_lateness,
-    check_positive, fast_map,
+use super::aggregate::Aggregate;
+use super::types::{
+    Admission, FastMap, Window, WindowError, WindowStats, check_lateness, check_positive, fast_map,
 };
+use crate::time::Timestamp;
 
 /// Keyed tumbling or sliding (hopping) windows with an incremental aggregate.
 ///

@@ -4,12 +4,15 @@
 //! fire on a timer when the clock passes their end. This is an event-time tumbling window whose
 //! "timestamp" is the arrival time and whose frontier is the clock; since the clock the caller
 //! passes is made monotone here, no record is ever late. Results depend on timing by nature
-//! (WORKLOADS.md checks q12 by invariants only: per key the counts sum to the records, and
+//! (docs/WORKLOADS.md, q12: checked by invariants only: per key the counts sum to the records, and
 //! window bounds are multiples of the size).
 
 use std::hash::Hash;
 
-use super::{Aggregate, SlidingWindows, Timestamp, Window, WindowError, WindowStats};
+use super::aggregate::Aggregate;
+use super::panes::SlidingWindows;
+use super::types::{Window, WindowError, WindowStats};
+use crate::time::Timestamp;
 
 /// Keyed processing-time tumbling windows.
 ///

@@ -24,10 +24,11 @@ use std::marker::PhantomData;
 
 use hashbrown::hash_map::Entry;
 
-use super::{
-    Admission, Aggregate, FastMap, Timestamp, Window, WindowError, WindowStats, check_lateness,
-    check_positive, fast_map,
+use super::aggregate::Aggregate;
+use super::types::{
+    Admission, FastMap, Window, WindowError, WindowStats, check_lateness, check_positive, fast_map,
 };
+use crate::time::Timestamp;
 
 /// One open session of one key.
 struct Session<Acc> {

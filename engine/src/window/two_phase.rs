@@ -21,9 +21,12 @@ use std::collections::btree_map::Entry;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::dataflow::{EventState, Kind, WindowOperator};
-use super::{Aggregate, Timestamp, Window, WindowError, WindowSpec};
-use crate::{Operator, Output, Stream, Watermark};
+use super::aggregate::Aggregate;
+use super::dataflow::{EventState, Kind, WindowOperator, WindowSpec};
+use super::types::{Window, WindowError};
+use crate::operator::{Operator, Output};
+use crate::stream::Stream;
+use crate::time::{Timestamp, Watermark};
 
 /// An aggregate whose result is its accumulator: what the local phase ships.
 struct Partial<A>(Rc<A>);

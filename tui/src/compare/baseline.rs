@@ -6,48 +6,19 @@
 //! *and* the two runs' throughput ranges `[min, max]` do not overlap; otherwise it is
 //! "within noise". Setup differences (workers, events, source, rate, machine) are listed,
 //! because a change across setups is not a change of the code.
+//!
+//! [`compare`] reads both reports' summaries, so `current.summary` must be fresh
+//! ([`stats::summarise`](super::stats::summarise)); [`render`] is the block the verdict and
+//! `report.md` print.
+//!
+//! **Layer.** Computation, above the data: imports [`record`](super::record),
+//! [`summary`](super::summary) and [`fmt`](super::fmt), nothing else from the crate.
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-
+use super::fmt::{Style, fmt_eps, fmt_ns};
 use super::record::CompareReport;
-use super::stats::Spread;
-use super::verdict::{Style, fmt_eps, fmt_ns};
-
-/// Changes against a baseline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BaselineSummary {
-    /// When the baseline comparison started.
-    pub baseline_started_at: String,
-    /// The baseline's command line.
-    pub baseline_command: String,
-    /// Differences in setup that make the comparison less meaningful.
-    pub setup_differences: Vec<String>,
-    /// The noise threshold used, as a fraction.
-    pub noise_threshold: f64,
-    /// One entry per (query, engine) present in both.
-    pub changes: Vec<BaselineChange>,
-}
-
-/// One (query, engine) against its baseline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BaselineChange {
-    /// The query.
-    pub query: String,
-    /// The engine.
-    pub engine: String,
-    /// Throughput then, events/s.
-    pub old_eps: Spread,
-    /// Throughput now, events/s.
-    pub new_eps: Spread,
-    /// `new median / old median - 1`.
-    pub change: f64,
-    /// `improved`, `regressed` or `within noise`.
-    pub verdict: String,
-    /// Median p99 latency then and now, ns, when both observed it.
-    pub p99_ns: Option<(f64, f64)>,
-}
+use super::summary::{BaselineChange, BaselineSummary};
 
 /// Compares `current` with `baseline`.
 pub fn compare(
@@ -142,14 +113,9 @@ pub fn render(b: &BaselineSummary, style: Style) -> String {
             fmt_eps(c.new_eps.median),
         );
         let verdict = match c.verdict.as_str() {
-            "improved" => format!("\x1b[32m{}\x1b[0m", c.verdict),
-            "regressed" => format!("\x1b[1;31m{}\x1b[0m", c.verdict),
+            "improved" => style.green(&c.verdict),
+            "regressed" => style.red(&c.verdict),
             other => other.to_string(),
-        };
-        let verdict = if style.color {
-            verdict
-        } else {
-            c.verdict.clone()
         };
         let p99 = c.p99_ns.map_or_else(String::new, |(o, n)| {
             format!("; p99 {} then, {} now", fmt_ns(o), fmt_ns(n))

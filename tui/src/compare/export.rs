@@ -2,39 +2,26 @@
 //! `report.json` (the record), `report.csv` (one row per measured run), `report.md` (the
 //! verdict as Markdown tables) and the plots ([`super::plot`]).
 //!
-//! They are rewritten after every run, each atomically (written to a temporary file in the
-//! same directory, then renamed over the old one), so a reader or a crash never sees half a
-//! file and a later failure loses nothing.
+//! They are rewritten after every run, each atomically ([`write_atomic`]), so a reader or a
+//! crash never sees half a file and a later failure loses nothing.
+//!
+//! **Layer.** Output, the highest below the loop (which alone imports it): imports
+//! [`files`](super::files), [`plot`], [`verdict`](super::verdict) (the setup
+//! line), [`baseline`] (its block), [`stats`](super::stats) (the catalog's
+//! reason a query's digests are not comparable), the data types and [`fmt`](super::fmt).
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::baseline;
+use super::files::{ExportError, write_atomic};
+use super::fmt::{Style, compress_runs, fmt_count, fmt_eps, fmt_ns};
+use super::plot;
 use super::record::CompareReport;
-use super::stats::{QuerySummary, Spread};
-use super::verdict::{Style, fmt_count, fmt_eps, fmt_ns, setup_line};
-
-/// A file that could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// Creating or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// Drawing a plot failed.
-    #[error("plot {path}: {message}")]
-    Plot {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-}
+use super::stats::not_comparable_reason;
+use super::summary::{LatencySpread, QuerySummary, Spread};
+use super::verdict::setup_line;
 
 /// Writes every export of `report` into `dir` (created if needed).
 ///
@@ -48,27 +35,7 @@ pub fn write_all(report: &CompareReport, dir: &Path) -> Result<(), ExportError> 
     write_atomic(&dir.join("report.json"), to_json(report).as_bytes())?;
     write_atomic(&dir.join("report.csv"), to_csv(report).as_bytes())?;
     write_atomic(&dir.join("report.md"), to_markdown(report).as_bytes())?;
-    super::plot::write_plots(report, dir)
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-///
-/// # Errors
-/// When the temporary file cannot be written or renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let mut file = fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io)
+    plot::write_plots(report, dir)
 }
 
 /// `report.json`: the whole record, pretty-printed.
@@ -219,7 +186,7 @@ pub fn to_markdown(report: &CompareReport) -> String {
     }
     if let Some(b) = &report.summary.baseline {
         let _ = writeln!(out, "\n## Against the baseline\n\n```text");
-        out.push_str(&super::baseline::render(b, Style::PLAIN));
+        out.push_str(&baseline::render(b, Style::PLAIN));
         let _ = writeln!(out, "```");
     }
     let _ = writeln!(
@@ -271,7 +238,7 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
                 ""
             }
         };
-        let lat = |f: fn(&super::stats::LatencySpread) -> Spread, metric: &str| {
+        let lat = |f: fn(&LatencySpread) -> Spread, metric: &str| {
             e.latency_ns.as_ref().map_or_else(
                 || "n/a".to_string(),
                 |l| format!("{}{}", spread_md(&f(l), ns), star(metric)),
@@ -335,13 +302,17 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
             );
         }
     } else {
+        let not_comparable = format!(
+            "Digests differ ({}, not comparable)",
+            not_comparable_reason(&report.plan.workload, &q.query)
+        );
         let _ = writeln!(
             out,
             "- **{}**: {} different digests:",
             if d.comparable {
                 "DIGEST DISAGREEMENT"
             } else {
-                "Digests differ (processing-time query, not comparable)"
+                &not_comparable
             },
             d.groups.len()
         );
@@ -351,7 +322,7 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
                 "  - {} rows, hash `{}`: {}",
                 fmt_count(g.rows),
                 g.hash,
-                super::verdict::compress_runs(&g.runs)
+                compress_runs(&g.runs)
             );
         }
     }

@@ -7,6 +7,10 @@
 //! The current run is drawn by `weir run`'s own panels (`crate::console`: progress,
 //! throughput, latency); the terminal guard is the console's too, so it is restored on drop
 //! and on a panic.
+//!
+//! **Layer.** An [`Observer`] of the loop, above it: imports the loop's traits
+//! ([`super`]), the data types, [`fmt`](super::fmt), [`plot`] (engine colours) and
+//! `crate::console`; nothing in `compare` imports it back.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,9 +29,12 @@ use weir_workloads::report::RunReport;
 use crate::console::terminal::TerminalGuard;
 use crate::console::{ConsoleState, Theme, latency, progress, throughput};
 
-use super::record::{CompareReport, Summary};
-use super::verdict::{fmt_count, fmt_eps, fmt_ns, fmt_si};
-use super::{Flow, Observer, RunSlot};
+use super::fmt::{fmt_count, fmt_eps, fmt_ns, fmt_si};
+use super::plan::RunSlot;
+use super::plot;
+use super::record::CompareReport;
+use super::summary::Summary;
+use super::{Flow, Observer};
 
 /// What the live view shows; drawing is a pure function of it.
 #[derive(Clone, Debug, Default)]
@@ -127,7 +134,7 @@ impl LiveState {
 }
 
 fn engine_color(engine: &str) -> Color {
-    let c = super::plot::engine_color(engine);
+    let c = plot::engine_color(engine);
     Color::Rgb(c.0, c.1, c.2)
 }
 

@@ -9,22 +9,26 @@
 //!   latency), flink ~0.86 M (2.1 s start-up), sim ~2 M; every round jitters by up to ±3 %.
 //! - `q7`: flink's second measured run returns a different digest (a disagreement).
 //! - `q8`: weir and timely are within each other's noise (too close to call).
-//! - `q6`: flink refuses the query (unsupported, not an error).
+//! - a query the catalog says an engine does not run (the `gen` baselines on the peers): that
+//!   engine refuses it, as the runner would (unsupported, not an error).
+//!
+//! **Layer.** An [`Executor`] of the loop, above it: imports only the loop's traits
+//! ([`super`]); nothing in `compare` imports it back.
 
 use std::collections::HashMap;
 
 use weir_engine::{MetricsSnapshot, WorkerMetrics};
-use weir_workloads::job::{EngineKind, RunError, RunLength, RunSpec};
-use weir_workloads::report::{
-    DigestSummary, LatencySummary, Machine, RunReport, SCHEMA_VERSION, Versions, WorkerReport,
-};
+use weir_workloads::catalog::EngineKind;
+use weir_workloads::catalog::{Query, Support};
+use weir_workloads::job::{EngineVersions, Outcome, RunError, RunLength, RunSpec};
+use weir_workloads::report::{DigestSummary, LatencySummary, Machine, RunReport, WorkerReport};
 
 use super::{Executor, Flow};
 
 /// The fake executor.
 #[derive(Debug, Default)]
 pub struct MockExecutor {
-    calls: HashMap<(EngineKind, String), usize>,
+    calls: HashMap<(EngineKind, Query), usize>,
 }
 
 impl MockExecutor {
@@ -44,9 +48,9 @@ pub fn mock_machine() -> Machine {
     }
 }
 
-fn base_eps(engine: EngineKind, query: &str) -> f64 {
+fn base_eps(engine: EngineKind, query: Query) -> f64 {
     match (engine, query) {
-        (EngineKind::Weir, "q8") => 3.05e6,
+        (EngineKind::Weir, Query::Q8) => 3.05e6,
         (EngineKind::Weir, _) => 12.0e6,
         (EngineKind::Timely, _) => 3.1e6,
         (EngineKind::Differential, _) => 2.9e6,
@@ -68,17 +72,16 @@ impl Executor for MockExecutor {
         spec: &RunSpec,
         progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
     ) -> Result<RunReport, RunError> {
-        if spec.engine == EngineKind::Flink && spec.query == "q6" {
+        if let Support::Not(why) = spec.query.support(spec.engine) {
             return Err(RunError::Config(format!(
-                "engine 'flink' cannot run {} q6 in this build; `weir list` shows what each engine runs",
-                spec.workload
+                "engine '{}' cannot run {} query '{}': {why} (see `weir list`)",
+                spec.engine,
+                spec.workload(),
+                spec.query
             )));
         }
         let call = {
-            let n = self
-                .calls
-                .entry((spec.engine, spec.query.clone()))
-                .or_default();
+            let n = self.calls.entry((spec.engine, spec.query)).or_default();
             *n += 1;
             *n - 1
         };
@@ -88,7 +91,7 @@ impl Executor for MockExecutor {
         };
         let e = engine_index(spec.engine);
         let jitter = 1.0 + (((call * (e + 2) + e) % 7) as f64 - 3.0) * 0.01;
-        let eps = base_eps(spec.engine, &spec.query) * spec.workers as f64 * jitter;
+        let eps = base_eps(spec.engine, spec.query) * spec.workers as f64 * jitter;
         let wall_s = events as f64 / eps;
         let workers = spec.workers as u64;
         for k in 1..=5u64 {
@@ -111,7 +114,9 @@ impl Executor for MockExecutor {
         let latency_ns = match spec.engine {
             EngineKind::Differential => None,
             EngineKind::Weir => Some((ms(0.8), ms(2.1), ms(3.4), ms(5.0))),
-            EngineKind::Timely if spec.query == "q8" => Some((ms(0.8), ms(2.2), ms(3.5), ms(5.2))),
+            EngineKind::Timely if spec.query == Query::Q8 => {
+                Some((ms(0.8), ms(2.2), ms(3.5), ms(5.2)))
+            }
             EngineKind::Timely => Some((ms(1.5), ms(4.0), ms(6.0), ms(9.0))),
             EngineKind::Flink => Some((ms(4.0), ms(12.0), ms(20.0), ms(40.0))),
             EngineKind::Sim => Some((ms(0.7), ms(1.1), ms(1.2), ms(1.2))),
@@ -123,9 +128,10 @@ impl Executor for MockExecutor {
             max,
             samples: events / 1024,
         });
-        let disagree = spec.engine == EngineKind::Flink && spec.query == "q7" && call == 2;
+        let disagree = spec.engine == EngineKind::Flink && spec.query == Query::Q7 && call == 2;
         let seed: u128 = spec
             .query
+            .name()
             .bytes()
             .fold(u128::from(events), |h, b| {
                 h.wrapping_mul(0x0100_0000_01B3).wrapping_add(u128::from(b))
@@ -133,41 +139,32 @@ impl Executor for MockExecutor {
             .wrapping_add(u128::from(disagree));
         let rows = events / 46 - u64::from(disagree);
         let hash = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-        let mut versions = Versions::weir();
-        versions.weir = "0.1.0".to_string();
-        versions.weir_commit = Some("0000000".to_string());
-        versions.rustc = Some("rustc 1.95.0 (mock)".to_string());
-        match spec.engine {
-            EngineKind::Timely => versions.timely = Some("0.32.0".to_string()),
-            EngineKind::Differential => {
-                versions.timely = Some("0.32.0".to_string());
-                versions.differential = Some("0.26.0".to_string());
-            }
-            EngineKind::Flink => {
-                versions.flink = Some("2.3.0".to_string());
-                versions.java = Some("17.0.16".to_string());
-            }
-            _ => {}
-        }
-        Ok(RunReport {
-            schema_version: SCHEMA_VERSION,
-            engine: spec.engine.to_string(),
-            workload: spec.workload.to_string(),
-            query: spec.query.clone(),
-            workers: spec.workers,
-            pinning: spec.pinning,
-            source: spec.source.to_string(),
+        let engine_versions = match spec.engine {
+            EngineKind::Timely => EngineVersions {
+                timely: Some("0.32.0".to_string()),
+                ..EngineVersions::default()
+            },
+            EngineKind::Differential => EngineVersions {
+                timely: Some("0.32.0".to_string()),
+                differential: Some("0.26.0".to_string()),
+                ..EngineVersions::default()
+            },
+            EngineKind::Flink => EngineVersions {
+                flink: Some("2.3.0".to_string()),
+                java: Some("17.0.16".to_string()),
+                ..EngineVersions::default()
+            },
+            _ => EngineVersions::default(),
+        };
+        let outcome = Outcome {
             events,
-            rate: spec.rate,
-            event_rate: spec.event_rate,
             startup_s: match spec.engine {
                 EngineKind::Flink => 2.1,
                 EngineKind::Sim => 0.0,
                 _ => 0.002 * (e + 1) as f64,
             },
             wall_s,
-            throughput_eps: events as f64 / wall_s,
-            latency_ns,
+            latency: latency_ns,
             digest: DigestSummary {
                 rows,
                 hash: format!("{hash:032x}"),
@@ -182,9 +179,16 @@ impl Executor for MockExecutor {
                     records: events / workers + u64::from(w < events % workers),
                 })
                 .collect(),
-            machine: mock_machine(),
-            versions,
-            command: spec.command.clone(),
-        })
+            total_workers: None,
+            pinned: spec.pinning,
+            versions: engine_versions,
+        };
+        let mut report = outcome.into_report(spec);
+        // Fixed machine and weir versions, so snapshots do not depend on the build.
+        report.machine = mock_machine();
+        report.versions.weir = "0.1.0".to_string();
+        report.versions.weir_commit = Some("0000000".to_string());
+        report.versions.rustc = Some("rustc 1.95.0 (mock)".to_string());
+        Ok(report)
     }
 }

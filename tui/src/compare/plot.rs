@@ -8,6 +8,10 @@
 //! no system fonts, so none are looked up: the Ubuntu Light face shipped inside the
 //! `epaint_default_fonts` crate is registered with plotters' `ab_glyph` backend, for every
 //! family name plotters asks for.
+//!
+//! **Layer.** Output: imports [`files`](super::files), [`fmt`](super::fmt) and the data types
+//! ([`record`](super::record), [`summary`](super::summary)). [`export`](super::export) calls
+//! [`write_plots`] with the other files; the live view borrows [`engine_color`].
 
 use std::path::Path;
 use std::sync::Once;
@@ -16,10 +20,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::export::{ExportError, write_atomic};
+use super::files::{ExportError, write_atomic};
+use super::fmt::{fmt_count, fmt_ns, fmt_si};
 use super::record::CompareReport;
-use super::stats::QuerySummary;
-use super::verdict::{fmt_ns, fmt_si};
+use super::summary::{QuerySummary, Spread};
 
 const SIZE: (u32, u32) = (1024, 576);
 
@@ -69,7 +73,7 @@ pub fn write_plots(report: &CompareReport, dir: &Path) -> Result<(), ExportError
         "{} · {} workers · {} events · {}",
         report.plan.workload,
         report.plan.workers,
-        super::verdict::fmt_count(report.plan.events),
+        fmt_count(report.plan.events),
         report.plan.source
     );
     both(dir, "throughput", &Plot::Throughput(queries), &title)?;
@@ -277,7 +281,7 @@ where
         .iter()
         .filter_map(|e| {
             e.latency_ns.map(|l| {
-                let t = |s: super::stats::Spread| (s.median, s.min, s.max);
+                let t = |s: Spread| (s.median, s.min, s.max);
                 (e.engine.as_str(), [t(l.p50), t(l.p99), t(l.p999), t(l.max)])
             })
         })

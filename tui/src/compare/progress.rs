@@ -2,6 +2,10 @@
 //!
 //! One line when a run starts, one about every `interval` while it runs (events so far and the
 //! current rate), one when it ends (its throughput and digest), then the query's results so far.
+//!
+//! **Layer.** An [`Observer`] of the loop, above it: imports the loop's traits ([`super`]),
+//! [`plan`](super::plan), [`record`](super::record) and [`fmt`](super::fmt); nothing in
+//! `compare` imports it back.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -11,9 +15,10 @@ use std::time::{Duration, Instant};
 use weir_engine::MetricsSnapshot;
 use weir_workloads::report::RunReport;
 
+use super::fmt::{fmt_count, fmt_eps};
+use super::plan::RunSlot;
 use super::record::CompareReport;
-use super::verdict::{fmt_count, fmt_eps};
-use super::{Flow, Observer, RunSlot};
+use super::{Flow, Observer};
 
 /// Writes progress lines to a writer (stderr in the CLI).
 #[derive(Debug)]

@@ -4,14 +4,17 @@
 //! `report.md` render the same record. `runs` holds every measured run's [`RunReport`]
 //! unchanged (its own schema); `series[i]` is the throughput-over-time of `runs[i]` (and
 //! names its round); warm-ups and failures are listed, never silently dropped; `summary` is
-//! recomputed from the runs after every run.
+//! recomputed from the runs after every run (by the loop: [`refresh`](super::refresh)).
+//!
+//! **Layer.** Data, above the base: imports [`plan`](super::plan) (what it records) and
+//! [`summary`](super::summary) (the figures it carries); the code that computes the figures
+//! ([`stats`](super::stats), [`baseline`](super::baseline)) sits above it.
 
 use serde::{Deserialize, Serialize};
 use weir_workloads::report::{DigestSummary, RunReport};
 
-use super::baseline::BaselineSummary;
-use super::stats::QuerySummary;
-use super::{ComparePlan, RunSlot};
+use super::plan::{ComparePlan, RunSlot};
+use super::summary::Summary;
 
 /// Version of the `report.json` schema written by `weir compare`. Bump on incompatible changes.
 pub const COMPARE_SCHEMA_VERSION: u32 = 1;
@@ -56,13 +59,6 @@ impl CompareReport {
             interrupted: false,
             summary: Summary::default(),
         }
-    }
-
-    /// Recomputes the summary from the runs (and the comparison with `baseline`, if any).
-    pub fn refresh(&mut self, baseline: Option<&CompareReport>, noise_threshold: f64) {
-        self.summary = super::stats::summarise(self);
-        self.summary.baseline =
-            baseline.map(|b| super::baseline::compare(b, self, noise_threshold));
     }
 
     /// Whether the comparison failed: a digest disagreement, or a run that failed (an engine
@@ -135,7 +131,7 @@ impl PlanRecord {
     pub fn from_plan(plan: &ComparePlan) -> Self {
         Self {
             workload: plan.workload.to_string(),
-            queries: plan.queries.clone(),
+            queries: plan.queries.iter().map(ToString::to_string).collect(),
             engines: plan.engines.iter().map(ToString::to_string).collect(),
             runs: plan.runs,
             warmup_runs: usize::from(plan.warmup),
@@ -219,15 +215,4 @@ impl FailureRecord {
             message: message.to_string(),
         }
     }
-}
-
-/// Figures derived from the runs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// One entry per query that has at least one measured run.
-    pub queries: Vec<QuerySummary>,
-    /// Whether every comparable query's runs all produced the same digest.
-    pub digests_agree: bool,
-    /// Changes against `--baseline`, when given.
-    pub baseline: Option<BaselineSummary>,
 }

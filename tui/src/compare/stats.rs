@@ -1,4 +1,6 @@
-//! The statistics of a comparison, and its exact rules.
+//! The statistics of a comparison, and its exact rules: [`summarise`] derives a report's
+//! [`Summary`] from its runs (the loop calls it after every run, through
+//! [`refresh`](super::refresh)).
 //!
 //! - **Spread.** Every figure over runs is a [`Spread`]: median (the mean of the two middle
 //!   values for an even count), min and max. No run is dropped as an outlier.
@@ -15,182 +17,53 @@
 //!   `[min, max]` overlaps the runner-up's; engines that cannot observe latency do not compete,
 //!   and a metric with fewer than two competitors has no winner.
 //! - **Digests.** All runs of a query, warm-ups included, must have the same `(rows, hash)`.
-//!   Queries whose output depends on processing time ([`NON_COMPARABLE_QUERIES`]) are listed
-//!   but cannot fail the comparison.
+//!   Queries whose digests the catalog marks not comparable (q12: processing-time windows)
+//!   are listed but cannot fail the comparison ([`comparable`]).
+//!
+//! **Layer.** Computation, above the data: imports [`record`](super::record) (the runs) and
+//! [`summary`](super::summary) (what it computes), nothing else from the crate.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use weir_workloads::catalog::{Comparability, Query, Workload};
 
 use super::record::CompareReport;
+use super::summary::{
+    DigestCheck, DigestGroup, EngineSummary, LatencySpread, MetricWinner, QuerySummary,
+    RatioSummary, Spread, Summary,
+};
 
-/// Queries whose result depends on wall-clock time, so digests differ between runs by
-/// design (WORKLOADS.md section 4: q12 uses processing-time windows).
-pub const NON_COMPARABLE_QUERIES: &[&str] = &["q12"];
+/// Whether digests of `query` of `workload` must agree across runs (the catalog's
+/// `digest`); `false` for a query the catalog does not know, e.g. in an old report, and for
+/// queries whose result depends on the wall clock (docs/WORKLOADS.md: q12).
+pub fn comparable(workload: &str, query: &str) -> bool {
+    workload
+        .parse::<Workload>()
+        .ok()
+        .and_then(|w| Query::parse(w, query).ok())
+        .is_some_and(|q| q.def().digest == Comparability::Comparable)
+}
+
+/// Why `query`'s digests are not comparable, from the catalog.
+pub fn not_comparable_reason(workload: &str, query: &str) -> &'static str {
+    workload
+        .parse::<Workload>()
+        .ok()
+        .and_then(|w| Query::parse(w, query).ok())
+        .map_or("a query this build does not know", |q| {
+            match q.def().digest {
+                Comparability::Comparable => "comparable",
+                Comparability::NotComparable(why) => why,
+            }
+        })
+}
 
 /// Picks one percentile's spread.
 type PickSpread = fn(&LatencySpread) -> Spread;
 
-/// Median and range of a figure over runs.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Spread {
-    /// Median.
-    pub median: f64,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-}
-
-impl Spread {
-    /// The spread of `values`; `None` when empty.
-    pub fn of(values: &[f64]) -> Option<Self> {
-        let mut v: Vec<f64> = values.to_vec();
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        let median = match n {
-            0 => return None,
-            _ if n % 2 == 1 => v[n / 2],
-            _ => f64::midpoint(v[n / 2 - 1], v[n / 2]),
-        };
-        Some(Self {
-            median,
-            min: v[0],
-            max: v[n - 1],
-        })
-    }
-
-    /// Whether the two ranges `[min, max]` share a point.
-    pub fn overlaps(&self, other: &Spread) -> bool {
-        self.min <= other.max && other.min <= self.max
-    }
-
-    /// The largest distance from the median to either end of the range.
-    pub fn plus_minus(&self) -> f64 {
-        (self.max - self.median).max(self.median - self.min)
-    }
-}
-
-/// One engine's figures on one query.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EngineSummary {
-    /// The engine.
-    pub engine: String,
-    /// Measured runs.
-    pub runs: usize,
-    /// Throughput, events/s.
-    pub throughput_eps: Spread,
-    /// Wall time, seconds.
-    pub wall_s: Spread,
-    /// Start-up time, seconds (not part of the wall time).
-    pub startup_s: Spread,
-    /// Latency percentiles over the runs that observed latency; `None` when none did.
-    pub latency_ns: Option<LatencySpread>,
-    /// Late records over all runs.
-    pub late: u64,
-    /// Dropped records over all runs.
-    pub dropped: u64,
-}
-
-/// Latency percentiles over runs, nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LatencySpread {
-    /// p50 of each run.
-    pub p50: Spread,
-    /// p99 of each run.
-    pub p99: Spread,
-    /// p99.9 of each run.
-    pub p999: Spread,
-    /// Maximum of each run.
-    pub max: Spread,
-}
-
-/// The fastest engine against another one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RatioSummary {
-    /// The engine with the higher median throughput.
-    pub faster: String,
-    /// The other engine.
-    pub slower: String,
-    /// Per-round `throughput(faster) / throughput(slower)`.
-    pub ratio: Spread,
-    /// `max(max - median, median - min)` of the ratio.
-    pub plus_minus: f64,
-    /// Rounds in which both engines ran.
-    pub rounds: usize,
-    /// Median throughput of `faster`, events/s.
-    pub faster_eps: f64,
-    /// Median throughput of `slower`, events/s.
-    pub slower_eps: f64,
-    /// Whether the gap is within the noise (see the module docs).
-    pub too_close: bool,
-}
-
-/// Which engine won one metric.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricWinner {
-    /// `throughput`, `p50`, `p99`, `p99.9` or `max`.
-    pub metric: String,
-    /// The winner; `None` when too close to call or when fewer than two engines compete.
-    pub winner: Option<String>,
-    /// Whether the best two are too close to call.
-    pub too_close: bool,
-}
-
-/// Runs that produced one digest.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DigestGroup {
-    /// Result rows.
-    pub rows: u64,
-    /// Sum of row hashes, 32 hex digits.
-    pub hash: String,
-    /// The runs, as `engine round` or `engine warm-up`.
-    pub runs: Vec<String>,
-}
-
-/// Digest agreement of one query.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DigestCheck {
-    /// Whether this query's digests can be compared at all (see [`NON_COMPARABLE_QUERIES`]).
-    pub comparable: bool,
-    /// Whether all runs produced one digest.
-    pub agree: bool,
-    /// The distinct digests, in order of first appearance.
-    pub groups: Vec<DigestGroup>,
-}
-
-/// Everything measured for one query.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QuerySummary {
-    /// The query.
-    pub query: String,
-    /// Engines with at least one measured run, in plan order.
-    pub engines: Vec<EngineSummary>,
-    /// The fastest engine against each other one, fastest-to-slowest.
-    pub ratios: Vec<RatioSummary>,
-    /// Winner of each metric.
-    pub winners: Vec<MetricWinner>,
-    /// Digest agreement.
-    pub digest: DigestCheck,
-}
-
-impl QuerySummary {
-    /// The summary of `engine`, if it ran.
-    pub fn engine(&self, engine: &str) -> Option<&EngineSummary> {
-        self.engines.iter().find(|e| e.engine == engine)
-    }
-
-    /// The winner of `metric`, if there is one.
-    pub fn winner(&self, metric: &str) -> Option<&str> {
-        self.winners
-            .iter()
-            .find(|w| w.metric == metric)
-            .and_then(|w| w.winner.as_deref())
-    }
-}
-
-/// Derives the summary from a report's runs.
-pub fn summarise(report: &CompareReport) -> super::record::Summary {
+/// Derives the summary from a report's runs (its `baseline` is `None`: see
+/// [`baseline::compare`](super::baseline::compare)).
+pub fn summarise(report: &CompareReport) -> Summary {
     let mut queries = Vec::new();
     for query in &report.plan.queries {
         let idx: Vec<usize> = (0..report.runs.len())
@@ -204,7 +77,7 @@ pub fn summarise(report: &CompareReport) -> super::record::Summary {
     let digests_agree = queries
         .iter()
         .all(|q| q.digest.agree || !q.digest.comparable);
-    super::record::Summary {
+    Summary {
         queries,
         digests_agree,
         baseline: None,
@@ -367,37 +240,8 @@ fn digest_check(report: &CompareReport, query: &str) -> DigestCheck {
         }
     }
     DigestCheck {
-        comparable: !NON_COMPARABLE_QUERIES.contains(&query),
+        comparable: comparable(&report.plan.workload, query),
         agree: groups.len() <= 1,
         groups,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spread_median_odd_and_even() {
-        let s = Spread::of(&[3.0, 1.0, 2.0]).unwrap();
-        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
-        let s = Spread::of(&[4.0, 1.0, 2.0, 3.0]).unwrap();
-        assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 4.0));
-        assert!(Spread::of(&[]).is_none());
-    }
-
-    #[test]
-    fn plus_minus_is_the_larger_side() {
-        let s = Spread::of(&[10.0, 11.0, 14.0]).unwrap();
-        assert!((s.plus_minus() - 3.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn overlap_includes_touching_ranges() {
-        let a = Spread::of(&[1.0, 2.0]).unwrap();
-        let b = Spread::of(&[2.0, 3.0]).unwrap();
-        let c = Spread::of(&[2.5, 3.0]).unwrap();
-        assert!(a.overlaps(&b) && b.overlaps(&a));
-        assert!(!a.overlaps(&c));
     }
 }

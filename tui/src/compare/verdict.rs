@@ -1,134 +1,20 @@
-//! The verdict printed at the end of `weir compare` (and the figure formatting shared with
-//! the exports): per query, each engine's throughput and latency with spread, the relative
-//! speed with the absolute numbers next to it, digest agreement, and who won each metric.
+//! The verdict printed at the end of `weir compare`: per query, each engine's throughput and
+//! latency with spread, the relative speed with the absolute numbers next to it, digest
+//! agreement, and who won each metric; then the overall result and, with `--baseline`, the
+//! changes since the baseline. [`setup_line`] is shared with the Markdown report.
+//!
+//! **Layer.** Output: imports [`fmt`](super::fmt), the data types
+//! ([`record`](super::record), [`summary`](super::summary)), [`stats`](super::stats) (the
+//! catalog's reason a query's digests are not comparable) and [`baseline`]
+//! (its block); never the loop.
 
 use std::fmt::Write as _;
 
-use super::record::CompareReport;
-use super::stats::{QuerySummary, Spread};
-
-/// How the verdict is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Style {
-    /// ANSI colours.
-    pub color: bool,
-    /// Unicode symbols (`×`, `…`, `★`, `✓`); plain ASCII otherwise.
-    pub unicode: bool,
-}
-
-impl Style {
-    /// No colour, Unicode symbols: the form snapshot tests and files use.
-    pub const PLAIN: Style = Style {
-        color: false,
-        unicode: true,
-    };
-
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn red(self, t: &str) -> String {
-        self.paint("1;31", t)
-    }
-    fn green(self, t: &str) -> String {
-        self.paint("32", t)
-    }
-    fn yellow(self, t: &str) -> String {
-        self.paint("33", t)
-    }
-    fn bold(self, t: &str) -> String {
-        self.paint("1", t)
-    }
-    fn dim(self, t: &str) -> String {
-        self.paint("2", t)
-    }
-    fn times(self) -> &'static str {
-        if self.unicode { "×" } else { "x" }
-    }
-    fn ellipsis(self) -> &'static str {
-        if self.unicode { "…" } else { ".." }
-    }
-    fn star(self) -> &'static str {
-        if self.unicode { "★" } else { "*" }
-    }
-    fn check(self) -> &'static str {
-        if self.unicode { "✓" } else { "ok" }
-    }
-    fn cross(self) -> &'static str {
-        if self.unicode { "✗" } else { "XX" }
-    }
-    fn pm(self) -> &'static str {
-        if self.unicode { "±" } else { "+-" }
-    }
-}
-
-/// A rate in events/s with four significant digits: `12.31 M ev/s`.
-pub fn fmt_eps(eps: f64) -> String {
-    format!("{} ev/s", fmt_si(eps))
-}
-
-/// A number with an SI prefix and four significant digits: `12.31 M`, `862.0 k`, `950`.
-pub fn fmt_si(x: f64) -> String {
-    let (v, unit) = if x >= 1e9 {
-        (x / 1e9, " G")
-    } else if x >= 1e6 {
-        (x / 1e6, " M")
-    } else if x >= 1e3 {
-        (x / 1e3, " k")
-    } else {
-        (x, "")
-    };
-    format!("{}{unit}", sig4(v))
-}
-
-fn sig4(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.1}")
-    } else if v >= 10.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-/// A duration in nanoseconds, in the unit that reads best: `850 µs`, `1.23 ms`, `2.10 s`.
-pub fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{} s", sig3(ns / 1e9))
-    } else if ns >= 1e6 {
-        format!("{} ms", sig3(ns / 1e6))
-    } else if ns >= 1e3 {
-        format!("{} µs", sig3(ns / 1e3))
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
-
-fn sig3(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-/// An integer with thousands separators: `10,000,000`.
-pub fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use super::baseline;
+use super::fmt::{Style, compress_runs, fmt_count, fmt_eps, fmt_ns, fmt_si};
+use super::record::{CompareReport, FailureRecord};
+use super::stats::not_comparable_reason;
+use super::summary::{LatencySpread, QuerySummary, Spread};
 
 /// The one-line description of the setup every query shares.
 pub fn setup_line(report: &CompareReport) -> String {
@@ -200,7 +86,7 @@ pub fn render(report: &CompareReport, style: Style) -> String {
     out
 }
 
-fn failure_line(f: &super::record::FailureRecord, style: Style) -> String {
+fn failure_line(f: &FailureRecord, style: Style) -> String {
     let when = f
         .round
         .map_or_else(|| "warm-up".to_string(), |r| format!("round {r}"));
@@ -249,7 +135,7 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
                 (text, None)
             }
         };
-        let lat = |f: fn(&super::stats::LatencySpread) -> Spread, metric: &str| {
+        let lat = |f: fn(&LatencySpread) -> Spread, metric: &str| {
             e.latency_ns.as_ref().map_or_else(
                 || ("n/a".to_string(), Some("2")),
                 |l| mark(fmt_ns(f(l).median), metric),
@@ -375,7 +261,7 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
     if q.engines.len() > 1 {
         let _ = writeln!(out, "  winners: {}", winners.join(" · "));
     }
-    render_digest(out, q, style);
+    render_digest(out, report, q, style);
     for f in report.failures.iter().filter(|f| f.query == q.query) {
         let _ = writeln!(out, "  {}", failure_line(f, style));
     }
@@ -394,7 +280,7 @@ fn group_name(i: usize) -> String {
     char::from_u32(u32::from(b'A') + i as u32).map_or_else(|| format!("#{i}"), String::from)
 }
 
-fn render_digest(out: &mut String, q: &QuerySummary, style: Style) {
+fn render_digest(out: &mut String, report: &CompareReport, q: &QuerySummary, style: Style) {
     let d = &q.digest;
     if d.agree {
         if let Some(g) = d.groups.first() {
@@ -419,9 +305,10 @@ fn render_digest(out: &mut String, q: &QuerySummary, style: Style) {
         ))
     } else {
         style.yellow(&format!(
-            "{}: {} different digests, expected (processing-time query; not comparable)",
+            "{}: {} different digests, expected ({}; not comparable)",
             q.query,
-            d.groups.len()
+            d.groups.len(),
+            not_comparable_reason(&report.plan.workload, &q.query)
         ))
     };
     let _ = writeln!(out, "  {head}");
@@ -443,57 +330,6 @@ fn render_digest(out: &mut String, q: &QuerySummary, style: Style) {
             }
         );
     }
-}
-
-/// Groups run labels (`weir round 3`, `weir warm-up`) by engine, with rounds as ranges:
-/// `weir: warm-up, rounds 1-5; flink: round 2`.
-pub fn compress_runs(labels: &[String]) -> String {
-    let mut engines: Vec<(&str, bool, Vec<usize>)> = Vec::new();
-    for label in labels {
-        let (engine, what) = label.split_once(' ').unwrap_or((label.as_str(), ""));
-        let idx = engines
-            .iter()
-            .position(|e| e.0 == engine)
-            .unwrap_or_else(|| {
-                engines.push((engine, false, Vec::new()));
-                engines.len() - 1
-            });
-        if what == "warm-up" {
-            engines[idx].1 = true;
-        } else if let Some(r) = what.strip_prefix("round ").and_then(|r| r.parse().ok()) {
-            engines[idx].2.push(r);
-        }
-    }
-    let parts: Vec<String> = engines
-        .into_iter()
-        .map(|(engine, warmup, mut rounds)| {
-            rounds.sort_unstable();
-            let mut ranges: Vec<String> = Vec::new();
-            let mut i = 0;
-            while i < rounds.len() {
-                let mut j = i;
-                while j + 1 < rounds.len() && rounds[j + 1] == rounds[j] + 1 {
-                    j += 1;
-                }
-                ranges.push(if i == j {
-                    rounds[i].to_string()
-                } else {
-                    format!("{}-{}", rounds[i], rounds[j])
-                });
-                i = j + 1;
-            }
-            let mut what: Vec<String> = Vec::new();
-            if warmup {
-                what.push("warm-up".to_string());
-            }
-            if !rounds.is_empty() {
-                let plural = if rounds.len() == 1 { "round" } else { "rounds" };
-                what.push(format!("{plural} {}", ranges.join(",")));
-            }
-            format!("{engine}: {}", what.join(", "))
-        })
-        .collect();
-    parts.join("; ")
 }
 
 fn render_footer(out: &mut String, report: &CompareReport, style: Style) {
@@ -552,14 +388,14 @@ fn render_footer(out: &mut String, report: &CompareReport, style: Style) {
             out,
             "{}",
             style.dim(&format!(
-                "note: {} run(s) per engine; BENCHMARKING.md asks for at least 5 before quoting a ratio",
+                "note: {} run(s) per engine; docs/BENCHMARKING.md asks for at least 5 before quoting a ratio",
                 report.plan.runs
             ))
         );
     }
     if let Some(b) = &s.baseline {
         out.push('\n');
-        out.push_str(&super::baseline::render(b, style));
+        out.push_str(&baseline::render(b, style));
     }
 }
 
@@ -568,30 +404,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats() {
-        assert_eq!(fmt_eps(12_314_000.0), "12.31 M ev/s");
-        assert_eq!(fmt_eps(862_000.0), "862.0 k ev/s");
-        assert_eq!(fmt_si(950.0), "950.0");
-        assert_eq!(fmt_si(1.5e9), "1.500 G");
-        assert_eq!(fmt_ns(850_000.0), "850 µs");
-        assert_eq!(fmt_ns(1_234_000.0), "1.23 ms");
-        assert_eq!(fmt_ns(2_100_000_000.0), "2.10 s");
-        assert_eq!(fmt_count(10_000_000), "10,000,000");
-        assert_eq!(fmt_count(999), "999");
+    fn digest_groups_are_lettered() {
+        assert_eq!(group_name(0), "A");
         assert_eq!(group_name(1), "B");
-        let labels: Vec<String> = [
-            "weir warm-up",
-            "weir round 1",
-            "flink round 2",
-            "weir round 2",
-            "weir round 4",
-        ]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-        assert_eq!(
-            compress_runs(&labels),
-            "weir: warm-up, rounds 1-2,4; flink: round 2"
-        );
     }
 }

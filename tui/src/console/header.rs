@@ -35,7 +35,7 @@ pub fn settings(spec: &RunSpec, short: bool) -> Vec<String> {
         RunLength::Duration(d) => format!("{} s", d.as_secs_f64()),
     };
     vec![
-        format!("{} {}", spec.workload, spec.query),
+        format!("{} {}", spec.workload(), spec.query),
         if short {
             spec.engine.to_string()
         } else {

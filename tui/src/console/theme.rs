@@ -4,7 +4,7 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
 use ratatui::widgets::{Block, Borders};
-use weir_workloads::job::EngineKind;
+use weir_workloads::catalog::EngineKind;
 
 const ASCII_BORDER: border::Set<'static> = border::Set {
     top_left: "+",

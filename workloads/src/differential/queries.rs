@@ -21,10 +21,38 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Map;
 
+use crate::catalog::Query;
+use crate::nexmark::{
+    Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5_SIZE_MS, Q5_SLIDE_MS, Q5Row, Q7Row, Q8Row, Q11Row,
+    Q12Row, SESSION_GAP_MS, TUMBLE_MS,
+};
 use crate::timely::events::{self, Events, NexmarkEvent};
 use crate::timely::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
-use crate::timely::rows::{BidRow, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, SessionRow};
-use crate::timely::windows::{GAP_MS, SLIDE_MS, WINDOW_MS, tumble_end};
+use crate::timely::windows::tumble_end;
+
+/// Builds `query` if it is one of this module's; otherwise hands the events back for the next
+/// module to try.
+pub(crate) fn build<'s, E: NexmarkEvent>(
+    query: Query,
+    events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> Result<(), Events<'s, E>> {
+    match query {
+        Query::Q0 => q0(events, ctx, slot),
+        Query::Q1 => q1(events, ctx, slot),
+        Query::Q2 => q2(events, ctx, slot),
+        Query::Q3 => q3(events, ctx, slot),
+        Query::Q4 => q4(events, ctx, slot),
+        Query::Q5 => q5(events, ctx, slot),
+        Query::Q7 => q7(events, ctx, slot),
+        Query::Q8 => q8(events, ctx, slot),
+        Query::Q11 => q11(events, ctx, slot),
+        Query::Q12 => q12(events, ctx, slot),
+        _ => return Err(events),
+    }
+    Ok(())
+}
 
 /// A row update as the sink reads it.
 fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
@@ -82,19 +110,24 @@ pub(crate) fn collect<'s, E: 'static, D: Clone + 'static>(
         .as_collection()
 }
 
-/// q0 (and q1 when `convert`): every bid, projected.
-pub(crate) fn q0<E: NexmarkEvent>(
-    events: Events<'_, E>,
-    ctx: &Ctx,
-    slot: &ResultSlot,
-    convert: bool,
-) {
+/// q0: every bid, projected.
+pub(crate) fn q0<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let rows = collect(events, "Q0Project", move |e, t, out| {
         if let Some(b) = e.bid() {
-            out.push(((events::bid_row(b, convert), e.stamp()), t, 1));
+            out.push(((events::q0_row(b), e.stamp()), t, 1));
         }
     });
-    sampled_sink(rows.inner, ctx, slot, stamped::<BidRow>, stamp_of);
+    sampled_sink(rows.inner, ctx, slot, stamped::<Q0Row>, stamp_of);
+}
+
+/// q1: every bid, its price in another currency (exact at scale 3).
+pub(crate) fn q1<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
+    let rows = collect(events, "Q1Project", move |e, t, out| {
+        if let Some(b) = e.bid() {
+            out.push(((events::q1_row(b), e.stamp()), t, 1));
+        }
+    });
+    sampled_sink(rows.inner, ctx, slot, stamped::<Q1Row>, stamp_of);
 }
 
 /// q2: bids on every 123rd auction.
@@ -102,8 +135,8 @@ pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
     let rows = collect(events, "Q2Filter", |e, t, out| {
         if let Some(b) = e.bid().filter(|b| b.auction % 123 == 0) {
             let row = Q2Row {
-                auction: b.auction,
-                price: b.price,
+                auction: b.auction as u64,
+                price: b.price as u64,
             };
             out.push(((row, e.stamp()), t, 1));
         }
@@ -141,7 +174,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 name: name.clone(),
                 city: city.clone(),
                 state: state.clone(),
-                id,
+                id: id as u64,
             };
             Some((
                 row,
@@ -153,7 +186,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             ))
         },
     );
-    sampled_sink(rows.inner, ctx, slot, stamped::<Q3Row>, stamp_of);
+    sampled_sink(rows.inner, ctx, slot, stamped::<Q3Row<String>>, stamp_of);
 }
 
 /// q4: join auctions and bids on the auction id, keep in-time bids, the maximum per auction,
@@ -187,7 +220,10 @@ pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             });
             out.push(((sum / n) as i64, 1isize));
         })
-        .map(|(category, avg)| Q4Row { category, avg });
+        .map(|(category, avg)| Q4Row {
+            category: category as u64,
+            avg,
+        });
     digest_sink(rows.inner, ctx, slot, update::<Q4Row>);
 }
 
@@ -197,9 +233,9 @@ pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
 pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let windows = collect(events, "Q5Windows", |e, t, out| {
         if let Some(b) = e.bid() {
-            let pane = t - t % SLIDE_MS;
-            for k in 1..=WINDOW_MS / SLIDE_MS {
-                let end = pane + k * SLIDE_MS;
+            let pane = t - t % Q5_SLIDE_MS;
+            for k in 1..=Q5_SIZE_MS / Q5_SLIDE_MS {
+                let end = pane + k * Q5_SLIDE_MS;
                 in_window(out, (end, b.auction), end);
             }
         }
@@ -217,7 +253,13 @@ pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 out.push(((*auction, *n), 1isize));
             }
         })
-        .map(|(end, (auction, num))| (end, Q5Row { auction, num }));
+        .map(|(end, (auction, num))| {
+            let row = Q5Row {
+                auction: auction as u64,
+                num: num as u64,
+            };
+            (end, row)
+        });
     digest_sink(final_at_window_end(rows), ctx, slot, update::<Q5Row>);
 }
 
@@ -240,10 +282,10 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                     inside,
                 )
             };
-            if t % WINDOW_MS == 0 {
+            if t % TUMBLE_MS == 0 {
                 in_window(out, (t, bid(false)), t);
             }
-            let end = tumble_end(t, WINDOW_MS);
+            let end = tumble_end(t, TUMBLE_MS);
             in_window(out, (end, bid(true)), end);
         }
     })
@@ -267,29 +309,34 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             (
                 end,
                 Q7Row {
-                    auction: bid.1,
-                    price: bid.0,
-                    bidder: bid.2,
-                    date_time: bid.3,
+                    auction: bid.1 as u64,
+                    price: bid.0 as u64,
+                    bidder: bid.2 as u64,
+                    date_time: bid.3 as u64,
                     extra: bid.4.clone(),
                 },
             )
         })
     });
-    digest_sink(final_at_window_end(rows), ctx, slot, update::<Q7Row>);
+    digest_sink(
+        final_at_window_end(rows),
+        ctx,
+        slot,
+        update::<Q7Row<String>>,
+    );
 }
 
 /// q8: distinct persons and distinct sellers per 10 s window, semijoined on `(id, window)`.
 pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let persons = collect(events.clone(), "Q8Persons", |e, t, out| {
         if let Some(p) = e.person() {
-            let end = tumble_end(t, WINDOW_MS);
+            let end = tumble_end(t, TUMBLE_MS);
             in_window(out, ((p.id, end), p.name.to_string()), end);
         }
     });
     let sellers = collect(events, "Q8Sellers", |e, t, out| {
         if let Some(a) = e.auction() {
-            let end = tumble_end(t, WINDOW_MS);
+            let end = tumble_end(t, TUMBLE_MS);
             in_window(out, (a.seller, end), end);
         }
     });
@@ -300,13 +347,18 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             (
                 end,
                 Q8Row {
-                    id,
+                    id: id as u64,
                     name,
-                    starttime: (end - WINDOW_MS) as i64,
+                    starttime: end - TUMBLE_MS,
                 },
             )
         });
-    digest_sink(final_at_window_end(rows), ctx, slot, update::<Q8Row>);
+    digest_sink(
+        final_at_window_end(rows),
+        ctx,
+        slot,
+        update::<Q8Row<String>>,
+    );
 }
 
 /// q11: sessions per bidder by a `reduce` over the bidder's bid times; an updating result (a
@@ -316,10 +368,10 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
 pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let bids = collect(events, "Q11Bids", |e, t, out| {
         if let Some(b) = e.bid() {
-            out.push(((b.bidder, b.date_time), tumble_end(t, GAP_MS), 1));
+            out.push(((b.bidder, b.date_time), tumble_end(t, SESSION_GAP_MS), 1));
         }
     });
-    let gap = GAP_MS as i64;
+    let gap = SESSION_GAP_MS as i64;
     let rows = bids
         .reduce(move |_bidder, times, out| {
             let mut open: Option<(i64, i64, i64)> = None;
@@ -339,19 +391,19 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
             }
             out.extend(open.map(|s| (s, 1isize)));
         })
-        .map(move |(bidder, (start, last, bid_count))| SessionRow {
-            bidder,
-            bid_count,
-            starttime: start,
-            endtime: last + gap,
+        .map(move |(bidder, (start, last, bid_count))| Q11Row {
+            bidder: bidder as u64,
+            bid_count: bid_count as u64,
+            starttime: start as u64,
+            endtime: (last + gap) as u64,
         });
-    digest_sink(rows.inner, ctx, slot, update::<SessionRow>);
+    digest_sink(rows.inner, ctx, slot, update::<Q11Row>);
 }
 
 /// q12: bids per bidder in 10 s windows of processing time (assigned when the bid is read),
 /// counted with `count`; an updating result.
 pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
-    let window = WINDOW_MS as i64;
+    let window = TUMBLE_MS as i64;
     let bids = collect(events, "Q12Bids", move |e, t, out| {
         if let Some(b) = e.bid() {
             let now = SystemTime::now()
@@ -360,11 +412,11 @@ pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
             out.push(((b.bidder, now - now.rem_euclid(window)), t, 1));
         }
     });
-    let rows = bids.count().map(move |((bidder, start), n)| SessionRow {
-        bidder,
-        bid_count: n as i64,
-        starttime: start,
-        endtime: start + window,
+    let rows = bids.count().map(move |((bidder, start), n)| Q12Row {
+        bidder: bidder as u64,
+        bid_count: n as u64,
+        starttime: start as u64,
+        endtime: (start + window) as u64,
     });
-    digest_sink(rows.inner, ctx, slot, update::<SessionRow>);
+    digest_sink(rows.inner, ctx, slot, update::<Q12Row>);
 }

@@ -39,7 +39,7 @@ pub struct Progress {
 
 /// The `RESULT` line, printed once after the job finished.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Outcome {
+pub struct JobResult {
     /// Events the sources produced.
     pub events: u64,
     /// JVM start to the first source split starting, ms.
@@ -101,7 +101,7 @@ pub enum Line {
     /// Periodic progress.
     Progress(Progress),
     /// Final figures.
-    Result(Outcome),
+    Result(JobResult),
     /// A suite result.
     Suite(SuiteLine),
     /// The job failed.
@@ -162,7 +162,7 @@ mod tests {
         .expect("valid");
         assert!(matches!(
             r,
-            Line::Result(Outcome {
+            Line::Result(JobResult {
                 events: 10,
                 late: 1,
                 ..

@@ -132,7 +132,7 @@ impl Extra {
     pub fn as_str(&self) -> &'static str {
         match self.0 {
             ExtraRepr::Pool { offset, len } => {
-                &super::generator::pools().extra_pool()[offset as usize..(offset + len) as usize]
+                &super::pools::pools().extra_pool()[offset as usize..(offset + len) as usize]
             }
             ExtraRepr::Static(s) => s,
         }
@@ -303,13 +303,13 @@ impl Channel {
     /// The channel's name.
     #[inline]
     pub fn name(self) -> &'static str {
-        super::generator::pools().channel_name(self.index())
+        super::pools::pools().channel_name(self.index())
     }
 
     /// The channel's URL.
     #[inline]
     pub fn url(self) -> &'static str {
-        super::generator::pools().channel_url(self.index())
+        super::pools::pools().channel_url(self.index())
     }
 }
 

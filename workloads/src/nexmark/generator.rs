@@ -9,29 +9,12 @@
 //! Cost: a bid is about a dozen LCG steps and one `pow`; an auction about 150 (its item name
 //! and description draw two numbers per character, as Beam does); a person about 60.
 
-use std::fmt::Write as _;
-use std::sync::OnceLock;
-
+use super::config::{FIRST_AUCTION_ID, FIRST_CATEGORY_ID, FIRST_PERSON_ID, NexmarkConfig};
 use super::event::{Auction, Bid, Channel, Event, EventKind, Extra, InlineStr, Person};
-use super::{FIRST_AUCTION_ID, FIRST_CATEGORY_ID, FIRST_PERSON_ID, NexmarkConfig};
+use super::pools::{CHANNELS, EXTRA_POOL_LEN, FIRST_NAMES, HOT_CHANNELS, LAST_NAMES, Pools, pools};
 use crate::random::{JavaRandom, java_round, mix};
 use crate::split::{BLOCK, ConfigError, Split, WATERMARK_END, WorkerSplit};
 
-/// Length of the `extra` letter pool (1 MiB).
-pub const EXTRA_POOL_LEN: u32 = 1 << 20;
-/// Seed of the `extra` pool: byte k is `'a' + nextInt(26)`, the k-th draw of `new Random(seed)`.
-const EXTRA_POOL_SEED: u64 = 20_150_715;
-/// Seed of the channel/url tables (hot channels first, then `channel-0` .. `channel-9999`).
-const CHANNEL_SEED: u64 = 20_150_716;
-/// Number of non-hot channels.
-const CHANNELS: u32 = 10_000;
-
-const FIRST_NAMES: [&str; 11] = [
-    "Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter",
-];
-const LAST_NAMES: [&str; 9] = [
-    "Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris",
-];
 const US_CITIES: [&str; 10] = [
     "Phoenix",
     "Los Angeles",
@@ -45,8 +28,6 @@ const US_CITIES: [&str; 10] = [
     "Cheyenne",
 ];
 const US_STATES: [&str; 6] = ["AZ", "CA", "ID", "OR", "WA", "WY"];
-const HOT_CHANNELS: [&str; 4] = ["Google", "Facebook", "Baidu", "Apple"];
-
 /// Average byte sizes (Beam's defaults) that `extra` pads each kind to.
 const AVG_PERSON_BYTES: i32 = 200;
 const AVG_AUCTION_BYTES: i32 = 500;
@@ -60,112 +41,6 @@ const ID_LEAD: i64 = 10;
 const HOT_BATCH: i64 = 100;
 /// Events until `IN_FLIGHT_AUCTIONS` more auctions exist: 100 * 50 / 3.
 const EVENTS_FOR_AUCTIONS: u64 = 1666;
-
-/// The tables every event draws strings from, built once per process from fixed seeds.
-#[derive(Debug)]
-pub struct Pools {
-    extra: String,
-    names: Vec<String>,
-    hot_urls: Vec<String>,
-    channel_names: Vec<String>,
-    channel_urls: Vec<String>,
-}
-
-/// The process-wide pools (built on first use, a few milliseconds).
-pub fn pools() -> &'static Pools {
-    static POOLS: OnceLock<Pools> = OnceLock::new();
-    POOLS.get_or_init(Pools::build)
-}
-
-impl Pools {
-    fn build() -> Pools {
-        let mut r = JavaRandom::new(EXTRA_POOL_SEED);
-        let extra: String = (0..EXTRA_POOL_LEN)
-            .map(|_| char::from(b'a' + r.below(26) as u8))
-            .collect();
-        let names = FIRST_NAMES
-            .iter()
-            .flat_map(|f| LAST_NAMES.iter().map(move |l| format!("{f} {l}")))
-            .collect();
-        let mut r = JavaRandom::new(CHANNEL_SEED);
-        let hot_urls = HOT_CHANNELS.iter().map(|_| url(&mut r)).collect();
-        let mut channel_names = Vec::with_capacity(CHANNELS as usize);
-        let mut channel_urls = Vec::with_capacity(CHANNELS as usize);
-        for i in 0..CHANNELS {
-            let mut u = url(&mut r);
-            if r.below(10) > 0 {
-                // Java: Math.abs(Integer.reverse(i)); abs(MIN) stays MIN.
-                let id = (i as i32).reverse_bits().wrapping_abs();
-                let _ = write!(u, "&channel_id={id}");
-            }
-            channel_names.push(format!("channel-{i}"));
-            channel_urls.push(u);
-        }
-        Pools {
-            extra,
-            names,
-            hot_urls,
-            channel_names,
-            channel_urls,
-        }
-    }
-
-    /// The 1 MiB letter pool `extra` is sliced from.
-    pub fn extra_pool(&'static self) -> &'static str {
-        &self.extra
-    }
-
-    /// The name of channel `index` (see [`Channel`]).
-    #[inline]
-    pub(crate) fn channel_name(&'static self, index: usize) -> &'static str {
-        match index {
-            0..4 => HOT_CHANNELS[index],
-            _ => &self.channel_names[index - HOT_CHANNELS.len()],
-        }
-    }
-
-    /// The URL of channel `index`.
-    #[inline]
-    pub(crate) fn channel_url(&'static self, index: usize) -> &'static str {
-        match index {
-            0..4 => &self.hot_urls[index],
-            _ => &self.channel_urls[index - HOT_CHANNELS.len()],
-        }
-    }
-
-    /// Every channel with its URL: the 4 hot ones, then `channel-0` .. `channel-9999`.
-    pub fn channels(&'static self) -> impl Iterator<Item = (&'static str, &'static str)> {
-        HOT_CHANNELS
-            .iter()
-            .copied()
-            .zip(self.hot_urls.iter().map(String::as_str))
-            .chain(
-                self.channel_names
-                    .iter()
-                    .map(String::as_str)
-                    .zip(self.channel_urls.iter().map(String::as_str)),
-            )
-    }
-}
-
-/// `https://www.nexmark.com/<s1>/<s2>/<s3>/item.htm?query=1`, each segment 3-4 characters,
-/// each `'_'` with probability 1/13 and otherwise a letter.
-fn url(r: &mut JavaRandom) -> String {
-    let mut u = String::from("https://www.nexmark.com");
-    for _ in 0..3 {
-        u.push('/');
-        let len = 3 + r.below(2);
-        for _ in 0..len {
-            if r.below(13) == 0 {
-                u.push('_');
-            } else {
-                u.push(char::from(b'a' + r.below(26) as u8));
-            }
-        }
-    }
-    u.push_str("/item.htm?query=1");
-    u
-}
 
 /// Beam's `nextString(maxLength)`: `3 + nextInt(max - 3)` characters, each a space with
 /// probability 1/13 and otherwise `'a' + nextInt(26)`, then trimmed.

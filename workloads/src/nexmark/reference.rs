@@ -3,23 +3,15 @@
 //! engine's digest. Each returns its rows sorted, as the final multiset at end of input
 //! (the watermark then reaches +infinity, so every window has fired).
 //!
-//! Semantics follow WORKLOADS.md (sections 2 and 4, "Decisions for weir"): windows are aligned
+//! Semantics follow docs/WORKLOADS.md (sections 8-9): windows are aligned
 //! to epoch 0; BETWEEN is inclusive; AVG over BIGINT truncates; sessions that overlap or touch
 //! merge.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::config::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
 use super::event::{Auction, Bid, Event, Person};
 use super::rows::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row};
-
-/// q5's hopping window: size 10 s, slide 2 s.
-pub const Q5_SIZE_MS: u64 = 10_000;
-/// q5's slide.
-pub const Q5_SLIDE_MS: u64 = 2_000;
-/// q7 and q8's tumbling window, and q12's processing-time window.
-pub const TUMBLE_MS: u64 = 10_000;
-/// q11's session gap.
-pub const SESSION_GAP_MS: u64 = 10_000;
 
 fn bids(events: &[Event]) -> impl Iterator<Item = &Bid> {
     events.iter().filter_map(|e| match e {

@@ -1,10 +1,13 @@
 //! Result rows of the Nexmark queries, one type per query, columns in SELECT order with the
-//! suite's aliases (WORKLOADS.md, "Result columns"). Every engine produces these types, so the
+//! suite's aliases (docs/WORKLOADS.md, section 9). Every engine produces these types, so the
 //! digest and `--output` JSON lines are the same everywhere. Timestamps are epoch ms; q1's
 //! price is the exact decimal `price * 0.908` as an integer at scale 3 (`price * 908`).
 
 use crate::digest::{ColumnSink, ResultRow};
 
+/// Declares a row type. A row with text columns is generic over the text type `S`
+/// (`&'static str` by default: the generator's strings live in static pools, so weir's rows
+/// borrow them; the peer engines, whose records cross processes serialized, use `String`).
 macro_rules! row {
     (
         $(#[$m:meta])* $name:ident [$($col:literal),+] {
@@ -26,13 +29,33 @@ macro_rules! row {
             }
         }
     };
+    (
+        $(#[$m:meta])* $name:ident<S> [$($col:literal),+] {
+            $($(#[$fm:meta])* $field:ident : $ty:ty => $kind:ident),+ $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name<S = &'static str> {
+            $($(#[$fm])* pub $field: $ty),+
+        }
+
+        impl<S: AsRef<str>> ResultRow for $name<S> {
+            const COLUMNS: &'static [&'static str] = &[$($col),+];
+
+            #[inline]
+            fn write_columns(&self, sink: &mut impl ColumnSink) {
+                $(row!(@col sink, self.$field, $kind);)+
+            }
+        }
+    };
     (@col $sink:ident, $v:expr, int) => { $sink.int($v as i64) };
-    (@col $sink:ident, $v:expr, str) => { $sink.str($v) };
+    (@col $sink:ident, $v:expr, str) => { $sink.str($v.as_ref()) };
 }
 
 row! {
     /// q0 (pass-through): `auction, bidder, price, dateTime, extra`.
-    Q0Row ["auction", "bidder", "price", "dateTime", "extra"] {
+    Q0Row<S> ["auction", "bidder", "price", "dateTime", "extra"] {
         /// Auction id.
         auction: u64 => int,
         /// Bidder id.
@@ -42,14 +65,14 @@ row! {
         /// Bid time, epoch ms.
         date_time: u64 => int,
         /// The bid's extra.
-        extra: &'static str => str,
+        extra: S => str,
     }
 }
 
 row! {
     /// q1 (currency conversion): `auction, bidder, price, dateTime, extra` with `price` =
     /// `price * 0.908` exactly, as an integer at scale 3 (`price * 908`).
-    Q1Row ["auction", "bidder", "price", "dateTime", "extra"] {
+    Q1Row<S> ["auction", "bidder", "price", "dateTime", "extra"] {
         /// Auction id.
         auction: u64 => int,
         /// Bidder id.
@@ -59,7 +82,7 @@ row! {
         /// Bid time, epoch ms.
         date_time: u64 => int,
         /// The bid's extra.
-        extra: &'static str => str,
+        extra: S => str,
     }
 }
 
@@ -75,13 +98,13 @@ row! {
 
 row! {
     /// q3 (local item suggestion): `name, city, state, id` (the auction's id).
-    Q3Row ["name", "city", "state", "id"] {
+    Q3Row<S> ["name", "city", "state", "id"] {
         /// Seller's name.
-        name: &'static str => str,
+        name: S => str,
         /// Seller's city.
-        city: &'static str => str,
+        city: S => str,
         /// Seller's state.
-        state: &'static str => str,
+        state: S => str,
         /// Auction id.
         id: u64 => int,
     }
@@ -109,7 +132,7 @@ row! {
 
 row! {
     /// q7 (highest bid): `auction, price, bidder, dateTime, extra` (SELECT order).
-    Q7Row ["auction", "price", "bidder", "dateTime", "extra"] {
+    Q7Row<S> ["auction", "price", "bidder", "dateTime", "extra"] {
         /// Auction id.
         auction: u64 => int,
         /// Price, cents.
@@ -119,17 +142,17 @@ row! {
         /// Bid time, epoch ms.
         date_time: u64 => int,
         /// The bid's extra.
-        extra: &'static str => str,
+        extra: S => str,
     }
 }
 
 row! {
     /// q8 (monitor new users): `id, name, starttime`.
-    Q8Row ["id", "name", "starttime"] {
+    Q8Row<S> ["id", "name", "starttime"] {
         /// Person id.
         id: u64 => int,
         /// Person name.
-        name: &'static str => str,
+        name: S => str,
         /// Window start, epoch ms.
         starttime: u64 => int,
     }

@@ -33,8 +33,9 @@ use timely::dataflow::operators::vec::Broadcast;
 use timely::scheduling::Activator;
 use timely::worker::Worker;
 
-use super::cluster::TimelyCluster;
-use super::harness::{Launch, PARK_AT_MOST, Shared, SignedDigest, WorkerResult};
+use super::shared::{PARK_AT_MOST, Shared, WorkerResult};
+use crate::cluster::TimelyCluster;
+use crate::digest::Digest;
 use crate::job::{Result, RunError, panic_message};
 
 /// How long a worker that has seen a failure waits for the other workers to acknowledge it.
@@ -157,12 +158,12 @@ pub(crate) fn gather(
     mine: WorkerResult,
 ) -> WorkerResult {
     let partial = (
-        mine.digest.rows,
-        (mine.digest.sum >> 64) as u64,
-        mine.digest.sum as u64,
+        mine.digest.rows(),
+        (mine.digest.sum() >> 64) as u64,
+        mine.digest.sum() as u64,
         mine.events,
     );
-    let total = Rc::new(RefCell::new((SignedDigest::default(), 0u64)));
+    let total = Rc::new(RefCell::new((Digest::new(), 0u64)));
     let sink = Rc::clone(&total);
     worker.dataflow::<u64, _, _>(move |scope| {
         source(scope, "GatherSource", move |capability, _info| {
@@ -181,10 +182,10 @@ pub(crate) fn gather(
                 input.for_each(|_, data| {
                     let mut t = sink.borrow_mut();
                     for &(rows, hi, lo, events) in data.iter() {
-                        t.0.merge(SignedDigest {
+                        t.0.merge(&Digest::from_parts(
                             rows,
-                            sum: (u128::from(hi) << 64) | u128::from(lo),
-                        });
+                            (u128::from(hi) << 64) | u128::from(lo),
+                        ));
                         t.1 += events;
                     }
                 });
@@ -195,9 +196,9 @@ pub(crate) fn gather(
         worker.step_or_park(Some(PARK_AT_MOST));
     }
     let (digest, events) = if worker.index() == 0 {
-        *total.borrow()
+        total.borrow().clone()
     } else {
-        (SignedDigest::default(), 0)
+        (Digest::new(), 0)
     };
     WorkerResult {
         digest,
@@ -211,12 +212,8 @@ pub(crate) fn gather(
 pub const PANIC_AFTER_EVENTS_ENV: &str = "WEIR_TIMELY_PANIC_AFTER_EVENTS";
 
 /// The failure injection asked for by [`PANIC_AFTER_EVENTS_ENV`] or the cluster's hidden hook.
-pub(crate) fn panic_after_events(launch: &Launch) -> Result<Option<u64>> {
-    if let Some(n) = launch
-        .cluster
-        .as_ref()
-        .and_then(TimelyCluster::injected_panic)
-    {
+pub(crate) fn panic_after_events(cluster: Option<&TimelyCluster>) -> Result<Option<u64>> {
+    if let Some(n) = cluster.and_then(TimelyCluster::injected_panic) {
         return Ok(Some(n));
     }
     match std::env::var(PANIC_AFTER_EVENTS_ENV) {

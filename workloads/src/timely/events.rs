@@ -3,9 +3,8 @@
 
 use timely::dataflow::StreamVec;
 
-use super::rows::BidRow;
 use super::sampling::Sampled;
-use crate::nexmark::{Bid, Event};
+use crate::nexmark::{Bid, Event, Q0Row, Q1Row};
 
 /// A worker's stream of Nexmark events (all kinds, or bids only), at their event times.
 pub(crate) type Events<'s, E> = StreamVec<'s, u64, E>;
@@ -142,14 +141,26 @@ impl NexmarkEvent for Bid {
     }
 }
 
-/// q0's row for a bid; q1's when `convert` (price * 0.908, exact at scale 3).
+/// q0's row for a bid.
 #[inline]
-pub(crate) fn bid_row(b: B, convert: bool) -> BidRow {
-    BidRow {
-        auction: b.auction,
-        bidder: b.bidder,
-        price: if convert { b.price * 908 } else { b.price },
-        date_time: b.date_time,
+pub(crate) fn q0_row(b: B) -> Q0Row {
+    Q0Row {
+        auction: b.auction as u64,
+        bidder: b.bidder as u64,
+        price: b.price as u64,
+        date_time: b.date_time as u64,
+        extra: b.extra,
+    }
+}
+
+/// q1's row for a bid: the price in another currency (`price * 0.908`, exact at scale 3).
+#[inline]
+pub(crate) fn q1_row(b: B) -> Q1Row {
+    Q1Row {
+        auction: b.auction as u64,
+        bidder: b.bidder as u64,
+        price: (b.price * 908) as u64,
+        date_time: b.date_time as u64,
         extra: b.extra,
     }
 }

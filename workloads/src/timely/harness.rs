@@ -1,6 +1,6 @@
 //! The harness shared by the timely and differential adapters: starting workers from a
 //! [`RunSpec`] (pinned as asked, `pinning.rs`), the digest sink, metrics publishing and the
-//! final [`RunReport`]. The source operator is in `source.rs`, failure handling and cluster
+//! final [`Outcome`]. The source operator is in `source.rs`, failure handling and cluster
 //! mode's control dataflow in `control.rs`.
 //!
 //! # Time
@@ -17,10 +17,10 @@
 //!
 //! # Latency
 //!
-//! [`LatencyRule::Windows`]: each source logs `(watermark, instant)` whenever its watermark
+//! [`Latency::WindowResults`]: each source logs `(watermark, instant)` whenever its watermark
 //! advances. A windowed result at time `t` (its window's end) is complete when the last split's
 //! watermark reached `t`; its latency is the sink's wall clock minus that instant.
-//! [`LatencyRule::Sampled`]: the sources stamp the events with `id % 1024 == 0` with their
+//! [`Latency::SampledRecords`]: the sources stamp the events with `id % 1024 == 0` with their
 //! ingestion time (`sampling.rs`), results carry the stamp, and the sink records `now - stamp`.
 //! Both need the job's clock and every source in this process, so latency is observed in
 //! single-process runs only (the adapter says which rule a query follows).
@@ -29,7 +29,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -40,224 +40,23 @@ use timely::dataflow::operators::generic::Operator;
 use timely::worker::Worker;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
-use super::cluster::TimelyCluster;
 use super::control::{Control, describe_panic, gather, panic_after_events};
 use super::pinning::{pin_worker, pinning_plan};
-use crate::digest::{ResultRow, RowEncoder};
-use crate::job::{Job, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal};
-use crate::report::{DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport};
+pub(crate) use super::shared::{Ctx, DIFFERENTIAL_VERSION, ResultSlot, TIMELY_VERSION};
+use super::shared::{PARK_AT_MOST, Shared, WorkerCell, WorkerResult};
+use crate::catalog::{EngineKind, Latency};
+use crate::cluster::TimelyCluster;
+use crate::digest::{Digest, ResultRow, RowEncoder};
+use crate::job::{
+    EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal,
+};
+use crate::report::{LatencySummary, WorkerReport};
 
-/// Events a source emits per activation before it yields to the other operators.
-pub(crate) const SOURCE_BATCH: usize = 4096;
 /// How often workers copy their counters out and the driver publishes a snapshot.
 const PUBLISH_EVERY: Duration = weir_engine::metrics::DEFAULT_SNAPSHOT_INTERVAL;
-/// Longest a worker parks before it looks at the stop signal and publishes again.
-pub(crate) const PARK_AT_MOST: Duration = Duration::from_millis(20);
-
-/// Version strings of the pinned peer engines (the root `Cargo.toml` pins them exactly).
-pub(crate) const TIMELY_VERSION: &str = "0.32.0";
-/// See [`TIMELY_VERSION`].
-pub(crate) const DIFFERENTIAL_VERSION: &str = "0.26.0";
-
-/// One worker's counters, written by that worker and read by the driver.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub(crate) struct WorkerCell {
-    /// Set once every worker has built its dataflow: the source may start.
-    pub(crate) go: AtomicBool,
-    pub(crate) events_in: AtomicU64,
-    pub(crate) records_out: AtomicU64,
-    pub(crate) busy_ns: AtomicU64,
-    pub(crate) idle_ns: AtomicU64,
-    pub(crate) dropped: AtomicU64,
-    /// The source's watermark (event-time ms; `u64::MAX` after the end of input).
-    pub(crate) watermark: AtomicU64,
-    /// The newest event timestamp the source produced.
-    pub(crate) max_ts: AtomicU64,
-    /// The frontier at this worker's sink (`u64::MAX` once empty).
-    pub(crate) sink_frontier: AtomicU64,
-}
-
-/// State shared by the driver and the workers of this process.
-pub(crate) struct Shared {
-    /// Per local worker.
-    pub(crate) workers: Vec<WorkerCell>,
-    /// Per local worker: `(watermark, instant)` each time its source's watermark advanced.
-    pub(crate) clocks: Vec<Mutex<VecDeque<(u64, Instant)>>>,
-    /// When the first source started producing (the job's clock).
-    pub(crate) clock_start: OnceLock<Instant>,
-    /// Result latencies merged from the sinks, ns.
-    pub(crate) latency: Mutex<Histogram<u64>>,
-    /// Whether latency is observable in this run.
-    pub(crate) latency_observable: bool,
-    /// How latency is observed.
-    pub(crate) latency_rule: LatencyRule,
-    /// Set when a worker failed: every worker leaves its loop.
-    pub(crate) abort: AtomicBool,
-    /// Set when the failure happened in this process (cluster mode tells the others).
-    pub(crate) failed_here: AtomicBool,
-    pub(crate) failure: Mutex<Option<String>>,
-    /// This process's index in cluster mode.
-    pub(crate) process: Option<usize>,
-    /// Per local worker: the core it is pinned to, if pinning was asked for and is possible.
-    pub(crate) pin_to: Vec<Option<core_affinity::CoreId>>,
-    /// Local workers that were pinned.
-    pub(crate) pinned: AtomicUsize,
-    /// Failure injection (hidden, for tests): local worker 0's source panics after producing
-    /// this many events.
-    pub(crate) panic_after_events: Option<u64>,
-    /// Set when a source ended before its split did (stop, duration limit, failure).
-    pub(crate) stopped_early: AtomicBool,
-    /// Raised by the user (or the duration limit): sources end their input.
-    pub(crate) stop: StopSignal,
-    /// The run's length.
-    pub(crate) length: RunLength,
-    /// Paced emission rate, events/s of wall time.
-    pub(crate) rate: Option<u64>,
-    /// Whether sources replay pre-generated events.
-    pub(crate) replay: bool,
-    /// Whether result rows are kept for `--output`.
-    pub(crate) keep_rows: bool,
-    /// Global index of this process's first worker.
-    pub(crate) first_worker: usize,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("workers", &self.workers.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Shared {
-    pub(crate) fn local(&self, worker_index: usize) -> usize {
-        worker_index - self.first_worker
-    }
-
-    fn elapsed_ns(&self) -> u64 {
-        self.clock_start
-            .get()
-            .map_or(0, |s| s.elapsed().as_nanos() as u64)
-    }
-
-    /// The instant at which every source's watermark had reached `time`, if all have.
-    fn closed_at(&self, time: u64) -> Option<Instant> {
-        let mut latest: Option<Instant> = None;
-        for clock in &self.clocks {
-            let log = clock.lock().unwrap_or_else(PoisonError::into_inner);
-            let i = log.partition_point(|&(wm, _)| wm < time);
-            let at = log.get(i)?.1;
-            latest = Some(latest.map_or(at, |l| l.max(at)));
-        }
-        latest
-    }
-
-    /// Drops watermark log entries no sink can ask for any more.
-    fn prune_clocks(&self) {
-        let floor = self
-            .workers
-            .iter()
-            .map(|w| w.sink_frontier.load(Ordering::Relaxed))
-            .min()
-            .unwrap_or(0);
-        for clock in &self.clocks {
-            let mut log = clock.lock().unwrap_or_else(PoisonError::into_inner);
-            // Keep the first entry at or past the floor; everything before it is unreachable.
-            let keep_from = log.partition_point(|&(wm, _)| wm < floor);
-            log.drain(..keep_from);
-        }
-    }
-
-    /// Records a failure of this process (the first one wins) and aborts every local worker.
-    pub(crate) fn fail(&self, message: String) {
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        if failure.is_none() {
-            *failure = Some(message);
-            self.failed_here.store(true, Ordering::Release);
-        }
-        self.abort.store(true, Ordering::Release);
-    }
-
-    /// Records the failure another process of the cluster reported (unless one is recorded).
-    pub(crate) fn fail_remote(&self, message: &str) {
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        failure.get_or_insert_with(|| {
-            format!("another process of the timely cluster failed, so this one stopped: {message}")
-        });
-        self.abort.store(true, Ordering::Release);
-    }
-
-    /// Whether a failure was recorded (here or reported by another process).
-    pub(crate) fn aborted(&self) -> bool {
-        self.abort.load(Ordering::Acquire)
-    }
-
-    /// Whether the recorded failure happened in this process.
-    pub(crate) fn failed_here(&self) -> bool {
-        self.failed_here.load(Ordering::Acquire)
-    }
-
-    /// The recorded failure, if any.
-    pub(crate) fn failure_message(&self) -> Option<String> {
-        self.failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// This process's index in cluster mode.
-    pub(crate) fn process(&self) -> Option<usize> {
-        self.process
-    }
-}
-
-/// The order-independent digest with signed multiplicities: a retraction subtracts its row's
-/// hash, so folding a changelog gives the digest of its final multiset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SignedDigest {
-    /// Net rows.
-    pub(crate) rows: i64,
-    /// Sum of `diff * hash` mod 2^128.
-    pub(crate) sum: u128,
-}
-
-impl SignedDigest {
-    /// Adds `diff` copies of a row whose hash is `hash`.
-    pub(crate) fn add(&mut self, hash: u128, diff: i64) {
-        self.rows += diff;
-        self.sum = self
-            .sum
-            .wrapping_add(hash.wrapping_mul(i128::from(diff) as u128));
-    }
-
-    /// Merges another worker's digest.
-    pub(crate) fn merge(&mut self, other: SignedDigest) {
-        self.rows += other.rows;
-        self.sum = self.sum.wrapping_add(other.sum);
-    }
-}
-
-/// What one worker hands back at the end.
-#[derive(Debug, Default)]
-pub(crate) struct WorkerResult {
-    pub(crate) digest: SignedDigest,
-    /// `(json, diff)` of every result update, when `--output` was asked for.
-    pub(crate) rows: Vec<(String, i64)>,
-    pub(crate) events: u64,
-}
-
-/// Per-worker context given to a query's dataflow builder.
-#[derive(Clone, Debug)]
-pub(crate) struct Ctx {
-    pub(crate) shared: Arc<Shared>,
-}
-
-/// A worker-local slot the sink fills and the worker loop reads at the end.
-pub(crate) type ResultSlot = std::rc::Rc<std::cell::RefCell<WorkerResult>>;
 
 /// The sink of one worker: folds result updates into the digest, counts them, observes window
-/// latency (when the run's rule is [`LatencyRule::Windows`]) and keeps the JSON rows for
+/// latency (when the run's rule is [`Latency::WindowResults`]) and keeps the JSON rows for
 /// `--output`. `view` gives an update's row and multiplicity.
 pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
     stream: Stream<'_, u64, Vec<U>>,
@@ -269,7 +68,7 @@ pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
 }
 
 /// [`digest_sink`] for results that carry the ingestion stamp of a sampled input record
-/// (`stamp`, 0 when not sampled): per-record latency, [`LatencyRule::Sampled`].
+/// (`stamp`, 0 when not sampled): per-record latency, [`Latency::SampledRecords`].
 pub(crate) fn sampled_sink<U: 'static, R: ResultRow + 'static>(
     stream: Stream<'_, u64, Vec<U>>,
     ctx: &Ctx,
@@ -290,8 +89,8 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
     let shared = Arc::clone(&ctx.shared);
     let local = shared.local(stream.scope().index());
     let observe = shared.latency_observable;
-    let windows = observe && shared.latency_rule == LatencyRule::Windows;
-    let stamp = stamp.filter(|_| observe && shared.latency_rule == LatencyRule::Sampled);
+    let windows = observe && shared.latency_rule == Latency::WindowResults;
+    let stamp = stamp.filter(|_| observe && shared.latency_rule == Latency::SampledRecords);
     let slot = std::rc::Rc::clone(slot);
     let mut histogram = new_histogram();
     let mut last_merge = Instant::now();
@@ -306,7 +105,7 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
             let mut now_ns = None;
             for update in data.iter() {
                 let (row, diff) = view(update);
-                digest.add(encoder.hash_row(row), diff);
+                digest.add_hash(encoder.hash_row(row), diff);
                 if shared.keep_rows {
                     rows.push((row.to_json(), diff));
                 }
@@ -357,26 +156,26 @@ fn thread_cpu_ns() -> Option<u64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// How a query's latency is observed (BENCHMARKING.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LatencyRule {
-    /// Not observable: no result is tied to a window's closing or to an input record.
-    None,
-    /// Every result closes the window ending at its time: sink time minus the instant every
-    /// source's watermark had reached that time.
-    Windows,
-    /// Results of sampled input records carry their ingestion time: sink time minus it.
-    Sampled,
-}
-
 /// Everything a run needs besides the dataflow itself.
 pub(crate) struct Launch {
     /// The engine's name in the report (`timely` or `differential`).
-    pub(crate) engine: crate::job::EngineKind,
-    /// How the query's latency is observed.
-    pub(crate) latency: LatencyRule,
-    /// Cluster mode, if any.
-    pub(crate) cluster: Option<TimelyCluster>,
+    pub(crate) engine: EngineKind,
+    /// How the query's latency is observed on this engine.
+    pub(crate) latency: Latency,
+}
+
+/// The timely configuration of `cluster`'s process with `workers` worker threads.
+fn cluster_config(cluster: &TimelyCluster, workers: usize) -> timely::Config {
+    timely::Config {
+        communication: timely::CommunicationConfig::Cluster {
+            threads: workers,
+            process: cluster.process,
+            addresses: cluster.addresses.clone(),
+            report: false,
+            zerocopy: false,
+        },
+        worker: timely::WorkerConfig::default(),
+    }
 }
 
 /// Starts `build` on timely workers as `spec` asks and returns the running job.
@@ -387,22 +186,9 @@ pub(crate) fn launch<F>(spec: &RunSpec, launch: Launch, build: F) -> Result<Job>
 where
     F: Fn(&mut Worker, &Ctx) -> ResultSlot + Send + Sync + 'static,
 {
-    if spec.workers == 0 {
-        return Err(RunError::Config(
-            "--workers must be at least 1 (timely runs one worker thread per worker)".into(),
-        ));
-    }
-    if let Some(rate) = spec.rate
-        && rate != spec.event_rate
-    {
-        return Err(RunError::Config(format!(
-            "--rate {rate} must equal --event-rate ({}) so that windows close in real time",
-            spec.event_rate
-        )));
-    }
-    let (config, first_worker) = match &launch.cluster {
+    let (config, first_worker) = match &spec.cluster {
         None => (timely::Config::process(spec.workers), 0),
-        Some(c) => (c.config(spec.workers), c.process * spec.workers),
+        Some(c) => (cluster_config(c, spec.workers), c.process * spec.workers),
     };
     let local_workers = spec.workers;
     let shared = Arc::new(Shared {
@@ -412,15 +198,16 @@ where
             .collect(),
         clock_start: OnceLock::new(),
         latency: Mutex::new(new_histogram()),
-        latency_observable: launch.cluster.is_none() && launch.latency != LatencyRule::None,
+        latency_observable: spec.cluster.is_none()
+            && !matches!(launch.latency, Latency::NotObserved(_)),
         latency_rule: launch.latency,
         abort: AtomicBool::new(false),
         failed_here: AtomicBool::new(false),
         failure: Mutex::new(None),
-        process: launch.cluster.as_ref().map(|c| c.process),
+        process: spec.cluster.as_ref().map(|c| c.process),
         pin_to: pinning_plan(spec.pinning, local_workers, first_worker),
         pinned: AtomicUsize::new(0),
-        panic_after_events: panic_after_events(&launch)?,
+        panic_after_events: panic_after_events(spec.cluster.as_ref())?,
         stopped_early: AtomicBool::new(false),
         stop: StopSignal::new(),
         length: spec.length,
@@ -431,13 +218,13 @@ where
     });
     let collector = Collector::new();
     let stop = shared.stop.clone();
-    let spec = spec.clone();
+    let owned = spec.clone();
     let (c, s) = (collector.clone(), Arc::clone(&shared));
     let handle = std::thread::Builder::new()
         .name(format!("weir-{}-driver", launch.engine))
-        .spawn(move || drive(&spec, &launch, config, &s, &c, build))
+        .spawn(move || drive(&owned, &launch, config, &s, &c, build))
         .map_err(|e| RunError::Failed(format!("cannot start the driver thread: {e}")))?;
-    Ok(Job::new(collector, stop, handle))
+    Ok(Job::new(spec, collector, stop, handle))
 }
 
 fn drive<F>(
@@ -447,7 +234,7 @@ fn drive<F>(
     shared: &Arc<Shared>,
     collector: &Collector,
     build: F,
-) -> Result<RunReport>
+) -> Result<Outcome>
 where
     F: Fn(&mut Worker, &Ctx) -> ResultSlot + Send + Sync + 'static,
 {
@@ -455,7 +242,7 @@ where
     let ctx = Ctx {
         shared: Arc::clone(shared),
     };
-    let cluster = launch.cluster.is_some();
+    let cluster = spec.cluster.is_some();
     let guards = timely::execute(config, move |worker| {
         let ctx = ctx.clone();
         let shared = Arc::clone(&ctx.shared);
@@ -511,26 +298,23 @@ where
         .saturating_duration_since(start)
         .as_secs_f64()
         .max(1e-9);
-    let mut digest = SignedDigest::default();
+    let mut digest = Digest::new();
     let mut events = 0;
     let mut rows = Vec::new();
     for (result, _) in results {
-        digest.merge(result.digest);
+        digest.merge(&result.digest);
         events += result.events;
         rows.extend(result.rows);
     }
-    // A bounded input that ran to its end is `--events` events, whichever kinds the sources
-    // generated (bid-only queries skip persons and auctions without generating them).
-    if let RunLength::Events(n) = spec.length
-        && !shared.stopped_early.load(Ordering::Relaxed)
-        && (launch.cluster.is_none() || events > 0)
-    {
-        events = n;
-    }
-    if digest.rows < 0 {
+    // In cluster mode only process 0 knows the whole job's events (the others report 0).
+    let ran_to_end =
+        !shared.stopped_early.load(Ordering::Relaxed) && (spec.cluster.is_none() || events > 0);
+    let events = spec.events_processed(ran_to_end, events);
+    if digest.rows() < 0 {
         return Err(RunError::Failed(format!(
             "the {} job retracted more result rows than it produced ({} net); this is a bug in the adapter",
-            launch.engine, digest.rows
+            launch.engine,
+            digest.rows()
         )));
     }
     if let Some(path) = &spec.output {
@@ -548,39 +332,26 @@ where
             records: w.events_in,
         })
         .collect();
-    let mut versions = Versions::weir();
-    versions.timely = Some(TIMELY_VERSION.to_string());
-    if launch.engine == crate::job::EngineKind::Differential {
-        versions.differential = Some(DIFFERENTIAL_VERSION.to_string());
-    }
-    Ok(RunReport {
-        schema_version: crate::report::SCHEMA_VERSION,
-        engine: launch.engine.to_string(),
-        workload: spec.workload.to_string(),
-        query: spec.query.clone(),
-        workers: spec.workers * launch.cluster.as_ref().map_or(1, |c| c.processes),
-        pinning: spec.pinning && shared.pinned.load(Ordering::Relaxed) == spec.workers,
-        source: spec.source.to_string(),
+    Ok(Outcome {
         events,
-        rate: spec.rate,
-        event_rate: spec.event_rate,
         startup_s: start.saturating_duration_since(launched).as_secs_f64(),
         wall_s,
-        throughput_eps: events as f64 / wall_s,
-        latency_ns: last
+        latency: last
             .latency_ns
             .as_ref()
             .and_then(LatencySummary::from_histogram),
-        digest: DigestSummary {
-            rows: digest.rows as u64,
-            hash: format!("{:032x}", digest.sum),
-        },
+        digest: digest.summary(),
         late: 0,
         dropped: last.dropped(),
         per_worker,
-        machine: Machine::detect(),
-        versions,
-        command: spec.command.clone(),
+        total_workers: Some(spec.workers * spec.cluster.as_ref().map_or(1, |c| c.processes)),
+        pinned: spec.pinning && shared.pinned.load(Ordering::Relaxed) == spec.workers,
+        versions: EngineVersions {
+            timely: Some(TIMELY_VERSION.to_string()),
+            differential: (launch.engine == EngineKind::Differential)
+                .then(|| DIFFERENTIAL_VERSION.to_string()),
+            ..EngineVersions::default()
+        },
     })
 }
 
@@ -638,7 +409,7 @@ where
             publish(cell);
             if local == 0
                 && shared.latency_observable
-                && shared.latency_rule == LatencyRule::Windows
+                && shared.latency_rule == Latency::WindowResults
             {
                 shared.prune_clocks();
             }

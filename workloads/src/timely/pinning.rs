@@ -1,44 +1,37 @@
-//! `--pinning` for timely's workers: worker *i* on core *i*, as weir pins its own.
+//! `--pinning` for timely's workers: the plan is weir's own (`weir_engine::pinning`), so worker *i*
+//! goes to core *i* exactly as weir pins its workers; this module applies it and warns once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::harness::Shared;
+use weir_engine::pinning;
+
+use super::shared::Shared;
 
 static PINNING_WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Which core each of this process's `workers` workers is pinned to, as weir pins its workers:
-/// worker *i* to core *i*, or none (with a warning, once) when the machine has fewer cores than
-/// workers. `first_worker` is the global index of the first (cluster mode): global worker *g*
-/// goes to core *g* mod cores, so that processes sharing a machine use different cores while
-/// they fit.
+/// Which core each of this process's `workers` workers is pinned to: weir's own plan
+/// ([`weir_engine::pinning::plan`]), so timely pins exactly as weir does. `first_worker` is the
+/// global index of the first local worker (cluster mode: global worker *g* goes to core *g* mod
+/// cores, so processes sharing a machine use different cores while they fit). When pinning is
+/// asked for but not possible, the plan's warning is printed once.
 pub(crate) fn pinning_plan(
     pinning: bool,
     workers: usize,
     first_worker: usize,
 ) -> Vec<Option<core_affinity::CoreId>> {
-    if !pinning {
-        return vec![None; workers];
+    let plan = pinning::plan(
+        pinning,
+        workers,
+        first_worker,
+        None,
+        &pinning::available_cores(),
+    );
+    if let Some(warning) = plan.warning
+        && !PINNING_WARNED.swap(true, Ordering::Relaxed)
+    {
+        eprintln!("weir: warning: {warning}");
     }
-    let warn = |message: String| {
-        if !PINNING_WARNED.swap(true, Ordering::Relaxed) {
-            eprintln!("weir: warning: {message}");
-        }
-    };
-    let cores = core_affinity::get_core_ids().unwrap_or_default();
-    if cores.is_empty() {
-        warn("cannot read this machine's cores; timely workers are not pinned".into());
-        return vec![None; workers];
-    }
-    if workers > cores.len() {
-        warn(format!(
-            "{workers} timely workers on {} cores: workers are not pinned (oversubscribed)",
-            cores.len()
-        ));
-        return vec![None; workers];
-    }
-    (0..workers)
-        .map(|i| Some(cores[(first_worker + i) % cores.len()]))
-        .collect()
+    plan.cores
 }
 
 /// Pins the calling worker thread as the plan says; counts the workers pinned.

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{Scope, Stream};
 
-use super::harness::{Ctx, LatencyRule, SOURCE_BATCH};
 use super::sampling::Sampler;
+use super::shared::{Ctx, SOURCE_BATCH};
+use crate::catalog::Latency;
 use crate::job::RunLength;
 use crate::split::{Replay, Split, Timestamped, WATERMARK_END};
 
@@ -149,7 +150,7 @@ where
                     None => activator.activate(),
                 }
             }
-            if shared.latency_observable && shared.latency_rule == LatencyRule::Windows {
+            if shared.latency_observable && shared.latency_rule == Latency::WindowResults {
                 let mut log = shared.clocks[local]
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);

@@ -15,7 +15,29 @@ use timely::dataflow::{Stream, StreamVec};
 
 use super::events::{self, Events, NexmarkEvent};
 use super::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
-use super::rows::{BidRow, Q2Row, Q3Row, Q4Row, SessionRow};
+use crate::catalog::Query;
+use crate::nexmark::TUMBLE_MS;
+use crate::nexmark::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q12Row};
+
+/// Builds `query` if it is one of this module's (q0-q4, q12); otherwise hands the events
+/// back for the next module to try.
+pub(crate) fn build<'s, E: NexmarkEvent>(
+    query: Query,
+    events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> Result<(), Events<'s, E>> {
+    match query {
+        Query::Q0 => q0(events, ctx, slot),
+        Query::Q1 => q1(events, ctx, slot),
+        Query::Q2 => q2(events, ctx, slot),
+        Query::Q3 => q3(events, ctx, slot),
+        Query::Q4 => q4(events, ctx, slot),
+        Query::Q12 => q12(events, ctx, slot),
+        _ => return Err(events),
+    }
+    Ok(())
+}
 
 /// A fixed, fast mixer from a key to a routing hash (timely routes by the low bits).
 pub(crate) fn route(key: i64) -> u64 {
@@ -44,14 +66,14 @@ fn stamp_of<R>(update: &(R, u64)) -> u64 {
 
 /// q0: every bid, projected.
 pub(crate) fn q0<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
-    let rows = events.flat_map(|e| e.bid().map(|b| (events::bid_row(b, false), e.stamp())));
-    sampled_sink(rows, ctx, slot, stamped::<BidRow>, stamp_of);
+    let rows = events.flat_map(|e| e.bid().map(|b| (events::q0_row(b), e.stamp())));
+    sampled_sink(rows, ctx, slot, stamped::<Q0Row>, stamp_of);
 }
 
 /// q1: q0 with the price in another currency (`price * 0.908`, kept exact at scale 3).
 pub(crate) fn q1<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
-    let rows = events.flat_map(|e| e.bid().map(|b| (events::bid_row(b, true), e.stamp())));
-    sampled_sink(rows, ctx, slot, stamped::<BidRow>, stamp_of);
+    let rows = events.flat_map(|e| e.bid().map(|b| (events::q1_row(b), e.stamp())));
+    sampled_sink(rows, ctx, slot, stamped::<Q1Row>, stamp_of);
 }
 
 /// q2: bids on every 123rd auction.
@@ -60,8 +82,8 @@ pub(crate) fn q2<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
         e.bid().filter(|b| b.auction % 123 == 0).map(|b| {
             (
                 Q2Row {
-                    auction: b.auction,
-                    price: b.price,
+                    auction: b.auction as u64,
+                    price: b.price as u64,
                 },
                 e.stamp(),
             )
@@ -93,7 +115,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             .map(|a| (a.seller, a.id, e.stamp()))
     });
     type P = (i64, String, String, String);
-    let rows: StreamVec<'_, u64, (Q3Row, u64)> = persons.binary(
+    let rows: StreamVec<'_, u64, (Q3Row<String>, u64)> = persons.binary(
         auctions,
         Exchange::new(|p: &P| route(p.0)),
         Exchange::new(|a: &(i64, i64, u64)| route(a.0)),
@@ -110,7 +132,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                                 name: name.clone(),
                                 city: city.clone(),
                                 state: state.clone(),
-                                id: auction,
+                                id: auction as u64,
                             };
                             session.give((row, 0));
                         }
@@ -125,7 +147,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                                 name: name.clone(),
                                 city: city.clone(),
                                 state: state.clone(),
-                                id: auction,
+                                id: auction as u64,
                             };
                             session.give((row, stamp));
                         }
@@ -135,7 +157,7 @@ pub(crate) fn q3<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             }
         },
     );
-    sampled_sink(rows, ctx, slot, stamped::<Q3Row>, stamp_of);
+    sampled_sink(rows, ctx, slot, stamped::<Q3Row<String>>, stamp_of);
 }
 
 /// One auction's state in q4.
@@ -235,9 +257,14 @@ pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                         let avg = (s.0 / i128::from(s.1)) as i64;
                         if s.2 != Some(avg) {
                             if let Some(old) = s.2 {
+                                let category = category as u64;
                                 session.give((Q4Row { category, avg: old }, -1));
                             }
-                            session.give((Q4Row { category, avg }, 1));
+                            let row = Q4Row {
+                                category: category as u64,
+                                avg,
+                            };
+                            session.give((row, 1));
                             s.2 = Some(avg);
                         }
                     }
@@ -249,7 +276,7 @@ pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
 }
 
 /// Processing-time window length of q12, ms.
-const Q12_WINDOW_MS: i64 = 10_000;
+const Q12_WINDOW_MS: i64 = TUMBLE_MS as i64;
 
 fn wall_ms() -> i64 {
     SystemTime::now()
@@ -263,7 +290,7 @@ fn wall_ms() -> i64 {
 pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let bidders = events.flat_map(|e| e.bid().map(|b| b.bidder));
     let scope = bidders.scope();
-    let rows: Stream<'_, u64, Vec<SessionRow>> = bidders.unary_frontier(
+    let rows: Stream<'_, u64, Vec<Q12Row>> = bidders.unary_frontier(
         Exchange::new(|b: &i64| route(*b)),
         "Q12ProcTimeCount",
         move |_cap, info| {
@@ -278,11 +305,11 @@ pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                     if let Some((start, cap)) = window.take() {
                         let mut session = output.session(&cap);
                         for (bidder, bid_count) in counts.drain() {
-                            session.give(SessionRow {
-                                bidder,
-                                bid_count,
-                                starttime: start,
-                                endtime: start + Q12_WINDOW_MS,
+                            session.give(Q12Row {
+                                bidder: bidder as u64,
+                                bid_count: bid_count as u64,
+                                starttime: start as u64,
+                                endtime: (start + Q12_WINDOW_MS) as u64,
                             });
                         }
                     }
@@ -316,5 +343,5 @@ pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
             }
         },
     );
-    digest_sink(rows, ctx, slot, plain::<SessionRow>);
+    digest_sink(rows, ctx, slot, plain::<Q12Row>);
 }

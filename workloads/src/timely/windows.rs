@@ -19,15 +19,29 @@ use timely::progress::frontier::MutableAntichain;
 
 use super::events::{Events, NexmarkEvent};
 use super::harness::{Ctx, ResultSlot, digest_sink};
-use super::rows::{Q5Row, Q7Row, Q8Row, SessionRow};
 use super::stateless::route;
+use crate::catalog::Query;
+use crate::nexmark::{
+    Q5_SIZE_MS, Q5_SLIDE_MS, Q5Row, Q7Row, Q8Row, Q11Row, SESSION_GAP_MS, TUMBLE_MS,
+};
 
-/// Tumbling window size of q7, q8 and YSB, and q5's window size, ms.
-pub(crate) const WINDOW_MS: u64 = 10_000;
-/// q5's slide, ms.
-pub(crate) const SLIDE_MS: u64 = 2_000;
-/// q11's session gap, ms.
-pub(crate) const GAP_MS: u64 = 10_000;
+/// Builds `query` if it is one of this module's (q5, q7, q8, q11); otherwise hands the events
+/// back for the next module to try.
+pub(crate) fn build<'s, E: NexmarkEvent>(
+    query: Query,
+    events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> Result<(), Events<'s, E>> {
+    match query {
+        Query::Q5 => q5(events, ctx, slot),
+        Query::Q7 => q7(events, ctx, slot),
+        Query::Q8 => q8(events, ctx, slot),
+        Query::Q11 => q11(events, ctx, slot),
+        _ => return Err(events),
+    }
+    Ok(())
+}
 
 fn plain<R>(row: &R) -> (&R, i64) {
     (row, 1)
@@ -100,18 +114,18 @@ pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             move |(input, frontier), output| {
                 input.for_each(|cap, data| {
                     let t = *cap.least().expect("data has a time");
-                    let pane = t - t % SLIDE_MS;
+                    let pane = t - t % Q5_SLIDE_MS;
                     let counts = panes.entry(pane).or_default();
                     for auction in data.drain(..) {
                         *counts.entry(auction).or_insert(0) += 1;
                     }
-                    for k in 1..=WINDOW_MS / SLIDE_MS {
-                        pending.at(pane + k * SLIDE_MS, &cap);
+                    for k in 1..=Q5_SIZE_MS / Q5_SLIDE_MS {
+                        pending.at(pane + k * Q5_SLIDE_MS, &cap);
                     }
                 });
                 while let Some((end, cap, ())) = pending.next_ready(reached(frontier)) {
                     window.clear();
-                    for (_, counts) in panes.range(end.saturating_sub(WINDOW_MS)..end) {
+                    for (_, counts) in panes.range(end.saturating_sub(Q5_SIZE_MS)..end) {
                         for (&auction, &n) in counts {
                             *window.entry(auction).or_insert(0) += n;
                         }
@@ -123,8 +137,8 @@ pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                             session.give((end, auction, n));
                         }
                     }
-                    // No later window reaches back past `end - WINDOW_MS + SLIDE_MS`.
-                    let keep = end + SLIDE_MS - WINDOW_MS;
+                    // No later window reaches back past `end - Q5_SIZE_MS + Q5_SLIDE_MS`.
+                    let keep = end + Q5_SLIDE_MS - Q5_SIZE_MS;
                     panes = panes.split_off(&keep);
                 }
             }
@@ -146,7 +160,10 @@ pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                     let mut session = output.session(&cap);
                     for (auction, num) in leaders {
                         if num == max {
-                            session.give(Q5Row { auction, num });
+                            session.give(Q5Row {
+                                auction: auction as u64,
+                                num: num as u64,
+                            });
                         }
                     }
                 }
@@ -194,9 +211,9 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             move |(input, frontier), output| {
                 input.for_each(|cap, data| {
                     let t = *cap.least().expect("data has a time");
-                    let end = tumble_end(t, WINDOW_MS);
+                    let end = tumble_end(t, TUMBLE_MS);
                     for bid in data.drain(..) {
-                        if t % WINDOW_MS == 0 {
+                        if t % TUMBLE_MS == 0 {
                             pending.at(t, &cap).at_end.push(bid);
                         }
                         let w = pending.at(end, &cap);
@@ -227,7 +244,7 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 }
             }
         });
-    let rows: StreamVec<'_, u64, Q7Row> = candidates.unary_frontier(
+    let rows: StreamVec<'_, u64, Q7Row<String>> = candidates.unary_frontier(
         Exchange::new(|c: &Cand| route(c.0 as i64)),
         "Q7GlobalMax",
         |_cap, _info| {
@@ -249,10 +266,10 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                     for (price, auction, bidder, date_time, extra) in bids {
                         if price == max {
                             session.give(Q7Row {
-                                auction,
-                                price,
-                                bidder,
-                                date_time,
+                                auction: auction as u64,
+                                price: price as u64,
+                                bidder: bidder as u64,
+                                date_time: date_time as u64,
                                 extra,
                             });
                         }
@@ -261,7 +278,7 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             }
         },
     );
-    digest_sink(rows, ctx, slot, plain::<Q7Row>);
+    digest_sink(rows, ctx, slot, plain::<Q7Row<String>>);
 }
 
 /// q8: new users. Persons who opened an account and created an auction in the same 10 s
@@ -276,7 +293,7 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
         persons: HashSet<(i64, String)>,
         sellers: HashSet<i64>,
     }
-    let rows: StreamVec<'_, u64, Q8Row> = persons.binary_frontier(
+    let rows: StreamVec<'_, u64, Q8Row<String>> = persons.binary_frontier(
         sellers,
         Exchange::new(|p: &(i64, String)| route(p.0)),
         Exchange::new(|s: &i64| route(*s)),
@@ -285,11 +302,11 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             let mut pending: Pending<Window> = Pending::new();
             move |(persons, f1), (sellers, f2), output| {
                 persons.for_each(|cap, data| {
-                    let end = tumble_end(*cap.least().expect("data has a time"), WINDOW_MS);
+                    let end = tumble_end(*cap.least().expect("data has a time"), TUMBLE_MS);
                     pending.at(end, &cap).persons.extend(data.drain(..));
                 });
                 sellers.for_each(|cap, data| {
-                    let end = tumble_end(*cap.least().expect("data has a time"), WINDOW_MS);
+                    let end = tumble_end(*cap.least().expect("data has a time"), TUMBLE_MS);
                     pending.at(end, &cap).sellers.extend(data.drain(..));
                 });
                 while let Some((end, cap, w)) =
@@ -299,9 +316,9 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                     for (id, name) in w.persons {
                         if w.sellers.contains(&id) {
                             session.give(Q8Row {
-                                id,
+                                id: id as u64,
                                 name,
-                                starttime: (end - WINDOW_MS) as i64,
+                                starttime: end - TUMBLE_MS,
                             });
                         }
                     }
@@ -309,7 +326,7 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             }
         },
     );
-    digest_sink(rows, ctx, slot, plain::<Q8Row>);
+    digest_sink(rows, ctx, slot, plain::<Q8Row<String>>);
 }
 
 /// An open q11 session: first and last bid time, bids.
@@ -328,7 +345,7 @@ struct Session {
 /// `last + gap` (a bid exactly at `last + gap` still extends it).
 pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
     let bidders = events.flat_map(|e| e.bid().map(|b| b.bidder));
-    let rows: StreamVec<'_, u64, SessionRow> = bidders.unary_frontier(
+    let rows: StreamVec<'_, u64, Q11Row> = bidders.unary_frontier(
         Exchange::new(|b: &i64| route(*b)),
         "Q11Sessions",
         |_cap, _info| {
@@ -346,16 +363,16 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                     buffered.entry(t).or_default().append(data);
                 });
                 let Some(cap) = held.as_mut() else { return };
-                let mut emitted: Vec<(u64, SessionRow)> = Vec::new();
+                let mut emitted: Vec<(u64, Q11Row)> = Vec::new();
                 let mut close = |bidder: i64, s: Session| {
-                    let end = s.last + GAP_MS;
+                    let end = s.last + SESSION_GAP_MS;
                     emitted.push((
                         end,
-                        SessionRow {
-                            bidder,
-                            bid_count: s.count,
-                            starttime: s.start as i64,
-                            endtime: end as i64,
+                        Q11Row {
+                            bidder: bidder as u64,
+                            bid_count: s.count as u64,
+                            starttime: s.start,
+                            endtime: end,
                         },
                     ));
                 };
@@ -371,7 +388,7 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                             last: t,
                             count: 0,
                         });
-                        if t > s.last + GAP_MS {
+                        if t > s.last + SESSION_GAP_MS {
                             close(bidder, *s);
                             *s = Session {
                                 start: t,
@@ -381,7 +398,7 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                         }
                         s.last = t;
                         s.count += 1;
-                        ends.entry(t + GAP_MS).or_default().push(bidder);
+                        ends.entry(t + SESSION_GAP_MS).or_default().push(bidder);
                     }
                 }
                 // Close sessions whose end the frontier has passed.
@@ -392,7 +409,7 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
                     let (_, bidders) = ends.pop_first().expect("the first key exists");
                     for bidder in bidders {
                         if let Some(s) = open.get(&bidder)
-                            && s.last + GAP_MS == end
+                            && s.last + SESSION_GAP_MS == end
                         {
                             close(bidder, *s);
                             open.remove(&bidder);
@@ -425,5 +442,5 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
             }
         },
     );
-    digest_sink(rows, ctx, slot, plain::<SessionRow>);
+    digest_sink(rows, ctx, slot, plain::<Q11Row>);
 }

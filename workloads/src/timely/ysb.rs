@@ -1,4 +1,4 @@
-//! YSB on timely and differential: filter views, look the ad up in the static ad -> campaign
+//! YSB on timely: filter views, look the ad up in the static ad -> campaign
 //! table, count per campaign in 10 s event-time tumbling windows.
 //!
 //! The table is replicated on every worker (the original keeps it in a local cache in front of
@@ -7,25 +7,23 @@
 
 use std::collections::HashMap;
 
-use differential_dataflow::AsCollection;
 use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::Operator;
 
 use super::harness::{Ctx, ResultSlot, digest_sink};
 use super::stateless::route;
-use super::windows::{Pending, WINDOW_MS, passed, reached, tumble_end};
-use crate::differential::queries::final_at_window_end;
-use crate::ysb::{YsbEvent, YsbRow, tables};
+use super::windows::{Pending, passed, reached, tumble_end};
+use crate::ysb::{WINDOW_MS, YsbEvent, YsbRow, tables};
 
 /// The static join table of one worker.
-struct Campaigns {
+pub(crate) struct Campaigns {
     by_ad: HashMap<&'static str, u32>,
     ids: Vec<&'static str>,
 }
 
 impl Campaigns {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let t = tables();
         let ids: Vec<&'static str> = t.campaigns().collect();
         let index: HashMap<&'static str, u32> = ids
@@ -41,7 +39,7 @@ impl Campaigns {
     }
 
     /// The campaign index of a view event's ad; `None` for other events and unknown ads.
-    fn of_view(&self, e: &YsbEvent) -> Option<u32> {
+    pub(crate) fn of_view(&self, e: &YsbEvent) -> Option<u32> {
         if e.event_type == "view" {
             self.by_ad.get(e.ad_id).copied()
         } else {
@@ -108,46 +106,4 @@ pub(crate) fn timely(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &Res
         },
     );
     digest_sink(rows, ctx, slot, plain::<YsbRow>);
-}
-
-/// YSB on differential: views become `(campaign, window end)` updates at the window's end (and
-/// their retractions just after it, so the counts' arrangement forgets closed windows), counted
-/// with `count`; each window's count appears once, when the frontier passes its end.
-pub(crate) fn differential(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
-    let views = events
-        .unary(Pipeline, "YsbViews", |_cap, _info| {
-            let campaigns = Campaigns::new();
-            let mut buffer = Vec::new();
-            move |input, output| {
-                input.for_each(|cap, data| {
-                    let t = *cap.least().expect("data has a time");
-                    let end = tumble_end(t, WINDOW_MS);
-                    for e in data.drain(..) {
-                        if let Some(c) = campaigns.of_view(&e) {
-                            buffer.push(((c, end), end, 1isize));
-                            buffer.push(((c, end), end + 1, -1isize));
-                        }
-                    }
-                    output.session(&cap).give_iterator(buffer.drain(..));
-                });
-            }
-        })
-        .as_collection();
-    let ids: Vec<&'static str> = tables().campaigns().collect();
-    let rows = views.count().map(move |((c, end), n)| {
-        (
-            end,
-            YsbRow {
-                campaign_id: ids[c as usize],
-                window_start: end - WINDOW_MS,
-                count: n as u64,
-            },
-        )
-    });
-    digest_sink(
-        final_at_window_end(rows),
-        ctx,
-        slot,
-        |u: &(YsbRow, u64, isize)| (&u.0, u.2 as i64),
-    );
 }

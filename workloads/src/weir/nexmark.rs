@@ -1,4 +1,4 @@
-//! The Nexmark queries as weir dataflows (WORKLOADS.md section 2, "Decisions for weir").
+//! The Nexmark queries as weir dataflows (docs/WORKLOADS.md, section 9).
 //!
 //! Shapes (`|` = fused, `=>` = exchange):
 //! - q0, q1, q2: bids | map (| filter) | sink. No exchange.
@@ -31,11 +31,12 @@ use weir_engine::window::{
 };
 use weir_engine::{Stream, Timestamp, Worker};
 
+use super::shared::Shared;
 use super::source::Stamped;
-use super::{Query, Shared};
-use crate::nexmark::reference::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
+use crate::catalog::Query;
 use crate::nexmark::{
-    Bid, Event, EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row,
+    Bid, Event, EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5_SIZE_MS, Q5_SLIDE_MS, Q5Row,
+    Q7Row, Q8Row, Q11Row, Q12Row, SESSION_GAP_MS, TUMBLE_MS,
 };
 
 /// Window constants as engine timestamps.
@@ -47,18 +48,9 @@ const GAP: i64 = SESSION_GAP_MS as i64;
 /// An interval join bound wide enough to be unbounded for any epoch-ms timestamp.
 const UNBOUNDED: i64 = 1 << 62;
 
-/// The events q3 reads.
-const Q3_KINDS: &[EventKind] = &[EventKind::Person, EventKind::Auction];
-
-/// The event kinds a query reads (`None`: bids only, through the bid generator).
-pub(crate) fn kinds(query: Query) -> Option<&'static [EventKind]> {
-    match query {
-        Query::Q3 => Some(Q3_KINDS),
-        Query::Q8 => Some(&[EventKind::Person, EventKind::Auction]),
-        Query::Q4 => Some(&[EventKind::Auction, EventKind::Bid]),
-        Query::Gen => Some(&[EventKind::Person, EventKind::Auction, EventKind::Bid]),
-        _ => None,
-    }
+/// The event kinds `query` reads (the catalog's `reads`).
+fn kinds(query: Query) -> &'static [EventKind] {
+    query.def().reads.kinds()
 }
 
 fn ts(t: u64) -> Timestamp {
@@ -91,8 +83,8 @@ fn people_and_auctions(
 pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
     let sink = shared.sink(worker.index());
     match query {
-        Query::Gen => shared.events(worker, kinds(query)).sink(Vec::clear),
-        Query::GenBids => shared.bids(worker).sink(Vec::clear),
+        Query::NexmarkGen => shared.events(worker, kinds(query)).sink(Vec::clear),
+        Query::NexmarkGenBids => shared.bids(worker).sink(Vec::clear),
         Query::Q0 => sink.attach_sampled(
             shared.sampled_bids(worker).map(|s| {
                 s.map(|b| Q0Row {
@@ -130,7 +122,7 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             worker.latency(),
         ),
         Query::Q3 => sink.attach_sampled(
-            q3(shared.sampled_events(worker, Q3_KINDS)),
+            q3(shared.sampled_events(worker, query.def().reads.kinds())),
             worker.latency(),
         ),
         Query::Q4 => sink.attach(q4(shared.events(worker, kinds(query)))),
@@ -168,6 +160,9 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
                         endtime: w.end as u64,
                     }),
             );
+        }
+        Query::YsbGen | Query::Ysb => {
+            unreachable!("the weir driver builds YSB queries with ysb::build")
         }
     }
 }

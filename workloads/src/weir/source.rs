@@ -32,7 +32,7 @@ use weir_engine::{Clock, NO_PROGRESS, Source, SourcePoll, Timestamp};
 use crate::job::StopSignal;
 use crate::split::{BLOCK, Split, Timestamped, WorkerSplit};
 
-/// Event ids that are multiples of this carry a latency sample (BENCHMARKING.md: 1 in 1024).
+/// Event ids that are multiples of this carry a latency sample (docs/BENCHMARKING.md section 4: 1 in 1024).
 pub(crate) const SAMPLE_EVERY: u64 = 1024;
 
 // A sampled id is the first id of a split block: the sampler relies on it.

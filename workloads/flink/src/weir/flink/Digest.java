@@ -3,7 +3,7 @@ package weir.flink;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The row digest (docs/ARCHITECTURE.md, "The result digest"): each row is encoded column by
+ * The row digest (docs/WORKLOADS.md, section 7): each row is encoded column by
  * column in SELECT order (integer: 'I', length byte, decimal text; string: 'S', UTF-8 length as
  * 4 bytes little-endian, bytes; NULL: 'N'), hashed with XXH3-128 (seed 0), and the digest is
  * (rows, sum of hashes mod 2^128). Retractions subtract.

@@ -8,7 +8,7 @@ package weir.flink;
 public class Event {
     /** 0 person, 1 auction, 2 bid. */
     public int kind;
-    /** Position on the logical timeline (WORKLOADS.md decision 1). */
+    /** Position on the logical timeline (docs/WORKLOADS.md 3.1). */
     public long eventId;
     /** Wall-clock ingestion time (System.nanoTime) for the latency sample, or 0. */
     public long ingestNanos;

@@ -27,7 +27,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * A parallel generator source on Flink's Source API (FLIP-27). Split w of W owns the event ids
- * i with (i / 1024) % W == w (WORKLOADS.md decision 2); the enumerator gives split w to reader w.
+ * i with (i / 1024) % W == w (docs/WORKLOADS.md 3.2); the enumerator gives split w to reader w.
  * Records carry their event timestamps; watermarks come from {@link #watermarks}, Flink's
  * bounded-out-of-orderness rule, which also records when each watermark was emitted so sinks can
  * measure window latency.

@@ -62,7 +62,7 @@ public final class JRandom {
         return Math.abs(nextLong() % n);
     }
 
-    /** The SplitMix64 finalizer (WORKLOADS.md decision 3): the per-event seed. */
+    /** The SplitMix64 finalizer (docs/WORKLOADS.md 2.2): the per-event seed. */
     public static long mix(long x) {
         long z = x + 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

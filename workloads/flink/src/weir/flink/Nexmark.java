@@ -1,7 +1,7 @@
 package weir.flink;
 
 /**
- * The canonical Nexmark generator (WORKLOADS.md, "Decisions for weir"), ported from the Rust
+ * The canonical Nexmark generator (docs/WORKLOADS.md, sections 2-4), ported from the Rust
  * generator: event i is a pure function of (i, eventRate). Beam's draw order with a per-event
  * java.util.Random seeded with mix(i), extra strings sliced from one fixed pool, channel/url
  * from fixed tables drawn after extra.

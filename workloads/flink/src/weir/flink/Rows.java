@@ -4,7 +4,7 @@ import weir.flink.DigestSink.Format;
 
 /**
  * Result rows of the queries (Flink POJOs) and their formats: SELECT-order digest encoding and
- * JSON lines with the suite's column names (WORKLOADS.md, "Result columns").
+ * JSON lines with the suite's column names (docs/WORKLOADS.md, section 9).
  */
 public final class Rows {
     private Rows() {}

@@ -1,13 +1,31 @@
 //! Cluster mode: one timely job across several processes, over timely's own TCP networking.
 //!
-//! Every process runs the same command with its own `--process I`; process `I` listens on the
+//! The description of the cluster lives here, outside the timely adapter, so a build without
+//! the `timely` feature still parses the flags (and refuses them with a clear message). Every
+//! process runs the same command with its own `--process I`; process `I` listens on the
 //! `I`-th address of the hostfile and connects to the others. Worker `w` of process `I` is
 //! global worker `I * workers + w`, so the generator's split (and the digest) is the same as a
 //! single process with `processes * workers` workers.
 
 use std::path::Path;
 
-use crate::job::{Result, RunError};
+/// A cluster description that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The flags are inconsistent (the message names them).
+    #[error("{0}")]
+    Config(String),
+    /// The hostfile cannot be read.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, ClusterError>;
 
 /// First port used when no hostfile is given (timely's own default).
 pub const DEFAULT_BASE_PORT: u16 = 2101;
@@ -29,7 +47,7 @@ impl TimelyCluster {
     /// A cluster on this machine: process `i` listens on `localhost:2101 + i`.
     ///
     /// # Errors
-    /// A [`RunError::Config`] naming `--processes` / `--process` when they are inconsistent.
+    /// A [`ClusterError::Config`] naming `--processes` / `--process` when they are inconsistent.
     pub fn localhost(processes: usize, process: usize) -> Result<Self> {
         let addresses = (0..processes)
             .map(|i| format!("localhost:{}", usize::from(DEFAULT_BASE_PORT) + i))
@@ -40,10 +58,10 @@ impl TimelyCluster {
     /// A cluster whose addresses are the lines `host:port` of `hostfile`, in process order.
     ///
     /// # Errors
-    /// A [`RunError::Io`] when the file cannot be read, a [`RunError::Config`] when it has fewer
+    /// A [`ClusterError::Io`] when the file cannot be read, a [`ClusterError::Config`] when it has fewer
     /// lines than `--processes` or a line is not `host:port`.
     pub fn from_hostfile(processes: usize, process: usize, hostfile: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(hostfile).map_err(|source| RunError::Io {
+        let text = std::fs::read_to_string(hostfile).map_err(|source| ClusterError::Io {
             context: format!("reading --hostfile {}", hostfile.display()),
             source,
         })?;
@@ -56,14 +74,14 @@ impl TimelyCluster {
         for line in &addresses {
             let port = line.rsplit_once(':').map(|(_, p)| p.parse::<u16>());
             if !matches!(port, Some(Ok(_))) {
-                return Err(RunError::Config(format!(
+                return Err(ClusterError::Config(format!(
                     "--hostfile {}: line '{line}' is not host:port",
                     hostfile.display()
                 )));
             }
         }
         if addresses.len() < processes {
-            return Err(RunError::Config(format!(
+            return Err(ClusterError::Config(format!(
                 "--hostfile {} lists {} addresses but --processes is {processes}; give one host:port line per process",
                 hostfile.display(),
                 addresses.len()
@@ -75,19 +93,21 @@ impl TimelyCluster {
     /// A cluster from explicit addresses.
     ///
     /// # Errors
-    /// A [`RunError::Config`] when `process` is not below `processes`, or the address count
+    /// A [`ClusterError::Config`] when `process` is not below `processes`, or the address count
     /// differs from `processes`.
     pub fn new(processes: usize, process: usize, addresses: Vec<String>) -> Result<Self> {
         if processes == 0 {
-            return Err(RunError::Config("--processes must be at least 1".into()));
+            return Err(ClusterError::Config(
+                "--processes must be at least 1".into(),
+            ));
         }
         if process >= processes {
-            return Err(RunError::Config(format!(
+            return Err(ClusterError::Config(format!(
                 "--process {process} must be below --processes {processes} (processes are numbered from 0)"
             )));
         }
         if addresses.len() != processes {
-            return Err(RunError::Config(format!(
+            return Err(ClusterError::Config(format!(
                 "{} addresses for --processes {processes}; give one host:port per process",
                 addresses.len()
             )));
@@ -111,21 +131,8 @@ impl TimelyCluster {
     }
 
     /// The injected failure, if any.
-    pub(crate) fn injected_panic(&self) -> Option<u64> {
+    #[doc(hidden)]
+    pub fn injected_panic(&self) -> Option<u64> {
         self.panic_after_events
-    }
-
-    /// The timely configuration for `workers` worker threads in this process.
-    pub(crate) fn config(&self, workers: usize) -> timely::Config {
-        timely::Config {
-            communication: timely::CommunicationConfig::Cluster {
-                threads: workers,
-                process: self.process,
-                addresses: self.addresses.clone(),
-                report: false,
-                zerocopy: false,
-            },
-            worker: timely::WorkerConfig::default(),
-        }
     }
 }

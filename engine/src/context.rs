@@ -1,0 +1,270 @@
+//! The build context: everything a worker's dataflow is built into and run with (base layer:
+//! imports only the other base modules).
+//!
+//! [`BuildCtx`] is one worker's registry of nodes. While the build closure runs, streams and
+//! exchanges register their counters, their drivers (sources and exchange receivers, each with
+//! its [`Gate`]), their exchange senders and their timer-driven operators here; the worker loop
+//! then takes them out and runs them. [`JobShared`] is the part all workers of a job share: the
+//! exchange ring [`Registry`], the wakers, the abort and stop flags, the collector and the sink
+//! frontiers.
+//!
+//! The three traits here ([`Driver`], [`SenderDyn`], [`Timed`]) are how the loop drives nodes
+//! whatever their record type. They are defined here, below both the nodes (stream, exchange,
+//! worker's source driver) and the loop, so that the loop and the nodes never import each
+//! other. The context also turns the plain counters into a
+//! [`MetricsSnapshot`](crate::MetricsSnapshot) ([`BuildCtx::publish`]): once per snapshot
+//! interval and at the end, never per record.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use hdrhistogram::Histogram;
+
+use crate::config::Config;
+use crate::counters::{OpCounters, WorkerCounters};
+use crate::gate::Gate;
+use crate::metrics::{Collector, OperatorMetrics, WorkerMetrics};
+use crate::rings::Registry;
+use crate::time::{Clock, END_OF_INPUT, NO_PROGRESS, Timestamp};
+use crate::wake::Wakers;
+
+/// State shared by all workers of one job.
+#[derive(Debug)]
+pub(crate) struct JobShared {
+    pub(crate) registry: Registry,
+    pub(crate) wakers: Arc<Wakers>,
+    pub(crate) abort: AtomicBool,
+    pub(crate) stop: Option<Arc<AtomicBool>>,
+    pub(crate) collector: Option<Collector>,
+    /// Per worker: the lowest watermark reaching its sinks.
+    pub(crate) sink_frontiers: Vec<AtomicI64>,
+    /// Whether idle workers spin briefly before parking: only when every worker can have a
+    /// core of its own (oversubscribed, spinning steals time from the workers with work).
+    pub(crate) spin: bool,
+}
+
+impl JobShared {
+    pub(crate) fn new(config: &Config, cores: usize) -> Self {
+        Self {
+            spin: config.workers <= cores,
+            registry: Registry::default(),
+            wakers: Arc::new(Wakers::new(config.workers)),
+            abort: AtomicBool::new(false),
+            stop: config.stop.clone(),
+            collector: config.collector.clone(),
+            sink_frontiers: (0..config.workers)
+                .map(|_| AtomicI64::new(NO_PROGRESS))
+                .collect(),
+        }
+    }
+}
+
+/// What one poll of a driver achieved.
+#[derive(Debug, Default)]
+pub(crate) struct DriverPoll {
+    pub(crate) progress: bool,
+    pub(crate) done: bool,
+    pub(crate) wake_at: Option<u64>,
+}
+
+/// A source or an exchange receiver: something the loop polls to bring records in.
+pub(crate) trait Driver {
+    fn poll(&mut self, now_ns: u64, gate: &Gate) -> DriverPoll;
+    /// Whether polling now would find input (checked before parking).
+    fn has_work(&self) -> bool;
+    /// The job is stopping: end the input now (sources only).
+    fn stop(&mut self, now_ns: u64) -> bool {
+        let _ = now_ns;
+        false
+    }
+}
+
+/// A driver and the gate that says whether it may run.
+pub(crate) type DriverSlot = (Box<dyn Driver>, Rc<Gate>);
+
+/// What the worker loop needs from a sender, whatever its record type.
+pub(crate) trait SenderDyn {
+    /// Retries pending messages; whether any went out.
+    fn retry_pending(&mut self) -> bool;
+    /// Sends all partial batches and the latest watermark; whether anything was sent.
+    fn flush_all(&mut self) -> bool;
+    /// When the oldest unsent record or watermark arrived, if any.
+    fn oldest_ns(&self) -> Option<u64>;
+    /// Whether messages wait for ring space.
+    fn is_pending(&self) -> bool;
+    /// Whether a ring with pending messages has room now.
+    fn can_retry(&self) -> bool;
+    /// Raises `fill[to]` to this edge's ring occupancy towards `to` (0.0..=1.0).
+    fn fill(&self, fill: &mut [f32]);
+}
+
+/// Operators with processing-time timers, polled by the worker loop.
+pub(crate) trait Timed {
+    fn next_timer(&self) -> Option<u64>;
+    fn fire(&mut self, now_ns: u64);
+}
+
+/// Everything a worker's dataflow is built from and run with.
+pub(crate) struct BuildCtx {
+    pub(crate) index: usize,
+    pub(crate) peers: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) ring_capacity: usize,
+    pub(crate) latency_budget_ns: u64,
+    pub(crate) snapshot_interval_ns: u64,
+    pub(crate) metrics: bool,
+    pub(crate) clock: Clock,
+    pub(crate) shared: Arc<JobShared>,
+    pub(crate) wakers: Arc<Wakers>,
+    pub(crate) counters: Rc<WorkerCounters>,
+    operators: RefCell<Vec<(String, Rc<OpCounters>)>>,
+    pub(crate) drivers: RefCell<Vec<DriverSlot>>,
+    pub(crate) senders: RefCell<Vec<Rc<RefCell<dyn SenderDyn>>>>,
+    pub(crate) timers: RefCell<Vec<Rc<RefCell<dyn Timed>>>>,
+    pub(crate) sink_frontiers: RefCell<Vec<Rc<Cell<Timestamp>>>>,
+    latency: RefCell<Histogram<u64>>,
+    edges: Cell<usize>,
+}
+
+impl BuildCtx {
+    pub(crate) fn new(index: usize, config: &Config, clock: Clock, shared: Arc<JobShared>) -> Self {
+        Self {
+            index,
+            peers: config.workers,
+            batch_size: config.batch_size,
+            ring_capacity: config.ring_capacity,
+            latency_budget_ns: config.latency_budget.as_nanos() as u64,
+            snapshot_interval_ns: config.snapshot_interval.as_nanos() as u64,
+            metrics: config.metrics,
+            clock,
+            wakers: Arc::clone(&shared.wakers),
+            shared,
+            counters: Rc::default(),
+            operators: RefCell::default(),
+            drivers: RefCell::default(),
+            senders: RefCell::default(),
+            timers: RefCell::default(),
+            sink_frontiers: RefCell::default(),
+            latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
+            edges: Cell::new(0),
+        }
+    }
+
+    /// Registers an operator's counters under `name`.
+    pub(crate) fn operator(&self, name: &str) -> Rc<OpCounters> {
+        let counters = Rc::new(OpCounters::default());
+        self.operators
+            .borrow_mut()
+            .push((name.to_owned(), Rc::clone(&counters)));
+        counters
+    }
+
+    pub(crate) fn add_driver(&self, driver: Box<dyn Driver>, gate: Rc<Gate>) {
+        self.drivers.borrow_mut().push((driver, gate));
+    }
+
+    pub(crate) fn next_edge(&self) -> usize {
+        let edge = self.edges.get();
+        self.edges.set(edge + 1);
+        edge
+    }
+
+    pub(crate) fn record_latency(&self, latency_ns: u64, count: u64) {
+        let mut histogram = self.latency.borrow_mut();
+        // The histogram resizes itself to fit; only a value beyond u64's range could fail,
+        // and that one is clamped rather than lost.
+        if histogram.record_n(latency_ns.max(1), count).is_err() {
+            histogram.saturating_record_n(latency_ns.max(1), count);
+        }
+    }
+
+    /// Copies the counters into the collector.
+    pub(crate) fn publish(&self, now_ns: u64, senders: &[Rc<RefCell<dyn SenderDyn>>]) {
+        let frontier = self
+            .sink_frontiers
+            .borrow()
+            .iter()
+            .map(|f| f.get())
+            .min()
+            // A worker without sinks holds nothing back.
+            .unwrap_or(END_OF_INPUT);
+        self.shared.sink_frontiers[self.index].store(frontier, Ordering::Relaxed);
+        let Some(collector) = &self.shared.collector else {
+            return;
+        };
+        let c = &self.counters;
+        let metrics = WorkerMetrics {
+            events_in: c.events_in.get(),
+            records_out: c.records_out.get(),
+            batches_sent: c.batches_sent.get(),
+            bytes_sent: c.bytes_sent.get(),
+            late: c.late.get(),
+            dropped: c.dropped.get(),
+            busy_ns: c.busy_ns.get(),
+            idle_ns: c.idle_ns.get(),
+            backpressured_ns: c.backpressured_ns.get(),
+            operators: self
+                .operators
+                .borrow()
+                .iter()
+                .map(|(name, ops)| OperatorMetrics {
+                    name: name.clone(),
+                    records_in: ops.records_in.get(),
+                    records_out: ops.records_out.get(),
+                })
+                .collect(),
+        };
+        let mut fill = vec![0.0_f32; self.peers];
+        for sender in senders {
+            sender.borrow().fill(&mut fill);
+        }
+        let mut latency = self.latency.borrow_mut();
+        let source_time = c.source_time.get();
+        let (index, peers, measured) = (self.index, self.peers, self.metrics);
+        let shared = &self.shared;
+        collector.update(|snapshot| {
+            // The job frontier is read under the collector's lock, and every worker stores its
+            // own frontier before taking that lock: so the last publisher sees every other
+            // worker's latest frontier, and a publisher that read the frontiers earlier can no
+            // longer overwrite a newer minimum with a stale one (the race that left the final
+            // snapshot at `NO_PROGRESS` after a finished job). The maximum keeps it monotonic.
+            let job_frontier = shared
+                .sink_frontiers
+                .iter()
+                .map(|f| f.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(NO_PROGRESS);
+            snapshot.elapsed_ns = snapshot.elapsed_ns.max(now_ns);
+            if snapshot.workers.len() != peers {
+                snapshot.workers.resize(peers, WorkerMetrics::default());
+            }
+            snapshot.workers[index] = metrics;
+            let rows = snapshot
+                .exchange_fill
+                .get_or_insert_with(|| vec![vec![0.0; peers]; peers]);
+            if rows.len() == peers {
+                rows[index] = fill;
+            }
+            if measured {
+                match &mut snapshot.latency_ns {
+                    Some(total) => {
+                        // Same bounds on both sides (auto-resizing), so adding cannot fail.
+                        let _ = total.add(&*latency);
+                    }
+                    None => snapshot.latency_ns = Some(latency.clone()),
+                }
+            }
+            snapshot.watermark_ms = Some(
+                snapshot
+                    .watermark_ms
+                    .map_or(job_frontier, |w| w.max(job_frontier)),
+            );
+            if let Some(t) = source_time {
+                snapshot.source_time_ms = Some(snapshot.source_time_ms.map_or(t, |m| m.max(t)));
+            }
+        });
+        latency.reset();
+    }
+}

@@ -1,0 +1,163 @@
+//! What every worker's build closure shares in a weir run ([`Shared`]): the query, the
+//! generator configurations, the source settings, each worker's replay input (taken once by
+//! its worker), the per-worker digests and the `--output` file. Its methods build a worker's
+//! source of the kind a query reads and its result sink.
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Instant;
+
+use weir_engine::{Stream, Worker};
+
+use super::json::{JsonChunks, JsonLine, JsonSplit, ParseErrors};
+use super::sink::{OutputFile, ResultSink};
+use super::source::{EventSource, Input, Sampler, SourceSettings, Stamped, StampedSource};
+use crate::catalog::Query;
+use crate::digest::Digest;
+use crate::nexmark::{Bid, BidSplit, Event, EventKind, NexmarkConfig, NexmarkSplit};
+use crate::split::{Split, WorkerSplit};
+use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
+
+/// Pre-generated replay input of one worker.
+#[derive(Debug)]
+pub(crate) enum ReplayData {
+    Events(Vec<Event>),
+    Bids(Vec<Bid>),
+    Ysb(Vec<YsbEvent>),
+    YsbJson(JsonChunks),
+}
+
+/// What every worker's build closure shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) query: Query,
+    /// YSB sources hand over JSON lines (`--format json`).
+    pub(crate) json: bool,
+    pub(crate) nexmark: NexmarkConfig,
+    pub(crate) ysb: YsbConfig,
+    pub(crate) settings: SourceSettings,
+    pub(crate) replay: Mutex<Vec<Option<ReplayData>>>,
+    pub(crate) digests: Vec<Arc<Mutex<Digest>>>,
+    pub(crate) output: Option<Arc<OutputFile>>,
+    /// The job clock's zero, taken from worker 0.
+    pub(crate) epoch: OnceLock<Instant>,
+    /// JSON lines that did not parse (`--format json`).
+    pub(crate) parse_errors: Arc<ParseErrors>,
+}
+
+impl Shared {
+    fn split(worker: &Worker) -> WorkerSplit {
+        WorkerSplit::new(worker.index(), worker.peers())
+            .expect("the engine numbers workers 0..peers")
+    }
+
+    fn take_replay(&self, worker: &Worker) -> Option<ReplayData> {
+        let mut replay = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        replay.get_mut(worker.index()).and_then(Option::take)
+    }
+
+    fn source<S>(&self, worker: &mut Worker, input: Input<S>) -> Stream<S::Event>
+    where
+        S: Split + 'static,
+        S::Event: crate::split::Timestamped + Clone + 'static,
+    {
+        worker.source(EventSource::new(input, self.settings.clone()))
+    }
+
+    fn bid_input(&self, worker: &Worker) -> Input<BidSplit> {
+        match self.take_replay(worker) {
+            Some(ReplayData::Bids(bids)) => Input::Replay(bids),
+            _ => Input::Generate(
+                BidSplit::new(&self.nexmark, Self::split(worker))
+                    .expect("the configuration was validated before the job started"),
+            ),
+        }
+    }
+
+    fn event_input(&self, worker: &Worker, kinds: &'static [EventKind]) -> Input<NexmarkSplit> {
+        if let Some(ReplayData::Events(events)) = self.take_replay(worker) {
+            Input::Replay(events)
+        } else {
+            let split = NexmarkSplit::new(&self.nexmark, Self::split(worker))
+                .expect("the configuration was validated before the job started");
+            Input::Generate(split.only(kinds))
+        }
+    }
+
+    /// A source over `input` whose events with sampled ids (those `keep` keeps) carry their
+    /// ingestion time.
+    fn stamped<S>(
+        &self,
+        worker: &mut Worker,
+        input: Input<S>,
+        keep: impl Fn(u64) -> bool,
+    ) -> Stream<Stamped<S::Event>>
+    where
+        S: Split + 'static,
+        S::Event: crate::split::Timestamped + Clone + 'static,
+    {
+        let sampler = Sampler::new(Self::split(worker), self.nexmark.events, keep);
+        let source = EventSource::new(input, self.settings.clone());
+        let clock = worker.clock();
+        worker.source(StampedSource::new(source, sampler, clock))
+    }
+
+    /// This worker's bids (the bid generator: persons and auctions are skipped).
+    pub(crate) fn bids(&self, worker: &mut Worker) -> Stream<Bid> {
+        let input = self.bid_input(worker);
+        self.source::<BidSplit>(worker, input)
+    }
+
+    /// [`Shared::bids`] with latency samples.
+    pub(crate) fn sampled_bids(&self, worker: &mut Worker) -> Stream<Stamped<Bid>> {
+        let input = self.bid_input(worker);
+        self.stamped(worker, input, |id| EventKind::of_id(id) == EventKind::Bid)
+    }
+
+    /// This worker's events of `kinds`.
+    pub(crate) fn events(&self, worker: &mut Worker, kinds: &'static [EventKind]) -> Stream<Event> {
+        let input = self.event_input(worker, kinds);
+        self.source::<NexmarkSplit>(worker, input)
+    }
+
+    /// [`Shared::events`] of `kinds` with latency samples.
+    pub(crate) fn sampled_events(
+        &self,
+        worker: &mut Worker,
+        kinds: &'static [EventKind],
+    ) -> Stream<Stamped<Event>> {
+        let input = self.event_input(worker, kinds);
+        self.stamped(worker, input, |id| kinds.contains(&EventKind::of_id(id)))
+    }
+
+    /// This worker's YSB events.
+    pub(crate) fn ysb(&self, worker: &mut Worker) -> Stream<YsbEvent> {
+        let input = match self.take_replay(worker) {
+            Some(ReplayData::Ysb(events)) => Input::Replay(events),
+            _ => Input::Generate(
+                YsbSplit::new(&self.ysb, Self::split(worker))
+                    .expect("the configuration was validated before the job started"),
+            ),
+        };
+        self.source::<YsbSplit>(worker, input)
+    }
+
+    /// This worker's YSB events as JSON lines.
+    pub(crate) fn ysb_json(&self, worker: &mut Worker) -> Stream<JsonLine> {
+        let input = match self.take_replay(worker) {
+            Some(ReplayData::YsbJson(chunks)) => Input::Replay(chunks.into_lines()),
+            _ => Input::Generate(JsonSplit::new(
+                YsbSplit::new(&self.ysb, Self::split(worker))
+                    .expect("the configuration was validated before the job started"),
+            )),
+        };
+        self.source::<JsonSplit>(worker, input)
+    }
+
+    /// Worker `index`'s result sink.
+    pub(crate) fn sink(&self, index: usize) -> ResultSink {
+        ResultSink {
+            digest: Arc::clone(&self.digests[index]),
+            output: self.output.clone(),
+        }
+    }
+}
