@@ -2,7 +2,8 @@
 //! start` runs one JobManager and two TaskManagers (three JVMs) on this machine, on free ports,
 //! from a temporary run directory. On it, q5 and q7 at parallelism 2 give the committed
 //! reference digests through `weir run` (with live progress and `--output` rows) and agree with
-//! weir in `weir compare`; a stop ends an unbounded run with a report and frees the slots;
+//! weir in `weir compare`; a stop ends an unbounded run with a report and frees the slots, and
+//! so does a Ctrl-C sent to weir's process group as a terminal sends it;
 //! dropping a running job cancels it on the cluster, and so does killing its client JVM; a job
 //! that fails there shows Flink's exception; too few free slots and an unreachable address are
 //! clear errors.
@@ -279,6 +280,77 @@ fn stop_ends_an_unbounded_run(cluster: &Cluster) {
     cluster.wait_idle("after a stop");
 }
 
+/// Ctrl-C at a terminal signals weir's whole process group: weir stops the job (the input ends,
+/// windows fire, the report follows) and the job finishes on the cluster, neither cancelled nor
+/// failed by the client JVM dying of the same SIGINT.
+fn ctrl_c_stops_the_job_on_the_cluster(cluster: &Cluster, dir: &Path) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let rest = Rest::new(&cluster.address);
+    let ids = |jobs: &[weir_workloads::flink::cluster::JobSummary]| {
+        jobs.iter().map(|j| j.jid.clone()).collect::<Vec<_>>()
+    };
+    let before = ids(&rest.jobs().unwrap_or_else(|e| panic!("{e}")));
+    let json = dir.join("ctrl-c.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "nexmark", "--engine", "flink", "--query", "q5"])
+        .args(["--flink-cluster", &cluster.address, "--workers", "2"])
+        .args([
+            "--duration",
+            "30m",
+            "--rate",
+            "5000",
+            "--event-rate",
+            "5000",
+        ])
+        .args(["--no-tui"])
+        .arg("--json")
+        .arg(&json)
+        .env_remove("WEIR_FLINK_FAIL_AFTER_EVENTS")
+        // Its own process group, as a shell gives a foreground job: the test signals the group.
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut line = String::new();
+    // A progress line with events proves the job runs on the cluster.
+    while !(line.contains("ev/s") && !line.contains(" 0 ev/s")) {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("stderr") > 0,
+            "weir's stderr closed before the job made progress"
+        );
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", child.id())])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let mut rest_of_stderr = String::new();
+    stderr.read_to_string(&mut rest_of_stderr).expect("stderr");
+    let status = child.wait().expect("weir exits");
+    assert_eq!(status.code(), Some(0), "after Ctrl-C: {rest_of_stderr}");
+    assert!(rest_of_stderr.contains("stopping"), "{rest_of_stderr}");
+    let report: RunReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the report is written"))
+            .expect("the report parses");
+    assert!(
+        report.events > 0 && report.events < 5_000 * 1800,
+        "{report:?}"
+    );
+    cluster.wait_idle("after Ctrl-C");
+    let jobs = rest.jobs().unwrap_or_else(|e| panic!("{e}"));
+    let new: Vec<_> = jobs.iter().filter(|j| !before.contains(&j.jid)).collect();
+    assert_eq!(new.len(), 1, "one job was submitted: {jobs:?}");
+    assert_eq!(
+        new[0].state, "FINISHED",
+        "the stopped job ended on the cluster, not cancelled: {jobs:?}"
+    );
+}
+
 fn dropping_a_job_cancels_it(cluster: &Cluster) {
     let job = start_unbounded(cluster, "q5");
     // As when weir exits or is killed: the client JVM's stdin closes.
@@ -382,6 +454,7 @@ fn a_real_cluster_runs_the_queries_and_cleans_up() {
     reference_digests_through_weir_run(&cluster, dir.path());
     compare_agrees_with_weir(&cluster, dir.path());
     stop_ends_an_unbounded_run(&cluster);
+    ctrl_c_stops_the_job_on_the_cluster(&cluster, dir.path());
     dropping_a_job_cancels_it(&cluster);
     a_killed_client_does_not_leave_its_job_running(&cluster);
     failures_are_clear(&cluster);

@@ -10,13 +10,15 @@
 //! The JVM never outlives its job handle: it watches its stdin and exits when the pipe closes,
 //! which happens when the [`Job`] is dropped and when weir itself dies. Raising the job's
 //! [`StopSignal`] sends `stop`, which ends the input early (windows still fire, the report is
-//! still produced).
+//! still produced). The JVM runs in its own process group, so a terminal's Ctrl-C reaches only
+//! weir, which raises that signal; the JVM does not die of the same SIGINT.
 
 pub mod cluster;
 pub mod protocol;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -188,6 +190,11 @@ fn start(spec: &RunSpec) -> Result<Job> {
     if let Some(c) = &cluster {
         c.add_args(&mut cmd);
     }
+    // The JVM leads its own process group, so a Ctrl-C at the terminal (SIGINT to the whole
+    // foreground group) reaches weir alone: weir turns it into `stop` and the job ends with its
+    // report. In weir's group the JVM would exit at once (its default SIGINT handling), a
+    // failed run, and a cluster job would be cancelled instead of stopped.
+    cmd.process_group(0);
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
