@@ -8,9 +8,11 @@
 #
 # Without --cluster it starts a cluster of --workers TaskManagers x 1 slot on this machine
 # (scripts/flink-cluster.sh, free ports, a temporary run directory) and stops it at the end, also
-# when a run fails. The weir binary is target/release/weir (built if missing), or $WEIR.
-# Writes DIR/runs.csv (one line per run) and DIR/summary.md (median, min and max throughput per
-# query and mode, and the load averages seen), and prints the summary.
+# when a run fails or the script is interrupted. The weir binary is target/release/weir (cargo
+# build --release first, a no-op when it is current), or $WEIR. Writes DIR/runs.csv (one line
+# per run), DIR/runs/ (every run's weir report) and DIR/summary.md: per query, the MiniCluster's
+# and the cluster's median, min and max throughput side by side, their ratio, start-up times,
+# the digest (the script fails if two runs of a query disagree) and the load averages seen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -31,11 +33,15 @@ while [ $# -gt 0 ]; do
 done
 say() { printf 'flink-cluster-bench: %s\n' "$*" >&2; }
 
-WEIR=${WEIR:-$ROOT/target/release/weir}
-if [ ! -x "$WEIR" ]; then
-    say "building $WEIR"
+for n in "$WORKERS" "$EVENTS" "$EVENT_RATE" "$ROUNDS"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || { say "error: --workers, --events, --event-rate and --rounds take numbers >= 1, got '$n'"; exit 2; }
+done
+if [ -z "${WEIR:-}" ]; then
+    # A no-op when the release binary is up to date; never measure a stale one.
     cargo build --release --locked -p weir-tui >&2
+    WEIR=$ROOT/target/release/weir
 fi
+[ -x "$WEIR" ] || { say "error: \$WEIR=$WEIR is not an executable"; exit 2; }
 scripts/setup-flink.sh
 mkdir -p "$OUT/runs"
 
@@ -75,23 +81,34 @@ PY
     done
 done
 
-python3 - "$CSV" > "$OUT/summary.md" <<'PY'
+python3 - "$CSV" "$WORKERS" "$EVENTS" "$EVENT_RATE" "$ROUNDS" "$CLUSTER" "$(git rev-parse --short HEAD)" \
+    "$(nproc)" > "$OUT/summary.md" <<'PY'
 import csv, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-print("| query | mode | median ev/s | min | max | start-up s (median) | digest | load1 seen |")
-print("|---|---|---:|---:|---:|---:|---|---|")
+path, workers, events, event_rate, rounds, cluster, commit, cpus = sys.argv[1:]
+rows = list(csv.DictReader(open(path)))
+print(f"Flink {workers} workers: MiniCluster (one JVM, 4 GiB heap) vs the cluster at {cluster} "
+      f"({workers} TaskManagers x 1 slot unless given); {int(events):,} events at "
+      f"{int(event_rate):,} ev/s of event time, {rounds} interleaved rounds; commit {commit}, "
+      f"{cpus} CPUs.\n")
+print("| query | MiniCluster ev/s median (min-max) | cluster ev/s median (min-max) | cluster / Mini "
+      "| start-up s Mini / cluster | digest: rows, hash | load1 seen |")
+print("|---|---:|---:|---:|---:|---|---|")
 bad = []
 for q in dict.fromkeys(r["query"] for r in rows):
-    digests = {r["digest"] for r in rows if r["query"] == q}
+    of = [r for r in rows if r["query"] == q]
+    digests = {(r["rows"], r["digest"]) for r in of}
     if len(digests) != 1:
-        bad.append(f"{q}: {len(digests)} different digests")
+        bad.append(f"{q}: {len(digests)} different digests {sorted(digests)}")
+    t, s = {}, {}
     for mode in ("minicluster", "cluster"):
-        rs = [r for r in rows if r["query"] == q and r["mode"] == mode]
-        t = [float(r["throughput_eps"]) for r in rs]
-        s = [float(r["startup_s"]) for r in rs]
-        loads = [float(r["load1"]) for r in rs]
-        print(f"| {q} | {mode} | {statistics.median(t):,.0f} | {min(t):,.0f} | {max(t):,.0f} | "
-              f"{statistics.median(s):.1f} | {rs[0]['digest'][:12]}… | {min(loads):.2f}-{max(loads):.2f} |")
+        t[mode] = [float(r["throughput_eps"]) for r in of if r["mode"] == mode]
+        s[mode] = statistics.median(float(r["startup_s"]) for r in of if r["mode"] == mode)
+    cell = lambda x: f"{statistics.median(x):,.0f} ({min(x):,.0f}-{max(x):,.0f})"
+    ratio = statistics.median(t["cluster"]) / statistics.median(t["minicluster"])
+    loads = [float(r["load1"]) for r in of]
+    print(f"| {q} | {cell(t['minicluster'])} | {cell(t['cluster'])} | {ratio:.2f} | "
+          f"{s['minicluster']:.1f} / {s['cluster']:.1f} | {of[0]['rows']}, {of[0]['digest'][:12]}… | "
+          f"{min(loads):.2f}-{max(loads):.2f} |")
 for b in bad:
     print(f"\nDIGEST MISMATCH {b}")
 sys.exit(1 if bad else 0)
