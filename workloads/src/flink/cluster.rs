@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{FLINK_VERSION, Install, SETUP_HINT};
+use super::install::{FLINK_VERSION, Install, SETUP_HINT};
 use crate::job::{Result, RunError};
 
 /// JVM flags of the client JVM of a cluster run: it only builds and submits the job graph and
