@@ -18,6 +18,8 @@ LIB="$DIR/site/pyflink/lib"
 SRC="$ROOT/workloads/flink/src"
 RESOURCES="$ROOT/workloads/flink/resources"
 CLASSES="$DIR/classes"
+# The job jar a Flink cluster receives (weir run --flink-cluster uploads it with the job).
+JOB_JAR="$DIR/weir-flink-job.jar"
 
 say() { printf 'setup-flink: %s\n' "$*" >&2; }
 die() { printf 'setup-flink: error: %s\n' "$*" >&2; exit 1; }
@@ -62,7 +64,7 @@ fi
 
 STAMP="$CLASSES/.built"
 if [ -f "$STAMP" ] && [ -z "$(find "$SRC" "$RESOURCES" -type f -newer "$STAMP" | head -n1)" ] \
-    && [ "$SELF" -ot "$STAMP" ]; then
+    && [ "$SELF" -ot "$STAMP" ] && [ -f "$JOB_JAR" ] && [ ! "$JOB_JAR" -ot "$STAMP" ]; then
     say "Java job up to date in $CLASSES (skipped javac)"
 else
     rm -rf "$CLASSES.tmp"
@@ -76,5 +78,11 @@ else
     rm -rf "$CLASSES"
     mv "$CLASSES.tmp" "$CLASSES"
     touch "$STAMP"
+    say "packing $JOB_JAR (the job jar a Flink cluster receives)"
+    command -v jar >/dev/null 2>&1 || die "jar not found on PATH; it comes with the JDK (e.g. apt-get install openjdk-17-jdk-headless)"
+    jar --create --file "$JOB_JAR.tmp" -C "$CLASSES" weir -C "$CLASSES" META-INF \
+        || die "jar could not pack $CLASSES into $JOB_JAR"
+    mv "$JOB_JAR.tmp" "$JOB_JAR"
+    touch -r "$STAMP" "$JOB_JAR"
 fi
-say "ready: java -cp \"$CLASSES:$LIB/*\" weir.flink.Main (weir run --engine flink uses it)"
+say "ready: java -cp \"$CLASSES:$LIB/*\" weir.flink.Main (weir run --engine flink uses it; the job jar is $JOB_JAR)"

@@ -37,7 +37,38 @@ fi
 tmux -V
 
 step "cargo test (every crate)"
-cargo test --workspace --locked
+# tui/tests/flink_cluster.rs starts a Flink cluster (a JobManager and two TaskManagers, separate
+# JVMs) in a temporary run directory and stops it when the test ends, passed or failed. If the
+# test process itself dies (killed, out of memory), nothing in it runs: so the tests get their
+# own TMPDIR, and on any exit every cluster run directory left in it is stopped with
+# scripts/flink-cluster.sh stop, which ends every JVM carrying that directory as its marker.
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/weir-test.XXXXXX")
+stop_test_clusters() {
+    local d attempt
+    # A killed test can leave its `flink-cluster.sh start` running, which may launch a JVM after
+    # a stop (and stops everything itself once it sees the JobManager gone): stop until none is left.
+    for attempt in 1 2 3 4 5; do
+        # tempfile's directories are dot-named (.tmpXXXXXX), which a glob would skip.
+        while IFS= read -r -d '' d; do
+            [ -d "$d/pids" ] || continue
+            scripts/flink-cluster.sh stop --dir "$d" >/dev/null 2>&1 \
+                || echo "test.sh: could not stop the Flink cluster of $d (scripts/flink-cluster.sh status --dir $d)" >&2
+        done < <(find "$TEST_TMP" -mindepth 1 -maxdepth 1 -type d -print0 2>/dev/null)
+        pgrep -f -- "-Dweir.flink.cluster=$TEST_TMP" >/dev/null || break
+        sleep 3
+    done
+    rm -rf "$TEST_TMP"
+}
+trap stop_test_clusters EXIT
+TMPDIR=$TEST_TMP cargo test --workspace --locked
+stop_test_clusters
+trap - EXIT
+left=$(pgrep -fa -- "-Dweir.flink.cluster=$TEST_TMP" || true)
+if [ -n "$left" ]; then
+    echo "JVMs of the tests' Flink clusters are still running:" >&2
+    echo "$left" >&2
+    exit 1
+fi
 
 step "loom model of the engine's park/wake protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p weir-engine --lib --locked loom

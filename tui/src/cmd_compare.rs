@@ -101,6 +101,10 @@ pub struct CompareArgs {
     /// Use the deterministic fake executor instead of real engines (tests and demos).
     #[arg(long, hide = true)]
     pub mock: bool,
+    /// Run flink on the Flink cluster whose REST API is at HOST:PORT (scripts/flink-cluster.sh
+    /// start prints it) instead of a local MiniCluster; the other engines run here as usual.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub flink_cluster: Option<String>,
 }
 
 /// The queries `--query all` means: every query of the workload but the generator-only
@@ -194,6 +198,13 @@ pub fn plan(
             );
         }
     }
+    let flink_cluster = match &args.flink_cluster {
+        None => None,
+        Some(_) if !engines.contains(&EngineKind::Flink) => bail!(
+            "--flink-cluster runs flink on a cluster, but --engines does not list flink (add it, or leave --flink-cluster out)"
+        ),
+        Some(address) => Some(weir_workloads::flink::cluster::parse_address(address)?),
+    };
     if !(0.0..100.0).contains(&args.noise_threshold) {
         bail!("--noise-threshold is a percentage in [0, 100), e.g. 5");
     }
@@ -212,6 +223,7 @@ pub fn plan(
         format,
         command,
         started_at,
+        flink_cluster,
     })
 }
 

@@ -160,6 +160,10 @@ pub struct RunArgs {
     /// localhost:2101, localhost:2102, ...].
     #[arg(long, value_name = "FILE", help_heading = "Timely cluster mode")]
     pub hostfile: Option<PathBuf>,
+    /// Run on the Flink cluster whose REST API is at HOST:PORT (scripts/flink-cluster.sh start
+    /// prints it) instead of a local MiniCluster; --workers is the job's parallelism.
+    #[arg(long, value_name = "HOST:PORT", help_heading = "Flink cluster")]
+    pub flink_cluster: Option<String>,
 }
 
 /// A flag error: printed with the flag's name, exit code 2.
@@ -200,6 +204,20 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         Some(name) => Query::parse(args.workload, name).map_err(|e| UsageError(e.to_string()))?,
     };
     check_cluster_flags(args)?;
+    let flink_cluster = match &args.flink_cluster {
+        None => None,
+        Some(_) if args.engine != EngineKind::Flink => {
+            return usage(format!(
+                "--flink-cluster runs Flink on a cluster; engine '{}' runs here (use --engine \
+                 flink, or leave --flink-cluster out)",
+                args.engine
+            ));
+        }
+        Some(address) => match weir_workloads::flink::cluster::parse_address(address) {
+            Ok(address) => Some(address),
+            Err(e) => return usage(e.to_string()),
+        },
+    };
     if let Err(e) = runner::check_format(args.format, args.workload, args.engine) {
         return usage(e.to_string());
     }
@@ -275,6 +293,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         output: args.output.clone(),
         command,
         cluster,
+        flink_cluster,
     })
 }
 

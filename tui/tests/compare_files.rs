@@ -28,6 +28,7 @@ fn plan() -> ComparePlan {
         format: EventFormat::Records,
         command: "test".to_string(),
         started_at: "2026-01-01T00:00:00Z".to_string(),
+        flink_cluster: None,
     }
 }
 

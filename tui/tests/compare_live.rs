@@ -25,6 +25,7 @@ fn state() -> LiveState {
         format: EventFormat::Records,
         command: "test".to_string(),
         started_at: "2026-01-01T00:00:00Z".to_string(),
+        flink_cluster: None,
     };
     let report = run_compare(
         &plan,

@@ -36,6 +36,7 @@ fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
         format: EventFormat::Records,
         command: "weir compare nexmark (test)".to_string(),
         started_at: "2026-01-01T00:00:00Z".to_string(),
+        flink_cluster: None,
     }
 }
 

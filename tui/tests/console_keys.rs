@@ -22,6 +22,7 @@ fn spec() -> RunSpec {
         output: None,
         command: String::new(),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

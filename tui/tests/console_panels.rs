@@ -34,6 +34,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         output: None,
         command: "weir run nexmark --engine sim".into(),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! `weir run`: the generator-only baselines, engines that cannot run a query, and timely's
-//! cluster mode (`--processes/--process/--hostfile`) across two real `weir` processes.
+//! cluster mode (`--processes/--process/--hostfile`) across two real `weir` processes bound to
+//! different addresses (127.0.0.1 and 127.0.0.2: all of 127/8 is loopback on Linux), as two
+//! machines of a hostfile would be.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -143,14 +145,13 @@ fn a_short_hostfile_is_a_config_error() {
         .stderr(contains("lists 1 addresses but --processes is 2"));
 }
 
-/// Two ports free right now (bound to port 0, then released).
-fn free_ports() -> [u16; 2] {
-    let a = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    let b = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    [
-        a.local_addr().expect("an address").port(),
-        b.local_addr().expect("an address").port(),
-    ]
+/// A port free right now on `host` (bound to port 0, then released).
+fn free_port(host: &str) -> u16 {
+    TcpListener::bind((host, 0))
+        .unwrap_or_else(|e| panic!("bind a free port on {host}: {e}"))
+        .local_addr()
+        .expect("an address")
+        .port()
 }
 
 #[test]
@@ -180,9 +181,10 @@ fn two_processes_give_the_single_process_digest() {
     let single = read_report(&single_json);
     assert!(single.digest.rows > 0, "q5 has results: {single:?}");
 
+    // One process per address, as on two machines: each listens on its own line's address.
     let hosts = dir.path().join("hosts");
-    let [p0, p1] = free_ports();
-    std::fs::write(&hosts, format!("127.0.0.1:{p0}\n127.0.0.1:{p1}\n"))
+    let (p0, p1) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
+    std::fs::write(&hosts, format!("127.0.0.1:{p0}\n127.0.0.2:{p1}\n"))
         .expect("write the hostfile");
     let bin = assert_cmd::cargo::cargo_bin("weir");
     let children: Vec<_> = (0..2)
@@ -286,7 +288,7 @@ fn lines(rx: &std::sync::mpsc::Receiver<String>, n: usize, limit: Duration) -> V
 fn a_killed_cluster_process_is_named_and_the_survivor_exits_1() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let hosts = dir.path().join("hosts");
-    let [p0, p1] = free_ports();
+    let (p0, p1) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
     std::fs::write(&hosts, format!("127.0.0.1:{p0}\n127.0.0.1:{p1}\n"))
         .expect("write the hostfile");
     let (mut survivor, survivor_err) = cluster_process(&hosts, 0);

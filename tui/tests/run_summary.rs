@@ -122,6 +122,7 @@ fn progress_line() {
         output: None,
         command: String::new(),
         cluster: None,
+        flink_cluster: None,
     };
     let mut state = ConsoleState::new(spec);
     for t in 1..=20u64 {

@@ -60,6 +60,7 @@ fn main() {
                         output: None,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
                         cluster: None,
+                        flink_cluster: None,
                     };
                     match runner::start(&spec).and_then(weir_workloads::job::Job::wait) {
                         Ok(report) => {

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             output: None,
             command: format!("weir_run {}", args.join(" ")),
             cluster: None,
+            flink_cluster: None,
         })
     })();
     let spec = match parsed {

@@ -1,4 +1,5 @@
-//! `--engine flink`: Apache Flink 2.3 in a local MiniCluster, in a JVM subprocess.
+//! `--engine flink`: Apache Flink 2.3 in a local MiniCluster, in a JVM subprocess, or on a
+//! Flink cluster (`RunSpec::flink_cluster`, see [`cluster`]) from a client JVM subprocess.
 //!
 //! `scripts/setup-flink.sh` installs Flink's jars (PyPI's `apache-flink-libraries`) into
 //! `.flink/site` and compiles weir's Java job (`workloads/flink/src`) into `.flink/classes`.
@@ -9,13 +10,17 @@
 //! The JVM never outlives its job handle: it watches its stdin and exits when the pipe closes,
 //! which happens when the [`Job`] is dropped and when weir itself dies. Raising the job's
 //! [`StopSignal`] sends `stop`, which ends the input early (windows still fire, the report is
-//! still produced).
+//! still produced). The JVM runs in its own process group, so a terminal's Ctrl-C reaches only
+//! weir, which raises that signal; the JVM does not die of the same SIGINT.
 
+pub mod cluster;
+pub mod install;
 pub mod protocol;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,80 +36,8 @@ use crate::job::{
 };
 use crate::report::{DigestSummary, LatencySummary, WorkerReport};
 
+pub use install::{FLINK_VERSION, Install, JVM_FLAGS, SETUP_HINT};
 use protocol::{JobResult, Line, Progress, SuiteLine};
-
-/// The Flink version `scripts/setup-flink.sh` installs.
-pub const FLINK_VERSION: &str = "2.3.0";
-
-/// What to run when Flink is missing.
-pub const SETUP_HINT: &str = "Flink is not set up: run scripts/setup-flink.sh";
-
-/// JVM flags of every Flink run: a fixed 4 GiB heap (no resizing during a measurement) and G1,
-/// the JVM's and Flink's default collector, named so it cannot change under us.
-pub const JVM_FLAGS: &[&str] = &["-Xms4g", "-Xmx4g", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8"];
-
-/// A Flink installation made by `scripts/setup-flink.sh`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Install {
-    /// `.flink/classes`: weir's compiled Java job.
-    pub classes: PathBuf,
-    /// `.flink/site/pyflink/lib`: Flink's jars.
-    pub lib: PathBuf,
-}
-
-impl Install {
-    /// Finds the installation: `$WEIR_FLINK_DIR`, else `.flink` in the current directory, else
-    /// `.flink` at the root of the source tree weir was built from.
-    ///
-    /// # Errors
-    /// [`RunError::Setup`] naming the setup command when no complete installation exists.
-    pub fn locate() -> Result<Self> {
-        let mut candidates = Vec::new();
-        if let Some(dir) = std::env::var_os("WEIR_FLINK_DIR") {
-            candidates.push(PathBuf::from(dir));
-        }
-        candidates.push(PathBuf::from(".flink"));
-        candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.flink"));
-        candidates
-            .iter()
-            .find_map(|dir| Self::at(dir))
-            .ok_or_else(|| {
-                RunError::Setup(format!(
-                    "{SETUP_HINT} (looked for {} in $WEIR_FLINK_DIR, ./.flink and {})",
-                    Path::new("site/pyflink/lib")
-                        .join(format!("flink-dist-{FLINK_VERSION}.jar"))
-                        .display(),
-                    Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("../.flink")
-                        .display()
-                ))
-            })
-    }
-
-    /// The installation in `dir`, if complete.
-    pub fn at(dir: &Path) -> Option<Self> {
-        let lib = dir.join("site/pyflink/lib");
-        let classes = dir.join("classes");
-        (lib.join(format!("flink-dist-{FLINK_VERSION}.jar"))
-            .is_file()
-            && classes.join("weir/flink/Main.class").is_file())
-        .then_some(Self { classes, lib })
-    }
-
-    /// `java` with [`JVM_FLAGS`] and the class path, ready for `weir.flink.Main`'s arguments.
-    pub fn java(&self) -> Command {
-        let mut cmd = Command::new("java");
-        cmd.args(JVM_FLAGS)
-            .arg("-cp")
-            .arg(format!(
-                "{}:{}/*",
-                self.classes.display(),
-                self.lib.display()
-            ))
-            .arg("weir.flink.Main");
-        cmd
-    }
-}
 
 fn spawn_error(e: &std::io::Error) -> RunError {
     if e.kind() == std::io::ErrorKind::NotFound {
@@ -149,7 +82,16 @@ impl Engine for FlinkEngine {
 
 fn start(spec: &RunSpec) -> Result<Job> {
     let install = Install::locate()?;
-    let mut cmd = install.java();
+    let cluster = spec
+        .flink_cluster
+        .as_deref()
+        .map(|address| cluster::Cluster::check(address, spec.workers, &install))
+        .transpose()?;
+    let mut cmd = if cluster.is_some() {
+        install.java_with(cluster::CLIENT_JVM_FLAGS)
+    } else {
+        install.java()
+    };
     cmd.args(["run", "--watch-stdin", "--workload"])
         .arg(spec.workload().as_str())
         .args(["--query", spec.query.name()])
@@ -169,6 +111,14 @@ fn start(spec: &RunSpec) -> Result<Job> {
             cmd.args(["--updating", "yes"]);
         }
     }
+    if let Some(c) = &cluster {
+        c.add_args(&mut cmd);
+    }
+    // The JVM leads its own process group, so a Ctrl-C at the terminal (SIGINT to the whole
+    // foreground group) reaches weir alone: weir turns it into `stop` and the job ends with its
+    // report. In weir's group the JVM would exit at once (its default SIGINT handling), a
+    // failed run, and a cluster job would be cancelled instead of stopped.
+    cmd.process_group(0);
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -183,6 +133,7 @@ fn start(spec: &RunSpec) -> Result<Job> {
         collector: collector.clone(),
         stop: stop.clone(),
         stdin: Arc::clone(&stdin),
+        cluster: cluster.as_ref().map(cluster::Cluster::submission),
     };
     let handle = thread::Builder::new()
         .name("weir-flink".into())
@@ -263,6 +214,8 @@ struct Driver {
     collector: Collector,
     stop: StopSignal,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
+    /// The submitted job of a cluster run, cancelled if the client dies without ending it.
+    cluster: Option<cluster::Submission>,
 }
 
 impl Driver {
@@ -307,8 +260,13 @@ impl Driver {
             Err(message) => {
                 let how =
                     status.map_or_else(|e| format!("could not be waited for ({e})"), describe_exit);
+                let cancelled = self
+                    .cluster
+                    .as_ref()
+                    .map(cluster::Submission::cancel_orphan)
+                    .unwrap_or_default();
                 Err(RunError::Failed(format!(
-                    "engine flink: the Flink JVM (pid {pid}) {how}; the job failed: {message}\n\
+                    "engine flink: the Flink JVM (pid {pid}) {how}; the job failed: {message}{cancelled}\n\
                      --- JVM stderr (last lines) ---\n{}",
                     tail.text()
                 )))
@@ -338,6 +296,11 @@ impl Driver {
                 }
                 Line::Result(r) => result = Some(r),
                 Line::Error(f) => return Err(f.message),
+                Line::Submitted(s) => {
+                    if let Some(c) = &self.cluster {
+                        c.submitted(s.job_id);
+                    }
+                }
                 Line::Suite(_) | Line::Other => {}
             }
         }
@@ -522,32 +485,4 @@ fn run_lines<T>(mut cmd: Command, mut pick: impl FnMut(Line) -> Option<T>) -> Re
         )));
     }
     Ok(picked)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_install_needs_both_the_jars_and_the_compiled_job() {
-        let dir = std::env::temp_dir().join(format!("weir-flink-install-{}", std::process::id()));
-        let lib = dir.join("site/pyflink/lib");
-        let classes = dir.join("classes/weir/flink");
-        std::fs::create_dir_all(&lib).expect("temp dir");
-        std::fs::create_dir_all(&classes).expect("temp dir");
-        std::fs::write(lib.join(format!("flink-dist-{FLINK_VERSION}.jar")), b"").expect("write");
-        assert_eq!(Install::at(&dir), None, "no compiled job yet");
-        std::fs::write(classes.join("Main.class"), b"").expect("write");
-        let install = Install::at(&dir).expect("complete");
-        let cmd = install.java();
-        let args: Vec<String> = cmd
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(&args[..JVM_FLAGS.len()], JVM_FLAGS);
-        assert_eq!(args[JVM_FLAGS.len()], "-cp");
-        assert!(args[JVM_FLAGS.len() + 1].ends_with("site/pyflink/lib/*"));
-        assert_eq!(args.last().map(String::as_str), Some("weir.flink.Main"));
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }

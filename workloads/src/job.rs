@@ -126,6 +126,9 @@ pub struct RunSpec {
     pub output: Option<PathBuf>,
     /// The command line, recorded in the report.
     pub command: String,
+    /// Flink only: the REST address (`HOST:PORT`) of the Flink cluster to run on; `None` runs
+    /// a local MiniCluster.
+    pub flink_cluster: Option<String>,
     /// timely's cluster mode: this process's place in a multi-process job (timely only).
     pub cluster: Option<TimelyCluster>,
 }
@@ -148,6 +151,7 @@ impl RunSpec {
             output: None,
             command: String::new(),
             cluster: None,
+            flink_cluster: None,
         }
     }
 

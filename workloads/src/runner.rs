@@ -102,6 +102,13 @@ fn check(spec: &RunSpec, engine: &dyn Engine) -> Result<()> {
         );
     }
     check_format(spec.format, spec.workload(), spec.engine)?;
+    if spec.flink_cluster.is_some() && spec.engine != EngineKind::Flink {
+        return config(format!(
+            "--flink-cluster runs Flink on a cluster; engine '{}' runs here (use --engine \
+             flink, or leave --flink-cluster out)",
+            spec.engine
+        ));
+    }
     if spec.cluster.is_some() && spec.engine != EngineKind::Timely {
         return config(format!(
             "--processes, --process and --hostfile are timely's cluster mode; engine '{}' runs \

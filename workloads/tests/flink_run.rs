@@ -28,6 +28,7 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         output: None,
         command: format!("test {query}"),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

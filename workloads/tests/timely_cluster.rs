@@ -25,6 +25,7 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         output: None,
         command: format!("test cluster {query}"),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

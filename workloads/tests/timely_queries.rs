@@ -33,6 +33,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         output: None,
         command: format!("test {engine} {query} -w {workers}"),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

@@ -43,6 +43,7 @@ fn spec_n(
         output: None,
         command: format!("test latency {query}"),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

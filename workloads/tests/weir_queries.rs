@@ -33,6 +33,7 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         output: None,
         command: format!("test {workload} {query}"),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) ->
         output: None,
         command: format!("test ysb {query} --format {format}"),
         cluster: None,
+        flink_cluster: None,
     }
 }
 

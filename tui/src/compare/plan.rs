@@ -38,6 +38,9 @@ pub struct ComparePlan {
     pub command: String,
     /// When the comparison started (RFC 3339, UTC).
     pub started_at: String,
+    /// Where flink runs: a Flink cluster's REST address (`HOST:PORT`), or `None` for the local
+    /// MiniCluster.
+    pub flink_cluster: Option<String>,
 }
 
 impl ComparePlan {
@@ -56,6 +59,10 @@ impl ComparePlan {
             output: None,
             command: self.command.clone(),
             cluster: None,
+            flink_cluster: self
+                .flink_cluster
+                .clone()
+                .filter(|_| engine == EngineKind::Flink),
         }
     }
 

@@ -79,6 +79,15 @@ pub struct SuiteLine {
     pub job_ms: u64,
 }
 
+/// The `SUBMITTED` line: a cluster run's client submitted the job (cluster runs only).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Submitted {
+    /// Flink's job id (32 hex digits).
+    pub job_id: String,
+    /// The cluster's REST address.
+    pub cluster: String,
+}
+
 /// The `ERROR` line: the job failed.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Failure {
@@ -97,6 +106,8 @@ pub enum Line {
     Suite(SuiteLine),
     /// The job failed.
     Error(Failure),
+    /// A cluster run's job was submitted.
+    Submitted(Submitted),
     /// Anything else (not a protocol line, or a kind this side does not use).
     Other,
 }
@@ -114,6 +125,7 @@ pub fn parse(line: &str) -> Result<Line, String> {
         "RESULT" => Line::Result(serde_json::from_str(json).map_err(bad)?),
         "SUITE" => Line::Suite(serde_json::from_str(json).map_err(bad)?),
         "ERROR" => Line::Error(serde_json::from_str(json).map_err(bad)?),
+        "SUBMITTED" => Line::Submitted(serde_json::from_str(json).map_err(bad)?),
         _ => Line::Other,
     })
 }
@@ -160,6 +172,13 @@ mod tests {
             parse(r#"ERROR {"message":"boom"}"#).expect("valid"),
             Line::Error(Failure {
                 message: "boom".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"SUBMITTED {"job_id":"00ff","cluster":"localhost:8081"}"#).expect("valid"),
+            Line::Submitted(Submitted {
+                job_id: "00ff".into(),
+                cluster: "localhost:8081".into()
             })
         );
         assert_eq!(parse("log4j: something").expect("ignored"), Line::Other);

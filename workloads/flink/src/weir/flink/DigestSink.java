@@ -42,6 +42,8 @@ public final class DigestSink<T> implements Sink<T> {
     }
 
     private final Format<T> format;
+    /** Where the writers report on a cluster ({@link Uplink}); null in the MiniCluster. */
+    private final String uplink = Uplink.forOperator();
 
     /** A sink for rows of this format. */
     public DigestSink(Format<T> format) {
@@ -49,7 +51,8 @@ public final class DigestSink<T> implements Sink<T> {
     }
 
     @Override
-    public SinkWriter<T> createWriter(WriterInitContext ctx) {
+    public SinkWriter<T> createWriter(WriterInitContext ctx) throws IOException {
+        Uplink.open(uplink);
         return new Writer<>(format, ctx.getTaskInfo().getIndexOfThisSubtask());
     }
 
@@ -78,21 +81,28 @@ public final class DigestSink<T> implements Sink<T> {
                 json.setLength(0);
                 format.json(row, json);
                 Output.write(json, format.sign(row));
+            } else if (Uplink.wantsRows()) {
+                json.setLength(0);
+                format.json(row, json);
+                Uplink.row(json, format.sign(row));
             }
             long end = format.windowEnd(row);
-            if (end != Long.MIN_VALUE) {
+            if (end != Long.MIN_VALUE && Uplink.connected()) {
+                // The sources are in other JVMs: the client resolves the sample (Hub).
+                Uplink.windowSample(end - 1, Stats.now());
+            } else if (end != Long.MIN_VALUE) {
                 if (end != lastEnd || lastComplete == 0) {
                     lastEnd = end;
                     // Flink fires a window when the watermark reaches end - 1.
                     lastComplete = Stats.completeAt(end - 1);
                 }
                 if (lastComplete != 0) {
-                    sample(System.nanoTime() - lastComplete);
+                    sample(Stats.now() - lastComplete);
                 }
             } else {
                 long ingest = format.ingestNanos(row);
                 if (ingest != 0) {
-                    sample(System.nanoTime() - ingest);
+                    sample(Stats.now() - ingest);
                 }
             }
             if ((++rows & 255) == 0) {
@@ -133,15 +143,19 @@ public final class DigestSink<T> implements Sink<T> {
         }
 
         @Override
-        public void close() {}
+        public void close() {
+            Uplink.close();
+        }
     }
 
     /** Counts records a window or join saw behind the watermark (its late side output). */
     public static final class LateCounter<T> implements Sink<T> {
         private static final long serialVersionUID = 1L;
+        private final String uplink = Uplink.forOperator();
 
         @Override
-        public SinkWriter<T> createWriter(WriterInitContext ctx) {
+        public SinkWriter<T> createWriter(WriterInitContext ctx) throws IOException {
+            Uplink.open(uplink);
             return new SinkWriter<T>() {
                 @Override
                 public void write(T row, Context c) {
@@ -152,7 +166,9 @@ public final class DigestSink<T> implements Sink<T> {
                 public void flush(boolean endOfInput) {}
 
                 @Override
-                public void close() {}
+                public void close() {
+                    Uplink.close();
+                }
             };
         }
     }

@@ -52,6 +52,10 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
     private final long eventRate;
     private final long rate;
     private final boolean replay;
+    /** Where the readers report on a cluster ({@link Uplink}); null in the MiniCluster. */
+    private final String uplink = Uplink.forOperator();
+    /** Failure injection (tests): reader 0 throws after this many events; 0 = never. */
+    private final long failAfter = Main.failAfterEvents;
 
     /**
      * @param events ids 0..events-1 (Long.MAX_VALUE: until stopped)
@@ -115,8 +119,10 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
     }
 
     @Override
-    public SourceReader<T, Split> createReader(SourceReaderContext ctx) {
-        return new Reader<>(gen.copy(), events, eventRate, rate, ctx.getIndexOfSubtask(), replay);
+    public SourceReader<T, Split> createReader(SourceReaderContext ctx) throws java.io.IOException {
+        Uplink.open(uplink);
+        int subtask = ctx.getIndexOfSubtask();
+        return new Reader<>(gen.copy(), events, eventRate, rate, subtask, replay, subtask == 0 ? failAfter : 0);
     }
 
     /** Bounded out-of-orderness watermarks (Flink's rule: max timestamp - ooo - 1), recorded. */
@@ -167,7 +173,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
                 last = wm;
                 out.emitWatermark(new Watermark(wm));
                 if (slot >= 0) {
-                    Stats.watermarkEmitted(slot, wm, System.nanoTime());
+                    Stats.watermarkEmitted(slot, wm, Stats.now());
                 }
             }
         }
@@ -263,9 +269,12 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
         private final boolean replay;
         private List<T> buffer;
         private int replayed;
+        private final long failAfter;
+        private long produced;
 
-        Reader(Gen<T> gen, long events, long eventRate, long rate, int subtask, boolean replay) {
+        Reader(Gen<T> gen, long events, long eventRate, long rate, int subtask, boolean replay, long failAfter) {
             this.replay = replay;
+            this.failAfter = failAfter;
             this.gen = gen;
             this.events = events;
             this.eventRate = eventRate;
@@ -278,10 +287,15 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
 
         @Override
         public InputStatus pollNext(ReaderOutput<T> out) {
+            Uplink.check();
+            if (failAfter > 0 && produced >= failAfter) {
+                throw new IllegalStateException("weir: injected failure in source subtask " + subtask + " after "
+                        + produced + " events (WEIR_FLINK_FAIL_AFTER_EVENTS)");
+            }
             if (split == null) {
                 return noMore ? finish() : InputStatus.NOTHING_AVAILABLE;
             }
-            if (replay && Stats.READY.get() < split.workers) {
+            if (replay && Stats.readyReaders() < split.workers) {
                 // Wait for every reader to finish generating before the clock starts.
                 LockSupport.parkNanos(200_000L);
                 return InputStatus.MORE_AVAILABLE;
@@ -292,7 +306,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
             long start = Stats.FIRST_SOURCE_NANOS.get();
             int n = 0;
             long lastTs = Long.MIN_VALUE;
-            long now = rate > 0 ? System.nanoTime() : 0;
+            long now = rate > 0 ? Stats.now() : 0;
             while (n < CHUNK) {
                 if (next >= events || Stats.stop) {
                     publish(n, lastTs);
@@ -310,7 +324,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
                         ingest = due;
                     }
                 } else if ((next & 1023) == 0) {
-                    ingest = System.nanoTime();
+                    ingest = Stats.now();
                 }
                 T e;
                 if (buffer != null) {
@@ -336,6 +350,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
 
         private void publish(int n, long ts) {
             if (n > 0) {
+                produced += n;
                 Stats.EVENTS.addAndGet(subtask, n);
                 Stats.SOURCE_TIME.accumulateAndGet(ts, Math::max);
             }
@@ -350,7 +365,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
                     slot = Stats.registerWatermarkSource();
                     SLOT.set(slot);
                 }
-                Stats.watermarkEmitted(slot, Long.MAX_VALUE, System.nanoTime());
+                Stats.watermarkEmitted(slot, Long.MAX_VALUE, Stats.now());
             }
             return InputStatus.END_OF_INPUT;
         }
@@ -412,6 +427,8 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
         }
 
         @Override
-        public void close() {}
+        public void close() {
+            Uplink.close();
+        }
     }
 }

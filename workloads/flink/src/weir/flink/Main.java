@@ -24,9 +24,10 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  * Entry point of weir's Flink job (docs/ARCHITECTURE.md, "Flink"). Modes:
  * <ul>
  *   <li>{@code run --workload nexmark|ysb --query Q --workers W (--events N | --duration-ms D)
- *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--watch-stdin]}: one job in a local
- *       MiniCluster; prints {@code PROGRESS {json}} every 100 ms and {@code RESULT {json}} at
- *       the end;</li>
+ *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--watch-stdin] [--cluster
+ *       HOST:PORT --jar JAR]}: one job in a local MiniCluster, or on the Flink cluster whose REST
+ *       API is at HOST:PORT ({@link ClusterRun}); prints {@code PROGRESS {json}} every 100 ms and
+ *       {@code RESULT {json}} at the end (and {@code SUBMITTED {json}} on a cluster);</li>
  *   <li>{@code suite --workers W --events N --event-rate R --queries Q,... [--updating Q,...]}:
  *       the queries one after another in
  *       this JVM, one {@code SUITE {json}} line each (the CI test pays JVM start-up once);</li>
@@ -44,6 +45,9 @@ public final class Main {
 
     private static PrintStream proto;
 
+    /** Failure injection for tests (WEIR_FLINK_FAIL_AFTER_EVENTS): source 0 throws after this many events. */
+    static long failAfterEvents;
+
     /** Prints one protocol line. */
     static synchronized void emit(String kind, CharSequence json) {
         proto.print(kind);
@@ -58,6 +62,14 @@ public final class Main {
         Map<String, String> opt = new HashMap<>();
         String mode = args.length > 0 ? args[0] : "";
         try {
+            String fail = System.getenv("WEIR_FLINK_FAIL_AFTER_EVENTS");
+            if (fail != null && !fail.isBlank()) {
+                try {
+                    failAfterEvents = Long.parseLong(fail.trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("WEIR_FLINK_FAIL_AFTER_EVENTS must be an integer, got '" + fail + "'");
+                }
+            }
             for (int i = 1; i < args.length; i++) {
                 String a = args[i];
                 if (!a.startsWith("--")) {
@@ -95,6 +107,7 @@ public final class Main {
                 root = root.getCause();
             }
             t.printStackTrace(System.err);
+            ClusterRun.cancelActive("the client failed: " + root);
             StringBuilder sb = new StringBuilder("{\"message\":");
             DigestSink.str(sb, root == t ? String.valueOf(t) : t + " (cause: " + root + ")");
             sb.append('}');
@@ -115,7 +128,9 @@ public final class Main {
             } catch (java.io.IOException e) {
                 // fall through: treat as a closed pipe
             }
-            // The parent (weir) is gone: end now, without waiting for the job.
+            // The parent (weir) is gone: end now, without waiting for the job (a cluster's job is
+            // cancelled first: it must not run on without anyone reading it).
+            ClusterRun.cancelActive("weir closed the client's stdin (it exited or was killed)");
             Runtime.getRuntime().halt(3);
         }, "weir-stdin-watchdog");
         t.setDaemon(true);
@@ -161,6 +176,19 @@ public final class Main {
             MiniCluster cluster) throws Exception {
         Stats.reset();
         StreamExecutionEnvironment env = env(workers);
+        build(env, workload, query, events, eventRate, rate);
+        if (cluster == null) {
+            env.execute("weir " + workload + " " + query);
+        } else {
+            StreamGraph graph = env.getStreamGraph();
+            graph.setJobName("weir " + workload + " " + query);
+            cluster.executeJobBlocking(graph.getJobGraph());
+        }
+    }
+
+    /** Adds the sources, query and sinks of one job to {@code env}. */
+    static void build(StreamExecutionEnvironment env, String workload, String query, long events, long eventRate,
+            long rate) {
         if (workload.equals("ysb")) {
             if (!query.equals("ysb")) {
                 throw new IllegalArgumentException("YSB has one query, 'ysb'; got '" + query + "'");
@@ -173,13 +201,6 @@ public final class Main {
             Queries.build(query, ev);
         } else {
             throw new IllegalArgumentException("unknown workload '" + workload + "' (nexmark or ysb)");
-        }
-        if (cluster == null) {
-            env.execute("weir " + workload + " " + query);
-        } else {
-            StreamGraph graph = env.getStreamGraph();
-            graph.setJobName("weir " + workload + " " + query);
-            cluster.executeJobBlocking(graph.getJobGraph());
         }
     }
 
@@ -205,6 +226,9 @@ public final class Main {
         if (replay && events == Long.MAX_VALUE) {
             throw new IllegalArgumentException("--source replay needs --events (a bounded input to hold in memory)");
         }
+        ClusterRun cluster = opt.containsKey("cluster")
+                ? ClusterRun.connect(opt.get("cluster"), opt.get("jar"), workers, opt.containsKey("output"))
+                : null;
         if (opt.containsKey("output")) {
             // An updating query's rows are folded to its final table (weir's catalog says which).
             Output.open(Paths.get(opt.get("output")), "yes".equals(opt.get("updating")));
@@ -212,7 +236,11 @@ public final class Main {
         Thread progress = new Thread(() -> progressLoop(workers, durationMs), "weir-progress");
         progress.setDaemon(true);
         progress.start();
-        runJob(workload, query, workers, events, eventRate, rate);
+        if (cluster == null) {
+            runJob(workload, query, workers, events, eventRate, rate);
+        } else {
+            cluster.run(workload, query, workers, events, eventRate, rate);
+        }
         progress.interrupt();
         progress.join();
         Output.close();
@@ -229,7 +257,7 @@ public final class Main {
         sb.append(",\"hash\":\"").append(Stats.digestHex()).append('"');
         sb.append(",\"late\":").append(Stats.LATE.get());
         sb.append(",\"dropped\":0");
-        sb.append(",\"flink\":\"").append(FLINK_VERSION).append('"');
+        sb.append(",\"flink\":\"").append(cluster == null ? FLINK_VERSION : cluster.flinkVersion()).append('"');
         sb.append(",\"java\":");
         DigestSink.str(sb, System.getProperty("java.runtime.version"));
         sb.append('}');

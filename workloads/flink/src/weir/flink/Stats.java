@@ -9,6 +9,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * State shared between the Flink tasks and the driver. The MiniCluster runs every task in this
  * JVM and the job's classes come from the application class path, so these statics are one
  * instance for the whole job. Nothing here is on a record's path except plain adds every batch.
+ *
+ * <p>On a Flink cluster every TaskManager JVM has its own copy (the job's user-code class loader
+ * is one per job and TaskManager): there {@link Uplink} ships this JVM's figures to weir's client
+ * JVM, whose {@link Hub} merges the copies of every TaskManager into its own statics, so the
+ * driver reads the same fields in both modes. Times are on one job clock, {@link #now()}.
  */
 public final class Stats {
     private Stats() {}
@@ -38,10 +43,19 @@ public final class Stats {
             new java.util.concurrent.atomic.AtomicInteger();
     /** Set to end the input early (stop request or --duration). */
     public static volatile boolean stop;
+    /**
+     * Added to System.nanoTime() to get the job clock: 0 where the driver runs (the client or
+     * the MiniCluster's JVM); in a TaskManager, the offset to the client's clock that
+     * {@link Uplink} measured when it connected.
+     */
+    static volatile long clockOffset;
+    /** Readers of the whole job whose replay buffer is filled, as the client last said (cluster). */
+    static volatile int jobReady;
 
     private static long digestRows;
     private static long digestLo;
     private static long digestHi;
+    private static int digestsPublished;
     private static long[] latency = new long[1024];
     private static int latencyLen;
     private static final List<long[]> WM_LOGS = new ArrayList<>();
@@ -62,6 +76,8 @@ public final class Stats {
         READY.set(0);
         TaskTimeReporter.reset();
         stop = false;
+        jobReady = 0;
+        digestsPublished = 0;
         digestRows = 0;
         digestLo = 0;
         digestHi = 0;
@@ -70,9 +86,19 @@ public final class Stats {
         WM_LENS.clear();
     }
 
+    /** The job clock, ns: System.nanoTime() of the driver's JVM, in every JVM of the job. */
+    public static long now() {
+        return System.nanoTime() + clockOffset;
+    }
+
+    /** Readers of the whole job whose replay buffer is filled. */
+    static int readyReaders() {
+        return Uplink.connected() ? jobReady : READY.get();
+    }
+
     /** Marks a source as started. */
     public static void sourceStarted() {
-        FIRST_SOURCE_NANOS.compareAndSet(0, System.nanoTime());
+        FIRST_SOURCE_NANOS.compareAndSet(0, now());
     }
 
     /** Adds a sink subtask's partial digest (count and 128-bit sum, both mod 2^64/2^128). */
@@ -81,7 +107,26 @@ public final class Stats {
         long nlo = digestLo + lo;
         digestHi += hi + (Long.compareUnsigned(nlo, digestLo) < 0 ? 1 : 0);
         digestLo = nlo;
-        LAST_SINK_NANOS.accumulateAndGet(System.nanoTime(), Math::max);
+        digestsPublished++;
+        LAST_SINK_NANOS.accumulateAndGet(now(), Math::max);
+    }
+
+    /** This JVM's digest: {rows, lo, hi, sink subtasks that published}. */
+    static synchronized long[] digest() {
+        return new long[] {digestRows, digestLo, digestHi, digestsPublished};
+    }
+
+    /** Replaces the digest with the sum of every TaskManager's (the client's {@link Hub}). */
+    static synchronized void setDigest(long rows, long lo, long hi, int published) {
+        digestRows = rows;
+        digestLo = lo;
+        digestHi = hi;
+        digestsPublished = published;
+    }
+
+    /** Sink subtasks that added their digest. */
+    static synchronized int digestsPublished() {
+        return digestsPublished;
     }
 
     /** Rows in the digest. */
@@ -131,6 +176,34 @@ public final class Stats {
         log[len[0]] = wm;
         log[len[0] + 1] = nanos;
         len[0] += 2;
+    }
+
+    /**
+     * The watermark log entries not taken yet, as triples (slot, wm, nanos); {@code cursor[0][s]}
+     * counts the entries of slot s taken so far and is advanced (and grown when slots were added).
+     */
+    static synchronized long[] takeWatermarks(int[][] cursor) {
+        if (cursor[0].length < WM_LOGS.size()) {
+            cursor[0] = java.util.Arrays.copyOf(cursor[0], WM_LOGS.size());
+        }
+        int[] taken = cursor[0];
+        int n = 0;
+        for (int s = 0; s < WM_LOGS.size(); s++) {
+            n += WM_LENS.get(s)[0] / 2 - taken[s];
+        }
+        long[] out = new long[3 * n];
+        int k = 0;
+        for (int s = 0; s < WM_LOGS.size(); s++) {
+            long[] log = WM_LOGS.get(s);
+            int len = WM_LENS.get(s)[0] / 2;
+            for (int e = taken[s]; e < len; e++) {
+                out[k++] = s;
+                out[k++] = log[2 * e];
+                out[k++] = log[2 * e + 1];
+            }
+            taken[s] = len;
+        }
+        return out;
     }
 
     /**

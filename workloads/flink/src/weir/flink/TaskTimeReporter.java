@@ -23,6 +23,8 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
     private record Entry(int subtask, int kind, Gauge<?> gauge) {}
 
     private static final List<Entry> LIVE = new CopyOnWriteArrayList<>();
+    /** Times read elsewhere (a cluster job's, from the REST API), [kind][worker] ms; null if none. */
+    private static volatile long[][] external;
     /** Final values of the gauges of finished tasks, [kind][subtask], ms. */
     private static final long[][] RETIRED = new long[3][Stats.MAX_WORKERS];
 
@@ -79,9 +81,14 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
         return v instanceof Number ? ((Number) v).longValue() : 0;
     }
 
-    /** Whether any task registered its time gauges (the reporter is active). */
+    /** Sets the times of a job whose tasks run elsewhere (a cluster job, read over REST). */
+    static void external(long[][] times) {
+        external = times;
+    }
+
+    /** Whether any task registered its time gauges (the reporter is active), or times came from elsewhere. */
     static boolean active() {
-        return !LIVE.isEmpty() || retiredAny();
+        return external != null || !LIVE.isEmpty() || retiredAny();
     }
 
     private static boolean retiredAny() {
@@ -99,6 +106,10 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
 
     /** Cumulative ms of one kind (0 busy, 1 idle, 2 back-pressured) per worker. */
     static long[] totals(int kind, int workers) {
+        long[][] ext = external;
+        if (ext != null) {
+            return java.util.Arrays.copyOf(ext[kind], workers);
+        }
         long[] out = new long[workers];
         synchronized (RETIRED) {
             System.arraycopy(RETIRED[kind], 0, out, 0, workers);
@@ -113,6 +124,7 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
 
     /** Forgets everything (suite mode runs several jobs in one JVM). */
     static void reset() {
+        external = null;
         LIVE.clear();
         synchronized (RETIRED) {
             for (long[] k : RETIRED) {
