@@ -24,6 +24,7 @@ fn bid(auction: u64, bidder: u64, price: u64, t: u64) -> Event {
         channel: Channel::from_index(0).expect("Google is channel 0"),
         date_time: T0 + t,
         extra: Extra::from_static("x"),
+        event_id: 0,
     })
 }
 
