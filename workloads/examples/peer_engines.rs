@@ -58,6 +58,9 @@ fn main() {
                         source: SourceMode::Generate,
                         format: EventFormat::Records,
                         output: None,
+                        input: None,
+                        side_input: None,
+                        sink_dir: None,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
                         cluster: None,
                     };

@@ -38,6 +38,9 @@ fn main() -> ExitCode {
             source,
             format: EventFormat::Records,
             output: None,
+            input: None,
+            side_input: None,
+            sink_dir: None,
             command: format!("weir_run {}", args.join(" ")),
             cluster: None,
         })

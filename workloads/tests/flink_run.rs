@@ -26,6 +26,9 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: format!("test {query}"),
         cluster: None,
     }

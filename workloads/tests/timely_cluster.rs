@@ -23,6 +23,9 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: format!("test cluster {query}"),
         cluster: None,
     }

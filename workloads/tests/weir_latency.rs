@@ -41,6 +41,9 @@ fn spec_n(
         source,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: format!("test latency {query}"),
         cluster: None,
     }

@@ -25,6 +25,9 @@ fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) ->
         source,
         format,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: format!("test ysb {query} --format {format}"),
         cluster: None,
     }
