@@ -20,6 +20,9 @@ fn spec() -> RunSpec {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: String::new(),
         cluster: None,
     }

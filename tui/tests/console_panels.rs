@@ -32,6 +32,9 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: "weir run nexmark --engine sim".into(),
         cluster: None,
     }

@@ -120,6 +120,9 @@ fn progress_line() {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: String::new(),
         cluster: None,
     };
