@@ -60,6 +60,10 @@ pub struct GenArgs {
     /// Which worker's share to print, 0-based (needs --workers).
     #[arg(long, value_name = "I", requires = "workers")]
     pub worker: Option<usize>,
+    /// Nexmark only: the tie input, where bids share price and second (times floored to the
+    /// second, 4 bid prices), to check the tie-breaks of q9, q18 and q19 with --input.
+    #[arg(long)]
+    pub ties: bool,
 }
 
 /// Runs `weir gen`.
@@ -68,10 +72,18 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
         (Some(workers), Some(worker)) => WorkerSplit::new(worker, workers)?,
         _ => WorkerSplit::SINGLE,
     };
+    if args.ties && args.what != GenWhat::Nexmark {
+        eprintln!(
+            "error: --ties makes Nexmark bids tie; leave it out for weir gen ysb and side-input"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let events = match (args.what, args.events) {
         (GenWhat::SideInput, None) => 0,
         (GenWhat::SideInput, Some(_)) => {
-            eprintln!("error: weir gen side-input prints the fixed 10,000-row table; leave --events out");
+            eprintln!(
+                "error: weir gen side-input prints the fixed 10,000-row table; leave --events out"
+            );
             return Ok(ExitCode::from(2));
         }
         (_, Some(n)) => n,
@@ -96,7 +108,7 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
                 ..NexmarkConfig::default()
             };
             let source = NexmarkSplit::new(&config, split)?;
-            nexmark_events(source, args.format, &mut out)
+            nexmark_events(source, args.format, args.ties, &mut out)
         }
         GenWhat::Ysb => {
             let config = YsbConfig {
@@ -119,6 +131,7 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
 fn nexmark_events(
     mut source: NexmarkSplit,
     format: GenFormat,
+    ties: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
     let mut batch = Vec::with_capacity(1024);
@@ -127,6 +140,11 @@ fn nexmark_events(
         batch.clear();
         let more = source.fill(&mut batch, 1024);
         text.clear();
+        if ties {
+            for event in &mut batch {
+                *event = nexmark::tied(event);
+            }
+        }
         for event in &batch {
             match format {
                 GenFormat::Jsonl => format::write_json(&mut text, event),

@@ -14,7 +14,7 @@ use crate::catalog::{Comparability, Query};
 use crate::digest::{Digest, ResultRow};
 use crate::inputs::{EventFile, InputError, SideInput};
 use crate::nexmark::reference::{self, SumOverflow};
-use crate::nexmark::{Event, NexmarkConfig, NexmarkSplit};
+use crate::nexmark::{Event, NexmarkConfig, NexmarkSplit, tied};
 use crate::report::DigestSummary;
 use crate::split::{ConfigError, Split, WorkerSplit};
 use crate::ysb::{self, YsbConfig, YsbEvent, YsbSplit};
@@ -53,6 +53,24 @@ impl ReferenceInput {
         Ok(Self {
             nexmark: all(NexmarkSplit::new(&nexmark, WorkerSplit::SINGLE)?),
             ysb: all(YsbSplit::new(&ysb, WorkerSplit::SINGLE)?),
+            side_input: SideInput::builtin(),
+        })
+    }
+
+    /// The tie input ([`crate::nexmark::tied`]) of `events` events at `event_rate` events/s of
+    /// event time (no YSB events): what `weir gen nexmark --ties` writes.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the flag when the configuration is invalid.
+    pub fn tied(events: u64, event_rate: u64) -> Result<Self, ConfigError> {
+        let config = NexmarkConfig {
+            event_rate,
+            ..NexmarkConfig::with_events(events)
+        };
+        let generated = all(NexmarkSplit::new(&config, WorkerSplit::SINGLE)?);
+        Ok(Self {
+            nexmark: generated.iter().map(tied).collect(),
+            ysb: Vec::new(),
             side_input: SideInput::builtin(),
         })
     }
