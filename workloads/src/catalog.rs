@@ -20,8 +20,7 @@ use crate::digest::ResultRow;
 use crate::names::{UnknownName, list, name_enum};
 use crate::nexmark::{
     EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q6Row, Q7Row, Q8Row, Q9Row, Q10Row,
-    Q11Row, Q12Row, Q13Row, Q14Row, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row, Q20Row, Q21Row,
-    Q22Row,
+    Q11Row, Q12Row, Q13Row, Q14Row, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row, Q20Row, Q21Row, Q22Row,
 };
 use crate::ysb::YsbRow;
 

@@ -89,7 +89,8 @@ impl<'a> Iterator for CsvRecords<'a> {
         match read_csv_record(rest) {
             Ok((fields, next)) => {
                 let consumed = &rest[..rest.len() - next.len()];
-                self.line += consumed.matches('\n').count() + usize::from(!consumed.ends_with('\n'));
+                self.line +=
+                    consumed.matches('\n').count() + usize::from(!consumed.ends_with('\n'));
                 self.rest = next;
                 Some((line, Ok(fields)))
             }

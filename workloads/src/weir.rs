@@ -116,9 +116,7 @@ fn from_file(
             let split = WorkerSplit::new(w, workers).expect("w < workers");
             Some(match query.def().reads {
                 Reads::Bids => ReplayData::FileBids(file.worker_bids(events, split)),
-                reads => {
-                    ReplayData::FileEvents(file.worker_events(events, split, reads.kinds()))
-                }
+                reads => ReplayData::FileEvents(file.worker_events(events, split, reads.kinds())),
             })
         })
         .collect()

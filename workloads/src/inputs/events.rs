@@ -275,9 +275,7 @@ fn price(v: u64) -> Result<u64, String> {
 /// A string the event types hold inline (at most `N` ASCII bytes).
 fn inline<const N: usize>(name: &str, s: &str) -> Result<InlineStr<N>, String> {
     InlineStr::try_from_str(s).map_err(|_| {
-        format!(
-            "{name} '{s}' is not ASCII or longer than {N} bytes (the most the generator makes)"
-        )
+        format!("{name} '{s}' is not ASCII or longer than {N} bytes (the most the generator makes)")
     })
 }
 
@@ -379,9 +377,9 @@ impl Fields<'_> {
         let name = field_names(self.kind)[i];
         let v = match &self.values[i] {
             Value::Int(v) => *v,
-            Value::Text(text) => text.parse().map_err(|_| {
-                format!("{name} '{text}' is not a non-negative whole number")
-            })?,
+            Value::Text(text) => text
+                .parse()
+                .map_err(|_| format!("{name} '{text}' is not a non-negative whole number"))?,
         };
         int(name, v)
     }

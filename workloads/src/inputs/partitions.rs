@@ -203,7 +203,10 @@ mod tests {
             HourMinute::of_epoch_ms(t0),
         ));
         assert!(p0.ends_with("dt=2015-07-15/hm=00:00"));
-        write(&p0.join("part-0"), &format!("1,2,3,{t0},x\n4,5,6,{},\"a,b\"\n", t0 + 5));
+        write(
+            &p0.join("part-0"),
+            &format!("1,2,3,{t0},x\n4,5,6,{},\"a,b\"\n", t0 + 5),
+        );
         write(&p0.join(".part-1.inprogress"), "garbage");
         write(&p0.join(SUCCESS_FILE), "");
         // Flink's escaped form of the same kind of directory.

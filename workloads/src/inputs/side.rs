@@ -158,13 +158,21 @@ mod tests {
         };
         let e = parse(&full(&|l| l[4] = "4".into())).expect_err("one field");
         assert_eq!(e.line, Some(5));
-        assert!(e.to_string().contains("side.csv: line 5: expected two fields"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("side.csv: line 5: expected two fields"),
+            "{e}"
+        );
         let e = parse(&full(&|l| l[6] = "x,6".into())).expect_err("bad key");
         assert_eq!(e.line, Some(7));
         let e = parse(&full(&|l| l[6] = "10000,6".into())).expect_err("key out of range");
         assert!(e.to_string().contains("from 0 to 9999"), "{e}");
         let e = parse(&full(&|l| l[9] = "3,3".into())).expect_err("repeated key");
-        assert!(e.to_string().contains("line 10: the key 3 appears a second time"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("line 10: the key 3 appears a second time"),
+            "{e}"
+        );
         let e = parse(&full(&|l| {
             l.remove(77);
         }))
@@ -172,6 +180,10 @@ mod tests {
         assert!(e.to_string().contains("the key 77 is missing"), "{e}");
         assert!(parse("").is_err());
         let e = SideInput::load(Path::new("/nonexistent/side.csv")).expect_err("no file");
-        assert!(e.to_string().starts_with("/nonexistent/side.csv: cannot read it"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/side.csv: cannot read it"),
+            "{e}"
+        );
     }
 }

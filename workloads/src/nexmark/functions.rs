@@ -248,7 +248,12 @@ pub fn channel_id<'a>(channel: &str, url: &'a str) -> Option<&'a str> {
             channel.to_lowercase() == name
         }
     };
-    for (name, id) in [("apple", "0"), ("google", "1"), ("facebook", "2"), ("baidu", "3")] {
+    for (name, id) in [
+        ("apple", "0"),
+        ("google", "1"),
+        ("facebook", "2"),
+        ("baidu", "3"),
+    ] {
         if hot(name) {
             return Some(id);
         }
@@ -292,8 +297,14 @@ mod tests {
         assert_eq!(Date::of_epoch_ms(4_107_542_400_000).as_str(), "2100-03-01");
         assert_eq!(Date::of_epoch_ms(4_107_456_000_000).as_str(), "2100-02-28");
         // 9999-12-31T23:59:59.999Z and the first millisecond of year 10000.
-        assert_eq!(Date::of_epoch_ms(253_402_300_799_999).as_str(), "9999-12-31");
-        assert_eq!(Date::of_epoch_ms(253_402_300_800_000).as_str(), "10000-01-01");
+        assert_eq!(
+            Date::of_epoch_ms(253_402_300_799_999).as_str(),
+            "9999-12-31"
+        );
+        assert_eq!(
+            Date::of_epoch_ms(253_402_300_800_000).as_str(),
+            "10000-01-01"
+        );
         assert_eq!(Date::of_epoch_ms(u64::MAX).as_str().len(), 15);
         assert_eq!(HourMinute::of_epoch_ms(BASE).as_str(), "00:00");
         assert_eq!(HourMinute::of_epoch_ms(BASE + 59_999).as_str(), "00:00");
@@ -304,7 +315,10 @@ mod tests {
             "13:07"
         );
         // Zero-padded text sorts in time order.
-        assert!(HourMinute::of_epoch_ms(BASE + 9 * HOUR_MS) < HourMinute::of_epoch_ms(BASE + 10 * HOUR_MS));
+        assert!(
+            HourMinute::of_epoch_ms(BASE + 9 * HOUR_MS)
+                < HourMinute::of_epoch_ms(BASE + 10 * HOUR_MS)
+        );
         assert!(Date::of_epoch_ms(BASE) < Date::of_epoch_ms(BASE + 40 * DAY_MS));
     }
 
@@ -383,8 +397,14 @@ mod tests {
         assert_eq!(channel_id("x", "a=1&channel_id=&b=2"), Some(""));
         // Not after '&' or at the start: no match, until a later one is.
         assert_eq!(channel_id("x", "a?xchannel_id=5"), None);
-        assert_eq!(channel_id("x", "a?xchannel_id=5&channel_id=6&channel_id=7"), Some("6"));
-        assert_eq!(channel_id("x", "https://www.nexmark.com/a/b/c/item.htm?query=1"), None);
+        assert_eq!(
+            channel_id("x", "a?xchannel_id=5&channel_id=6&channel_id=7"),
+            Some("6")
+        );
+        assert_eq!(
+            channel_id("x", "https://www.nexmark.com/a/b/c/item.htm?query=1"),
+            None
+        );
         assert_eq!(channel_id("Apples", "q"), None);
     }
 

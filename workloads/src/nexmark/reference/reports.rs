@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::input::{average, bids, sorted};
 use crate::nexmark::event::{Bid, Event};
 use crate::nexmark::functions::{Date, HourMinute, PriceBand};
-use crate::nexmark::rows::{
-    BandCounts, BidStats, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row,
-};
+use crate::nexmark::rows::{BandCounts, BidStats, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row};
 
 /// How many bids per auction q19 keeps.
 const Q19_TOP: usize = 10;
@@ -52,7 +50,9 @@ impl Stats {
 pub fn q15(events: &[Event]) -> Vec<Q15Row> {
     let mut days: BTreeMap<Date, Stats> = BTreeMap::new();
     for b in bids(events) {
-        days.entry(Date::of_epoch_ms(b.date_time)).or_default().add(b);
+        days.entry(Date::of_epoch_ms(b.date_time))
+            .or_default()
+            .add(b);
     }
     sorted(
         days.iter()
