@@ -33,7 +33,7 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-use super::{CsvRecords, InputError};
+use super::text::{CsvRecords, InputError};
 use crate::nexmark::{Auction, Bid, Channel, Event, EventKind, Extra, InlineStr, Person};
 use crate::split::{BLOCK, WorkerSplit};
 

@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CsvRecords, InputError};
+use super::text::{CsvRecords, InputError};
 use crate::nexmark::{Date, HourMinute, Q10Row};
 
 /// The marker file of a committed partition.

@@ -11,7 +11,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::{CsvRecords, InputError};
+use super::text::{CsvRecords, InputError};
 use crate::nexmark::format::write_csv_field;
 
 /// Keys in the side table (`0 .. 10000`); q13's join key is `auction mod SIDE_INPUT_KEYS`.
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(table, SideInput::builtin());
         assert_eq!(table.lookup(1_012_345), "2345");
         // CRLF line ends and any key order are fine.
-        let reversed: String = text.lines().rev().map(|l| format!("{l}\r\n")).collect();
+        let reversed: String = text.lines().rev().flat_map(|l| [l, "\r\n"]).collect();
         assert_eq!(parse(&reversed).expect("valid"), SideInput::builtin());
     }
 
