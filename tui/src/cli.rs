@@ -15,7 +15,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a query on an engine and watch it live (Nexmark q5 on weir for 10 s by default).
-    Run(crate::cmd_run::RunArgs),
+    Run(Box<crate::cmd_run::RunArgs>),
     /// List workloads, queries and engines, and which engine runs which query.
     List(crate::cmd_list::ListArgs),
     /// Print the generator's events (JSON lines or CSV), for checking against other

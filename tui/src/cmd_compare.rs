@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::inputs::EventFile;
 use weir_workloads::job::{EventFormat, SourceMode};
 
 use crate::compare::fmt::Style;
@@ -47,7 +48,8 @@ pub enum ColorChoice {
 pub struct CompareArgs {
     /// The workload: nexmark or ysb.
     pub workload: String,
-    /// Queries, comma-separated (q5,q7), or `all` [default: q5 for nexmark, ysb for ysb].
+    /// Queries, comma-separated (q5,q7), or `all`: every query one of --engines runs [default:
+    /// q5 for nexmark, ysb for ysb].
     #[arg(long, short = 'q')]
     pub query: Option<String>,
     /// Engines, comma-separated, in the order each round runs them.
@@ -59,18 +61,28 @@ pub struct CompareArgs {
     /// Worker threads for every engine [default: one per core].
     #[arg(long, short = 'w')]
     pub workers: Option<usize>,
-    /// Events per run (every run gets the same input, so digests are comparable).
-    #[arg(long, short = 'n', default_value_t = DEFAULT_EVENTS)]
-    pub events: u64,
+    /// Events per run (every run gets the same input, so digests are comparable) [default:
+    /// 10,000,000; with --input, the file's events].
+    #[arg(long, short = 'n')]
+    pub events: Option<u64>,
     /// Offered rate in events/s of wall time (for latency comparisons) [default: as fast as possible].
     #[arg(long)]
     pub rate: Option<u64>,
     /// Events per second of event time; must equal --rate when both are set.
     #[arg(long)]
     pub event_rate: Option<u64>,
-    /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
-    #[arg(long, default_value = "generate")]
-    pub source: String,
+    /// Where sources get events: generate (on the fly) or replay (pre-generated in memory)
+    /// [default: generate; replay with --input].
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Nexmark events from FILE for every run instead of the generator: JSON lines or CSV as
+    /// `weir gen nexmark` writes them (read into memory before each run's clock starts).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["rate", "event_rate"])]
+    pub input: Option<PathBuf>,
+    /// q13's side table from FILE (CSV as `weir gen side-input` writes it) [default: that
+    /// table, built in].
+    #[arg(long, value_name = "FILE")]
+    pub side_input: Option<PathBuf>,
     /// YSB only: records (in memory) or json (JSON lines parsed inside the job; weir only).
     #[arg(long, default_value = "records")]
     pub format: String,
@@ -108,9 +120,25 @@ pub struct CompareArgs {
 }
 
 /// The queries `--query all` means: every query of the workload but the generator-only
-/// baselines (which run on weir only), in catalog order.
-pub fn workload_queries(workload: Workload) -> Vec<Query> {
-    Query::of(workload).filter(|q| !q.is_baseline()).collect()
+/// baselines (which run on weir only) that at least one of `engines` runs, in catalog order.
+/// A query that some of them do not run is still planned: those runs are recorded as
+/// unsupported.
+pub fn workload_queries(workload: Workload, engines: &[EngineKind]) -> Vec<Query> {
+    Query::of(workload)
+        .filter(|q| !q.is_baseline() && runs_on_any(*q, engines))
+        .collect()
+}
+
+/// The queries of `workload` that `--query all` leaves out because none of `engines` runs
+/// them (the generator-only baselines aside).
+pub fn queries_left_out(workload: Workload, engines: &[EngineKind]) -> Vec<Query> {
+    Query::of(workload)
+        .filter(|q| !q.is_baseline() && !runs_on_any(*q, engines))
+        .collect()
+}
+
+fn runs_on_any(query: Query, engines: &[EngineKind]) -> bool {
+    engines.iter().any(|e| query.support(*e).runs())
 }
 
 /// Checks the arguments and turns them into a plan.
@@ -126,21 +154,6 @@ pub fn plan(
         .workload
         .parse()
         .with_context(|| format!("workload '{}'", args.workload))?;
-    let queries = match args.query.as_deref().map(str::trim) {
-        None => vec![Query::default_for(workload)],
-        Some("all") => workload_queries(workload),
-        Some(list) => {
-            let mut qs = Vec::new();
-            for name in list.split(',').map(str::trim) {
-                let q = Query::parse(workload, name).map_err(|e| anyhow::anyhow!("{e}, or all"))?;
-                if qs.contains(&q) {
-                    bail!("--query lists '{q}' twice");
-                }
-                qs.push(q);
-            }
-            qs
-        }
-    };
     let mut engines = Vec::new();
     for name in args
         .engines
@@ -157,6 +170,24 @@ pub fn plan(
     if engines.is_empty() {
         bail!("--engines is empty; name at least one engine, e.g. --engines weir,timely");
     }
+    let queries = match args.query.as_deref().map(str::trim) {
+        None => vec![Query::default_for(workload)],
+        Some("all") => workload_queries(workload, &engines),
+        Some(list) => {
+            let mut qs = Vec::new();
+            for name in list.split(',').map(str::trim) {
+                let q = Query::parse(workload, name).map_err(|e| anyhow::anyhow!("{e}, or all"))?;
+                if qs.contains(&q) {
+                    bail!("--query lists '{q}' twice");
+                }
+                qs.push(q);
+            }
+            qs
+        }
+    };
+    if queries.is_empty() {
+        bail!("--query all: none of --engines runs a {workload} query (see `weir list`)");
+    }
     if args.runs == 0 {
         bail!("--runs must be at least 1 (5 or more for a ratio worth quoting)");
     }
@@ -166,8 +197,30 @@ pub fn plan(
     if workers == 0 {
         bail!("--workers must be at least 1");
     }
-    if args.events == 0 {
-        bail!("--events must be at least 1");
+    let source: SourceMode = match (args.source.as_deref(), &args.input) {
+        (None, Some(_)) => SourceMode::Replay,
+        (None, None) => SourceMode::Generate,
+        (Some(text), _) => text.parse().context("--source")?,
+    };
+    let events = match (args.events, &args.input) {
+        (Some(0), _) => bail!("--events must be at least 1"),
+        (Some(n), _) => n,
+        (None, None) => DEFAULT_EVENTS,
+        (None, Some(path)) => {
+            if workload != Workload::Nexmark {
+                bail!(
+                    "--input reads Nexmark events; {workload} events are generated (leave --input out)"
+                );
+            }
+            EventFile::load(path)
+                .map_err(|e| anyhow::anyhow!("--input {e}"))?
+                .len()
+        }
+    };
+    if args.input.is_some() && source == SourceMode::Generate {
+        bail!(
+            "--input reads the file into memory before the clock starts (the replay mode): leave --source out, or use --source replay"
+        );
     }
     if args.rate == Some(0) {
         bail!("--rate must be at least 1 event/s; leave it out to run as fast as possible");
@@ -181,7 +234,6 @@ pub fn plan(
         (None, Some(e)) => e,
         (None, None) => DEFAULT_EVENT_RATE,
     };
-    let source: SourceMode = args.source.parse().context("--source")?;
     let format: EventFormat = args.format.parse().context("--format")?;
     if format == EventFormat::Json {
         if workload != Workload::Ysb {
@@ -216,11 +268,13 @@ pub fn plan(
         warmup: !args.no_warmup,
         workers,
         pinning: !args.no_pin,
-        events: args.events,
+        events,
         rate: args.rate,
         event_rate,
         source,
         format,
+        input: args.input.clone(),
+        side_input: args.side_input.clone(),
         command,
         started_at,
         flink_cluster,
@@ -292,6 +346,16 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if args.query.as_deref().map(str::trim) == Some("all") {
+        let left_out = queries_left_out(plan.workload, &plan.engines);
+        if !left_out.is_empty() {
+            let names: Vec<&str> = left_out.iter().map(|q| q.name()).collect();
+            eprintln!(
+                "note: --query all leaves out {} (no engine of --engines runs them; see `weir list`)",
+                names.join(", ")
+            );
+        }
+    }
     let stdout_tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");

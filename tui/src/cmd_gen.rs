@@ -1,5 +1,6 @@
 //! `weir gen`: prints the generator's events, so anyone can check them against another
-//! implementation (the Java port, a spreadsheet, `jq`).
+//! implementation (the Java port, a spreadsheet, `jq`), or feed them back with `--input`; and
+//! `weir gen side-input` prints q13's side table (the file `--side-input` reads).
 //!
 //! Nexmark JSON lines carry `"kind"` and the Nexmark DDL's field names; CSV has no header (the
 //! kinds have different columns): the kind, then the same fields in the same order. YSB JSON
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use weir_workloads::catalog::Workload;
+use weir_workloads::inputs::SideInput;
 use weir_workloads::nexmark::{self, NexmarkConfig, NexmarkSplit, format};
 use weir_workloads::split::{Split, WorkerSplit};
 use weir_workloads::ysb::{YsbConfig, YsbSplit};
@@ -26,15 +27,27 @@ pub enum GenFormat {
     Csv,
 }
 
+/// What `weir gen` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GenWhat {
+    /// Nexmark events (persons, auctions, bids).
+    Nexmark,
+    /// YSB ad events.
+    Ysb,
+    /// q13's side table: 10,000 CSV lines `key,value` (the file `--side-input` reads).
+    SideInput,
+}
+
 /// Flags of `weir gen`.
 #[derive(Debug, Clone, Args)]
 pub struct GenArgs {
-    /// Workload: nexmark or ysb.
-    pub workload: Workload,
+    /// What to print: nexmark or ysb events, or side-input (q13's side table, CSV).
+    #[arg(value_enum)]
+    pub what: GenWhat,
     /// Events of the input to consider (ids 0..N); with --workers, this worker's share of them
-    /// is printed.
+    /// is printed. Needed for nexmark and ysb.
     #[arg(long, value_name = "N")]
-    pub events: u64,
+    pub events: Option<u64>,
     /// Events per second of event time (sets the timestamps).
     #[arg(long, value_name = "R", default_value_t = nexmark::DEFAULT_EVENT_RATE)]
     pub event_rate: u64,
@@ -47,6 +60,10 @@ pub struct GenArgs {
     /// Which worker's share to print, 0-based (needs --workers).
     #[arg(long, value_name = "I", requires = "workers")]
     pub worker: Option<usize>,
+    /// Nexmark only: the tie input, where bids share price and second (times floored to the
+    /// second, 4 bid prices), to check the tie-breaks of q9, q18 and q19 with --input.
+    #[arg(long)]
+    pub ties: bool,
 }
 
 /// Runs `weir gen`.
@@ -55,21 +72,47 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
         (Some(workers), Some(worker)) => WorkerSplit::new(worker, workers)?,
         _ => WorkerSplit::SINGLE,
     };
+    if args.ties && args.what != GenWhat::Nexmark {
+        eprintln!(
+            "error: --ties makes Nexmark bids tie; leave it out for weir gen ysb and side-input"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let events = match (args.what, args.events) {
+        (GenWhat::SideInput, None) => 0,
+        (GenWhat::SideInput, Some(_)) => {
+            eprintln!(
+                "error: weir gen side-input prints the fixed 10,000-row table; leave --events out"
+            );
+            return Ok(ExitCode::from(2));
+        }
+        (_, Some(n)) => n,
+        (what, None) => {
+            let name = if what == GenWhat::Nexmark {
+                "nexmark"
+            } else {
+                "ysb"
+            };
+            eprintln!("error: weir gen {name} needs --events N (the events 0..N to print)");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let result = match args.workload {
-        Workload::Nexmark => {
+    let result = match args.what {
+        GenWhat::SideInput => SideInput::builtin().write_csv(&mut out),
+        GenWhat::Nexmark => {
             let config = NexmarkConfig {
-                events: args.events,
+                events,
                 event_rate: args.event_rate,
                 ..NexmarkConfig::default()
             };
             let source = NexmarkSplit::new(&config, split)?;
-            nexmark_events(source, args.format, &mut out)
+            nexmark_events(source, args.format, args.ties, &mut out)
         }
-        Workload::Ysb => {
+        GenWhat::Ysb => {
             let config = YsbConfig {
-                events: args.events,
+                events,
                 event_rate: args.event_rate,
                 ..YsbConfig::default()
             };
@@ -88,6 +131,7 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
 fn nexmark_events(
     mut source: NexmarkSplit,
     format: GenFormat,
+    ties: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
     let mut batch = Vec::with_capacity(1024);
@@ -96,6 +140,11 @@ fn nexmark_events(
         batch.clear();
         let more = source.fill(&mut batch, 1024);
         text.clear();
+        if ties {
+            for event in &mut batch {
+                *event = nexmark::tied(event);
+            }
+        }
         for event in &batch {
             match format {
                 GenFormat::Jsonl => format::write_json(&mut text, event),

@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use weir_workloads::catalog::Query;
 use weir_workloads::catalog::{EngineKind, Workload};
 use weir_workloads::cluster::TimelyCluster;
+use weir_workloads::inputs::EventFile;
 use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
@@ -114,9 +115,23 @@ pub struct RunArgs {
     /// default 10 s run without --events or --duration, so that its windows fire].
     #[arg(long, value_name = "R")]
     pub event_rate: Option<u64>,
-    /// Where sources get events: generate (on the fly) or replay (pre-generated in memory).
-    #[arg(long, default_value = "generate")]
-    pub source: SourceMode,
+    /// Where sources get events: generate (on the fly) or replay (pre-generated in memory)
+    /// [default: generate; replay with --input].
+    #[arg(long)]
+    pub source: Option<SourceMode>,
+    /// Nexmark events from FILE instead of the generator: JSON lines or CSV as `weir gen
+    /// nexmark` writes them, the event id being the line's position. Read into memory before
+    /// the clock starts; with --events N, only the first N.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["duration", "rate", "event_rate"])]
+    pub input: Option<PathBuf>,
+    /// q13's side table from FILE: CSV `key,value` lines as `weir gen side-input` writes them
+    /// [default: that table, built in].
+    #[arg(long, value_name = "FILE")]
+    pub side_input: Option<PathBuf>,
+    /// q10 writes its partitioned files under DIR (new or empty) [default: a temporary
+    /// directory, removed after the run].
+    #[arg(long, value_name = "DIR")]
+    pub sink_dir: Option<PathBuf>,
     /// YSB only: how the source hands over events: records (in memory) or json (JSON lines
     /// that the query parses; weir only).
     #[arg(long, default_value = "records")]
@@ -226,11 +241,13 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     };
+    let source = input_source(args)?;
     let length = match (args.events, &args.duration) {
         (Some(0), _) => {
             return usage("--events must be at least 1 (or use --duration for a timed run)");
         }
         (Some(n), _) => RunLength::Events(n),
+        (None, _) if args.input.is_some() => RunLength::Events(input_events(args)?),
         (None, Some(text)) => match parse_duration(text) {
             Some(d) if !d.is_zero() => RunLength::Duration(d),
             Some(_) => return usage("--duration must be more than 0"),
@@ -259,7 +276,11 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         }
         (Some(r), _) => r,
         (None, Some(e)) => e,
-        (None, None) if args.events.is_none() && args.duration.is_none() => DEMO_EVENT_RATE,
+        (None, None)
+            if args.events.is_none() && args.duration.is_none() && args.input.is_none() =>
+        {
+            DEMO_EVENT_RATE
+        }
         (None, None) => DEFAULT_EVENT_RATE,
     };
     if !(1..=60).contains(&args.fps) {
@@ -288,13 +309,47 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         length,
         rate: args.rate,
         event_rate,
-        source: args.source,
+        source,
         format: args.format,
         output: args.output.clone(),
+        input: args.input.clone(),
+        side_input: args.side_input.clone(),
+        sink_dir: args.sink_dir.clone(),
         command,
         cluster,
         flink_cluster,
     })
+}
+
+/// The source mode: `--source`, else replay with `--input` (the file is read into memory),
+/// else generate.
+fn input_source(args: &RunArgs) -> Result<SourceMode, UsageError> {
+    match (args.source, &args.input) {
+        (Some(SourceMode::Generate), Some(_)) => usage(
+            "--input reads the file into memory before the clock starts (the replay mode): \
+             leave --source out, or use --source replay",
+        ),
+        (Some(source), _) => Ok(source),
+        (None, Some(_)) => Ok(SourceMode::Replay),
+        (None, None) => Ok(SourceMode::Generate),
+    }
+}
+
+/// The number of events in the `--input` file (read now, before anything starts; the
+/// engines reuse the parsed file).
+fn input_events(args: &RunArgs) -> Result<u64, UsageError> {
+    let Some(path) = &args.input else {
+        return Ok(0);
+    };
+    if args.workload != Workload::Nexmark {
+        return usage(format!(
+            "--input reads Nexmark events; {} events are generated (leave --input out)",
+            args.workload
+        ));
+    }
+    EventFile::load(path)
+        .map(EventFile::len)
+        .map_err(|e| UsageError(format!("--input {e}")))
 }
 
 /// The cluster flags are for timely only, and `--process` must be below `--processes`.

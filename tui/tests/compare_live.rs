@@ -24,6 +24,8 @@ fn state() -> LiveState {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         command: "test".to_string(),
+        input: None,
+        side_input: None,
         started_at: "2026-01-01T00:00:00Z".to_string(),
         flink_cluster: None,
     };

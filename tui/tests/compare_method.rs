@@ -35,6 +35,8 @@ fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
         source: SourceMode::Generate,
         format: EventFormat::Records,
         command: "weir compare nexmark (test)".to_string(),
+        input: None,
+        side_input: None,
         started_at: "2026-01-01T00:00:00Z".to_string(),
         flink_cluster: None,
     }

@@ -24,8 +24,26 @@ fn sim(extra: &[&str]) -> Command {
 fn bad_flags_name_the_flag_and_the_valid_values() {
     let cases: &[(&[&str], &str)] = &[
         (
-            &["run", "nexmark", "--query", "q6"],
-            "unknown query 'q6' for nexmark (--query); valid values: gen, gen-bids, q0, q1, q2, q3, q4, q5, q7, q8, q11, q12",
+            &["run", "nexmark", "--query", "q23"],
+            "unknown query 'q23' for nexmark (--query); valid values: gen, gen-bids, q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22",
+        ),
+        (
+            &["run", "nexmark", "--query", "q9", "--no-tui"],
+            "engine 'weir' cannot run nexmark query 'q9' (--engine weir --query q9): not implemented yet",
+        ),
+        (
+            &["run", "nexmark", "--input", "/no/such/events.jsonl"],
+            "--input /no/such/events.jsonl: cannot read it",
+        ),
+        (
+            &["run", "ysb", "--input", "/no/such/events.jsonl"],
+            "--input reads Nexmark events; ysb events are generated",
+        ),
+        (
+            &[
+                "run", "nexmark", "--input", "x.jsonl", "--source", "generate",
+            ],
+            "--input reads the file into memory before the clock starts",
         ),
         (
             &["run", "ysb", "--query", "q5"],
@@ -418,4 +436,60 @@ fn output_is_handed_to_the_engine_and_needs_a_file_name() {
     assert!(err.starts_with("--output needs a file name"), "{err}");
     let err = parse(&["weir", "run", "--output", "/no/such/dir/rows.jsonl"]).expect_err("bad dir");
     assert!(err.contains("--output /no/such/dir/rows.jsonl"), "{err}");
+}
+
+#[test]
+fn input_files_run_and_a_bad_line_is_named() {
+    let dir = std::env::temp_dir().join(format!("weir-run-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ties = dir.join("ties.csv");
+    let out = weir()
+        .args([
+            "gen",
+            "nexmark",
+            "--events",
+            "3000",
+            "--event-rate",
+            "1000",
+            "--ties",
+        ])
+        .args(["--format", "csv"])
+        .output()
+        .expect("weir gen runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&ties, &out.stdout).expect("writable");
+    weir()
+        .args([
+            "run",
+            "nexmark",
+            "--query",
+            "q7",
+            "--no-tui",
+            "--quiet",
+            "--workers",
+            "2",
+        ])
+        .arg("--input")
+        .arg(&ties)
+        .assert()
+        .success()
+        .stdout(contains("weir nexmark q7: ").and(contains("0 late, 0 dropped")));
+    // The same file with its second line cut short.
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1] = "bid,1,2";
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, lines.join("\n")).expect("writable");
+    weir()
+        .args(["run", "nexmark", "--query", "q7", "--no-tui"])
+        .arg("--input")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("--input {}: line 2: ", bad.display())));
+    std::fs::remove_dir_all(&dir).expect("removable");
 }

@@ -19,7 +19,8 @@
 use crate::digest::ResultRow;
 use crate::names::{UnknownName, list, name_enum};
 use crate::nexmark::{
-    EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row,
+    EventKind, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q6Row, Q7Row, Q8Row, Q9Row, Q10Row,
+    Q11Row, Q12Row, Q13Row, Q14Row, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row, Q20Row, Q21Row, Q22Row,
 };
 use crate::ysb::YsbRow;
 
@@ -99,14 +100,40 @@ pub enum Query {
     Q4,
     /// Nexmark q5.
     Q5,
+    /// Nexmark q6.
+    Q6,
     /// Nexmark q7.
     Q7,
     /// Nexmark q8.
     Q8,
+    /// Nexmark q9.
+    Q9,
+    /// Nexmark q10.
+    Q10,
     /// Nexmark q11.
     Q11,
     /// Nexmark q12.
     Q12,
+    /// Nexmark q13.
+    Q13,
+    /// Nexmark q14.
+    Q14,
+    /// Nexmark q15.
+    Q15,
+    /// Nexmark q16.
+    Q16,
+    /// Nexmark q17.
+    Q17,
+    /// Nexmark q18.
+    Q18,
+    /// Nexmark q19.
+    Q19,
+    /// Nexmark q20.
+    Q20,
+    /// Nexmark q21.
+    Q21,
+    /// Nexmark q22.
+    Q22,
     /// YSB's generator-only baseline.
     YsbGen,
     /// The YSB query.
@@ -328,8 +355,19 @@ const BASELINE_ONLY: Engines = {
         flink: Support::Not(WHY),
     }
 };
+/// A query of the contract that no engine runs yet.
+const NOT_YET: Support = Support::Not("not implemented yet");
+/// No engine runs the query yet (each engine's entry becomes `Runs(api)` when it lands).
+const NO_ENGINE_YET: Engines = Engines {
+    weir: NOT_YET,
+    timely: NOT_YET,
+    differential: NOT_YET,
+    flink: NOT_YET,
+};
 const NO_COLUMNS: &[&str] = &[];
 const NO_RESULTS: &str = "a baseline emits no results";
+/// Why an updating query's latency is not observed.
+const FINAL_AT_END: &str = "its result is final only at end of input";
 
 /// Every query, in [`Query`] order (`weir list` order).
 pub const CATALOG: &[QueryDef] = &[
@@ -426,7 +464,7 @@ pub const CATALOG: &[QueryDef] = &[
         time: TimeDomain::Untimed,
         output: Output::FinalTable,
         digest: Comparability::Comparable,
-        latency: Latency::NotObserved("its result is final only at end of input"),
+        latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
         engines: EVERY_ENGINE,
@@ -444,6 +482,20 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: EVERY_ENGINE,
+    },
+    QueryDef {
+        query: Query::Q6,
+        workload: Workload::Nexmark,
+        name: "q6",
+        computes: "average selling price by seller (last 10 closed auctions)",
+        columns: <Q6Row>::COLUMNS,
+        time: TimeDomain::EventTime,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::WindowResults,
+        reads: Reads::AuctionsAndBids,
+        baseline: Some(Query::NexmarkGen),
+        engines: NO_ENGINE_YET,
     },
     QueryDef {
         query: Query::Q7,
@@ -474,6 +526,34 @@ pub const CATALOG: &[QueryDef] = &[
         engines: EVERY_ENGINE,
     },
     QueryDef {
+        query: Query::Q9,
+        workload: Workload::Nexmark,
+        name: "q9",
+        computes: "winning bid per auction (join + top-1)",
+        columns: <Q9Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::FinalTable,
+        digest: Comparability::Comparable,
+        latency: Latency::NotObserved(FINAL_AT_END),
+        reads: Reads::AuctionsAndBids,
+        baseline: Some(Query::NexmarkGen),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q10,
+        workload: Workload::Nexmark,
+        name: "q10",
+        computes: "log to file system (partitioned file sink)",
+        columns: <Q10Row>::COLUMNS,
+        time: TimeDomain::EventTime,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::SampledRecords,
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
         query: Query::Q11,
         workload: Workload::Nexmark,
         name: "q11",
@@ -500,6 +580,146 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: EVERY_ENGINE,
+    },
+    QueryDef {
+        query: Query::Q13,
+        workload: Workload::Nexmark,
+        name: "q13",
+        computes: "bounded side input join (lookup in a static table)",
+        columns: <Q13Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::SampledRecords,
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q14,
+        workload: Workload::Nexmark,
+        name: "q14",
+        computes: "calculation (filter, map, count_char)",
+        columns: <Q14Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::SampledRecords,
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q15,
+        workload: Workload::Nexmark,
+        name: "q15",
+        computes: "bidding statistics per day (distinct counts)",
+        columns: <Q15Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::FinalTable,
+        digest: Comparability::Comparable,
+        latency: Latency::NotObserved(FINAL_AT_END),
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q16,
+        workload: Workload::Nexmark,
+        name: "q16",
+        computes: "channel statistics per day (distinct counts)",
+        columns: <Q16Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::FinalTable,
+        digest: Comparability::Comparable,
+        latency: Latency::NotObserved(FINAL_AT_END),
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q17,
+        workload: Workload::Nexmark,
+        name: "q17",
+        computes: "auction statistics per day (aggregates)",
+        columns: <Q17Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::FinalTable,
+        digest: Comparability::Comparable,
+        latency: Latency::NotObserved(FINAL_AT_END),
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q18,
+        workload: Workload::Nexmark,
+        name: "q18",
+        computes: "last bid per bidder and auction (dedup)",
+        columns: <Q18Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::FinalTable,
+        digest: Comparability::Comparable,
+        latency: Latency::NotObserved(FINAL_AT_END),
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q19,
+        workload: Workload::Nexmark,
+        name: "q19",
+        computes: "top-10 bids per auction (top-N)",
+        columns: <Q19Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::FinalTable,
+        digest: Comparability::Comparable,
+        latency: Latency::NotObserved(FINAL_AT_END),
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q20,
+        workload: Workload::Nexmark,
+        name: "q20",
+        computes: "bids with their auction, category 10 (join)",
+        columns: <Q20Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::SampledRecords,
+        reads: Reads::AuctionsAndBids,
+        baseline: Some(Query::NexmarkGen),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q21,
+        workload: Workload::Nexmark,
+        name: "q21",
+        computes: "channel id of each bid (string functions)",
+        columns: <Q21Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::SampledRecords,
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
+    },
+    QueryDef {
+        query: Query::Q22,
+        workload: Workload::Nexmark,
+        name: "q22",
+        computes: "URL directories of each bid (split)",
+        columns: <Q22Row>::COLUMNS,
+        time: TimeDomain::Untimed,
+        output: Output::Append,
+        digest: Comparability::Comparable,
+        latency: Latency::SampledRecords,
+        reads: Reads::Bids,
+        baseline: Some(Query::NexmarkGenBids),
+        engines: NO_ENGINE_YET,
     },
     QueryDef {
         query: Query::YsbGen,
@@ -643,11 +863,12 @@ mod tests {
             Query::parse(Workload::Nexmark, "gen"),
             Ok(Query::NexmarkGen)
         );
-        let err = Query::parse(Workload::Nexmark, "q6").expect_err("q6 is not in the catalog");
+        let err = Query::parse(Workload::Nexmark, "q23").expect_err("q23 is not in the catalog");
         assert_eq!(
             err.to_string(),
-            "unknown query 'q6' for nexmark (--query); valid values: gen, gen-bids, q0, q1, q2, \
-             q3, q4, q5, q7, q8, q11, q12"
+            "unknown query 'q23' for nexmark (--query); valid values: gen, gen-bids, q0, q1, q2, \
+             q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, \
+             q21, q22"
         );
         assert!(Query::parse(Workload::Ysb, "q5").is_err());
     }

@@ -69,6 +69,20 @@ impl Engine for FlinkEngine {
                 "--workers must be between 1 and 256 for Flink (its parallelism)".into(),
             ));
         }
+        if spec.input.is_some() {
+            return Err(RunError::Config(
+                "--input is not supported on Flink yet: its job generates the events itself \
+                 (use --engine weir, timely or differential, or leave --input out)"
+                    .into(),
+            ));
+        }
+        if spec.side_input.is_some() {
+            return Err(RunError::Config(
+                "--side-input is not supported on Flink yet (leave it out: the built-in table \
+                 equals the file `weir gen side-input` writes)"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 

@@ -124,6 +124,18 @@ pub struct RunSpec {
     pub format: EventFormat,
     /// Write result rows as JSON lines here.
     pub output: Option<PathBuf>,
+    /// Nexmark events from this file instead of the generator (`--input`: JSON lines or CSV as
+    /// `weir gen` writes them, see [`crate::inputs::EventFile`]). The run's length must then be
+    /// `Events(n)` with `n` at most the file's events (the first `n` are read), and the source
+    /// `Replay` (the file is split into per-worker memory before the clock starts).
+    pub input: Option<PathBuf>,
+    /// q13's side table from this CSV file (`--side-input`) instead of the built-in one
+    /// ([`crate::inputs::SideInput`]).
+    pub side_input: Option<PathBuf>,
+    /// q10's partitioned file sink writes under this directory (`--sink-dir`), which must not
+    /// exist or be empty; `None`: under a fresh directory in the system's temporary directory
+    /// that the engine removes after the run (docs/WORKLOADS.md, q10).
+    pub sink_dir: Option<PathBuf>,
     /// The command line, recorded in the report.
     pub command: String,
     /// Flink only: the REST address (`HOST:PORT`) of the Flink cluster to run on; `None` runs
@@ -135,7 +147,8 @@ pub struct RunSpec {
 
 impl RunSpec {
     /// A spec of `query` on `engine` with the defaults of a short test run: one worker, no
-    /// pinning, 100,000 events at the suite's event rate, unpaced, generated, no output.
+    /// pinning, 100,000 events at the suite's event rate, unpaced, generated, no output, no
+    /// input or side-input file.
     /// Set fields with struct update syntax (`RunSpec { workers: 2, ..RunSpec::new(..) }`).
     pub fn new(query: Query, engine: EngineKind) -> Self {
         Self {
@@ -149,6 +162,9 @@ impl RunSpec {
             source: SourceMode::Generate,
             format: EventFormat::Records,
             output: None,
+            input: None,
+            side_input: None,
+            sink_dir: None,
             command: String::new(),
             cluster: None,
             flink_cluster: None,

@@ -4,8 +4,9 @@
 //!
 //! Layers (a module imports only from layers above it):
 //! 1. base: [`names`], [`random`], [`split`], [`report`], [`digest`];
-//! 2. the contract: [`nexmark`], [`ysb`] (generators, result rows, references), then
-//!    [`catalog`] and [`cluster`];
+//! 2. the contract: [`nexmark`], [`ysb`] (generators, result rows, references), [`inputs`]
+//!    (events from a file, q13's side table, q10's files read back), then [`catalog`] and
+//!    [`cluster`];
 //! 3. the job interface: [`job`] (`RunSpec`, `Job`, `Outcome`);
 //! 4. the engine adapters: [`weir`], [`sim`], and behind cargo features `timely`,
 //!    `differential` (which builds on the timely adapter's harness) and `flink`;
@@ -20,6 +21,7 @@ pub mod differential;
 pub mod digest;
 #[cfg(feature = "flink")]
 pub mod flink;
+pub mod inputs;
 pub mod job;
 pub mod names;
 pub mod nexmark;

@@ -23,10 +23,12 @@
 mod config;
 mod event;
 pub mod format;
+mod functions;
 mod generator;
 mod pools;
 pub mod reference;
 mod rows;
+mod ties;
 
 pub use config::{
     BASE_TIME_MS, DEFAULT_EVENT_RATE, DEFAULT_OUT_OF_ORDERNESS_MS, FIRST_AUCTION_ID,
@@ -34,11 +36,21 @@ pub use config::{
     TUMBLE_MS,
 };
 pub use event::{
-    Auction, Bid, Channel, Event, EventKind, Extra, InlineStr, InlineStrError, Person,
+    Auction, Bid, Channel, ChannelTableFull, Event, EventKind, Extra, InlineStr, InlineStrError,
+    Person,
+};
+pub use functions::{
+    BidTimeType, Date, HourMinute, PriceBand, channel_id, count_char, hour_of_day, q14_keeps,
+    url_dirs,
 };
 pub use generator::{
     BidSplit, NexmarkSplit, generate_auction, generate_bid, generate_event, generate_person,
 };
 pub use pools::{EXTRA_POOL_LEN, Pools, pools};
+pub use ties::{TIE_PRICES, TIE_TIME_MS, tied};
 
-pub use rows::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row};
+pub use rows::{
+    BandCounts, BidStats, Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q6Row, Q7Row, Q8Row, Q9Row,
+    Q10Row, Q11Row, Q12Row, Q13Row, Q14Row, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row, Q20Row, Q21Row,
+    Q22Row,
+};

@@ -8,6 +8,7 @@
 //! [`crate::report::RunReport`], assembled by [`crate::job::Outcome::into_report`].
 
 use crate::catalog::{EngineKind, Query, Support, Workload};
+use crate::inputs::{EventFile, SideInput};
 pub use crate::job::Engine;
 use crate::job::{EventFormat, Job, Result, RunError, RunLength, RunSpec, SourceMode};
 
@@ -115,6 +116,86 @@ fn check(spec: &RunSpec, engine: &dyn Engine) -> Result<()> {
              in one process (use --engine timely, or leave them out)",
             spec.engine
         ));
+    }
+    check_files(spec)
+}
+
+/// `--input`, `--side-input` and `--sink-dir`: which runs take them, and that their files are
+/// usable (read here, before any job starts; a fault names the file and the line).
+fn check_files(spec: &RunSpec) -> Result<()> {
+    let config = |message: String| Err(RunError::Config(message));
+    if let Some(path) = &spec.input {
+        if spec.workload() != Workload::Nexmark {
+            return config(format!(
+                "--input reads Nexmark events; {} events are generated (leave --input out)",
+                spec.workload()
+            ));
+        }
+        let RunLength::Events(n) = spec.length else {
+            return config(
+                "--input reads a bounded file: give --events N (at most the file's events) or \
+                 leave --duration out"
+                    .into(),
+            );
+        };
+        if spec.rate.is_some() {
+            return config(
+                "--rate paces the generator's timeline; a file's events carry their own times \
+                 and run unpaced (leave --rate out)"
+                    .into(),
+            );
+        }
+        if spec.source != SourceMode::Replay {
+            return config(
+                "--input reads the file into per-worker memory before the clock starts (the \
+                 replay mode): use --source replay, or leave --source out"
+                    .into(),
+            );
+        }
+        let file = EventFile::load(path).map_err(|e| RunError::Config(format!("--input {e}")))?;
+        if n > file.len() {
+            return config(format!(
+                "--events {n}: --input {} holds only {} events",
+                path.display(),
+                file.len()
+            ));
+        }
+    }
+    if let Some(path) = &spec.side_input {
+        if spec.query != Query::Q13 {
+            return config(format!(
+                "--side-input is q13's side table; {} {} does not read it (leave it out)",
+                spec.workload(),
+                spec.query
+            ));
+        }
+        SideInput::load(path).map_err(|e| RunError::Config(format!("--side-input {e}")))?;
+    }
+    if let Some(dir) = &spec.sink_dir {
+        if spec.query != Query::Q10 {
+            return config(format!(
+                "--sink-dir is where q10 writes its partitioned files; {} {} writes none \
+                 (leave it out)",
+                spec.workload(),
+                spec.query
+            ));
+        }
+        if dir.exists() {
+            let empty = std::fs::read_dir(dir)
+                .map_err(|e| RunError::Io {
+                    context: format!("--sink-dir {}", dir.display()),
+                    source: e,
+                })?
+                .next()
+                .is_none();
+            if !empty {
+                return config(format!(
+                    "--sink-dir {}: the directory is not empty; give a new or empty one (q10's \
+                     files are read back to check them, so old files would count)",
+                    dir.display()
+                ));
+            }
+        }
     }
     Ok(())
 }

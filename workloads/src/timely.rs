@@ -31,8 +31,10 @@ use self::harness::{Ctx, Launch, ResultSlot, TIMELY_VERSION, launch};
 use self::sampling::{Sampled, Sampler};
 use self::source::{SourceSetup, event_source};
 use crate::catalog::{EngineKind, Latency, Query, Reads, TimeDomain, Workload};
+use crate::inputs::{EventFile, WorkerInput};
 use crate::job::{Engine, Job, Result, RunError, RunSpec};
 use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
+use crate::split::{Replay, Timestamped};
 
 use crate::split::WorkerSplit;
 use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
@@ -133,8 +135,16 @@ pub(crate) fn start_engine<D: Dataflows>(spec: &RunSpec) -> Result<Job> {
         });
     }
     let config = spec.nexmark_config()?;
+    // Read before the job starts, so that a bad file is a flag error (the runner has read it
+    // once already: this is the process-wide parsed copy).
+    let file = spec
+        .input
+        .as_deref()
+        .map(EventFile::load)
+        .transpose()
+        .map_err(|e| RunError::Config(format!("--input {e}")))?;
     launch(spec, setup, move |worker, ctx| {
-        nexmark_dataflow::<D>(worker, ctx, &config, query)
+        nexmark_dataflow::<D>(worker, ctx, &config, query, file)
     })
 }
 
@@ -180,12 +190,28 @@ fn source_setup<S>(
     }
 }
 
-/// Builds one worker's dataflow for `query` on the engine `D`.
+/// The source of one worker's share of an `--input` file: replayed from memory, latency
+/// samples at the positions the share lists.
+fn replayed<E: Timestamped + Clone>(
+    share: WorkerInput<E>,
+    config: &NexmarkConfig,
+    query: Query,
+    latency: Latency,
+    split: WorkerSplit,
+) -> SourceSetup<Replay<E>> {
+    let mut setup = source_setup(Replay::new(share.events, 0), config, query, latency, split);
+    setup.sampler = (latency == Latency::SampledRecords).then(|| Sampler::listed(share.sampled));
+    setup
+}
+
+/// Builds one worker's dataflow for `query` on the engine `D`, over the generator or over
+/// its share of an `--input` file (the file's first `config.events` events).
 fn nexmark_dataflow<D: Dataflows>(
     worker: &mut Worker,
     ctx: &Ctx,
     config: &NexmarkConfig,
     query: Query,
+    file: Option<&'static EventFile>,
 ) -> ResultSlot {
     let slot = ResultSlot::default();
     let split = WorkerSplit::new(worker.index(), worker.peers())
@@ -193,7 +219,20 @@ fn nexmark_dataflow<D: Dataflows>(
     let latency = D::latency(query);
     let built = worker.dataflow::<u64, _, _>(|scope| {
         let reads = query.def().reads;
-        if reads == Reads::Bids {
+        if let Some(file) = file {
+            // The file's share, replayed from memory.
+            if reads == Reads::Bids {
+                let share = file.worker_bids(config.events, split);
+                let setup = replayed(share, config, query, latency, split);
+                let events = event_source(scope, ctx, setup, Sampled::new);
+                D::nexmark(query, events, ctx, &slot)
+            } else {
+                let share = file.worker_events(config.events, split, reads.kinds());
+                let setup = replayed(share, config, query, latency, split);
+                let events = event_source(scope, ctx, setup, Sampled::new);
+                D::nexmark(query, events, ctx, &slot)
+            }
+        } else if reads == Reads::Bids {
             let generator = BidSplit::new(config, split).expect("the configuration was validated");
             let setup = source_setup(generator, config, query, latency, split);
             let events = event_source(scope, ctx, setup, Sampled::new);

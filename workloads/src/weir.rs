@@ -18,6 +18,10 @@
 //! **YSB format.** `--format json` makes the YSB source hand over JSON lines that the query
 //! parses (`weir/ysb.rs`); Nexmark has records only.
 //!
+//! **Input files.** With `--input FILE` the sources replay the file's events (the first
+//! `--events N`), split among the workers by the generator's rule before the clock starts
+//! (`crate::inputs::EventFile`); latency samples are the events with `id % 1024 == 0`.
+//!
 //! **Events.** The report's `events` is the input size (`--events N`) when the input ran to
 //! its end; a run ended early (`--duration`, stop) reports the records its sources produced
 //! (for bid-only queries, whose generator skips persons and auctions without producing them,
@@ -39,6 +43,7 @@ use weir_engine::{Collector, Config, EngineError, execute};
 
 use crate::catalog::{EngineKind, Query, Reads, Workload};
 use crate::digest::Digest;
+use crate::inputs::EventFile;
 use crate::job::{
     Engine, EngineVersions, EventFormat, Job, Outcome, Result, RunError, RunLength, RunSpec,
     SourceMode, StopSignal,
@@ -85,6 +90,14 @@ impl Engine for WeirEngine {
     /// [`RunError::Io`] when `--output` cannot be created; [`RunError::Failed`] when the driver
     /// thread cannot start. The runner has checked the spec.
     fn start(&self, spec: &RunSpec) -> Result<Job> {
+        // Read before the job starts, so that a bad file is a flag error (the runner has read
+        // it once already: this is the process-wide parsed copy).
+        let file = spec
+            .input
+            .as_deref()
+            .map(EventFile::load)
+            .transpose()
+            .map_err(|e| RunError::Config(format!("--input {e}")))?;
         let output = spec
             .output
             .as_deref()
@@ -96,10 +109,29 @@ impl Engine for WeirEngine {
         let (c, s, owned) = (collector.clone(), stop.clone(), spec.clone());
         let handle = thread::Builder::new()
             .name("weir-driver".into())
-            .spawn(move || drive(&owned, output, &c, &s))
+            .spawn(move || drive(&owned, file, output, &c, &s))
             .map_err(|e| RunError::Failed(format!("cannot start the weir driver thread: {e}")))?;
         Ok(Job::new(spec, collector, stop, handle))
     }
+}
+
+/// Every worker's share of an `--input` file (its first `events` events), before the clock
+/// starts.
+fn from_file(
+    query: Query,
+    file: &EventFile,
+    events: u64,
+    workers: usize,
+) -> Vec<Option<ReplayData>> {
+    (0..workers)
+        .map(|w| {
+            let split = WorkerSplit::new(w, workers).expect("w < workers");
+            Some(match query.def().reads {
+                Reads::Bids => ReplayData::FileBids(file.worker_bids(events, split)),
+                reads => ReplayData::FileEvents(file.worker_events(events, split, reads.kinds())),
+            })
+        })
+        .collect()
 }
 
 /// Generates every worker's replay input (one thread per worker), before the clock starts.
@@ -152,6 +184,7 @@ fn pregenerate(
 
 fn drive(
     spec: &RunSpec,
+    file: Option<&'static EventFile>,
     output: Option<Arc<OutputFile>>,
     collector: &Collector,
     stop: &StopSignal,
@@ -161,7 +194,9 @@ fn drive(
     let ysb = spec.ysb_config()?;
     let workers = spec.workers;
     let json = spec.format == EventFormat::Json;
-    let replay = if spec.source == SourceMode::Replay {
+    let replay = if let Some(file) = file {
+        from_file(query, file, nexmark.events, workers)
+    } else if spec.source == SourceMode::Replay {
         pregenerate(query, json, &nexmark, &ysb, workers)
     } else {
         (0..workers).map(|_| None).collect()

@@ -2,9 +2,12 @@
 //! reference's digest (docs/WORKLOADS.md, section 7), plus q12's invariants, `--output` rows, the
 //! replay source, the stop signal and flag errors.
 
+#[path = "support/common.rs"]
+mod common;
+
 use std::path::PathBuf;
 
-use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference as nx;
@@ -31,6 +34,9 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         source: SourceMode::Generate,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: format!("test {engine} {query} -w {workers}"),
         cluster: None,
         flink_cluster: None,
@@ -91,16 +97,61 @@ fn check(workload: Workload, query: &str, engine: EngineKind, reference: &Digest
 #[test]
 fn every_comparable_query_matches_its_reference() {
     let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
+    let mut skipped = Vec::new();
     for query in Query::all() {
-        let Some(expected) = references::digest(query, &input) else {
+        let Some(expected) = references::digest(query, &input).expect("no overflow") else {
             continue;
         };
         for engine in ENGINES {
-            if query.support(engine).runs() {
-                check(query.workload(), query.name(), engine, &expected);
+            match query.support(engine) {
+                Support::Runs(_) => check(query.workload(), query.name(), engine, &expected),
+                Support::Not(why) => {
+                    skipped.push(format!("{} {query} on {engine}: {why}", query.workload()));
+                }
             }
         }
     }
+    common::report_skipped("timely and differential, generated input", &skipped);
+}
+
+/// Events of the tie input read from a file.
+const TIE_EVENTS: u64 = 20_000;
+
+/// Every comparable Nexmark query each peer runs, over the tie input (bids sharing price and
+/// time) read with `--input` (JSON lines), at 1 and 2 workers, against the reference over the
+/// same events.
+#[test]
+fn the_tie_input_from_a_file_matches_the_reference() {
+    let input = ReferenceInput::tied(TIE_EVENTS, EVENT_RATE).expect("a valid configuration");
+    let path = common::event_file("timely-ties.jsonl", &input.nexmark, false);
+    let mut skipped = Vec::new();
+    for query in Query::of(Workload::Nexmark) {
+        let Some(expected) = references::digest(query, &input).expect("no overflow") else {
+            continue;
+        };
+        for engine in ENGINES {
+            if let Support::Not(why) = query.support(engine) {
+                skipped.push(format!("{query} on {engine}: {why}"));
+                continue;
+            }
+            for workers in [1, 2] {
+                let spec = RunSpec {
+                    length: RunLength::Events(TIE_EVENTS),
+                    source: SourceMode::Replay,
+                    input: Some(path.clone()),
+                    ..spec(Workload::Nexmark, query.name(), engine, workers)
+                };
+                let report = run(&spec);
+                assert_eq!(
+                    report.digest, expected,
+                    "{query} on {engine} over the tie file with {workers} workers"
+                );
+                assert_eq!(report.events, TIE_EVENTS);
+            }
+        }
+    }
+    common::report_skipped("timely and differential, tie input from a file", &skipped);
+    std::fs::remove_file(&path).expect("the test's file can be removed");
 }
 
 fn temp_file(name: &str) -> PathBuf {

@@ -3,10 +3,13 @@
 //! ten 10 s tumbling windows, fifty hopping windows, many sessions and q4 auctions), plus
 //! paced runs, `--output` rows and q12's invariants.
 
+#[path = "support/common.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::digest::ResultRow;
 use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference::{q5, q8, q12_check};
@@ -31,6 +34,9 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         source,
         format: EventFormat::Records,
         output: None,
+        input: None,
+        side_input: None,
+        sink_dir: None,
         command: format!("test {workload} {query}"),
         cluster: None,
         flink_cluster: None,
@@ -92,16 +98,71 @@ fn check_all(workload: Workload, query: &str, expected: &DigestSummary) {
 fn every_comparable_query_matches_its_reference() {
     let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
     let mut checked = Vec::new();
-    for query in Query::all().filter(|q| q.support(EngineKind::Weir).runs()) {
-        if let Some(expected) = references::digest(query, &input) {
+    let mut skipped = Vec::new();
+    for query in Query::all() {
+        if let Support::Not(why) = query.support(EngineKind::Weir) {
+            skipped.push(format!("{} {query}: {why}", query.workload()));
+            continue;
+        }
+        if let Some(expected) = references::digest(query, &input).expect("no overflow") {
             check_all(query.workload(), query.name(), &expected);
             checked.push(query);
         }
     }
+    common::report_skipped("weir, generated input", &skipped);
     assert!(
         checked.contains(&Query::Q5) && checked.contains(&Query::Ysb),
         "{checked:?}"
     );
+}
+
+/// Events of the tie input read from a file.
+const TIE_EVENTS: u64 = 20_000;
+
+/// Every comparable Nexmark query weir runs, over the tie input (bids sharing price and time)
+/// read with `--input` as JSON lines and as CSV, at 1 and 2 workers, against the reference
+/// over the same events.
+#[test]
+fn the_tie_input_from_a_file_matches_the_reference() {
+    let input = ReferenceInput::tied(TIE_EVENTS, EVENT_RATE).expect("a valid configuration");
+    let files = [
+        common::event_file("weir-ties.jsonl", &input.nexmark, false),
+        common::event_file("weir-ties.csv", &input.nexmark, true),
+    ];
+    let mut skipped = Vec::new();
+    let mut checked = Vec::new();
+    for query in Query::of(Workload::Nexmark) {
+        if let Support::Not(why) = query.support(EngineKind::Weir) {
+            skipped.push(format!("{query}: {why}"));
+            continue;
+        }
+        let Some(expected) = references::digest(query, &input).expect("no overflow") else {
+            continue;
+        };
+        for path in &files {
+            for workers in [1, 2] {
+                let spec = RunSpec {
+                    length: RunLength::Events(TIE_EVENTS),
+                    input: Some(path.clone()),
+                    ..spec(Workload::Nexmark, query.name(), workers, SourceMode::Replay)
+                };
+                let report = run(&spec);
+                assert_eq!(
+                    report.digest,
+                    expected,
+                    "{query} over {} with {workers} workers",
+                    path.display()
+                );
+                assert_eq!(report.events, TIE_EVENTS);
+            }
+        }
+        checked.push(query);
+    }
+    common::report_skipped("weir, tie input from a file", &skipped);
+    for path in &files {
+        std::fs::remove_file(path).expect("the test's file can be removed");
+    }
+    assert!(checked.contains(&Query::Q5), "{checked:?}");
 }
 
 #[test]
@@ -216,8 +277,8 @@ fn paced_runs_give_the_unpaced_digest() {
 
 #[test]
 fn bad_requests_name_the_flag() {
-    let e = Query::parse(Workload::Nexmark, "q6")
-        .expect_err("q6 is not in the catalog")
+    let e = Query::parse(Workload::Nexmark, "q23")
+        .expect_err("q23 is not in the catalog")
         .to_string();
     assert!(e.contains("--query") && e.contains("q5"), "{e}");
     assert!(

@@ -4,6 +4,8 @@
 //!
 //! **Layer.** Base: imports nothing from the crate.
 
+use std::path::PathBuf;
+
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 
@@ -34,6 +36,10 @@ pub struct ComparePlan {
     pub source: SourceMode,
     /// YSB's event format (`--format`), the same for every engine.
     pub format: EventFormat,
+    /// Nexmark events from this file instead of the generator (`--input`).
+    pub input: Option<PathBuf>,
+    /// q13's side table from this file (`--side-input`).
+    pub side_input: Option<PathBuf>,
     /// The command line, recorded in every run and in the report.
     pub command: String,
     /// When the comparison started (RFC 3339, UTC).
@@ -57,6 +63,11 @@ impl ComparePlan {
             source: self.source,
             format: self.format,
             output: None,
+            input: self.input.clone(),
+            // Only q13 reads a side table; the other queries of the plan run without it.
+            side_input: self.side_input.clone().filter(|_| query == Query::Q13),
+            // q10 writes into a fresh temporary directory of its own.
+            sink_dir: None,
             command: self.command.clone(),
             cluster: None,
             flink_cluster: self

@@ -258,6 +258,7 @@ fn bid(config: &NexmarkConfig, id: u64, date_time: u64) -> Bid {
         channel,
         date_time,
         extra,
+        event_id: id,
     }
 }
 

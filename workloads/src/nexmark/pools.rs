@@ -3,10 +3,15 @@
 //! their URLs. Events hold offsets and indexes into them ([`super::Extra`],
 //! [`super::Channel`]), so generating an event allocates nothing.
 //!
+//! Channels that are not in the table (met in events read from a file) get indexes after it,
+//! in a process-wide registry ([`intern_channel`]); reading one takes a shared lock, so only
+//! such channels pay for it.
+//!
 //! A base module of `nexmark`: it imports only the PRNG.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::random::JavaRandom;
 
@@ -87,6 +92,7 @@ impl Pools {
     pub(crate) fn channel_name(&'static self, index: usize) -> &'static str {
         match index {
             0..4 => HOT_CHANNELS[index],
+            TABLE_CHANNELS.. => interned(index).0,
             _ => &self.channel_names[index - HOT_CHANNELS.len()],
         }
     }
@@ -96,8 +102,20 @@ impl Pools {
     pub(crate) fn channel_url(&'static self, index: usize) -> &'static str {
         match index {
             0..4 => &self.hot_urls[index],
+            TABLE_CHANNELS.. => interned(index).1,
             _ => &self.channel_urls[index - HOT_CHANNELS.len()],
         }
+    }
+
+    /// The table index of the channel named `name`, if the table has one.
+    fn channel_index(&'static self, name: &str) -> Option<usize> {
+        if let Some(hot) = HOT_CHANNELS.iter().position(|h| *h == name) {
+            return Some(hot);
+        }
+        let k: u32 = name.strip_prefix("channel-")?.parse().ok()?;
+        // Only the canonical decimal text (no sign, no leading zero) names a table entry.
+        (k < CHANNELS && name == self.channel_names[k as usize])
+            .then(|| HOT_CHANNELS.len() + k as usize)
     }
 
     /// Every channel with its URL: the 4 hot ones, then `channel-0` .. `channel-9999`.
@@ -113,6 +131,57 @@ impl Pools {
                     .zip(self.channel_urls.iter().map(String::as_str)),
             )
     }
+}
+
+/// Channels in the generator's table: the hot ones and `channel-0` .. `channel-9999`.
+const TABLE_CHANNELS: usize = HOT_CHANNELS.len() + CHANNELS as usize;
+
+/// The `(channel, url)` pairs outside the table, index `TABLE_CHANNELS + position`.
+#[derive(Default)]
+struct Interned {
+    pairs: Vec<(&'static str, &'static str)>,
+    index: HashMap<(&'static str, &'static str), u16>,
+}
+
+fn registry() -> &'static RwLock<Interned> {
+    static INTERNED: OnceLock<RwLock<Interned>> = OnceLock::new();
+    INTERNED.get_or_init(RwLock::default)
+}
+
+/// The interned pair at channel index `index` (`>= TABLE_CHANNELS`; only [`intern_channel`]
+/// hands such indexes out).
+#[cold]
+fn interned(index: usize) -> (&'static str, &'static str) {
+    let interned = registry().read().unwrap_or_else(PoisonError::into_inner);
+    interned.pairs[index - TABLE_CHANNELS]
+}
+
+/// The channel index of the pair `(name, url)`: the table's when the table has this pair,
+/// otherwise the pair's own index after the table (registered on first sight). `None` when
+/// no index is left.
+pub(crate) fn intern_channel(name: &'static str, url: &'static str) -> Option<u16> {
+    let pools = pools();
+    if let Some(index) = pools.channel_index(name)
+        && pools.channel_url(index) == url
+    {
+        return u16::try_from(index).ok();
+    }
+    if let Some(&index) = registry()
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .index
+        .get(&(name, url))
+    {
+        return Some(index);
+    }
+    let mut interned = registry().write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&index) = interned.index.get(&(name, url)) {
+        return Some(index);
+    }
+    let index = u16::try_from(TABLE_CHANNELS + interned.pairs.len()).ok()?;
+    interned.pairs.push((name, url));
+    interned.index.insert((name, url), index);
+    Some(index)
 }
 
 /// `https://www.nexmark.com/<s1>/<s2>/<s3>/item.htm?query=1`, each segment 3-4 characters,

@@ -1,48 +1,32 @@
 //! Sequential references of the Nexmark queries: plain, obviously correct implementations over
 //! a bounded event list (sorting and `BTreeMap`s, no engine), used by tests to check every
 //! engine's digest. Each returns its rows sorted, as the final multiset at end of input
-//! (the watermark then reaches +infinity, so every window has fired).
+//! (the watermark then reaches +infinity, so every window has fired; an updating query's
+//! table is final).
 //!
 //! Semantics follow docs/WORKLOADS.md (sections 8-9): windows are aligned
 //! to epoch 0; BETWEEN is inclusive; AVG over BIGINT truncates; sessions that overlap or touch
-//! merge.
+//! merge; ties are broken by the bid's event id ([`super::Bid::event_id`]).
+//!
+//! This file has q0-q12; `reference/auctions.rs` has the queries that join bids with auctions
+//! (q6, q9, q20), `reference/per_bid.rs` the per-bid ones (q10, q13, q14, q21, q22) and
+//! `reference/reports.rs` the updating reports over bids (q15-q19).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::config::{Q5_SIZE_MS, Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
-use super::event::{Auction, Bid, Event, Person};
+use super::event::{Auction, Event, Person};
 use super::rows::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5Row, Q7Row, Q8Row, Q11Row, Q12Row};
+use input::{auctions, average, bids, persons, sorted, window_start};
 
-fn bids(events: &[Event]) -> impl Iterator<Item = &Bid> {
-    events.iter().filter_map(|e| match e {
-        Event::Bid(b) => Some(b),
-        _ => None,
-    })
-}
+mod auctions;
+mod input;
+mod per_bid;
+mod reports;
 
-fn auctions(events: &[Event]) -> impl Iterator<Item = &Auction> {
-    events.iter().filter_map(|e| match e {
-        Event::Auction(a) => Some(a),
-        _ => None,
-    })
-}
-
-fn persons(events: &[Event]) -> impl Iterator<Item = &Person> {
-    events.iter().filter_map(|e| match e {
-        Event::Person(p) => Some(p),
-        _ => None,
-    })
-}
-
-fn sorted<T: Ord>(mut rows: Vec<T>) -> Vec<T> {
-    rows.sort();
-    rows
-}
-
-/// Start of the tumbling window of `size` containing `t`.
-fn window_start(t: u64, size: u64) -> u64 {
-    t - t % size
-}
+pub use auctions::{q6, q9, q20};
+pub use per_bid::{q10, q13, q14, q21, q22};
+pub use reports::{SumOverflow, q15, q16, q17, q18, q19};
 
 /// q0: every bid.
 pub fn q0(events: &[Event]) -> Vec<Q0Row> {
@@ -125,7 +109,7 @@ pub fn q4(events: &[Event]) -> Vec<Q4Row> {
             }
         }
     }
-    let mut per_category: BTreeMap<u64, (i128, i128)> = BTreeMap::new();
+    let mut per_category: BTreeMap<u64, (i128, usize)> = BTreeMap::new();
     for ((_, category), price) in max_price {
         let e = per_category.entry(category).or_default();
         e.0 += i128::from(price);
@@ -136,7 +120,7 @@ pub fn q4(events: &[Event]) -> Vec<Q4Row> {
             .into_iter()
             .map(|(category, (sum, count))| Q4Row {
                 category,
-                avg: (sum / count) as i64,
+                avg: average(sum, count),
             })
             .collect(),
     )

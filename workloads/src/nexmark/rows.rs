@@ -1,7 +1,12 @@
 //! Result rows of the Nexmark queries, one type per query, columns in SELECT order with the
 //! suite's aliases (docs/WORKLOADS.md, section 9). Every engine produces these types, so the
 //! digest and `--output` JSON lines are the same everywhere. Timestamps are epoch ms; q1's
-//! price is the exact decimal `price * 0.908` as an integer at scale 3 (`price * 908`).
+//! and q14's price is the exact decimal `price * 0.908` as an integer at scale 3 (`price *
+//! 908`); calendar columns are the UTC text of [`super::functions`]; a NULL-able column is an
+//! `Option` (q22's directories).
+//!
+//! This file has the macro and the rows of q0-q12; `rows/joins.rs` (q6, q9, q13, q20),
+//! `rows/stateless.rs` (q10, q14, q21, q22) and `rows/reports.rs` (q15-q19) the others.
 
 use crate::digest::{ColumnSink, ResultRow};
 
@@ -51,7 +56,23 @@ macro_rules! row {
     };
     (@col $sink:ident, $v:expr, int) => { $sink.int($v as i64) };
     (@col $sink:ident, $v:expr, str) => { $sink.str($v.as_ref()) };
+    (@col $sink:ident, $v:expr, opt_str) => {
+        match &$v {
+            Some(s) => $sink.str(s.as_ref()),
+            None => $sink.null(),
+        }
+    };
+    // A group of columns written by the field's own `write_columns`.
+    (@col $sink:ident, $v:expr, columns) => { $v.write_columns($sink) };
 }
+
+mod joins;
+mod reports;
+mod stateless;
+
+pub use joins::{Q6Row, Q9Row, Q13Row, Q20Row};
+pub use reports::{BandCounts, BidStats, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row};
+pub use stateless::{Q10Row, Q14Row, Q21Row, Q22Row};
 
 row! {
     /// q0 (pass-through): `auction, bidder, price, dateTime, extra`.

@@ -212,7 +212,8 @@ where
         stop: StopSignal::new(),
         length: spec.length,
         rate: spec.rate,
-        replay: spec.source == SourceMode::Replay,
+        // An `--input` file is split into memory by the adapter already.
+        replay: spec.source == SourceMode::Replay && spec.input.is_none(),
         keep_rows: spec.output.is_some(),
         first_worker,
     });

@@ -30,9 +30,12 @@ impl<E> Sampled<E> {
     }
 }
 
-/// The positions, in one worker's output, of the events to sample.
+/// The positions, in one worker's output, of the events to sample: worked out from the split
+/// rule, or listed (events read from a file have no kind pattern).
 #[derive(Clone, Debug)]
 pub(crate) struct Sampler {
+    /// The listed positions, when given (then the rest is unused).
+    listed: Option<std::vec::IntoIter<u64>>,
     split: WorkerSplit,
     events: u64,
     /// Whether an id with this residue mod 50 is produced.
@@ -56,6 +59,7 @@ impl Sampler {
             prefix[r as usize + 1] = prefix[r as usize] + u64::from(produced[r as usize]);
         }
         Self {
+            listed: None,
             split,
             events,
             produced,
@@ -65,6 +69,13 @@ impl Sampler {
         }
     }
 
+    /// The sampler of a worker whose sampled events are at these output positions (in order).
+    pub(crate) fn listed(positions: Vec<u64>) -> Self {
+        let mut sampler = Self::new(WorkerSplit::SINGLE, 0, None);
+        sampler.listed = Some(positions.into_iter());
+        sampler
+    }
+
     /// Produced ids in `0..x`.
     fn produced_below(&self, x: u64) -> u64 {
         (x / CYCLE) * self.prefix[CYCLE as usize] + self.prefix[(x % CYCLE) as usize]
@@ -72,6 +83,9 @@ impl Sampler {
 
     /// The output position of the next sampled event, `None` after the last.
     pub(crate) fn next_position(&mut self) -> Option<u64> {
+        if let Some(listed) = &mut self.listed {
+            return listed.next();
+        }
         loop {
             let first = self.block.checked_mul(BLOCK)?;
             if first >= self.events {

@@ -13,6 +13,7 @@ use super::sink::{OutputFile, ResultSink};
 use super::source::{EventSource, Input, Sampler, SourceSettings, Stamped, StampedSource};
 use crate::catalog::Query;
 use crate::digest::Digest;
+use crate::inputs::WorkerInput;
 use crate::nexmark::{Bid, BidSplit, Event, EventKind, NexmarkConfig, NexmarkSplit};
 use crate::split::{Split, WorkerSplit};
 use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
@@ -24,6 +25,10 @@ pub(crate) enum ReplayData {
     Bids(Vec<Bid>),
     Ysb(Vec<YsbEvent>),
     YsbJson(JsonChunks),
+    /// The worker's share of an `--input` file, with its sampled positions.
+    FileEvents(WorkerInput<Event>),
+    /// The worker's bids of an `--input` file, with their sampled positions.
+    FileBids(WorkerInput<Bid>),
 }
 
 /// What every worker's build closure shares.
@@ -63,39 +68,56 @@ impl Shared {
         worker.source(EventSource::new(input, self.settings.clone()))
     }
 
-    fn bid_input(&self, worker: &Worker) -> Input<BidSplit> {
+    /// The worker's bids, and the sampled positions when they come from a file.
+    fn bid_input(&self, worker: &Worker) -> (Input<BidSplit>, Option<Vec<u64>>) {
         match self.take_replay(worker) {
-            Some(ReplayData::Bids(bids)) => Input::Replay(bids),
-            _ => Input::Generate(
-                BidSplit::new(&self.nexmark, Self::split(worker))
-                    .expect("the configuration was validated before the job started"),
+            Some(ReplayData::Bids(bids)) => (Input::Replay(bids), None),
+            Some(ReplayData::FileBids(share)) => (Input::Replay(share.events), Some(share.sampled)),
+            _ => (
+                Input::Generate(
+                    BidSplit::new(&self.nexmark, Self::split(worker))
+                        .expect("the configuration was validated before the job started"),
+                ),
+                None,
             ),
         }
     }
 
-    fn event_input(&self, worker: &Worker, kinds: &'static [EventKind]) -> Input<NexmarkSplit> {
-        if let Some(ReplayData::Events(events)) = self.take_replay(worker) {
-            Input::Replay(events)
-        } else {
-            let split = NexmarkSplit::new(&self.nexmark, Self::split(worker))
-                .expect("the configuration was validated before the job started");
-            Input::Generate(split.only(kinds))
+    /// The worker's events of `kinds`, and the sampled positions when they come from a file.
+    fn event_input(
+        &self,
+        worker: &Worker,
+        kinds: &'static [EventKind],
+    ) -> (Input<NexmarkSplit>, Option<Vec<u64>>) {
+        match self.take_replay(worker) {
+            Some(ReplayData::Events(events)) => (Input::Replay(events), None),
+            Some(ReplayData::FileEvents(share)) => {
+                (Input::Replay(share.events), Some(share.sampled))
+            }
+            _ => {
+                let split = NexmarkSplit::new(&self.nexmark, Self::split(worker))
+                    .expect("the configuration was validated before the job started");
+                (Input::Generate(split.only(kinds)), None)
+            }
         }
     }
 
-    /// A source over `input` whose events with sampled ids (those `keep` keeps) carry their
-    /// ingestion time.
+    /// A source over `input` whose events with sampled ids carry their ingestion time: the
+    /// positions `listed` (a file's share), else those of the ids `keep` keeps.
     fn stamped<S>(
         &self,
         worker: &mut Worker,
-        input: Input<S>,
+        (input, listed): (Input<S>, Option<Vec<u64>>),
         keep: impl Fn(u64) -> bool,
     ) -> Stream<Stamped<S::Event>>
     where
         S: Split + 'static,
         S::Event: crate::split::Timestamped + Clone + 'static,
     {
-        let sampler = Sampler::new(Self::split(worker), self.nexmark.events, keep);
+        let sampler = match listed {
+            Some(positions) => Sampler::listed(positions),
+            None => Sampler::new(Self::split(worker), self.nexmark.events, keep),
+        };
         let source = EventSource::new(input, self.settings.clone());
         let clock = worker.clock();
         worker.source(StampedSource::new(source, sampler, clock))
@@ -103,7 +125,7 @@ impl Shared {
 
     /// This worker's bids (the bid generator: persons and auctions are skipped).
     pub(crate) fn bids(&self, worker: &mut Worker) -> Stream<Bid> {
-        let input = self.bid_input(worker);
+        let (input, _) = self.bid_input(worker);
         self.source::<BidSplit>(worker, input)
     }
 
@@ -115,7 +137,7 @@ impl Shared {
 
     /// This worker's events of `kinds`.
     pub(crate) fn events(&self, worker: &mut Worker, kinds: &'static [EventKind]) -> Stream<Event> {
-        let input = self.event_input(worker, kinds);
+        let (input, _) = self.event_input(worker, kinds);
         self.source::<NexmarkSplit>(worker, input)
     }
 

@@ -66,9 +66,12 @@ impl<T> Stamped<T> {
 /// Worker `w` of `W` produces the ids of blocks `w, w + W, w + 2W, ...` in order, keeping the
 /// ids whose kind the source produces; a sampled id is the first id of a block, so it is the
 /// block's first produced event when its own kind is kept, and its position is the number of
-/// kept ids in the worker's earlier blocks.
+/// kept ids in the worker's earlier blocks. Events read from a file have no kind pattern: their
+/// sampled positions are listed ([`Sampler::listed`]).
 #[derive(Clone, Debug)]
 pub(crate) struct Sampler {
+    /// The positions of a file's share, when given as a list (then the rest is unused).
+    listed: Option<std::vec::IntoIter<u64>>,
     split: WorkerSplit,
     events: u64,
     /// `prefix[r]`: kept residues `id % KIND_PERIOD` below `r`.
@@ -90,6 +93,7 @@ impl Sampler {
             prefix[r as usize + 1] = prefix[r as usize] + u64::from(keep(r));
         }
         let mut sampler = Self {
+            listed: None,
             split,
             events,
             prefix,
@@ -97,6 +101,14 @@ impl Sampler {
             block_pos: 0,
             next: None,
         };
+        sampler.advance();
+        sampler
+    }
+
+    /// The sampler of a worker whose sampled events are at these stream positions (in order).
+    pub(crate) fn listed(positions: Vec<u64>) -> Self {
+        let mut sampler = Self::new(WorkerSplit::SINGLE, 0, |_| false);
+        sampler.listed = Some(positions.into_iter());
         sampler.advance();
         sampler
     }
@@ -110,6 +122,10 @@ impl Sampler {
     /// Moves `next` to the sampled event of the next block that has one.
     fn advance(&mut self) {
         self.next = None;
+        if let Some(listed) = &mut self.listed {
+            self.next = listed.next();
+            return;
+        }
         // Block starts step through `id % 50` with a period of at most 25 blocks: a kept
         // sampled id within 50 blocks, or none ever.
         for _ in 0..2 * KIND_PERIOD {

@@ -40,3 +40,38 @@ pub(crate) fn check_or_bless(name: &str, actual: &str) {
         );
     }
 }
+
+/// Lists on the test's stderr, past libtest's output capture (so `cargo test` shows it even
+/// when the test passes), the catalog entries a test did not run and why.
+pub(crate) fn report_skipped(test: &str, skipped: &[String]) {
+    use std::io::Write as _;
+    if skipped.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{test}: {} not run:", skipped.len());
+    for line in skipped {
+        let _ = writeln!(err, "  {line}");
+    }
+}
+
+/// Writes `events` to a file in the temporary directory as `weir gen nexmark` writes them
+/// (JSON lines, or CSV when `csv`), for `--input`.
+pub(crate) fn event_file(
+    name: &str,
+    events: &[weir_workloads::nexmark::Event],
+    csv: bool,
+) -> PathBuf {
+    use weir_workloads::nexmark::format;
+    let mut text = String::new();
+    for event in events {
+        if csv {
+            format::write_csv(&mut text, event);
+        } else {
+            format::write_json(&mut text, event);
+        }
+    }
+    let path = std::env::temp_dir().join(format!("weir-test-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).expect("the temporary directory is writable");
+    path
+}
