@@ -22,7 +22,7 @@ use predicates::str::contains;
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::flink::Install;
 use weir_workloads::flink::cluster::{Overview, Rest};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 
@@ -149,19 +149,15 @@ fn reference(query: &str) -> (u64, String) {
 
 fn spec(query: &str, address: &str, length: RunLength) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
-        engine: EngineKind::Flink,
         workers: 2,
-        pinning: false,
         length,
-        rate: None,
         event_rate: EVENT_RATE,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
         command: format!("test cluster {query}"),
-        cluster: None,
         flink_cluster: Some(address.to_string()),
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, query).expect("a catalog query"),
+            EngineKind::Flink,
+        )
     }
 }
 
