@@ -255,7 +255,7 @@ pub fn plan(
         Some(_) if !engines.contains(&EngineKind::Flink) => bail!(
             "--flink-cluster runs flink on a cluster, but --engines does not list flink (add it, or leave --flink-cluster out)"
         ),
-        Some(address) => Some(weir_workloads::flink::cluster::parse_address(address)?),
+        Some(address) => Some(weir_workloads::cluster::parse_flink_address(address)?),
     };
     if !(0.0..100.0).contains(&args.noise_threshold) {
         bail!("--noise-threshold is a percentage in [0, 100), e.g. 5");

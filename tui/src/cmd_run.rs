@@ -228,7 +228,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
                 args.engine
             ));
         }
-        Some(address) => match weir_workloads::flink::cluster::parse_address(address) {
+        Some(address) => match weir_workloads::cluster::parse_flink_address(address) {
             Ok(address) => Some(address),
             Err(e) => return usage(e.to_string()),
         },

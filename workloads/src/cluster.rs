@@ -25,6 +25,31 @@ pub enum ClusterError {
     },
 }
 
+/// The address of a Flink cluster's REST API (`--flink-cluster`). It lives here, outside the
+/// `flink` feature, so a weir-only build still parses the flag (and refuses it clearly).
+///
+/// Checks that `text` is `HOST:PORT` (`[v6]:PORT` for IPv6) with a port from 1 to 65535.
+///
+/// # Errors
+/// [`ClusterError::Config`] naming `--flink-cluster` and the expected form.
+pub fn parse_flink_address(text: &str) -> Result<String> {
+    let bad = || {
+        ClusterError::Config(format!(
+            "--flink-cluster '{text}': expected HOST:PORT, the REST address of the cluster's \
+             JobManager (scripts/flink-cluster.sh start prints it, e.g. localhost:8081)"
+        ))
+    };
+    let (host, port) = text.trim().rsplit_once(':').ok_or_else(bad)?;
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.is_empty() || (host.contains(':') && !bracketed) || host.contains('/') {
+        return Err(bad());
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(format!("{host}:{p}")),
+        _ => Err(bad()),
+    }
+}
+
 type Result<T> = std::result::Result<T, ClusterError>;
 
 /// First port used when no hostfile is given (timely's own default).

@@ -200,26 +200,12 @@ impl Rest {
     }
 }
 
-/// Checks that `text` is `HOST:PORT` (`[v6]:PORT` for IPv6) with a port from 1 to 65535.
+/// Checks a `--flink-cluster` address (see [`crate::cluster::parse_flink_address`]).
 ///
 /// # Errors
 /// [`RunError::Config`] naming `--flink-cluster` and the expected form.
 pub fn parse_address(text: &str) -> Result<String> {
-    let bad = || {
-        RunError::Config(format!(
-            "--flink-cluster '{text}': expected HOST:PORT, the REST address of the cluster's \
-             JobManager (scripts/flink-cluster.sh start prints it, e.g. localhost:8081)"
-        ))
-    };
-    let (host, port) = text.trim().rsplit_once(':').ok_or_else(bad)?;
-    let bracketed = host.starts_with('[') && host.ends_with(']');
-    if host.is_empty() || (host.contains(':') && !bracketed) || host.contains('/') {
-        return Err(bad());
-    }
-    match port.parse::<u16>() {
-        Ok(p) if p > 0 => Ok(format!("{host}:{p}")),
-        _ => Err(bad()),
-    }
+    Ok(crate::cluster::parse_flink_address(text)?)
 }
 
 /// A cluster a run was checked against.
