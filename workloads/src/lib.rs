@@ -6,7 +6,8 @@
 //! 1. base: [`names`], [`random`], [`split`], [`report`], [`digest`];
 //! 2. the contract: [`nexmark`], [`ysb`] (generators, result rows, references), then
 //!    [`catalog`] and [`cluster`];
-//! 3. the job interface: [`job`] (`RunSpec`, `Job`, `Outcome`);
+//! 3. the job interface: [`job`] (`RunSpec`, `Job`, `Outcome`), and [`ceiling`] (the
+//!    memory-read ceiling of a run's input);
 //! 4. the engine adapters: [`weir`], [`sim`], and behind cargo features `timely`,
 //!    `differential` (which builds on the timely adapter's harness) and `flink`;
 //! 5. [`runner`]: the registry of the adapters this build has.
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod ceiling;
 pub mod cluster;
 #[cfg(feature = "differential")]
 pub mod differential;
