@@ -82,6 +82,13 @@ pub struct EngineSummary {
     pub late: u64,
     /// Dropped records over all runs.
     pub dropped: u64,
+    /// Paced runs: the offered rate, events/s (with `--load`, each engine's own).
+    #[serde(default)]
+    pub offered_eps: Option<Spread>,
+    /// Paced runs that fell behind their offered rate (achieved below 95 % of it): their
+    /// latency describes an overload.
+    #[serde(default)]
+    pub fell_behind: usize,
 }
 
 /// Latency percentiles over runs, nanoseconds.
@@ -146,8 +153,12 @@ pub struct DigestCheck {
     /// Whether this query's digests can be compared at all (see
     /// [`stats::comparable`](super::stats::comparable)).
     pub comparable: bool,
-    /// Whether all runs produced one digest.
+    /// Whether all runs produced one digest (with `per_engine`, one per engine).
     pub agree: bool,
+    /// `--load`: every engine ran at its own rate, so on its own input (the event rate is the
+    /// rate); digests are compared between the runs of each engine only.
+    #[serde(default)]
+    pub per_engine: bool,
     /// The distinct digests, in order of first appearance.
     pub groups: Vec<DigestGroup>,
 }
@@ -165,6 +176,23 @@ pub struct QuerySummary {
     pub winners: Vec<MetricWinner>,
     /// Digest agreement.
     pub digest: DigestCheck,
+    /// The physical ceiling measured beside the engines, when one was.
+    #[serde(default)]
+    pub ceiling: Option<CeilingSummary>,
+    /// How often the query's windows closed during each measured run (the smallest over
+    /// engines), when it has windows: below 10 its figures describe the final flush more than
+    /// windows closing.
+    #[serde(default)]
+    pub window_closings: Option<u64>,
+}
+
+/// The physical ceiling of a query's input over the rounds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CeilingSummary {
+    /// `memory-read` or `generator-only`.
+    pub kind: String,
+    /// Input events per second.
+    pub throughput_eps: Spread,
 }
 
 impl QuerySummary {
