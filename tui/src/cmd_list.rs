@@ -36,11 +36,6 @@ pub struct ListArgs {
     pub format: ListFormat,
 }
 
-/// Whether `engine` runs `query` of `workload` (`query` in any case).
-pub fn supports(engine: EngineKind, workload: Workload, query: &str) -> bool {
-    Query::parse(workload, query).is_ok_and(|q| q.support(engine).runs())
-}
-
 /// The engines this build lacks.
 fn missing() -> Vec<EngineKind> {
     EngineKind::ALL

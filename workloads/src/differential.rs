@@ -56,21 +56,9 @@ impl Dataflows for DifferentialDataflows {
         ctx: &Ctx,
         slot: &ResultSlot,
     ) -> Result<()> {
-        use queries as dd;
-        match query {
-            Query::Q0 => dd::q0(events, ctx, slot),
-            Query::Q1 => dd::q1(events, ctx, slot),
-            Query::Q2 => dd::q2(events, ctx, slot),
-            Query::Q3 => dd::q3(events, ctx, slot),
-            Query::Q4 => dd::q4(events, ctx, slot),
-            Query::Q5 => dd::q5(events, ctx, slot),
-            Query::Q7 => dd::q7(events, ctx, slot),
-            Query::Q8 => dd::q8(events, ctx, slot),
-            Query::Q11 => dd::q11(events, ctx, slot),
-            Query::Q12 => dd::q12(events, ctx, slot),
-            other => return Err(not_written(EngineKind::Differential, other)),
-        }
-        Ok(())
+        // Each module builds its own queries and hands the others on.
+        queries::build(query, events, ctx, slot)
+            .map_err(|_| not_written(EngineKind::Differential, query))
     }
 
     fn ysb(events: Events<'_, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {

@@ -21,6 +21,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Map;
 
+use crate::catalog::Query;
 use crate::nexmark::{
     Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q5_SIZE_MS, Q5_SLIDE_MS, Q5Row, Q7Row, Q8Row, Q11Row,
     Q12Row, SESSION_GAP_MS, TUMBLE_MS,
@@ -28,6 +29,30 @@ use crate::nexmark::{
 use crate::timely::events::{self, Events, NexmarkEvent};
 use crate::timely::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
 use crate::timely::windows::tumble_end;
+
+/// Builds `query` if it is one of this module's; otherwise hands the events back for the next
+/// module to try.
+pub(crate) fn build<'s, E: NexmarkEvent>(
+    query: Query,
+    events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> Result<(), Events<'s, E>> {
+    match query {
+        Query::Q0 => q0(events, ctx, slot),
+        Query::Q1 => q1(events, ctx, slot),
+        Query::Q2 => q2(events, ctx, slot),
+        Query::Q3 => q3(events, ctx, slot),
+        Query::Q4 => q4(events, ctx, slot),
+        Query::Q5 => q5(events, ctx, slot),
+        Query::Q7 => q7(events, ctx, slot),
+        Query::Q8 => q8(events, ctx, slot),
+        Query::Q11 => q11(events, ctx, slot),
+        Query::Q12 => q12(events, ctx, slot),
+        _ => return Err(events),
+    }
+    Ok(())
+}
 
 /// A row update as the sink reads it.
 fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {

@@ -15,8 +15,29 @@ use timely::dataflow::{Stream, StreamVec};
 
 use super::events::{self, Events, NexmarkEvent};
 use super::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
+use crate::catalog::Query;
 use crate::nexmark::TUMBLE_MS;
 use crate::nexmark::{Q0Row, Q1Row, Q2Row, Q3Row, Q4Row, Q12Row};
+
+/// Builds `query` if it is one of this module's (q0-q4, q12); otherwise hands the events
+/// back for the next module to try.
+pub(crate) fn build<'s, E: NexmarkEvent>(
+    query: Query,
+    events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> Result<(), Events<'s, E>> {
+    match query {
+        Query::Q0 => q0(events, ctx, slot),
+        Query::Q1 => q1(events, ctx, slot),
+        Query::Q2 => q2(events, ctx, slot),
+        Query::Q3 => q3(events, ctx, slot),
+        Query::Q4 => q4(events, ctx, slot),
+        Query::Q12 => q12(events, ctx, slot),
+        _ => return Err(events),
+    }
+    Ok(())
+}
 
 /// A fixed, fast mixer from a key to a routing hash (timely routes by the low bits).
 pub(crate) fn route(key: i64) -> u64 {

@@ -20,9 +20,28 @@ use timely::progress::frontier::MutableAntichain;
 use super::events::{Events, NexmarkEvent};
 use super::harness::{Ctx, ResultSlot, digest_sink};
 use super::stateless::route;
+use crate::catalog::Query;
 use crate::nexmark::{
     Q5_SIZE_MS, Q5_SLIDE_MS, Q5Row, Q7Row, Q8Row, Q11Row, SESSION_GAP_MS, TUMBLE_MS,
 };
+
+/// Builds `query` if it is one of this module's (q5, q7, q8, q11); otherwise hands the events
+/// back for the next module to try.
+pub(crate) fn build<'s, E: NexmarkEvent>(
+    query: Query,
+    events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> Result<(), Events<'s, E>> {
+    match query {
+        Query::Q5 => q5(events, ctx, slot),
+        Query::Q7 => q7(events, ctx, slot),
+        Query::Q8 => q8(events, ctx, slot),
+        Query::Q11 => q11(events, ctx, slot),
+        _ => return Err(events),
+    }
+    Ok(())
+}
 
 fn plain<R>(row: &R) -> (&R, i64) {
     (row, 1)
