@@ -43,9 +43,9 @@ fn run(spec: &RunSpec) -> RunReport {
 }
 
 /// A paced run of `SECONDS` consumes about `RATE * SECONDS` ids whatever kinds it reads: the
-/// schedule releases id `i` at `i / RATE` s. The bounds leave room for a late start or a
-/// stalled worker on a busy machine (fewer ids), never for counting only the kinds read (q8
-/// reads 4 ids in 50: about 120 here).
+/// schedule releases id `i` at `i / RATE` s. The lower bound leaves room for a late start or
+/// a stalled worker on a busy, shared machine (fewer ids), never for counting only the kinds
+/// read (q8 reads 4 ids in 50: about 120 here, 8 % of the ids).
 fn check_timed(engine: EngineKind) {
     let expected = RATE as f64 * SECONDS;
     for query in ["q5", "q8"] {
@@ -54,7 +54,7 @@ fn check_timed(engine: EngineKind) {
             let report = run(&spec(query, engine, workers, length));
             let events = report.events as f64;
             assert!(
-                (0.6 * expected..=1.4 * expected).contains(&events),
+                (0.3 * expected..=1.4 * expected).contains(&events),
                 "{query} on {engine}, {workers} worker(s): {events} events in a {SECONDS} s run \
                  offered {RATE} events/s (about {expected} input ids)"
             );

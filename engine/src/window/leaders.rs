@@ -415,7 +415,7 @@ where
 
     fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
         self.state.advance(wm.time, |window, best, keys| {
-            out.push((window, Some((best, keys))))
+            out.push((window, Some((best, keys))));
         });
         hold_back(wm.time, self.lateness)
     }
@@ -632,7 +632,7 @@ mod tests {
         }
         let mut out = Vec::new();
         w.advance(i64::MAX, |win, best, keys| {
-            out.push((win.start, best, keys))
+            out.push((win.start, best, keys));
         });
         assert_eq!(
             out,

@@ -432,7 +432,7 @@ mod tests {
         let mut rows = Rows::new();
         let mut collect = |join: &mut WindowJoin<u32, u8, (), Distinct<u8>, Count>, f| {
             join.advance(f, |k, w, values: Vec<u8>, _| {
-                rows.extend(values.into_iter().map(|v| (k, w, v)))
+                rows.extend(values.into_iter().map(|v| (k, w, v)));
             });
         };
         for step in steps {

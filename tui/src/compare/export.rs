@@ -297,24 +297,13 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
             fmt_eps(c.offered_eps as f64)
         );
     }
-    if let Some(c) = &q.ceiling {
-        let shares: Vec<String> = q
-            .engines
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {:.0} %",
-                    e.engine,
-                    100.0 * e.throughput_eps.median / c.throughput_eps.median.max(1.0)
-                )
-            })
-            .collect();
+    if let (Some(c), Some(shares)) = (&q.ceiling, q.ceiling_shares()) {
         let _ = writeln!(
             out,
             "- Ceiling ({}): {}; engines at {}.",
             c.kind,
             spread_md(&c.throughput_eps, fmt_eps),
-            shares.join(", ")
+            shares
         );
     }
     if let Some(n) = q

@@ -208,6 +208,24 @@ impl QuerySummary {
             .find(|w| w.metric == metric)
             .and_then(|w| w.winner.as_deref())
     }
+
+    /// Each engine's median throughput as a share of the ceiling's median ("weir 42 %, ..."),
+    /// when a ceiling was measured.
+    pub fn ceiling_shares(&self) -> Option<String> {
+        let c = self.ceiling.as_ref()?;
+        let shares: Vec<String> = self
+            .engines
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {:.0} %",
+                    e.engine,
+                    100.0 * e.throughput_eps.median / c.throughput_eps.median.max(1.0)
+                )
+            })
+            .collect();
+        Some(shares.join(", "))
+    }
 }
 
 /// Changes against a baseline.

@@ -357,18 +357,9 @@ fn render_pace(out: &mut String, report: &CompareReport, q: &QuerySummary, style
 
 /// The physical ceiling of the query's input, and each engine's share of it.
 fn render_ceiling(out: &mut String, q: &QuerySummary, style: Style) {
-    let Some(c) = &q.ceiling else { return };
-    let shares: Vec<String> = q
-        .engines
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {:.0} %",
-                e.engine,
-                100.0 * e.throughput_eps.median / c.throughput_eps.median.max(1.0)
-            )
-        })
-        .collect();
+    let (Some(c), Some(shares)) = (&q.ceiling, q.ceiling_shares()) else {
+        return;
+    };
     let _ = writeln!(
         out,
         "  {}",
@@ -379,7 +370,7 @@ fn render_ceiling(out: &mut String, q: &QuerySummary, style: Style) {
             fmt_si(c.throughput_eps.min),
             style.ellipsis(),
             fmt_si(c.throughput_eps.max),
-            shares.join(", ")
+            shares
         ))
     );
 }
