@@ -13,6 +13,16 @@
 #   OUT=bench-out             WEIR=path/to/weir (default: build target/release/weir)
 #   STEPS=all | baselines | table  (baselines: only the generator-only runs, into an existing
 #                                   OUT; table: only re-render RESULTS.md from OUT)
+#   MODE=burst | steady       burst (default): the suite's event rate (10 M events/s of event
+#                             time), so EVENTS events span EVENTS / 10 M seconds of event time
+#                             and 10 s windows fire once, at end of input: the table measures
+#                             ingestion into few windows. steady: event rate EVENTS /
+#                             STEADY_SPAN_S (default 200 s of event time), so every query's
+#                             windows close throughout the run (20 times for 10 s windows, 100
+#                             for q5's 2 s slide): the table measures windows closing as a
+#                             stream runs. Output goes to OUT/<workload>-<source>-w<n>[-steady].
+# Every comparison also measures the physical ceiling of the query's input in every round
+# (memory-read for replay, generator-only for generate) and the table sets each engine beside it.
 # A quick smoke test of the script itself on the fake engine:
 #   ENGINES=sim NEXMARK_QUERIES=q5 WORKLOADS=nexmark EVENTS=200000 RUNS=2 scripts/bench.sh
 #
@@ -35,6 +45,13 @@ RUNS=${RUNS:-5}
 NEXMARK_QUERIES=${NEXMARK_QUERIES:-all}
 OUT=${OUT:-bench-out}
 STEPS=${STEPS:-all}
+MODE=${MODE:-burst}
+STEADY_SPAN_S=${STEADY_SPAN_S:-200}
+case $MODE in
+    burst) EVENT_RATE=10000000; SUFFIX="" ;;
+    steady) EVENT_RATE=$((EVENTS / STEADY_SPAN_S)); SUFFIX="-steady" ;;
+    *) echo "MODE is burst or steady (got '$MODE')" >&2; exit 2 ;;
+esac
 
 if [[ -z "${WEIR:-}" ]]; then
     echo "==> cargo build --release -p weir-tui" >&2
@@ -55,13 +72,16 @@ for workload in $WORKLOADS; do
         if q['workload'] == sys.argv[1] and q['output'] == 'none'))" "$workload")
     for source in $SOURCES; do
         for workers in $WORKERS; do
-            dir="$OUT/$workload-$source-w$workers"
+            dir="$OUT/$workload-$source-w$workers$SUFFIX"
             [[ $STEPS == table ]] && continue
             if [[ $STEPS == all ]]; then
                 echo "==> $workload $source, $workers worker(s): $ENGINES on $queries" >&2
+                echo "$(date -u +%FT%TZ) $dir: load average $(cut -d' ' -f1-3 /proc/loadavg)" \
+                    >>"$OUT/load.txt"
                 if ! "$WEIR" compare "$workload" --query "$queries" --engines "$ENGINES" \
                     --runs "$RUNS" --workers "$workers" --events "$EVENTS" --source "$source" \
-                    --out "$dir" --no-tui --color never >"$dir.verdict.txt"; then
+                    --event-rate "$EVENT_RATE" --out "$dir" --no-tui --color never \
+                    >"$dir.verdict.txt"; then
                     echo "    comparison FAILED (see $dir.verdict.txt)" >&2
                     status=1
                 fi
@@ -69,7 +89,8 @@ for workload in $WORKLOADS; do
             for base in $baselines; do
                 echo "==> generator-only baseline $base: $workload $source, $workers worker(s)" >&2
                 if ! "$WEIR" run "$workload" --query "$base" --engine weir --workers "$workers" \
-                    --events "$EVENTS" --source "$source" --no-tui --json "$dir.$base.json" \
+                    --events "$EVENTS" --event-rate "$EVENT_RATE" --source "$source" --no-tui \
+                    --json "$dir.$base.json" \
                     >/dev/null 2>"$dir.$base.err"; then
                     echo "    no generator-only baseline: $(head -n 1 "$dir.$base.err")" >&2
                     rm -f "$dir.$base.json"
@@ -113,7 +134,14 @@ for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
         engines = {e["engine"]: e for e in q["engines"]}
         # The baseline whose source generates what the query reads (None: no baseline matches).
         base = baseline_of.get((plan["workload"], q["query"]))
-        rows.append((plan, q, engines, bases.get(base) if base else None))
+        ceiling = q.get("ceiling")
+        if ceiling:
+            # Measured beside the engines in every round (weir compare): memory-read or
+            # generator-only.
+            rows.append((plan, q, engines, (ceiling["throughput_eps"]["median"], ceiling["kind"])))
+        else:
+            gen = bases.get(base) if base else None
+            rows.append((plan, q, engines, (gen, "generator-only") if gen else None))
 
 engines = []
 for _, _, es, _ in rows:
@@ -121,10 +149,11 @@ for _, _, es, _ in rows:
         if name not in engines:
             engines.append(name)
 
-print("| workload | query | source | workers | " + " | ".join(f"{e} (ev/s)" for e in engines)
-      + " | weir vs others | generator-only | weir / generator | digests |")
-print("|---|---|---|---:|" + "---:|" * len(engines) + "---|---:|---:|---|")
-for plan, q, es, gen in rows:
+print("| workload | query | source | workers | event rate | " + " | ".join(f"{e} (ev/s)" for e in engines)
+      + " | weir vs others | ceiling | weir / ceiling | window closings | digests |")
+print("|---|---|---|---:|---:|" + "---:|" * len(engines) + "---|---:|---:|---:|---|")
+for plan, q, es, ceiling in rows:
+    gen, kind = ceiling if ceiling else (None, None)
     cells = []
     for e in engines:
         s = es.get(e)
@@ -144,9 +173,11 @@ for plan, q, es, gen in rows:
     weir = es.get("weir")
     eff = f"{weir['throughput_eps']['median'] / gen:.0%}" if (weir and gen) else "n/a"
     digest = "agree" if q["digest"]["agree"] else ("DISAGREE" if q["digest"]["comparable"] else "n/c")
-    print(f"| {plan['workload']} | {q['query']} | {plan['source']} | {plan['workers']} | "
+    closings = q.get("window_closings")
+    print(f"| {plan['workload']} | {q['query']} | {plan['source']} | {plan['workers']} | {si(plan['event_rate'])}/s | "
           + " | ".join(cells)
-          + f" | {'; '.join(ratios) or 'n/a'} | {si(gen) + ' ev/s' if gen else 'n/a'} | {eff} | {digest} |")
+          + f" | {'; '.join(ratios) or 'n/a'} | {si(gen) + ' ev/s (' + kind + ')' if gen else 'n/a'} | {eff}"
+          + f" | {'n/a' if closings is None else closings} | {digest} |")
 
 print()
 print("Medians over the measured runs with (min–max); ratios are computed within each round, then "
@@ -159,6 +190,12 @@ if machine:
     print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GiB, {machine['os']}.")
 if versions:
     print("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + ".")
+load = os.path.join(out, "load.txt")
+if os.path.exists(load):
+    with open(load) as f:
+        avgs = [float(l.split("load average ")[1].split()[0]) for l in f if "load average" in l]
+    if avgs:
+        print(f"Load average (1 min) at the start of each comparison: {min(avgs):.2f} to {max(avgs):.2f} ({load}).")
 print("Reproduce with `scripts/bench.sh`; every comparison's files are in `bench-out/`.")
 PY
 

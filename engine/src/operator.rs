@@ -159,6 +159,17 @@ impl<'a, T> Output<'a, T> {
         self.stamp
     }
 
+    /// Stamps the results pushed from now on with `stamp` (job clock ns) instead of the
+    /// watermark's or the batch's: for an operator that emits results before their window
+    /// closes, the time they became available. Records buffered so far are sent first, with
+    /// their own stamp.
+    pub fn restamp(&mut self, stamp: u64) {
+        if stamp != self.stamp {
+            self.flush();
+            self.stamp = stamp;
+        }
+    }
+
     /// Records emitted through this output so far.
     pub fn pushed(&self) -> u64 {
         self.pushed + self.buf.len() as u64

@@ -52,6 +52,16 @@ pub trait Source: 'static {
     fn event_time(&self) -> Option<Timestamp> {
         None
     }
+
+    /// How many input events the source has consumed so far, when that differs from the
+    /// records it emitted: a source that reads only some kinds of an input skips the others,
+    /// yet they are part of the input. The worker counts this (cumulative, never decreasing)
+    /// as its `events_in` metric instead of the records emitted, so that rates are input
+    /// events per second whatever the source keeps. Defaults to `None`: every record emitted
+    /// is one input event.
+    fn input_events(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A source over an iterator, with watermark `max event time seen - out_of_orderness`.

@@ -63,21 +63,27 @@ mod dataflow;
 mod global;
 mod interval_agg;
 mod join;
+mod leaders;
 mod panes;
 mod proctime;
+mod semi_join;
 mod session;
+mod store;
 mod two_phase;
 mod types;
 
 pub use aggregate::{
-    Aggregate, ArgMaxAll, Avg, Collect, Count, Distinct, DistinctCount, Max, Min, On, Sum, TopK, on,
+    Aggregate, ArgMaxAll, Avg, Collect, Count, Distinct, DistinctCount, Max, Min, Monotone, On,
+    Sum, TopK, on,
 };
 pub use dataflow::WindowSpec;
 pub use global::GlobalWindows;
 pub use interval_agg::{IntervalAggregate, IntervalAggregateSpec};
 pub use join::{IntervalJoin, IntervalSpec, WindowJoin};
+pub use leaders::{Leaders, WindowLeaders};
 pub use panes::SlidingWindows;
 pub use proctime::ProcessingTimeWindows;
+pub use semi_join::WindowSemiJoin;
 pub use session::SessionWindows;
 pub use types::{Admission, FastMap, Window, WindowError, WindowStats};
 

@@ -97,6 +97,7 @@ impl Worker {
             counters: Rc::clone(&self.ctx.counters),
             batch_size: self.ctx.batch_size,
             ended: false,
+            counted: 0,
         };
         self.ctx.add_driver(Box::new(driver), Rc::clone(&gate));
         Stream {
@@ -141,9 +142,23 @@ struct SourceDriver<S: Source> {
     counters: Rc<WorkerCounters>,
     batch_size: usize,
     ended: bool,
+    /// Input events counted into `events_in` so far.
+    counted: u64,
 }
 
 impl<S: Source> SourceDriver<S> {
+    /// Counts the input events consumed since the last call: what the source says it consumed
+    /// ([`Source::input_events`]), else the `emitted` records.
+    fn count_input(&mut self, emitted: u64) {
+        let consumed = self
+            .source
+            .input_events()
+            .unwrap_or(self.counted + emitted)
+            .max(self.counted);
+        WorkerCounters::add(&self.counters.events_in, consumed - self.counted);
+        self.counted = consumed;
+    }
+
     fn advance(&mut self, watermark: Timestamp, now_ns: u64) -> bool {
         if watermark > self.watermark {
             self.watermark = watermark;
@@ -179,8 +194,8 @@ impl<S: Source> Driver for SourceDriver<S> {
         match self.source.poll(&mut self.batch, self.batch_size, now_ns) {
             SourcePoll::Ready { watermark } => {
                 let n = self.batch.len() as u64;
+                self.count_input(n);
                 if n > 0 {
-                    WorkerCounters::add(&self.counters.events_in, n);
                     self.ops.add(n, n);
                     self.out.push(&mut self.batch, 0);
                 }
@@ -204,6 +219,7 @@ impl<S: Source> Driver for SourceDriver<S> {
                 }
             }
             SourcePoll::Done => {
+                self.count_input(0);
                 self.end(now_ns);
                 DriverPoll {
                     progress: true,

@@ -11,64 +11,16 @@
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
+#[path = "support/dataflow.rs"]
+mod dataflow;
 #[path = "support/step.rs"]
 mod step;
-use step::StepSource;
+use dataflow::{OOO, Rec, run};
 
 use proptest::prelude::*;
 use weir_engine::window::{ArgMaxAll, Avg, Count, Sum, Window, WindowSpec, on};
-use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
-
-/// (key, event time, value).
-type Rec = (u64, i64, i64);
-
-/// The sources' out-of-orderness bound.
-const OOO: i64 = 40;
-
-/// Runs `pipeline` on every worker over its share of `input` (record i goes to worker
-/// i % peers); `step` feeds one record per poll. Returns what reaches the sinks and the final
-/// metrics.
-fn run<O, F>(
-    input: &[Rec],
-    workers: usize,
-    pinning: bool,
-    batch: usize,
-    step: bool,
-    pipeline: F,
-) -> (Vec<O>, MetricsSnapshot)
-where
-    O: Send + 'static,
-    F: Fn(Stream<Rec>) -> Stream<O> + Sync,
-{
-    let collector = Collector::new();
-    let config = Config::new(workers)
-        .with_pinning(pinning)
-        .with_batch_size(batch)
-        .with_ring_capacity(2)
-        .with_collector(collector.clone());
-    let out = Arc::new(Mutex::new(Vec::new()));
-    execute(config, |worker| {
-        let (me, peers) = (worker.index(), worker.peers());
-        let mine: Vec<Rec> = input
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % peers == me)
-            .map(|(_, r)| *r)
-            .collect();
-        let sink = Arc::clone(&out);
-        let source = if step {
-            worker.source(StepSource::new(mine, |r: &Rec| r.1, OOO))
-        } else {
-            worker.source(IterSource::new(mine, |r: &Rec| r.1, OOO))
-        };
-        pipeline(source).sink(move |batch| sink.lock().unwrap().append(batch));
-    })
-    .expect("job runs");
-    let out = std::mem::take(&mut *out.lock().unwrap());
-    (out, collector.latest())
-}
+use weir_engine::{Config, IterSource, execute};
 
 /// Records in event-time order with jitter in `[0, OOO]`: never behind a source's watermark.
 fn records() -> impl Strategy<Value = Vec<Rec>> {

@@ -28,6 +28,8 @@ use crate::compare::{ComparePlan, Executor, Observer, Outputs, RunnerExecutor};
 pub const DEFAULT_EVENTS: u64 = 10_000_000;
 /// Default events per second of event time (docs/WORKLOADS.md 3.1: the Nexmark suite's TPS).
 pub const DEFAULT_EVENT_RATE: u64 = 10_000_000;
+/// Default seconds of events per run under `--load`.
+pub const DEFAULT_LOAD_SECONDS: f64 = 30.0;
 
 /// When to colour the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -65,9 +67,19 @@ pub struct CompareArgs {
     /// 10,000,000; with --input, the file's events].
     #[arg(long, short = 'n')]
     pub events: Option<u64>,
-    /// Offered rate in events/s of wall time (for latency comparisons) [default: as fast as possible].
-    #[arg(long)]
+    /// Offered rate in events/s of wall time, the same for every engine (for latency
+    /// comparisons) [default: as fast as possible].
+    #[arg(long, conflicts_with = "load")]
     pub rate: Option<u64>,
+    /// Offer each engine this fraction of its own maximum (e.g. 0.8): two calibration runs per
+    /// engine and query measure the maximum first (an unpaced probe, then a steady-state run in
+    /// which windows close), replacing the warm-up; each engine then runs on its own input.
+    #[arg(long)]
+    pub load: Option<f64>,
+    /// Seconds of events per paced run (--rate or --load): its input is the offered rate times
+    /// this [default with --load: 30; with --rate: --events events].
+    #[arg(long)]
+    pub duration: Option<f64>,
     /// Events per second of event time; must equal --rate when both are set.
     #[arg(long)]
     pub event_rate: Option<u64>,
@@ -225,6 +237,22 @@ pub fn plan(
     if args.rate == Some(0) {
         bail!("--rate must be at least 1 event/s; leave it out to run as fast as possible");
     }
+    if let Some(load) = args.load
+        && !(load > 0.0 && load <= 2.0)
+    {
+        bail!("--load is a fraction of each engine's maximum in (0, 2], e.g. 0.8 for 80 %");
+    }
+    if let Some(d) = args.duration
+        && !(d > 0.0 && d.is_finite())
+    {
+        bail!("--duration is the seconds of events per paced run, e.g. 30");
+    }
+    if args.duration.is_some() && args.rate.is_none() && args.load.is_none() {
+        bail!(
+            "--duration sets the length of paced runs; give --rate or --load too (unpaced runs use --events)"
+        );
+    }
+    let duration_s = args.duration.or(args.load.map(|_| DEFAULT_LOAD_SECONDS));
     let event_rate = match (args.rate, args.event_rate) {
         (Some(r), Some(e)) if r != e => bail!(
             "--event-rate ({e}) must equal --rate ({r}) when both are set, so windows close in real time; leave --event-rate out"
@@ -270,6 +298,8 @@ pub fn plan(
         pinning: !args.no_pin,
         events,
         rate: args.rate,
+        load: args.load,
+        duration_s,
         event_rate,
         source,
         format,

@@ -61,6 +61,7 @@ pub mod live;
 pub mod mock;
 pub mod progress;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -73,7 +74,10 @@ use weir_workloads::report::RunReport;
 pub use self::plan::{ComparePlan, RunSlot};
 
 use self::files::ExportError;
-use self::record::{CompareReport, FailureRecord, PlanRecord, RunSeries, WarmupRecord};
+use self::record::{
+    CalibrationRecord, CeilingRecord, CompareReport, FailureRecord, PlanRecord, RunSeries,
+    WarmupRecord,
+};
 
 /// Whether a run (and the comparison) should go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +98,14 @@ pub trait Executor {
         spec: &RunSpec,
         progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
     ) -> Result<RunReport, RunError>;
+
+    /// Measures the physical ceiling of `spec`'s input (its query, workers, events, event rate
+    /// and source): `(kind, input events/s)`, or `None` when there is none to measure. The
+    /// default measures nothing.
+    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, f64)> {
+        let _ = spec;
+        None
+    }
 }
 
 /// The real executor: starts the job with `weir_workloads::runner::start` and samples its
@@ -134,6 +146,25 @@ impl Executor for RunnerExecutor {
         }
         progress(&job.collector.latest());
         job.wait()
+    }
+
+    /// Replay sources: [`weir_workloads::ceiling::memory_read`]; generated ones: the query's
+    /// generator-only baseline on weir (none for queries without one, e.g. q3 and q8).
+    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, f64)> {
+        match spec.source {
+            weir_workloads::job::SourceMode::Replay => weir_workloads::ceiling::memory_read(spec)
+                .ok()
+                .map(|eps| ("memory-read", eps)),
+            weir_workloads::job::SourceMode::Generate => {
+                let baseline = spec.query.def().baseline?;
+                let spec = RunSpec {
+                    query: baseline,
+                    ..spec.clone()
+                };
+                let report = weir_workloads::runner::start(&spec).ok()?.wait().ok()?;
+                Some(("generator-only", report.throughput_eps))
+            }
+        }
     }
 }
 
@@ -183,6 +214,14 @@ pub enum CompareError {
 /// Runs the whole comparison and returns its record (also when interrupted: then
 /// `report.interrupted` is set).
 ///
+/// A run's throughput over time: (seconds since its start, input events so far).
+type Series = Vec<(f64, u64)>;
+
+/// With `--load`, each engine's first two runs of a query are its calibration (an unpaced probe,
+/// then a steady-state run at about its own speed: [`ComparePlan::steady_spec`]); they replace
+/// the warm-up, and the measured runs are offered `load` times the steady-state throughput.
+/// After every round the query's physical ceiling is measured once ([`Executor::ceiling`]).
+///
 /// # Errors
 /// Only when an export cannot be written; engine failures are recorded in the report.
 pub fn run_compare(
@@ -192,52 +231,40 @@ pub fn run_compare(
     outputs: &Outputs,
 ) -> Result<CompareReport, CompareError> {
     let mut report = CompareReport::new(PlanRecord::from_plan(plan));
-    let total = plan.total_runs();
-    let mut index = 0;
+    let mut cx = Context {
+        plan,
+        executor,
+        observer,
+        outputs,
+        index: 0,
+        total: plan.total_runs(),
+    };
     'queries: for &query in &plan.queries {
         let mut active: Vec<EngineKind> = plan.engines.clone();
-        let first_round = usize::from(!plan.warmup);
+        let mut rates: BTreeMap<EngineKind, u64> = BTreeMap::new();
+        if plan.load.is_some() {
+            for engine in active.clone() {
+                match calibrate(&mut cx, &mut report, query, engine)? {
+                    Step::Done(Some(rate)) => {
+                        rates.insert(engine, rate);
+                    }
+                    Step::Done(None) => active.retain(|&a| a != engine),
+                    Step::Stopped => break 'queries,
+                }
+            }
+        }
+        let first_round = usize::from(!plan.warmup || plan.load.is_some());
         for round in first_round..=plan.runs {
             for engine in active.clone() {
-                index += 1;
-                let slot = RunSlot {
-                    query: query.to_string(),
-                    engine,
-                    round: (round > 0).then_some(round),
-                    index,
-                    total,
+                let spec = match rates.get(&engine) {
+                    Some(&rate) => plan.paced_spec(query, engine, rate),
+                    None => plan.spec(query, engine),
                 };
-                let spec = plan.spec(query, engine);
-                observer.run_started(&slot, &spec, &report);
-                let mut series = Vec::new();
-                let mut stop = false;
-                let result = executor.run(&spec, &mut |snap| {
-                    let point = (snap.elapsed_ns as f64 / 1e9, snap.events_in());
-                    if series.last() != Some(&point) && snap.elapsed_ns > 0 {
-                        series.push(point);
-                    }
-                    let flow = observer.snapshot(&slot, snap);
-                    stop |= flow == Flow::Stop;
-                    flow
-                });
-                if stop {
-                    report.interrupted = true;
-                    report.failures.push(FailureRecord::new(
-                        &slot,
-                        "interrupted",
-                        "stopped by the user before the run ended; not counted",
-                    ));
-                    refresh(
-                        &mut report,
-                        outputs.baseline.as_ref(),
-                        outputs.noise_threshold,
-                    );
-                    observer.run_finished(&slot, Err("interrupted"), &report);
-                    write_exports(&report, outputs)?;
-                    break 'queries;
-                }
-                let message = match &result {
-                    Ok(run) => {
+                let slot = cx.slot(query, engine, (round > 0).then_some(round), false);
+                match cx.run(&mut report, &slot, &spec)? {
+                    Step::Stopped => break 'queries,
+                    Step::Done(None) => active.retain(|&a| a != engine),
+                    Step::Done(Some((run, series))) => {
                         match slot.round {
                             Some(round) => {
                                 report.runs.push(run.clone());
@@ -245,43 +272,188 @@ pub fn run_compare(
                                     engine: engine.to_string(),
                                     query: query.to_string(),
                                     round,
-                                    order: index,
+                                    order: slot.index,
                                     samples: series,
                                 });
                             }
-                            None => report.warmups.push(WarmupRecord::from_run(run)),
+                            None => report.warmups.push(WarmupRecord::from_run(&run)),
                         }
-                        None
+                        cx.finish(&mut report, &slot, Ok(&run))?;
                     }
-                    Err(e) => {
-                        active.retain(|&a| a != engine);
-                        let kind = match e {
-                            RunError::Config(_) => "unsupported",
-                            _ => "failed",
-                        };
-                        report
-                            .failures
-                            .push(FailureRecord::new(&slot, kind, &e.to_string()));
-                        Some(e.to_string())
-                    }
-                };
-                refresh(
-                    &mut report,
-                    outputs.baseline.as_ref(),
-                    outputs.noise_threshold,
-                );
-                observer.run_finished(
-                    &slot,
-                    result
-                        .as_ref()
-                        .map_err(|_| message.as_deref().unwrap_or("")),
-                    &report,
-                );
-                write_exports(&report, outputs)?;
+                }
+            }
+            let ceiling_spec = plan.probe_spec(query, EngineKind::Weir);
+            if round > 0
+                && !active.is_empty()
+                && let Some((kind, eps)) = cx.executor.ceiling(&ceiling_spec)
+            {
+                report.ceilings.push(CeilingRecord {
+                    query: query.to_string(),
+                    kind: kind.to_string(),
+                    round,
+                    throughput_eps: eps,
+                });
+                cx.refresh(&mut report)?;
             }
         }
     }
     Ok(report)
+}
+
+/// What one step of the loop produced.
+enum Step<T> {
+    /// It finished (`None`: the engine failed or cannot run the query, recorded).
+    Done(Option<T>),
+    /// The user stopped the comparison (recorded).
+    Stopped,
+}
+
+/// What every step of the loop needs.
+struct Context<'a> {
+    plan: &'a ComparePlan,
+    executor: &'a mut dyn Executor,
+    observer: &'a mut dyn Observer,
+    outputs: &'a Outputs,
+    index: usize,
+    total: usize,
+}
+
+impl Context<'_> {
+    fn slot(
+        &mut self,
+        query: weir_workloads::catalog::Query,
+        engine: EngineKind,
+        round: Option<usize>,
+        calibration: bool,
+    ) -> RunSlot {
+        self.index += 1;
+        RunSlot {
+            query: query.to_string(),
+            engine,
+            round,
+            calibration,
+            index: self.index,
+            total: self.total,
+        }
+    }
+
+    /// Runs `spec` in `slot`. A stop or a failure is recorded here (and the observer told);
+    /// a successful run is returned with its throughput-over-time series, for the caller to
+    /// record and then [`Context::finish`].
+    fn run(
+        &mut self,
+        report: &mut CompareReport,
+        slot: &RunSlot,
+        spec: &RunSpec,
+    ) -> Result<Step<(RunReport, Series)>, CompareError> {
+        self.observer.run_started(slot, spec, report);
+        let mut series = Vec::new();
+        let mut stop = false;
+        let observer = &mut *self.observer;
+        let result = self.executor.run(spec, &mut |snap| {
+            let point = (snap.elapsed_ns as f64 / 1e9, snap.events_in());
+            if series.last() != Some(&point) && snap.elapsed_ns > 0 {
+                series.push(point);
+            }
+            let flow = observer.snapshot(slot, snap);
+            stop |= flow == Flow::Stop;
+            flow
+        });
+        if stop {
+            report.interrupted = true;
+            report.failures.push(FailureRecord::new(
+                slot,
+                "interrupted",
+                "stopped by the user before the run ended; not counted",
+            ));
+            self.finish(report, slot, Err("interrupted"))?;
+            return Ok(Step::Stopped);
+        }
+        match result {
+            Ok(run) => Ok(Step::Done(Some((run, series)))),
+            Err(e) => {
+                let kind = match e {
+                    RunError::Config(_) => "unsupported",
+                    _ => "failed",
+                };
+                let message = e.to_string();
+                report
+                    .failures
+                    .push(FailureRecord::new(slot, kind, &message));
+                self.finish(report, slot, Err(&message))?;
+                Ok(Step::Done(None))
+            }
+        }
+    }
+
+    /// Re-summarises, tells the observer and rewrites the exports after a run.
+    fn finish(
+        &mut self,
+        report: &mut CompareReport,
+        slot: &RunSlot,
+        result: Result<&RunReport, &str>,
+    ) -> Result<(), CompareError> {
+        refresh(
+            report,
+            self.outputs.baseline.as_ref(),
+            self.outputs.noise_threshold,
+        );
+        self.observer.run_finished(slot, result, report);
+        write_exports(report, self.outputs)
+    }
+
+    /// Re-summarises and rewrites the exports (no run ended).
+    fn refresh(&mut self, report: &mut CompareReport) -> Result<(), CompareError> {
+        refresh(
+            report,
+            self.outputs.baseline.as_ref(),
+            self.outputs.noise_threshold,
+        );
+        write_exports(report, self.outputs)
+    }
+}
+
+/// `--load`: measures `engine`'s maximum on `query` (an unpaced probe, then a steady-state run
+/// at about the probe's speed) and returns the rate to offer it.
+fn calibrate(
+    cx: &mut Context<'_>,
+    report: &mut CompareReport,
+    query: weir_workloads::catalog::Query,
+    engine: EngineKind,
+) -> Result<Step<u64>, CompareError> {
+    let slot = cx.slot(query, engine, None, true);
+    let spec = cx.plan.probe_spec(query, engine);
+    let probe = match cx.run(report, &slot, &spec)? {
+        Step::Done(Some((run, _))) => {
+            cx.finish(report, &slot, Ok(&run))?;
+            run
+        }
+        Step::Done(None) => return Ok(Step::Done(None)),
+        Step::Stopped => return Ok(Step::Stopped),
+    };
+    let event_rate = (probe.throughput_eps.round() as u64).max(1);
+    let slot = cx.slot(query, engine, None, true);
+    let spec = cx.plan.steady_spec(query, engine, event_rate);
+    let steady = match cx.run(report, &slot, &spec)? {
+        Step::Done(Some((run, _))) => run,
+        Step::Done(None) => return Ok(Step::Done(None)),
+        Step::Stopped => return Ok(Step::Stopped),
+    };
+    let offered = cx
+        .plan
+        .offered(steady.throughput_eps)
+        .expect("calibration runs only with --load");
+    report.calibrations.push(CalibrationRecord {
+        engine: engine.to_string(),
+        query: query.to_string(),
+        probe_eps: probe.throughput_eps,
+        steady_event_rate: event_rate,
+        max_eps: steady.throughput_eps,
+        window_closings: query.window_closings(steady.events, steady.event_rate),
+        offered_eps: offered,
+    });
+    cx.finish(report, &slot, Ok(&steady))?;
+    Ok(Step::Done(Some(offered)))
 }
 
 /// Recomputes `report.summary` from its runs ([`stats::summarise`]) and, when a `baseline` is

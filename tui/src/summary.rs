@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use weir_workloads::catalog::{MIN_WINDOW_CLOSINGS, Query, Workload};
 use weir_workloads::report::RunReport;
 
 use crate::console::ConsoleState;
@@ -46,6 +47,12 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
             fmt::nanos((report.wall_s * 1e9) as u64, false),
         ),
     );
+    if let Some(line) = pace_line(report) {
+        row(&mut out, "Offered", line);
+    }
+    if let Some(line) = windows_line(report) {
+        row(&mut out, "Windows", line);
+    }
     row(
         &mut out,
         "Start-up",
@@ -153,13 +160,58 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
     out
 }
 
+/// A paced run's offered and achieved rates, and whether it kept up; `None` unpaced.
+pub fn pace_line(report: &RunReport) -> Option<String> {
+    let (rate, achieved) = (report.rate?, report.achieved_fraction()?);
+    let verdict = if report.fell_behind() == Some(true) {
+        "  <- FELL BEHIND: the engine did not sustain the offered rate, so its latency \
+         describes an overload (queueing that grows with the run), not the engine at this rate"
+    } else {
+        ", sustained"
+    };
+    Some(format!(
+        "{} offered, {} achieved ({:.0} %){verdict}",
+        fmt::rate(rate as f64),
+        fmt::rate(report.throughput_eps),
+        100.0 * achieved
+    ))
+}
+
+/// How often the query's windows closed during the run, when that is too rare for its figures
+/// to describe windows closing (see [`MIN_WINDOW_CLOSINGS`]); `None` otherwise.
+pub fn windows_line(report: &RunReport) -> Option<String> {
+    let closings = window_closings(report)?;
+    (closings < MIN_WINDOW_CLOSINGS).then(|| {
+        format!(
+            "closed {closings} time{} before the end of input ({} events at {} events/s of event \
+             time): the figures mostly describe the final flush, not windows closing while the \
+             stream runs; run longer or lower --event-rate (at least {MIN_WINDOW_CLOSINGS} \
+             closings)",
+            if closings == 1 { "" } else { "s" },
+            fmt::count(report.events),
+            fmt::si(report.event_rate as f64),
+        )
+    })
+}
+
+/// How often the query's windows closed before the end of the run's input.
+pub fn window_closings(report: &RunReport) -> Option<u64> {
+    let workload: Workload = report.workload.parse().ok()?;
+    let query = Query::parse(workload, &report.query).ok()?;
+    query.window_closings(report.events, report.event_rate)
+}
+
 /// The one-line result (`--quiet` prints only this).
 pub fn final_line(report: &RunReport) -> String {
     let p99 = report
         .latency_ns
         .map_or_else(|| "n/a".to_string(), |l| fmt::nanos(l.p99, false));
+    let behind = match (report.fell_behind(), report.achieved_fraction()) {
+        (Some(true), Some(f)) => format!(" (FELL BEHIND: {:.0} % of the offered rate)", 100.0 * f),
+        _ => String::new(),
+    };
     format!(
-        "{} {} {}: {}, p99 {}, {} late, {} dropped, digest {}",
+        "{} {} {}: {}{behind}, p99 {}, {} late, {} dropped, digest {}",
         report.engine,
         report.workload,
         report.query,
@@ -186,8 +238,14 @@ pub fn progress_line(state: &ConsoleState) -> String {
             |h| fmt::nanos(h.value_at_quantile(0.99), true),
         );
     let lag = state.lag_ms().map_or_else(|| "-".to_string(), fmt::millis);
+    let behind = state
+        .pace()
+        .filter(|&p| p < weir_workloads::report::SUSTAINED_FRACTION)
+        .map_or_else(String::new, |p| {
+            format!("  BEHIND: {:.0} % of the offered rate", 100.0 * p)
+        });
     format!(
-        "{}  {rate}  p99 {p99}  lag {lag}  late {}  dropped {}",
+        "{}  {rate}  p99 {p99}  lag {lag}  late {}  dropped {}{behind}",
         crate::console::progress::text(state),
         fmt::count(latest.late()),
         fmt::count(latest.dropped()),

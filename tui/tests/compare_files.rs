@@ -23,6 +23,8 @@ fn plan() -> ComparePlan {
         pinning: false,
         events: 500_000,
         rate: None,
+        load: None,
+        duration_s: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
         format: EventFormat::Records,

@@ -20,6 +20,8 @@ fn state() -> LiveState {
         pinning: true,
         events: 1_000_000,
         rate: None,
+        load: None,
+        duration_s: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
         format: EventFormat::Records,
@@ -41,6 +43,7 @@ fn state() -> LiveState {
         query: "q8".to_string(),
         engine: EngineKind::Timely,
         round: Some(3),
+        calibration: false,
         index: 23,
         total: 24,
     };

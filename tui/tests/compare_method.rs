@@ -31,6 +31,8 @@ fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
         pinning: true,
         events: 1_000_000,
         rate: None,
+        load: None,
+        duration_s: None,
         event_rate: 10_000_000,
         source: SourceMode::Generate,
         format: EventFormat::Records,

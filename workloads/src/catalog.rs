@@ -763,6 +763,11 @@ pub struct UnknownQuery {
     pub valid: Vec<&'static str>,
 }
 
+/// Fewer window closings than this in a run (see [`Query::window_closings`]) and its figures
+/// describe a few windows, mostly the final flush at end of input, not windows closing as a
+/// stream runs: `weir run` and `weir compare` warn.
+pub const MIN_WINDOW_CLOSINGS: u64 = 10;
+
 impl Query {
     /// Every query, in catalog order.
     pub fn all() -> impl Iterator<Item = Query> {
@@ -797,6 +802,31 @@ impl Query {
             Workload::Nexmark => Query::Q5,
             Workload::Ysb => Query::Ysb,
         }
+    }
+
+    /// How often the query's event-time windows close, in ms of event time: the slide of its
+    /// tumbling or hopping windows, the gap of its sessions; `None` for queries without
+    /// event-time windows (and for queries not listed here yet).
+    pub fn window_period_ms(self) -> Option<u64> {
+        use crate::nexmark::{Q5_SLIDE_MS, SESSION_GAP_MS, TUMBLE_MS};
+        match self {
+            Query::Q5 => Some(Q5_SLIDE_MS),
+            Query::Q7 | Query::Q8 => Some(TUMBLE_MS),
+            Query::Q11 => Some(SESSION_GAP_MS),
+            Query::Ysb => Some(crate::ysb::WINDOW_MS),
+            _ => None,
+        }
+    }
+
+    /// How many times the query's windows close before the end of an input of `events` events
+    /// at `event_rate` events/s of event time (its event-time span over
+    /// [`Query::window_period_ms`]); the windows still open then fire once, at end of input.
+    /// A run meant to measure windows closing (latency, steady state) needs many: see
+    /// [`MIN_WINDOW_CLOSINGS`].
+    pub fn window_closings(self, events: u64, event_rate: u64) -> Option<u64> {
+        let period = self.window_period_ms()?;
+        let span_ms = u128::from(events) * 1000 / u128::from(event_rate.max(1));
+        Some((span_ms / u128::from(period)).min(u128::from(u64::MAX)) as u64)
     }
 
     /// Its catalog entry.
@@ -852,6 +882,27 @@ mod tests {
             unique.sort_unstable();
             unique.dedup();
             assert_eq!(unique.len(), names.len(), "{workload}: {names:?}");
+        }
+    }
+
+    #[test]
+    fn window_closings_follow_the_event_time_span() {
+        // 10 M events at 10 M events/s span 1 s of event time: no 10 s window closes before
+        // the end of input, and a 2 s slide none either.
+        assert_eq!(Query::Q7.window_closings(10_000_000, 10_000_000), Some(0));
+        assert_eq!(Query::Q5.window_closings(10_000_000, 10_000_000), Some(0));
+        // 30 s of event time: 15 q5 slides, 3 YSB windows.
+        assert_eq!(Query::Q5.window_closings(30_000_000, 1_000_000), Some(15));
+        assert_eq!(Query::Ysb.window_closings(600_000_000, 20_000_000), Some(3));
+        assert_eq!(Query::Q0.window_closings(1, 1), None);
+        for def in CATALOG {
+            let windowed = def.time == TimeDomain::EventTime;
+            assert_eq!(
+                def.query.window_period_ms().is_some(),
+                windowed && def.output == Output::Append,
+                "{}",
+                def.name
+            );
         }
     }
 

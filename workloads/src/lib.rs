@@ -7,7 +7,8 @@
 //! 2. the contract: [`nexmark`], [`ysb`] (generators, result rows, references), [`inputs`]
 //!    (events from a file, q13's side table, q10's files read back), then [`catalog`] and
 //!    [`cluster`];
-//! 3. the job interface: [`job`] (`RunSpec`, `Job`, `Outcome`);
+//! 3. the job interface: [`job`] (`RunSpec`, `Job`, `Outcome`), and [`ceiling`] (the
+//!    memory-read ceiling of a run's input);
 //! 4. the engine adapters: [`weir`], [`sim`], and behind cargo features `timely`,
 //!    `differential` (which builds on the timely adapter's harness) and `flink`;
 //! 5. [`runner`]: the registry of the adapters this build has.
@@ -15,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod ceiling;
 pub mod cluster;
 #[cfg(feature = "differential")]
 pub mod differential;

@@ -56,6 +56,27 @@ pub struct RunReport {
     pub command: String,
 }
 
+/// A paced run *sustained* its offered rate when it achieved at least this fraction of it
+/// (`throughput_eps / rate`; `wall_s` includes the final flush after the last event, so a run
+/// that kept up shows slightly below 1).
+pub const SUSTAINED_FRACTION: f64 = 0.95;
+
+impl RunReport {
+    /// `throughput_eps / rate` of a paced run; `None` for an unpaced one.
+    pub fn achieved_fraction(&self) -> Option<f64> {
+        self.rate
+            .filter(|&r| r > 0)
+            .map(|r| self.throughput_eps / r as f64)
+    }
+
+    /// Whether a paced run fell behind its offered rate (achieved below
+    /// [`SUSTAINED_FRACTION`] of it): its latency then grows with the run and describes an
+    /// overload, not the engine at that rate. `None` for an unpaced run.
+    pub fn fell_behind(&self) -> Option<bool> {
+        self.achieved_fraction().map(|f| f < SUSTAINED_FRACTION)
+    }
+}
+
 /// Latency percentiles from an hdrhistogram with 3 significant digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatencySummary {

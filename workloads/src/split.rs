@@ -111,6 +111,113 @@ impl WorkerSplit {
     }
 }
 
+/// Ids per cycle of event kinds: a Nexmark event's kind is a function of `id % 50` (YSB has one
+/// kind), so which ids a kind-filtering source keeps repeats with this period.
+pub const KIND_PERIOD: u64 = 50;
+
+/// How many input ids a worker's source has consumed, from the number of events it emitted.
+///
+/// A source that reads only some kinds (bids only, persons and auctions only) skips the other
+/// ids without generating them, but those ids are part of the input: a run's `events` counts
+/// them, in every source mode and on every engine, so that a throughput is always "input
+/// events per second" (docs/BENCHMARKING.md, section 1). After emitting its `n`-th event a
+/// source has consumed every owned id up to and including that event's id:
+/// [`InputIds::through`]`(n)`.
+///
+/// Cost: O(1) plus at most [`KIND_PERIOD`] / 2 block steps and a binary search within one
+/// block; sources call it once per batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputIds {
+    split: WorkerSplit,
+    /// The worker's owned ids in the whole input (all consumed once it has ended).
+    owned: u64,
+    /// `kept[r]`: kept residues (`id % KIND_PERIOD`) below `r`.
+    kept: [u8; KIND_PERIOD as usize + 1],
+}
+
+impl InputIds {
+    /// Blocks after which the kept counts of a worker's blocks repeat: block `b` starts at
+    /// `b * 1024`, and `1024 * 25 = 512 * 50`.
+    const BLOCK_CYCLE: u64 = 25;
+
+    /// The counter of worker `split` of the input `0..events` for a source that keeps the ids
+    /// for which `keep(id % 50)` holds.
+    pub fn new(split: WorkerSplit, events: u64, keep: impl Fn(u64) -> bool) -> Self {
+        let mut kept = [0_u8; KIND_PERIOD as usize + 1];
+        for r in 0..KIND_PERIOD {
+            kept[r as usize + 1] = kept[r as usize] + u8::from(keep(r));
+        }
+        Self {
+            split,
+            owned: split.count(events),
+            kept,
+        }
+    }
+
+    /// The counter of a source that emits every id: `through(n) == n`.
+    pub fn every(split: WorkerSplit, events: u64) -> Self {
+        Self::new(split, events, |_| true)
+    }
+
+    /// Input ids consumed by a source that emitted `emitted` events: every owned id once its
+    /// input has `ended` (the ids skipped after the last kept one included), else
+    /// [`InputIds::through`]`(emitted)`.
+    pub fn consumed(&self, emitted: u64, ended: bool) -> u64 {
+        if ended {
+            self.owned
+        } else {
+            self.through(emitted).min(self.owned)
+        }
+    }
+
+    /// Kept ids in `0..n`.
+    fn kept_below(&self, n: u64) -> u64 {
+        (n / KIND_PERIOD) * u64::from(self.kept[KIND_PERIOD as usize])
+            + u64::from(self.kept[(n % KIND_PERIOD) as usize])
+    }
+
+    /// Kept ids in the worker's `j`-th block (ignoring the end of the input).
+    fn kept_in_block(&self, j: u64) -> u64 {
+        let first = (self.split.worker + j * self.split.workers) * BLOCK;
+        self.kept_below(first + BLOCK) - self.kept_below(first)
+    }
+
+    /// Owned ids consumed once the source has emitted `emitted` events: the position, in the
+    /// worker's owned ids, of its `emitted`-th kept id (0 for 0). A source that keeps no kind
+    /// consumes nothing by this count (it reports the end of its input instead).
+    pub fn through(&self, emitted: u64) -> u64 {
+        if emitted == 0 || self.kept[KIND_PERIOD as usize] == 0 {
+            return 0;
+        }
+        let per_cycle: u64 = (0..Self::BLOCK_CYCLE).map(|j| self.kept_in_block(j)).sum();
+        let cycles = (emitted - 1) / per_cycle;
+        let mut left = emitted - cycles * per_cycle;
+        let mut j = cycles * Self::BLOCK_CYCLE;
+        loop {
+            let in_block = self.kept_in_block(j);
+            if left <= in_block {
+                break;
+            }
+            left -= in_block;
+            j += 1;
+        }
+        // The `left`-th kept id of block `j`: the smallest offset `x` with `left` kept ids in
+        // `first..=first + x`.
+        let first = (self.split.worker + j * self.split.workers) * BLOCK;
+        let base = self.kept_below(first);
+        let (mut lo, mut hi) = (0, BLOCK - 1);
+        while lo < hi {
+            let mid = u64::midpoint(lo, hi);
+            if self.kept_below(first + mid + 1) - base >= left {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        j * BLOCK + lo + 1
+    }
+}
+
 /// A worker's source of events: generated on the fly or replayed from memory.
 pub trait Split {
     /// The event type.
@@ -248,6 +355,53 @@ mod tests {
         assert!(e.to_string().contains("--workers"));
         let e = WorkerSplit::new(3, 3).expect_err("index too large");
         assert!(e.to_string().contains("--worker "));
+    }
+
+    /// Brute force: walk the owned ids, count kept ones, note the position after each.
+    fn consumed(split: WorkerSplit, keep: impl Fn(u64) -> bool, ids: u64) -> Vec<u64> {
+        (0..ids)
+            .filter(|&id| split.owns(id))
+            .enumerate()
+            .filter(|&(_, id)| keep(id % KIND_PERIOD))
+            .map(|(pos, _)| pos as u64 + 1)
+            .collect()
+    }
+
+    #[test]
+    fn input_ids_count_the_skipped_ids() {
+        type Keep = fn(u64) -> bool;
+        let kinds: [(&str, Keep); 4] = [
+            ("all", |_| true),
+            ("bids", |r| r >= 4),
+            ("persons and auctions", |r| r < 4),
+            ("persons", |r| r == 0),
+        ];
+        for workers in [1, 2, 3, 5, 8] {
+            for worker in 0..workers {
+                let split = WorkerSplit::new(worker, workers).expect("valid split");
+                for (name, keep) in kinds {
+                    let ids = InputIds::new(split, 120_000, keep);
+                    assert_eq!(ids.consumed(5, true), split.count(120_000));
+                    let expected = consumed(split, keep, 120_000);
+                    assert_eq!(ids.through(0), 0);
+                    for (i, &pos) in expected.iter().enumerate() {
+                        assert_eq!(
+                            ids.through(i as u64 + 1),
+                            pos,
+                            "{name}: event {} of worker {worker} of {workers}",
+                            i + 1
+                        );
+                    }
+                }
+            }
+        }
+        let every = InputIds::every(WorkerSplit::new(1, 3).expect("valid split"), u64::MAX);
+        assert_eq!(every.through(123_457), 123_457);
+        assert_eq!(every.consumed(123_457, false), 123_457);
+        assert_eq!(
+            InputIds::new(WorkerSplit::SINGLE, 10, |_| false).through(9),
+            0
+        );
     }
 
     #[test]

@@ -33,10 +33,10 @@ use self::source::{SourceSetup, event_source};
 use crate::catalog::{EngineKind, Latency, Query, Reads, TimeDomain, Workload};
 use crate::inputs::{EventFile, WorkerInput};
 use crate::job::{Engine, Job, Result, RunError, RunSpec};
-use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
+use crate::nexmark::{BidSplit, EventKind, NexmarkConfig, NexmarkSplit};
 use crate::split::{Replay, Timestamped};
 
-use crate::split::WorkerSplit;
+use crate::split::{InputIds, WorkerSplit};
 use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
 
 /// timely dataflow behind the runner's [`Engine`] interface.
@@ -153,12 +153,14 @@ fn ysb_dataflow<D: Dataflows>(worker: &mut Worker, ctx: &Ctx, config: &YsbConfig
     let split = WorkerSplit::new(worker.index(), worker.peers())
         .expect("timely numbers its workers below peers");
     worker.dataflow::<u64, _, _>(|scope| {
+        let ids = InputIds::every(split, config.events);
         let split = YsbSplit::new(config, split).expect("the configuration was validated");
         let setup = SourceSetup {
             split,
             out_of_orderness_ms: config.out_of_orderness_ms,
             base_time_ms: config.base_time_ms,
             sampler: None,
+            ids,
         };
         let events = event_source(scope, ctx, setup, |e, _| e);
         D::ysb(events, ctx, &slot);
@@ -187,6 +189,9 @@ fn source_setup<S>(
         base_time_ms: config.base_time_ms,
         sampler: (latency == Latency::SampledRecords)
             .then(|| Sampler::new(split, config.events, Some(query.def().reads.kinds()))),
+        ids: InputIds::new(split, config.events, |r| {
+            query.def().reads.kinds().contains(&EventKind::of_id(r))
+        }),
     }
 }
 

@@ -556,6 +556,56 @@ impl<V: ?Sized, A: Aggregate<V>, B: Aggregate<V>, C: Aggregate<V>> Aggregate<V> 
     }
 }
 
+/// An aggregate whose result can be read without consuming the accumulator and never goes
+/// down as values arrive: `current(acc)` after `accumulate` or `merge` is `>=` the one before.
+///
+/// Counts, maxima and distinct counts are monotone; sums of signed values and minima are not.
+/// [`Stream::window_leaders`](crate::Stream::window_leaders) relies on it: a key's result in a
+/// window only rises, so the window's maximum over keys and the keys at it can be kept up to
+/// date record by record, and firing the window costs nothing beyond emitting them.
+pub trait Monotone<V: ?Sized>: Aggregate<V> {
+    /// The result so far (equal to `finish` of a clone of `acc`).
+    fn current(&self, acc: &Self::Acc) -> Self::Out;
+}
+
+impl<V: ?Sized> Monotone<V> for Count {
+    #[inline]
+    fn current(&self, acc: &u64) -> u64 {
+        *acc
+    }
+}
+
+impl<T: Ord + Clone> Monotone<T> for Max<T> {
+    /// `None < Some(_)`, and a larger value only replaces a smaller one.
+    #[inline]
+    fn current(&self, acc: &Option<T>) -> Option<T> {
+        acc.clone()
+    }
+}
+
+impl<T: Hash + Eq + Clone> Monotone<T> for DistinctCount<T> {
+    #[inline]
+    fn current(&self, acc: &FastMap<T, ()>) -> u64 {
+        acc.len() as u64
+    }
+}
+
+impl<T, V, F: Fn(&T) -> V, A: Monotone<V>> Monotone<T> for On<F, A, V> {
+    #[inline]
+    fn current(&self, acc: &A::Acc) -> A::Out {
+        self.agg.current(acc)
+    }
+}
+
+/// Two monotone results side by side rise together, so their pair rises in lexicographic
+/// order too.
+impl<V: ?Sized, A: Monotone<V>, B: Monotone<V>> Monotone<V> for (A, B) {
+    #[inline]
+    fn current(&self, acc: &Self::Acc) -> Self::Out {
+        (self.0.current(&acc.0), self.1.current(&acc.1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,6 +668,26 @@ mod tests {
             fold_split(&(Count, Sum, Max::new()), &v, 2),
             (3, 6, Some(3))
         );
+    }
+
+    #[test]
+    fn monotone_results_rise_and_equal_finish() {
+        let v = [5_i64, -3, 9, 9, 0, 12, -3];
+        let agg = (Count, (Max::new(), DistinctCount::new()));
+        let mut acc = agg.init();
+        let mut last = agg.current(&acc);
+        for x in &v {
+            agg.accumulate(&mut acc, x);
+            let now = agg.current(&acc);
+            assert!(now >= last, "{now:?} < {last:?}");
+            last = now;
+        }
+        assert_eq!(last, agg.finish(acc));
+        assert_eq!(last, (7, (Some(12), 5)));
+        let field = on(|p: &(u8, i64)| p.1, Max::new());
+        let mut acc = field.init();
+        field.accumulate(&mut acc, &(1, 4));
+        assert_eq!(field.current(&acc), Some(4));
     }
 
     #[test]

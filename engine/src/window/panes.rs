@@ -14,12 +14,16 @@
 //!   nothing more: it is released, and a record for it is late (every window it belongs to has
 //!   fired). A record whose pane is still live is accepted even if some of its windows have
 //!   fired: it counts in the ones that have not (as in Flink).
+//!
+//! The panes live in a [`SlotStore`]: released panes' maps are cleared and reused, and when
+//! their entries own heap memory they are freed a budget at a time ([`SlidingWindows::reclaim`],
+//! which the operator calls once per input batch) instead of in one burst when a window fires.
 
-use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
 use super::aggregate::Aggregate;
+use super::store::SlotStore;
 use super::types::{
     Admission, FastMap, Window, WindowError, WindowStats, check_lateness, check_positive, fast_map,
 };
@@ -53,19 +57,10 @@ pub struct SlidingWindows<K, V, A: Aggregate<V>> {
     per_window: i64,
     /// Panes per slide.
     per_slide: i64,
-    /// Live panes: pane index -> slot in `slots`.
-    index: BTreeMap<i64, usize>,
-    /// Per-pane keyed accumulators; released slots are cleared and kept for reuse.
-    slots: Vec<FastMap<K, A::Acc>>,
-    free: Vec<usize>,
-    /// The pane used last: `[cache_start, cache_end)` lives in `cache_slot`.
-    cache_start: Timestamp,
-    cache_end: Timestamp,
-    cache_slot: usize,
+    /// Per-pane keyed accumulators, by pane index.
+    panes: SlotStore<K, A::Acc>,
     /// Smallest window index not fired yet (`i64::MIN` before the first fire).
     next: i64,
-    /// Panes below this index are released; records for them are late.
-    min_live_pane: i64,
     /// Accumulators of the window being fired (sliding only), reused.
     scratch: FastMap<K, A::Acc>,
     stats: WindowStats,
@@ -80,29 +75,17 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
     ///
     /// A size or slide below 1 ms, a slide larger than the size, or a negative lateness.
     pub fn new(size: i64, slide: i64, lateness: i64, agg: A) -> Result<Self, WindowError> {
-        check_positive("size", size)?;
-        check_positive("slide", slide)?;
-        if slide > size {
-            return Err(WindowError::SlideLargerThanSize { size, slide });
-        }
-        check_lateness(lateness)?;
-        let width = gcd(size, slide);
+        let (width, per_window, per_slide) = pane_layout(size, slide, lateness)?;
         Ok(SlidingWindows {
             agg,
             size,
             slide,
             lateness,
             width,
-            per_window: size / width,
-            per_slide: slide / width,
-            index: BTreeMap::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            cache_start: Timestamp::MAX,
-            cache_end: Timestamp::MIN,
-            cache_slot: 0,
+            per_window,
+            per_slide,
+            panes: SlotStore::new(),
             next: i64::MIN,
-            min_live_pane: i64::MIN,
             scratch: fast_map(),
             stats: WindowStats::default(),
             _values: PhantomData,
@@ -124,79 +107,52 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
     /// Returns [`Admission::Late`] (and counts it) when all those windows have fired.
     #[inline]
     pub fn insert(&mut self, key: K, ts: Timestamp, value: &V) -> Admission {
-        let slot = if self.cache_start <= ts && ts < self.cache_end {
-            self.cache_slot
-        } else if let Some(slot) = self.pane_slot(ts) {
-            slot
-        } else {
+        let Some(map) = self.panes.map_at(ts, self.width) else {
             self.stats.late += 1;
             return Admission::Late;
         };
         self.stats.accepted += 1;
         let agg = &self.agg;
-        let acc = self.slots[slot].entry(key).or_insert_with(|| agg.init());
+        let acc = map.entry(key).or_insert_with(|| agg.init());
         agg.accumulate(acc, value);
         Admission::Accepted
-    }
-
-    /// Finds (or opens) the pane holding `ts` and caches it; `None` when the pane is released.
-    fn pane_slot(&mut self, ts: Timestamp) -> Option<usize> {
-        let pane = ts.div_euclid(self.width);
-        if pane < self.min_live_pane {
-            return None;
-        }
-        let slot = if let Some(&slot) = self.index.get(&pane) {
-            slot
-        } else {
-            let slot = self.free.pop().unwrap_or_else(|| {
-                self.slots.push(fast_map());
-                self.slots.len() - 1
-            });
-            self.index.insert(pane, slot);
-            slot
-        };
-        self.cache_start = pane.saturating_mul(self.width);
-        self.cache_end = pane.saturating_add(1).saturating_mul(self.width);
-        self.cache_slot = slot;
-        Some(slot)
     }
 
     /// Advances the frontier to `frontier`: fires, in window order, every window with data
     /// whose `end + lateness <= frontier`, calling `emit(key, window, result)` once per key in
     /// it, and frees their state. `Timestamp::MAX` fires everything.
     pub fn advance(&mut self, frontier: Timestamp, mut emit: impl FnMut(K, Window, A::Out)) {
-        // The last window to fire: the largest k with k * slide + size + lateness <= frontier.
-        let last = if frontier == Timestamp::MAX {
-            i128::MAX
-        } else {
-            let room = i128::from(frontier) - i128::from(self.size) - i128::from(self.lateness);
-            room.div_euclid(i128::from(self.slide))
-        };
-        while let Some((&first_pane, _)) = self.index.first_key_value() {
+        let last = last_due(frontier, self.size, self.slide, self.lateness);
+        while let Some(first_pane) = self.panes.first() {
             // The first unfired window holding the first live pane.
-            let k = self.first_window(first_pane).max(self.next);
+            let k = first_window(first_pane, self.per_window, self.per_slide).max(self.next);
             if i128::from(k) > last {
                 break;
             }
             self.fire(k, &mut emit);
             self.next = k.saturating_add(1);
-            self.release_below(self.next.saturating_mul(self.per_slide));
+            self.panes
+                .release_below(self.next.saturating_mul(self.per_slide));
         }
         if i128::from(self.next) <= last {
             // Windows up to `last` without data fire silently: records for them are late now.
             self.next = i64::try_from(last.saturating_add(1)).unwrap_or(i64::MAX);
-            self.release_below(self.next.saturating_mul(self.per_slide));
+            self.panes
+                .release_below(self.next.saturating_mul(self.per_slide));
+        }
+        if frontier == Timestamp::MAX {
+            self.panes.reclaim(usize::MAX);
         }
     }
 
     /// Emits window `k`.
     fn fire(&mut self, k: i64, emit: &mut impl FnMut(K, Window, A::Out)) {
-        let window = self.window(k);
+        let window = window_bounds(k, self.slide, self.size);
         let first = k.saturating_mul(self.per_slide);
         if self.per_window == 1 {
             // Tumbling: the window is one pane; drain it in place.
-            if let Some(&slot) = self.index.get(&first) {
-                for (key, acc) in self.slots[slot].drain() {
+            if let Some(map) = self.panes.get_mut(first) {
+                for (key, acc) in map.drain() {
                     self.stats.emitted += 1;
                     emit(key, window, self.agg.finish(acc));
                 }
@@ -204,8 +160,8 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
             return;
         }
         let last = first.saturating_add(self.per_window);
-        for (_, &slot) in self.index.range(first..last) {
-            for (key, acc) in &self.slots[slot] {
+        for (_, map) in self.panes.range(first..last) {
+            for (key, acc) in map {
                 if let Some(total) = self.scratch.get_mut(key) {
                     self.agg.merge(total, acc);
                 } else {
@@ -221,54 +177,28 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
         }
     }
 
-    /// Releases every pane below `pane` (their last window has fired).
-    fn release_below(&mut self, pane: i64) {
-        self.min_live_pane = self.min_live_pane.max(pane);
-        while let Some(entry) = self.index.first_entry() {
-            if *entry.key() >= pane {
-                break;
-            }
-            let slot = entry.remove();
-            self.slots[slot].clear();
-            self.free.push(slot);
-        }
-        // The cached pane may be gone.
-        self.cache_start = Timestamp::MAX;
-        self.cache_end = Timestamp::MIN;
-    }
-
-    /// The first window holding pane `pane`: the smallest `k` with `k * s + n > pane`.
-    fn first_window(&self, pane: i64) -> i64 {
-        let above = i128::from(pane) - i128::from(self.per_window) + 1;
-        let k = -((-above).div_euclid(i128::from(self.per_slide)));
-        i64::try_from(k).unwrap_or(i64::MIN)
-    }
-
-    /// Window `k`'s bounds, clamped to the timestamp range.
-    fn window(&self, k: i64) -> Window {
-        let start = i128::from(k) * i128::from(self.slide);
-        let clamp = |t: i128| i64::try_from(t).unwrap_or(if t < 0 { i64::MIN } else { i64::MAX });
-        Window {
-            start: clamp(start),
-            end: clamp(start + i128::from(self.size)),
-        }
+    /// Frees up to `budget` entries of released panes whose accumulators own heap memory
+    /// (released panes of plain accumulators are cleared at once, which costs a memset);
+    /// returns how many it freed. The window operator calls it once per input batch, so
+    /// memory is given back as records arrive rather than in one burst when a window fires.
+    pub fn reclaim(&mut self, budget: usize) -> usize {
+        self.panes.reclaim(budget)
     }
 
     /// The frontier at which the next window holding data fires, if any holds data.
     pub fn next_fire(&self) -> Option<Timestamp> {
-        let (&first_pane, _) = self.index.first_key_value()?;
-        let end = self
-            .window(self.first_window(first_pane).max(self.next))
-            .end;
-        Some(end.saturating_add(self.lateness))
+        let first_pane = self.panes.first()?;
+        let k = first_window(first_pane, self.per_window, self.per_slide).max(self.next);
+        Some(
+            window_bounds(k, self.slide, self.size)
+                .end
+                .saturating_add(self.lateness),
+        )
     }
 
     /// Number of live (key, pane) accumulators: the state that firing frees.
     pub fn state_len(&self) -> usize {
-        self.index
-            .values()
-            .map(|&slot| self.slots[slot].len())
-            .sum()
+        self.panes.len()
     }
 
     /// Record and result counts so far.
@@ -288,10 +218,56 @@ impl<K, V, A: Aggregate<V>> std::fmt::Debug for SlidingWindows<K, V, A> {
             .field("size", &self.size)
             .field("slide", &self.slide)
             .field("lateness", &self.lateness)
-            .field("live_panes", &self.index.len())
+            .field("live_panes", &self.panes.slots())
             .field("next_window", &self.next)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
+    }
+}
+
+/// Checks a tumbling or sliding spec and returns its pane layout: the pane width
+/// `gcd(size, slide)`, panes per window and panes per slide.
+pub(super) fn pane_layout(
+    size: i64,
+    slide: i64,
+    lateness: i64,
+) -> Result<(i64, i64, i64), WindowError> {
+    check_positive("size", size)?;
+    check_positive("slide", slide)?;
+    if slide > size {
+        return Err(WindowError::SlideLargerThanSize { size, slide });
+    }
+    check_lateness(lateness)?;
+    let width = gcd(size, slide);
+    Ok((width, size / width, slide / width))
+}
+
+/// The last window index due at `frontier`: the largest `k` with
+/// `k * slide + size + lateness <= frontier` (`i128::MAX` at end of input).
+pub(super) fn last_due(frontier: Timestamp, size: i64, slide: i64, lateness: i64) -> i128 {
+    if frontier == Timestamp::MAX {
+        i128::MAX
+    } else {
+        let room = i128::from(frontier) - i128::from(size) - i128::from(lateness);
+        room.div_euclid(i128::from(slide))
+    }
+}
+
+/// The first window holding pane `pane`: the smallest `k` with `k * per_slide + per_window >
+/// pane`.
+pub(super) fn first_window(pane: i64, per_window: i64, per_slide: i64) -> i64 {
+    let above = i128::from(pane) - i128::from(per_window) + 1;
+    let k = -((-above).div_euclid(i128::from(per_slide)));
+    i64::try_from(k).unwrap_or(i64::MIN)
+}
+
+/// Window `k`'s bounds, clamped to the timestamp range.
+pub(super) fn window_bounds(k: i64, slide: i64, size: i64) -> Window {
+    let start = i128::from(k) * i128::from(slide);
+    let clamp = |t: i128| i64::try_from(t).unwrap_or(if t < 0 { i64::MIN } else { i64::MAX });
+    Window {
+        start: clamp(start),
+        end: clamp(start + i128::from(size)),
     }
 }
 

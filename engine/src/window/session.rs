@@ -12,11 +12,13 @@
 //! touches a fired session (`t >= frontier - L > end`), so the sessions emitted are exactly
 //! those of the accepted records, whatever their arrival order.
 //!
-//! State: per key a short list of open sessions, sorted and pairwise apart. Fire times sit in
-//! a timer queue keyed by session end. A timer is registered when a session is created; when
-//! it comes due and the session has grown meanwhile, it is re-registered at the new end, so
-//! extending a session costs no timer work. Timers of sessions absorbed by a merge go stale
-//! and are skipped.
+//! State: per key a short list of open sessions, sorted and pairwise apart; the first is stored
+//! inline in the key's map entry (most keys have one open session at a time, so a record's
+//! common case, extending it, touches the entry and nothing else: no allocation, no second
+//! cache line), later ones in a vector. Fire times sit in a timer queue keyed by session end.
+//! A timer is registered when a session is created; when it comes due and the session has
+//! grown meanwhile, it is re-registered at the new end, so extending a session costs no timer
+//! work. Timers of sessions absorbed by a merge go stale and are skipped.
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -40,6 +42,39 @@ struct Session<Acc> {
     acc: Acc,
 }
 
+/// A key's open sessions, sorted and pairwise apart: the first inline, the others (rare) in a
+/// vector that allocates only when used.
+struct Open<Acc> {
+    first: Session<Acc>,
+    rest: Vec<Session<Acc>>,
+}
+
+impl<Acc> Open<Acc> {
+    fn new(first: Session<Acc>) -> Self {
+        Self {
+            first,
+            rest: Vec::new(),
+        }
+    }
+
+    /// All sessions in order (for the rare paths that reshape the list).
+    fn into_vec(self) -> Vec<Session<Acc>> {
+        let mut list = Vec::with_capacity(1 + self.rest.len());
+        list.push(self.first);
+        list.extend(self.rest);
+        list
+    }
+
+    /// The sessions of `list` (sorted), `None` when it is empty.
+    fn from_vec(mut list: Vec<Session<Acc>>) -> Option<Self> {
+        if list.is_empty() {
+            return None;
+        }
+        let first = list.remove(0);
+        Some(Self { first, rest: list })
+    }
+}
+
 /// Keyed session windows with an incremental aggregate.
 ///
 /// # Examples
@@ -61,7 +96,7 @@ pub struct SessionWindows<K, V, A: Aggregate<V>> {
     agg: A,
     gap: i64,
     lateness: i64,
-    sessions: FastMap<K, Vec<Session<A::Acc>>>,
+    sessions: FastMap<K, Open<A::Acc>>,
     timers: BTreeMap<Timestamp, Vec<K>>,
     /// Records with a timestamp below this are late (`frontier - lateness`).
     late_below: Timestamp,
@@ -102,11 +137,36 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
         let start = ts;
         let end = ts.saturating_add(self.gap);
         let agg = &self.agg;
-        let mut slot = match self.sessions.entry(key) {
+        let open = match self.sessions.entry(key) {
             Entry::Occupied(occupied) => occupied,
-            Entry::Vacant(vacant) => vacant.insert_entry(Vec::new()),
+            Entry::Vacant(vacant) => {
+                let mut acc = agg.init();
+                agg.accumulate(&mut acc, value);
+                let key = vacant.key().clone();
+                vacant.insert(Open::new(Session {
+                    start,
+                    end,
+                    timer: end,
+                    acc,
+                }));
+                self.timers.entry(end).or_default().push(key);
+                return Admission::Accepted;
+            }
         };
-        let list = slot.get_mut();
+        // The common case: the record meets the first session and no other.
+        let sessions = open.get();
+        if sessions.first.start <= end
+            && start <= sessions.first.end
+            && sessions.rest.first().is_none_or(|next| next.start > end)
+        {
+            let first = &mut open.into_mut().first;
+            first.start = first.start.min(start);
+            first.end = first.end.max(end);
+            agg.accumulate(&mut first.acc, value);
+            return Admission::Accepted;
+        }
+        let (key, sessions) = open.remove_entry();
+        let mut list = sessions.into_vec();
         // Sessions are sorted and apart; the ones meeting [start, end) are contiguous.
         let first = list.partition_point(|s| s.end < start);
         let mut last = first;
@@ -125,28 +185,22 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
                     acc,
                 },
             );
-            self.timers.entry(end).or_default().push(slot.key().clone());
-            return Admission::Accepted;
-        }
-        if last == first + 1 {
-            // The common case: the record extends one session.
+            self.timers.entry(end).or_default().push(key.clone());
+        } else {
+            // Merge sessions first+1..last into first.
+            let absorbed: Vec<Session<A::Acc>> = list.drain(first + 1..last).collect();
             let session = &mut list[first];
+            for other in absorbed {
+                session.end = session.end.max(other.end);
+                session.timer = session.timer.min(other.timer);
+                agg.merge(&mut session.acc, &other.acc);
+            }
             session.start = session.start.min(start);
             session.end = session.end.max(end);
             agg.accumulate(&mut session.acc, value);
-            return Admission::Accepted;
         }
-        // Merge sessions first+1..last into first.
-        let absorbed: Vec<Session<A::Acc>> = list.drain(first + 1..last).collect();
-        let session = &mut list[first];
-        for other in absorbed {
-            session.end = session.end.max(other.end);
-            session.timer = session.timer.min(other.timer);
-            agg.merge(&mut session.acc, &other.acc);
-        }
-        session.start = session.start.min(start);
-        session.end = session.end.max(end);
-        agg.accumulate(&mut session.acc, value);
+        let sessions = Open::from_vec(list).expect("a key with a record has a session");
+        self.sessions.insert(key, sessions);
         Admission::Accepted
     }
 
@@ -162,9 +216,29 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
                 break;
             }
             for key in entry.remove() {
-                let Some(list) = self.sessions.get_mut(&key) else {
+                let Some(sessions) = self.sessions.get_mut(&key) else {
                     continue; // stale: the key's sessions have all fired
                 };
+                if sessions.rest.is_empty() {
+                    // The common case: one open session.
+                    let session = &mut sessions.first;
+                    if due(session.end) {
+                        let session = self.sessions.remove(&key).expect("looked up above").first;
+                        self.stats.emitted += 1;
+                        let window = Window {
+                            start: session.start,
+                            end: session.end,
+                        };
+                        emit(key, window, self.agg.finish(session.acc));
+                    } else if session.timer == timer {
+                        // The session grew since its timer was set: follow its end.
+                        session.timer = session.end;
+                        self.timers.entry(session.end).or_default().push(key);
+                    }
+                    continue;
+                }
+                let (_, sessions) = self.sessions.remove_entry(&key).expect("looked up above");
+                let mut list = sessions.into_vec();
                 let mut i = 0;
                 while i < list.len() {
                     let session = &mut list[i];
@@ -188,8 +262,8 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
                     }
                     i += 1;
                 }
-                if list.is_empty() {
-                    self.sessions.remove(&key);
+                if let Some(open) = Open::from_vec(list) {
+                    self.sessions.insert(key, open);
                 }
             }
         }
@@ -197,7 +271,7 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
 
     /// Number of open sessions: the state that firing frees.
     pub fn state_len(&self) -> usize {
-        self.sessions.values().map(Vec::len).sum()
+        self.sessions.values().map(|s| 1 + s.rest.len()).sum()
     }
 
     /// Record and result counts so far.
@@ -347,7 +421,9 @@ mod tests {
                             out.push((k, w, c));
                         });
                         // Nothing due is left behind: state is freed as sessions fire.
-                        let due = s.sessions.values().flatten().any(|x| x.end + lateness < frontier);
+                        let due = s.sessions.values()
+                            .flat_map(|o| std::iter::once(&o.first).chain(&o.rest))
+                            .any(|x| x.end + lateness < frontier);
                         prop_assert!(!due);
                     }
                 }

@@ -50,13 +50,25 @@ impl<V, A: Aggregate<V>> Aggregate<V> for Partial<A> {
 }
 
 /// The global phase: merges the partials of the windows routed to this worker.
-struct GlobalPhase<V, A: Aggregate<V>> {
+pub(super) struct GlobalPhase<V, A: Aggregate<V>> {
     agg: Rc<A>,
     /// `(end, start)` -> merged partials, so windows fire in end order.
     open: BTreeMap<(Timestamp, Timestamp), A::Acc>,
     /// Windows ending at or below this have fired.
     fired_to: Timestamp,
     _values: PhantomData<fn(&V)>,
+}
+
+impl<V, A: Aggregate<V>> GlobalPhase<V, A> {
+    /// Merges partials of `agg`'s accumulators.
+    pub(super) fn new(agg: Rc<A>) -> Self {
+        Self {
+            agg,
+            open: BTreeMap::new(),
+            fired_to: Timestamp::MIN,
+            _values: PhantomData,
+        }
+    }
 }
 
 impl<V, A> Operator for GlobalPhase<V, A>
@@ -189,12 +201,7 @@ impl<T: Send + 'static> Stream<T> {
             hold,
         };
         let peers = self.peers() as i64;
-        let global = GlobalPhase {
-            agg,
-            open: BTreeMap::new(),
-            fired_to: Timestamp::MIN,
-            _values: PhantomData,
-        };
+        let global = GlobalPhase::new(agg);
         Ok(self
             .unary("window_all_local", local)
             .map(|((), window, partial)| (window, partial))

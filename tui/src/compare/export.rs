@@ -158,6 +158,7 @@ pub fn to_markdown(report: &CompareReport) -> String {
         .iter()
         .any(|q| q.engines.iter().any(|e| e.latency_ns.is_some()))
         && p.rate.is_none()
+        && p.load.is_none()
     {
         let _ = writeln!(
             out,
@@ -260,6 +261,61 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
         );
     }
     out.push('\n');
+    for e in &q.engines {
+        let Some(offered) = e.offered_eps else {
+            continue;
+        };
+        let achieved = e.throughput_eps.median / offered.median.max(1.0);
+        let behind = if e.fell_behind > 0 {
+            format!(
+                ": **FELL BEHIND in {} of {} runs** (below 95 % of the offered rate; their latency \
+                 describes an overload)",
+                e.fell_behind, e.runs
+            )
+        } else {
+            ", sustained in every run".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "- {}: offered {}, achieved {} ({:.0} %){behind}",
+            e.engine,
+            fmt_eps(offered.median),
+            fmt_eps(e.throughput_eps.median),
+            100.0 * achieved
+        );
+    }
+    for c in report.calibrations.iter().filter(|c| c.query == q.query) {
+        let _ = writeln!(
+            out,
+            "- {} maximum {} (probe {}, steady-state run at {} events/s of event time{}), offered {}",
+            c.engine,
+            fmt_eps(c.max_eps),
+            fmt_eps(c.probe_eps),
+            fmt_count(c.steady_event_rate),
+            c.window_closings
+                .map_or_else(String::new, |n| format!(", windows closed {n} times")),
+            fmt_eps(c.offered_eps as f64)
+        );
+    }
+    if let (Some(c), Some(shares)) = (&q.ceiling, q.ceiling_shares()) {
+        let _ = writeln!(
+            out,
+            "- Ceiling ({}): {}; engines at {}.",
+            c.kind,
+            spread_md(&c.throughput_eps, fmt_eps),
+            shares
+        );
+    }
+    if let Some(n) = q
+        .window_closings
+        .filter(|&n| n < weir_workloads::catalog::MIN_WINDOW_CLOSINGS)
+    {
+        let _ = writeln!(
+            out,
+            "- The windows closed only {n} time(s) per run before the end of input: the figures \
+             mostly describe the final flush, not windows closing while the stream runs."
+        );
+    }
     for r in &q.ratios {
         if r.too_close {
             let _ = writeln!(

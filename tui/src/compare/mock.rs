@@ -11,6 +11,10 @@
 //! - `q8`: weir and timely are within each other's noise (too close to call).
 //! - a query the catalog says an engine does not run (the `gen` baselines on the peers): that
 //!   engine refuses it, as the runner would (unsupported, not an error).
+//! - paced runs (`rate`) achieve `min(rate, engine speed)`, so a rate above an engine's speed
+//!   makes it fall behind.
+//! - the ceiling: memory-read 150 M ev/s per worker (replay), generator-only 20 M ev/s per
+//!   worker (generate, for queries with a generator-only baseline).
 //!
 //! **Layer.** An [`Executor`] of the loop, above it: imports only the loop's traits
 //! ([`super`]); nothing in `compare` imports it back.
@@ -91,7 +95,8 @@ impl Executor for MockExecutor {
         };
         let e = engine_index(spec.engine);
         let jitter = 1.0 + (((call * (e + 2) + e) % 7) as f64 - 3.0) * 0.01;
-        let eps = base_eps(spec.engine, spec.query) * spec.workers as f64 * jitter;
+        let max_eps = base_eps(spec.engine, spec.query) * spec.workers as f64 * jitter;
+        let eps = spec.rate.map_or(max_eps, |r| max_eps.min(0.99 * r as f64));
         let wall_s = events as f64 / eps;
         let workers = spec.workers as u64;
         for k in 1..=5u64 {
@@ -190,5 +195,16 @@ impl Executor for MockExecutor {
         report.versions.weir_commit = Some("0000000".to_string());
         report.versions.rustc = Some("rustc 1.95.0 (mock)".to_string());
         Ok(report)
+    }
+
+    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, f64)> {
+        let per_worker = match spec.source {
+            weir_workloads::job::SourceMode::Replay => ("memory-read", 150e6),
+            weir_workloads::job::SourceMode::Generate => {
+                spec.query.def().baseline?;
+                ("generator-only", 20e6)
+            }
+        };
+        Some((per_worker.0, per_worker.1 * spec.workers as f64))
     }
 }

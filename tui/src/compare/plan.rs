@@ -28,8 +28,16 @@ pub struct ComparePlan {
     pub pinning: bool,
     /// Events per run (the same for every run, so digests are comparable).
     pub events: u64,
-    /// Offered rate, events/s of wall time; `None` = as fast as possible.
+    /// Offered rate, events/s of wall time, the same for every engine; `None` = as fast as
+    /// possible (or `load`).
     pub rate: Option<u64>,
+    /// Offer each engine this fraction of its own maximum (`--load`), measured first by two
+    /// calibration runs per engine and query ([`ComparePlan::probe_spec`],
+    /// [`ComparePlan::steady_spec`]); `None` = `rate`.
+    pub load: Option<f64>,
+    /// Length of each paced run, seconds (`--duration`): its input is the offered rate times
+    /// this; `None` = `events` events.
+    pub duration_s: Option<f64>,
     /// Events per second of event time.
     pub event_rate: u64,
     /// Source mode, the same for every engine.
@@ -49,16 +57,45 @@ pub struct ComparePlan {
     pub flink_cluster: Option<String>,
 }
 
+/// Seconds of event time a steady-state calibration run covers at least.
+pub const CALIBRATION_MIN_S: f64 = 10.0;
+/// Window periods a steady-state calibration run covers at least (so windows close in it).
+pub const CALIBRATION_PERIODS: f64 = 3.0;
+
 impl ComparePlan {
-    /// The spec of one run of `query` on `engine`.
+    /// The spec of one run of `query` on `engine` at the plan's rate (unpaced without one);
+    /// with `--load` use [`ComparePlan::paced_spec`] with the engine's calibrated rate.
     pub fn spec(&self, query: Query, engine: EngineKind) -> RunSpec {
+        match self.rate {
+            Some(rate) => self.paced_spec(query, engine, rate),
+            None => self.probe_spec(query, engine),
+        }
+    }
+
+    /// A run offered `rate` events/s (event time advancing at the same rate), of `duration_s`
+    /// seconds' worth of events when set, else `events` events.
+    pub fn paced_spec(&self, query: Query, engine: EngineKind, rate: u64) -> RunSpec {
+        let events = self
+            .duration_s
+            .map_or(self.events, |d| ((rate as f64 * d).round() as u64).max(1));
+        RunSpec {
+            rate: Some(rate),
+            event_rate: rate,
+            length: RunLength::Events(events),
+            ..self.probe_spec(query, engine)
+        }
+    }
+
+    /// An unpaced run of `events` events at the plan's event rate: the comparison's own runs
+    /// without a rate, and the first calibration run of `--load`.
+    pub fn probe_spec(&self, query: Query, engine: EngineKind) -> RunSpec {
         RunSpec {
             query,
             engine,
             workers: self.workers,
             pinning: self.pinning,
             length: RunLength::Events(self.events),
-            rate: self.rate,
+            rate: None,
             event_rate: self.event_rate,
             source: self.source,
             format: self.format,
@@ -77,9 +114,52 @@ impl ComparePlan {
         }
     }
 
-    /// Runs in the whole comparison, warm-ups included (for progress displays).
+    /// The second calibration run of `--load`: unpaced, with event time advancing at about the
+    /// engine's own speed (`event_rate`, the first run's throughput), for
+    /// [`ComparePlan::calibration_s`] of wall time, so that the state per window is about what
+    /// a paced run near that rate holds and windows close several times (the cost of closing
+    /// them is part of the maximum). Replay sources need a bounded input: they get the events
+    /// of that span.
+    pub fn steady_spec(&self, query: Query, engine: EngineKind, event_rate: u64) -> RunSpec {
+        let seconds = Self::calibration_s(query);
+        let length = match self.source {
+            weir_workloads::job::SourceMode::Replay => {
+                RunLength::Events(((event_rate as f64 * seconds) as u64).max(1))
+            }
+            weir_workloads::job::SourceMode::Generate => {
+                RunLength::Duration(std::time::Duration::from_secs_f64(seconds))
+            }
+        };
+        RunSpec {
+            event_rate,
+            length,
+            ..self.probe_spec(query, engine)
+        }
+    }
+
+    /// How long the steady-state calibration of `query` runs: three window periods, at least
+    /// [`CALIBRATION_MIN_S`] seconds.
+    pub fn calibration_s(query: Query) -> f64 {
+        let periods = query
+            .window_period_ms()
+            .map_or(0.0, |ms| CALIBRATION_PERIODS * ms as f64 / 1e3);
+        periods.max(CALIBRATION_MIN_S)
+    }
+
+    /// The rate a calibrated maximum of `max_eps` events/s is offered under `--load`.
+    pub fn offered(&self, max_eps: f64) -> Option<u64> {
+        self.load.map(|f| ((max_eps * f).round() as u64).max(1))
+    }
+
+    /// Runs in the whole comparison, warm-ups and calibrations included (for progress
+    /// displays).
     pub fn total_runs(&self) -> usize {
-        self.queries.len() * self.engines.len() * (self.runs + usize::from(self.warmup))
+        let before = if self.load.is_some() {
+            2
+        } else {
+            usize::from(self.warmup)
+        };
+        self.queries.len() * self.engines.len() * (self.runs + before)
     }
 }
 
@@ -90,8 +170,10 @@ pub struct RunSlot {
     pub query: String,
     /// The engine.
     pub engine: EngineKind,
-    /// The round, from 1; `None` for the warm-up.
+    /// The round, from 1; `None` for the warm-up or a calibration run.
     pub round: Option<usize>,
+    /// A calibration run of `--load` (measures the engine's maximum; not reported).
+    pub calibration: bool,
     /// Position of this run in the whole comparison, from 1.
     pub index: usize,
     /// Runs planned in the whole comparison.
@@ -99,10 +181,11 @@ pub struct RunSlot {
 }
 
 impl RunSlot {
-    /// "q5 weir round 2/5" or "q5 weir warm-up".
+    /// "q5 weir round 2/5", "q5 weir warm-up" or "q5 weir calibration".
     pub fn label(&self, rounds: usize) -> String {
         match self.round {
             Some(r) => format!("{} {} round {r}/{rounds}", self.query, self.engine),
+            None if self.calibration => format!("{} {} calibration", self.query, self.engine),
             None => format!("{} {} warm-up", self.query, self.engine),
         }
     }

@@ -39,6 +39,13 @@ pub struct CompareReport {
     pub warmups: Vec<WarmupRecord>,
     /// Runs that did not produce a report (unsupported query, engine failure, interruption).
     pub failures: Vec<FailureRecord>,
+    /// `--load`: how each engine's maximum was measured and what rate it was offered.
+    #[serde(default)]
+    pub calibrations: Vec<CalibrationRecord>,
+    /// The physical ceiling measured beside the engines in every round (memory-read for
+    /// replay sources, generator-only for generated ones).
+    #[serde(default)]
+    pub ceilings: Vec<CeilingRecord>,
     /// Whether the user stopped the comparison before the plan was complete.
     pub interrupted: bool,
     /// Figures derived from `runs` (recomputed after every run).
@@ -56,6 +63,8 @@ impl CompareReport {
             series: Vec::new(),
             warmups: Vec::new(),
             failures: Vec::new(),
+            calibrations: Vec::new(),
+            ceilings: Vec::new(),
             interrupted: false,
             summary: Summary::default(),
         }
@@ -114,9 +123,15 @@ pub struct PlanRecord {
     pub pinning: bool,
     /// Events per run.
     pub events: u64,
-    /// Offered rate, events/s; `None` = as fast as possible.
+    /// Offered rate, events/s; `None` = as fast as possible (or `load`).
     pub rate: Option<u64>,
-    /// Events per second of event time.
+    /// `--load`: each engine offered this fraction of its own measured maximum.
+    #[serde(default)]
+    pub load: Option<f64>,
+    /// `--duration`: seconds of events per paced run.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+    /// Events per second of event time (paced runs: their offered rate).
     pub event_rate: u64,
     /// `generate` or `replay`.
     pub source: String,
@@ -140,6 +155,8 @@ impl PlanRecord {
             pinning: plan.pinning,
             events: plan.events,
             rate: plan.rate,
+            load: plan.load,
+            duration_s: plan.duration_s,
             event_rate: plan.event_rate,
             source: plan.source.to_string(),
             command: plan.command.clone(),
@@ -188,6 +205,39 @@ impl WarmupRecord {
     }
 }
 
+/// How `--load` measured one engine's maximum on one query, and what it offered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationRecord {
+    /// The engine.
+    pub engine: String,
+    /// The query.
+    pub query: String,
+    /// Throughput of the first, unpaced run (`--events` at `--event-rate`), events/s.
+    pub probe_eps: f64,
+    /// Event rate of the second, steady-state run (the first run's throughput).
+    pub steady_event_rate: u64,
+    /// Throughput of the steady-state run, events/s: the engine's maximum.
+    pub max_eps: f64,
+    /// Times the query's windows closed during the steady-state run, if it has windows.
+    pub window_closings: Option<u64>,
+    /// The rate offered to the measured runs: `load * max_eps`.
+    pub offered_eps: u64,
+}
+
+/// One measurement of the physical ceiling of a query's input, taken once per round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CeilingRecord {
+    /// The query.
+    pub query: String,
+    /// `memory-read` (replay: one pass over the replay buffers) or `generator-only` (generate:
+    /// the query's source into a counting sink).
+    pub kind: String,
+    /// The round, from 1.
+    pub round: usize,
+    /// Input events per second.
+    pub throughput_eps: f64,
+}
+
 /// A run that produced no report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailureRecord {
@@ -195,7 +245,7 @@ pub struct FailureRecord {
     pub engine: String,
     /// The query.
     pub query: String,
-    /// The round, from 1; `None` for the warm-up.
+    /// The round, from 1; `None` for the warm-up (or a calibration run).
     pub round: Option<usize>,
     /// `unsupported` (the engine cannot run the query; not an error), `failed`, or
     /// `interrupted`.

@@ -30,10 +30,10 @@ use std::collections::BTreeMap;
 
 use weir_workloads::catalog::{Comparability, Query, Workload};
 
-use super::record::CompareReport;
+use super::record::{CeilingRecord, CompareReport};
 use super::summary::{
-    DigestCheck, DigestGroup, EngineSummary, LatencySpread, MetricWinner, QuerySummary,
-    RatioSummary, Spread, Summary, VersusSummary,
+    CeilingSummary, DigestCheck, DigestGroup, EngineSummary, LatencySpread, MetricWinner,
+    QuerySummary, RatioSummary, Spread, Summary, VersusSummary,
 };
 
 /// Whether digests of `query` of `workload` must agree across runs (the catalog's
@@ -121,6 +121,16 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
                 }),
                 late: runs.iter().map(|r| r.late).sum(),
                 dropped: runs.iter().map(|r| r.dropped).sum(),
+                offered_eps: Spread::of(
+                    &runs
+                        .iter()
+                        .filter_map(|r| r.rate.map(|r| r as f64))
+                        .collect::<Vec<_>>(),
+                ),
+                fell_behind: runs
+                    .iter()
+                    .filter(|r| r.fell_behind() == Some(true))
+                    .count(),
             })
         })
         .collect();
@@ -187,6 +197,26 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
         });
     }
 
+    let ceilings: Vec<&CeilingRecord> = report
+        .ceilings
+        .iter()
+        .filter(|c| c.query == query)
+        .collect();
+    let ceiling = ceilings.first().and_then(|first| {
+        Some(CeilingSummary {
+            kind: first.kind.clone(),
+            throughput_eps: Spread::of(
+                &ceilings
+                    .iter()
+                    .map(|c| c.throughput_eps)
+                    .collect::<Vec<_>>(),
+            )?,
+        })
+    });
+    let window_closings = idx
+        .iter()
+        .filter_map(|&i| window_closings(&report.runs[i]))
+        .min();
     QuerySummary {
         query: query.to_string(),
         ratios,
@@ -194,6 +224,8 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
         winners,
         digest: digest_check(report, query),
         engines,
+        ceiling,
+        window_closings,
     }
 }
 
@@ -228,6 +260,15 @@ fn versus(
     })
 }
 
+/// How often `run`'s windows closed before the end of its input (the catalog's window period
+/// over the run's event-time span).
+pub fn window_closings(run: &weir_workloads::report::RunReport) -> Option<u64> {
+    let workload: Workload = run.workload.parse().ok()?;
+    Query::parse(workload, &run.query)
+        .ok()?
+        .window_closings(run.events, run.event_rate)
+}
+
 fn ratio(
     faster: &EngineSummary,
     slower: &EngineSummary,
@@ -248,9 +289,16 @@ fn ratio(
 }
 
 fn digest_check(report: &CompareReport, query: &str) -> DigestCheck {
+    // With --load every engine ran on its own input: a digest belongs to one engine.
+    let per_engine = report.plan.load.is_some();
+    let engine_of = |label: &str| label.split(' ').next().unwrap_or_default().to_string();
     let mut groups: Vec<DigestGroup> = Vec::new();
     let mut add = |rows: u64, hash: &str, label: String| {
-        if let Some(g) = groups.iter_mut().find(|g| g.rows == rows && g.hash == hash) {
+        if let Some(g) = groups.iter_mut().find(|g| {
+            g.rows == rows
+                && g.hash == hash
+                && (!per_engine || g.runs.first().map(|r| engine_of(r)) == Some(engine_of(&label)))
+        }) {
             g.runs.push(label);
         } else {
             groups.push(DigestGroup {
@@ -277,9 +325,22 @@ fn digest_check(report: &CompareReport, query: &str) -> DigestCheck {
             );
         }
     }
+    let agree = if per_engine {
+        let mut engines: Vec<String> = groups
+            .iter()
+            .filter_map(|g| g.runs.first().map(|r| engine_of(r)))
+            .collect();
+        let n = engines.len();
+        engines.sort_unstable();
+        engines.dedup();
+        engines.len() == n
+    } else {
+        groups.len() <= 1
+    };
     DigestCheck {
         comparable: comparable(&report.plan.workload, query),
-        agree: groups.len() <= 1,
+        agree,
+        per_engine,
         groups,
     }
 }

@@ -82,6 +82,13 @@ pub struct EngineSummary {
     pub late: u64,
     /// Dropped records over all runs.
     pub dropped: u64,
+    /// Paced runs: the offered rate, events/s (with `--load`, each engine's own).
+    #[serde(default)]
+    pub offered_eps: Option<Spread>,
+    /// Paced runs that fell behind their offered rate (achieved below 95 % of it): their
+    /// latency describes an overload.
+    #[serde(default)]
+    pub fell_behind: usize,
 }
 
 /// Latency percentiles over runs, nanoseconds.
@@ -179,8 +186,12 @@ pub struct DigestCheck {
     /// Whether this query's digests can be compared at all (see
     /// [`stats::comparable`](super::stats::comparable)).
     pub comparable: bool,
-    /// Whether all runs produced one digest.
+    /// Whether all runs produced one digest (with `per_engine`, one per engine).
     pub agree: bool,
+    /// `--load`: every engine ran at its own rate, so on its own input (the event rate is the
+    /// rate); digests are compared between the runs of each engine only.
+    #[serde(default)]
+    pub per_engine: bool,
     /// The distinct digests, in order of first appearance.
     pub groups: Vec<DigestGroup>,
 }
@@ -202,6 +213,23 @@ pub struct QuerySummary {
     pub winners: Vec<MetricWinner>,
     /// Digest agreement.
     pub digest: DigestCheck,
+    /// The physical ceiling measured beside the engines, when one was.
+    #[serde(default)]
+    pub ceiling: Option<CeilingSummary>,
+    /// How often the query's windows closed during each measured run (the smallest over
+    /// engines), when it has windows: below 10 its figures describe the final flush more than
+    /// windows closing.
+    #[serde(default)]
+    pub window_closings: Option<u64>,
+}
+
+/// The physical ceiling of a query's input over the rounds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CeilingSummary {
+    /// `memory-read` or `generator-only`.
+    pub kind: String,
+    /// Input events per second.
+    pub throughput_eps: Spread,
 }
 
 impl QuerySummary {
@@ -216,6 +244,24 @@ impl QuerySummary {
             .iter()
             .find(|w| w.metric == metric)
             .and_then(|w| w.winner.as_deref())
+    }
+
+    /// Each engine's median throughput as a share of the ceiling's median ("weir 42 %, ..."),
+    /// when a ceiling was measured.
+    pub fn ceiling_shares(&self) -> Option<String> {
+        let c = self.ceiling.as_ref()?;
+        let shares: Vec<String> = self
+            .engines
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {:.0} %",
+                    e.engine,
+                    100.0 * e.throughput_eps.median / c.throughput_eps.median.max(1.0)
+                )
+            })
+            .collect();
+        Some(shares.join(", "))
     }
 }
 

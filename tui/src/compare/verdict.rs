@@ -15,23 +15,35 @@ use super::fmt::{Style, compress_runs, fmt_count, fmt_eps, fmt_ns, fmt_si};
 use super::record::{CompareReport, FailureRecord};
 use super::stats::not_comparable_reason;
 use super::summary::{LatencySpread, QuerySummary, Spread};
+use weir_workloads::catalog::MIN_WINDOW_CLOSINGS;
 
 /// The one-line description of the setup every query shares.
 pub fn setup_line(report: &CompareReport) -> String {
     let p = &report.plan;
-    let rate = p.rate.map_or_else(
-        || "max rate".to_string(),
-        |r| format!("rate {}", fmt_eps(r as f64)),
-    );
+    let rate = match (p.load, p.rate) {
+        (Some(load), _) => format!(
+            "each engine offered {:.0} % of its own maximum (2 calibration runs, no warm-up)",
+            100.0 * load
+        ),
+        (None, Some(r)) => format!("rate {}", fmt_eps(r as f64)),
+        (None, None) => "max rate".to_string(),
+    };
+    let length = match p.duration_s {
+        Some(d) if p.load.is_some() || p.rate.is_some() => format!("{d} s of events per run"),
+        _ => format!("{} events", fmt_count(p.events)),
+    };
+    let warmup = if p.load.is_some() {
+        String::new()
+    } else {
+        format!(" after {} warm-up", p.warmup_runs)
+    };
     format!(
-        "{} worker{}, {} events, source {}, {rate}, {} run{} per engine after {} warm-up, round-robin",
+        "{} worker{}, {length}, source {}, {rate}, {} run{} per engine{warmup}, round-robin",
         p.workers,
         if p.workers == 1 { "" } else { "s" },
-        fmt_count(p.events),
         p.source,
         p.runs,
         if p.runs == 1 { "" } else { "s" },
-        p.warmup_runs
     )
 }
 
@@ -283,11 +295,29 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
     if q.engines.len() > 1 {
         let _ = writeln!(out, "  winners: {}", winners.join(" · "));
     }
+    render_pace(out, report, q, style);
+    render_ceiling(out, q, style);
+    if let Some(n) = q.window_closings.filter(|&n| n < MIN_WINDOW_CLOSINGS) {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.yellow(&format!(
+                "{}'s windows closed only {n} time{} per run before the end of input: the \
+                 figures mostly describe the final flush, not windows closing while the stream \
+                 runs (run more events, or lower --event-rate, for at least {MIN_WINDOW_CLOSINGS})",
+                q.query,
+                if n == 1 { "" } else { "s" }
+            ))
+        );
+    }
     render_digest(out, report, q, style);
     for f in report.failures.iter().filter(|f| f.query == q.query) {
         let _ = writeln!(out, "  {}", failure_line(f, style));
     }
-    if report.plan.rate.is_none() && q.engines.iter().any(|e| e.latency_ns.is_some()) {
+    if report.plan.rate.is_none()
+        && report.plan.load.is_none()
+        && q.engines.iter().any(|e| e.latency_ns.is_some())
+    {
         let _ = writeln!(
             out,
             "  {}",
@@ -298,12 +328,93 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
     }
 }
 
+/// Paced runs: each engine's offered and achieved rate, and the runs that fell behind; with
+/// `--load`, how each engine's maximum was measured.
+fn render_pace(out: &mut String, report: &CompareReport, q: &QuerySummary, style: Style) {
+    for e in &q.engines {
+        let Some(offered) = e.offered_eps else {
+            continue;
+        };
+        let achieved = e.throughput_eps.median / offered.median.max(1.0);
+        let text = format!(
+            "{}: offered {}, achieved {} ({:.0} %)",
+            e.engine,
+            fmt_eps(offered.median),
+            fmt_eps(e.throughput_eps.median),
+            100.0 * achieved
+        );
+        if e.fell_behind > 0 {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.red(&format!(
+                    "{text}: FELL BEHIND in {} of {} runs (below 95 % of the offered rate): \
+                     their latency describes an overload, not {} at this rate",
+                    e.fell_behind, e.runs, e.engine
+                ))
+            );
+        } else {
+            let _ = writeln!(out, "  {text}, sustained in every run");
+        }
+    }
+    for c in report.calibrations.iter().filter(|c| c.query == q.query) {
+        let closings = c
+            .window_closings
+            .map_or_else(String::new, |n| format!(", windows closed {n} times"));
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim(&format!(
+                "{} maximum {} (probe {}, then a steady-state run at {} events/s of event \
+                 time{closings}); offered {}",
+                c.engine,
+                fmt_eps(c.max_eps),
+                fmt_eps(c.probe_eps),
+                fmt_si(c.steady_event_rate as f64),
+                fmt_eps(c.offered_eps as f64)
+            ))
+        );
+    }
+}
+
+/// The physical ceiling of the query's input, and each engine's share of it.
+fn render_ceiling(out: &mut String, q: &QuerySummary, style: Style) {
+    let (Some(c), Some(shares)) = (&q.ceiling, q.ceiling_shares()) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "  {}",
+        style.dim(&format!(
+            "ceiling ({}): {} ({} {} {}); of it: {}",
+            c.kind,
+            fmt_eps(c.throughput_eps.median),
+            fmt_si(c.throughput_eps.min),
+            style.ellipsis(),
+            fmt_si(c.throughput_eps.max),
+            shares
+        ))
+    );
+}
+
 fn group_name(i: usize) -> String {
     char::from_u32(u32::from(b'A') + i as u32).map_or_else(|| format!("#{i}"), String::from)
 }
 
 fn render_digest(out: &mut String, report: &CompareReport, q: &QuerySummary, style: Style) {
     let d = &q.digest;
+    if d.agree && d.per_engine {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.green(&format!(
+                "digests agree within each engine ({} engines; each ran at its own rate, so on \
+                 its own input: not compared across engines)",
+                d.groups.len()
+            ))
+        );
+        return;
+    }
     if d.agree {
         if let Some(g) = d.groups.first() {
             let _ = writeln!(

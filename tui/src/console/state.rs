@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use weir_engine::MetricsSnapshot;
 use weir_workloads::job::{RunLength, RunSpec};
+use weir_workloads::report::SUSTAINED_FRACTION;
 
 /// How long the history reaches back (the longest time scale plus a margin), seconds.
 const HISTORY_KEEP_S: f64 = 620.0;
@@ -258,6 +259,15 @@ impl ConsoleState {
         (now > 0.0).then(|| self.events() as f64 / now)
     }
 
+    /// A paced run's input events so far over what its schedule had released by now: below
+    /// [`SUSTAINED_FRACTION`] the engine is falling behind the offered rate. `None` for an
+    /// unpaced run, in its first second, and once it has finished.
+    pub fn pace(&self) -> Option<f64> {
+        let rate = self.spec.rate? as f64;
+        let t = self.elapsed_s();
+        (t >= 1.0 && !self.finished()).then(|| self.events() as f64 / (rate * t))
+    }
+
     /// The highest one-second rate seen so far.
     pub fn peak_eps(&self) -> f64 {
         self.peak_eps
@@ -410,6 +420,13 @@ impl ConsoleState {
         }
         if latest.late() > 0 {
             out.push(format!("{} late records", latest.late()));
+        }
+        if let Some(pace) = self.pace().filter(|&p| p < SUSTAINED_FRACTION) {
+            out.push(format!(
+                "falling behind the offered rate: {:.0} % of the scheduled events so far \
+                 (latency now measures queueing)",
+                100.0 * pace
+            ));
         }
         if let Some((wm, since)) = self.watermark_moved {
             let stalled_for = self.elapsed_s() - since;

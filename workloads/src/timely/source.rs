@@ -13,7 +13,7 @@ use super::sampling::Sampler;
 use super::shared::{Ctx, SOURCE_BATCH};
 use crate::catalog::Latency;
 use crate::job::RunLength;
-use crate::split::{Replay, Split, Timestamped, WATERMARK_END};
+use crate::split::{InputIds, Replay, Split, Timestamped, WATERMARK_END};
 
 /// How a worker's source was set up: its split of the input and its watermark rule.
 pub(crate) struct SourceSetup<S> {
@@ -25,6 +25,8 @@ pub(crate) struct SourceSetup<S> {
     pub(crate) base_time_ms: u64,
     /// Which events carry an ingestion stamp (per-record latency), if any.
     pub(crate) sampler: Option<Sampler>,
+    /// Counts the input ids the source consumes (it skips the kinds the query does not read).
+    pub(crate) ids: InputIds,
 }
 
 /// The source operator of one worker: emits its split's events at their timestamps and holds a
@@ -52,6 +54,7 @@ where
         out_of_orderness_ms,
         base_time_ms,
         mut sampler,
+        ids,
     } = setup;
     let mut next_sample = sampler.as_mut().and_then(Sampler::next_position);
     // Replay: generate the split into memory now, before the clock starts.
@@ -160,7 +163,10 @@ where
             }
             cell.max_ts.store(max_ts, Ordering::Relaxed);
             cell.watermark.store(watermark, Ordering::Relaxed);
-            cell.events_in.store(produced, Ordering::Relaxed);
+            // Input events: the ids consumed, skipped kinds included (all once the input ran
+            // to its end).
+            let consumed = ids.consumed(produced, ended && !stopped);
+            cell.events_in.store(consumed, Ordering::Relaxed);
         }
     })
 }

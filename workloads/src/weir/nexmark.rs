@@ -9,14 +9,15 @@
 //!   auction ids unique) <= bids, `Max` of the price, emitted when the frontier passes
 //!   `expires` | drop auctions without a bid => global window per category, `Avg`, emitted at
 //!   end of input (the final table).
-//! - q5: bids => sliding 10 s / 2 s count per auction | `window_all` over tumbling 2 s windows
-//!   (each ends where one hopping window ends) with `ArgMaxAll` over `(auction, count)`: per
-//!   worker the tied leaders of its own counts, then => per window one worker merges them.
+//! - q5: bids => `window_leaders` (sliding 10 s / 2 s, `Count` per auction): per worker the
+//!   highest count of each window and the auctions at it, kept up to date as bids arrive, then
+//!   => per window one worker merges the workers' leaders.
 //! - q7: bids | `window_all` over tumbling 10 s windows with a max-with-the-bids-at-the-max
 //!   aggregate: per worker a partial of its own bids (no exchange of bids), then => per window
 //!   one worker merges the partials. A bid exactly on a window's end also joins that window
 //!   (BETWEEN is inclusive).
-//! - q8: persons and auctions => tumbling 10 s window join on id = seller.
+//! - q8: persons and auctions => tumbling 10 s `window_semi_join` on id = seller: a person's
+//!   row is emitted as soon as one of their auctions is in the same window.
 //! - q11: bids => session windows (gap 10 s) per bidder, count.
 //! - q12: bids => processing-time tumbling 10 s count per bidder.
 //!
@@ -26,8 +27,7 @@
 //! latency of those rows.
 
 use weir_engine::window::{
-    Aggregate, ArgMaxAll, Avg, Count, Distinct, IntervalAggregateSpec, IntervalSpec, Max, Window,
-    WindowSpec, on,
+    Aggregate, Avg, Count, IntervalAggregateSpec, IntervalSpec, Max, WindowSpec, on,
 };
 use weir_engine::{Stream, Timestamp, Worker};
 
@@ -284,32 +284,21 @@ fn q4(events: Stream<Event>) -> Stream<Q4Row> {
 }
 
 fn q5(bids: Stream<Bid>) -> Stream<Q5Row> {
-    bids.window(
+    // Per hopping window, the highest bid count over all auctions and every auction that has
+    // it, kept up to date as the counts rise (a count only grows within a window), so closing
+    // a window costs no more than emitting its leaders. Per worker over its own auctions, then
+    // one worker per window merges the partials.
+    bids.window_leaders(
         WindowSpec::sliding(Q5_SIZE, Q5_SLIDE),
         |b: &Bid| b.auction,
         |b| ts(b.date_time),
         Count,
     )
     .expect("10 s / 2 s is a valid hopping window")
-    // Over all auctions of a hopping window: the highest count and every auction that has it.
-    // One tumbling window of one slide ends where each hopping window ends, so it gathers
-    // exactly that window's counts (stamped `end - 1`). Two-phase: per worker over its own
-    // auctions, then one worker per window merges the partials.
-    .window_all(
-        WindowSpec::tumbling(Q5_SLIDE),
-        |(_, w, _)| w.end - 1,
-        on(
-            |&(auction, _, count): &(u64, Window, u64)| (auction, count),
-            ArgMaxAll::new(),
-        ),
-    )
-    .expect("a 2 s window is valid")
-    .flat_map(|(_, leaders)| {
-        leaders.into_iter().flat_map(|(num, auctions)| {
-            auctions
-                .into_iter()
-                .map(move |auction| Q5Row { auction, num })
-        })
+    .flat_map(|(_, num, auctions)| {
+        auctions
+            .into_iter()
+            .map(move |auction| Q5Row { auction, num })
     })
 }
 
@@ -344,22 +333,20 @@ fn q8(events: Stream<Event>) -> Stream<Q8Row> {
         PersonOrAuction::Auction(seller, t) => Some((seller, t)),
         PersonOrAuction::Person(..) => None,
     });
+    // Each (person, name, window) row is final once the person and one of their auctions are
+    // both in the window: emitted then, not when the window closes.
     people
-        .window_join(
+        .window_semi_join(
             sellers,
             WindowSpec::tumbling(TUMBLE),
-            |p| (p.0, p.1),
+            |p| (p.0, p.1, p.2),
             |a| (a.0, a.1),
-            on(|p: &(u64, Timestamp, &'static str)| p.2, Distinct::new()),
-            Count,
         )
         .expect("a 10 s window is valid")
-        .flat_map(|(id, w, names, _)| {
-            names.into_iter().map(move |name| Q8Row {
-                id,
-                name,
-                starttime: w.start as u64,
-            })
+        .map(|(id, w, name)| Q8Row {
+            id,
+            name,
+            starttime: w.start as u64,
         })
 }
 

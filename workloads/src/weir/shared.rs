@@ -15,7 +15,7 @@ use crate::catalog::Query;
 use crate::digest::Digest;
 use crate::inputs::WorkerInput;
 use crate::nexmark::{Bid, BidSplit, Event, EventKind, NexmarkConfig, NexmarkSplit};
-use crate::split::{Split, WorkerSplit};
+use crate::split::{InputIds, Split, WorkerSplit};
 use crate::ysb::{YsbConfig, YsbEvent, YsbSplit};
 
 /// Pre-generated replay input of one worker.
@@ -60,12 +60,24 @@ impl Shared {
         replay.get_mut(worker.index()).and_then(Option::take)
     }
 
-    fn source<S>(&self, worker: &mut Worker, input: Input<S>) -> Stream<S::Event>
+    fn source<S>(&self, worker: &mut Worker, input: Input<S>, ids: InputIds) -> Stream<S::Event>
     where
         S: Split + 'static,
         S::Event: crate::split::Timestamped + Clone + 'static,
     {
-        worker.source(EventSource::new(input, self.settings.clone()))
+        worker.source(EventSource::new(input, self.settings.clone(), ids))
+    }
+
+    /// Counts the Nexmark ids a source of `kinds` consumes.
+    fn nexmark_ids(&self, worker: &Worker, kinds: &'static [EventKind]) -> InputIds {
+        InputIds::new(Self::split(worker), self.nexmark.events, |r| {
+            kinds.contains(&EventKind::of_id(r))
+        })
+    }
+
+    /// Counts the YSB ids a source consumes (it emits every one).
+    fn ysb_ids(&self, worker: &Worker) -> InputIds {
+        InputIds::every(Self::split(worker), self.ysb.events)
     }
 
     /// The worker's bids, and the sampled positions when they come from a file.
@@ -114,11 +126,14 @@ impl Shared {
         S: Split + 'static,
         S::Event: crate::split::Timestamped + Clone + 'static,
     {
+        // A file's kinds need not follow the generator's pattern: its counts mid-run are then
+        // approximate, its total (every owned id once the input ends) exact.
+        let ids = InputIds::new(Self::split(worker), self.nexmark.events, &keep);
         let sampler = match listed {
             Some(positions) => Sampler::listed(positions),
-            None => Sampler::new(Self::split(worker), self.nexmark.events, keep),
+            None => Sampler::new(Self::split(worker), self.nexmark.events, &keep),
         };
-        let source = EventSource::new(input, self.settings.clone());
+        let source = EventSource::new(input, self.settings.clone(), ids);
         let clock = worker.clock();
         worker.source(StampedSource::new(source, sampler, clock))
     }
@@ -126,7 +141,8 @@ impl Shared {
     /// This worker's bids (the bid generator: persons and auctions are skipped).
     pub(crate) fn bids(&self, worker: &mut Worker) -> Stream<Bid> {
         let (input, _) = self.bid_input(worker);
-        self.source::<BidSplit>(worker, input)
+        let ids = self.nexmark_ids(worker, &[EventKind::Bid]);
+        self.source::<BidSplit>(worker, input, ids)
     }
 
     /// [`Shared::bids`] with latency samples.
@@ -138,7 +154,8 @@ impl Shared {
     /// This worker's events of `kinds`.
     pub(crate) fn events(&self, worker: &mut Worker, kinds: &'static [EventKind]) -> Stream<Event> {
         let (input, _) = self.event_input(worker, kinds);
-        self.source::<NexmarkSplit>(worker, input)
+        let ids = self.nexmark_ids(worker, kinds);
+        self.source::<NexmarkSplit>(worker, input, ids)
     }
 
     /// [`Shared::events`] of `kinds` with latency samples.
@@ -160,7 +177,8 @@ impl Shared {
                     .expect("the configuration was validated before the job started"),
             ),
         };
-        self.source::<YsbSplit>(worker, input)
+        let ids = self.ysb_ids(worker);
+        self.source::<YsbSplit>(worker, input, ids)
     }
 
     /// This worker's YSB events as JSON lines.
@@ -172,7 +190,8 @@ impl Shared {
                     .expect("the configuration was validated before the job started"),
             )),
         };
-        self.source::<JsonSplit>(worker, input)
+        let ids = self.ysb_ids(worker);
+        self.source::<JsonSplit>(worker, input, ids)
     }
 
     /// Worker `index`'s result sink.

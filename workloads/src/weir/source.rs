@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use weir_engine::{Clock, NO_PROGRESS, Source, SourcePoll, Timestamp};
 
 use crate::job::StopSignal;
-use crate::split::{BLOCK, Split, Timestamped, WorkerSplit};
+use crate::split::{BLOCK, InputIds, Split, Timestamped, WorkerSplit};
 
 /// Event ids that are multiples of this carry a latency sample (docs/BENCHMARKING.md section 4: 1 in 1024).
 pub(crate) const SAMPLE_EVERY: u64 = 1024;
@@ -198,13 +198,20 @@ pub(crate) struct EventSource<S: Split> {
     more: bool,
     last_ts: Option<u64>,
     start: Option<u64>,
+    /// Counts the input ids consumed (the source may skip kinds it does not read).
+    ids: InputIds,
+    /// Events emitted so far.
+    count: u64,
+    /// The input ran to its end (not stopped early).
+    exhausted: bool,
 }
 
 impl<S: Split> EventSource<S>
 where
     S::Event: Timestamped + Clone + 'static,
 {
-    pub(crate) fn new(input: Input<S>, settings: SourceSettings) -> Self {
+    /// A source over `input`, whose input ids `ids` counts (what the split keeps of them).
+    pub(crate) fn new(input: Input<S>, settings: SourceSettings, ids: InputIds) -> Self {
         let (input, buffer, more) = match input {
             Input::Replay(events) => {
                 let more = !events.is_empty();
@@ -220,7 +227,16 @@ where
             more,
             last_ts: None,
             start: None,
+            ids,
+            count: 0,
+            exhausted: false,
         }
+    }
+
+    /// The input has run to its end.
+    fn exhausted(&mut self) -> SourcePoll {
+        self.exhausted = true;
+        SourcePoll::Done
     }
 
     fn watermark(&self) -> Timestamp {
@@ -256,6 +272,7 @@ where
         if let Some(last) = out.last() {
             self.last_ts = Some(last.timestamp());
         }
+        self.count += out.len() as u64;
         SourcePoll::Ready {
             watermark: self.watermark(),
         }
@@ -296,25 +313,25 @@ where
                 && self.pos >= self.buffer.len()
             {
                 if !self.more {
-                    return SourcePoll::Done;
+                    return self.exhausted();
                 }
                 self.more = split.fill(out, max);
             } else {
                 if !self.refill(max) {
-                    return SourcePoll::Done;
+                    return self.exhausted();
                 }
                 let end = (self.pos + max).min(self.buffer.len());
                 out.extend_from_slice(&self.buffer[self.pos..end]);
                 self.pos = end;
             }
             if out.len() == before && !self.more && self.pos >= self.buffer.len() {
-                return SourcePoll::Done;
+                return self.exhausted();
             }
             let poll = self.emitted(&out[before..]);
             return poll;
         }
         if !self.refill(max) {
-            return SourcePoll::Done;
+            return self.exhausted();
         }
         let available = &self.buffer[self.pos..];
         let due = available
@@ -345,6 +362,11 @@ where
             (true, Some(start), Some(ts)) => self.due_ns(start, ts).min(now_ns),
             _ => now_ns,
         }
+    }
+
+    /// The input ids consumed, skipped kinds included (see [`InputIds`]).
+    fn input_events(&self) -> Option<u64> {
+        Some(self.ids.consumed(self.count, self.exhausted))
     }
 }
 
@@ -410,6 +432,10 @@ where
 
     fn watermark_stamp_ns(&self, now_ns: u64) -> u64 {
         self.inner.watermark_stamp_ns(now_ns)
+    }
+
+    fn input_events(&self) -> Option<u64> {
+        self.inner.input_events()
     }
 }
 

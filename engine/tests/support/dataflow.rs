@@ -1,0 +1,59 @@
+//! The dataflow harness of the window tests: runs a pipeline on every worker over its share of
+//! an input of `(key, event time, value)` records and collects what reaches the sinks.
+
+#![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
+
+use std::sync::{Arc, Mutex};
+
+use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
+
+use super::step::StepSource;
+
+/// (key, event time, value).
+pub(crate) type Rec = (u64, i64, i64);
+
+/// The sources' out-of-orderness bound.
+pub(crate) const OOO: i64 = 40;
+
+/// Runs `pipeline` on every worker over its share of `input` (record i goes to worker
+/// i % peers); `step` feeds one record per poll. Returns what reaches the sinks and the final
+/// metrics.
+pub(crate) fn run<O, F>(
+    input: &[Rec],
+    workers: usize,
+    pinning: bool,
+    batch: usize,
+    step: bool,
+    pipeline: F,
+) -> (Vec<O>, MetricsSnapshot)
+where
+    O: Send + 'static,
+    F: Fn(Stream<Rec>) -> Stream<O> + Sync,
+{
+    let collector = Collector::new();
+    let config = Config::new(workers)
+        .with_pinning(pinning)
+        .with_batch_size(batch)
+        .with_ring_capacity(2)
+        .with_collector(collector.clone());
+    let out = Arc::new(Mutex::new(Vec::new()));
+    execute(config, |worker| {
+        let (me, peers) = (worker.index(), worker.peers());
+        let mine: Vec<Rec> = input
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % peers == me)
+            .map(|(_, r)| *r)
+            .collect();
+        let sink = Arc::clone(&out);
+        let source = if step {
+            worker.source(StepSource::new(mine, |r: &Rec| r.1, OOO))
+        } else {
+            worker.source(IterSource::new(mine, |r: &Rec| r.1, OOO))
+        };
+        pipeline(source).sink(move |batch| sink.lock().unwrap().append(batch));
+    })
+    .expect("job runs");
+    let out = std::mem::take(&mut *out.lock().unwrap());
+    (out, collector.latest())
+}
