@@ -895,11 +895,27 @@ mod tests {
         assert_eq!(Query::Q5.window_closings(30_000_000, 1_000_000), Some(15));
         assert_eq!(Query::Ysb.window_closings(600_000_000, 20_000_000), Some(3));
         assert_eq!(Query::Q0.window_closings(1, 1), None);
-        for def in CATALOG {
-            let windowed = def.time == TimeDomain::EventTime;
+        // A period belongs to queries whose windows close on the watermark and whose latency
+        // is observed on those results. Not every such query has one: q6 closes each auction
+        // at its own expiry (no period), q10's partitions are a sink's, not its results'.
+        let periodic: Vec<Query> = CATALOG
+            .iter()
+            .map(|def| def.query)
+            .filter(|q| q.window_period_ms().is_some())
+            .collect();
+        assert_eq!(
+            periodic,
+            [Query::Q5, Query::Q7, Query::Q8, Query::Q11, Query::Ysb]
+        );
+        for query in periodic {
+            let def = query.def();
             assert_eq!(
-                def.query.window_period_ms().is_some(),
-                windowed && def.output == Output::Append,
+                (def.time, def.output, def.latency),
+                (
+                    TimeDomain::EventTime,
+                    Output::Append,
+                    Latency::WindowResults
+                ),
                 "{}",
                 def.name
             );
