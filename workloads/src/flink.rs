@@ -3,9 +3,9 @@
 //!
 //! `scripts/setup-flink.sh` installs Flink's jars (PyPI's `apache-flink-libraries`) into
 //! `.flink/site` and compiles weir's Java job (`workloads/flink/src`) into `.flink/classes`.
-//! [`start`] runs `java` with a pinned heap and collector ([`JVM_FLAGS`]) on that class path,
+//! `start` runs `java` with a pinned heap and collector ([`JVM_FLAGS`]) on that class path,
 //! reads the job's protocol lines ([`protocol`]) and turns them into live [`MetricsSnapshot`]s
-//! and the final [`RunReport`].
+//! and the final [`RunReport`](crate::report::RunReport).
 //!
 //! The JVM never outlives its job handle: it watches its stdin and exits when the pipe closes,
 //! which happens when the [`Job`] is dropped and when weir itself dies. Raising the job's

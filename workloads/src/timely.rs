@@ -6,7 +6,7 @@
 //! [`TimelyEngine`] is the runner's interface; a spec with a [`crate::cluster::TimelyCluster`]
 //! runs as one process of a multi-process job. The harness (source, sink, metrics, outcome)
 //! lives in `timely/harness.rs` and is shared with the differential adapter, which writes its
-//! queries as a [`Dataflows`] of its own.
+//! queries as a `Dataflows` of its own.
 
 pub(crate) mod events;
 pub(crate) mod harness;

@@ -1,5 +1,5 @@
-//! The weir engine behind the runner: [`start`] runs a Nexmark or YSB query on
-//! `weir_engine::execute` and returns its [`RunReport`] (docs/BENCHMARKING.md, section 6).
+//! The weir engine behind the runner: `start` runs a Nexmark or YSB query on
+//! `weir_engine::execute` and returns its [`RunReport`](crate::report::RunReport) (docs/BENCHMARKING.md, section 6).
 //!
 //! **Clock.** `startup_s` runs from the call to `execute` (thread spawn, dataflow build) to the
 //! first poll of any source; `wall_s` from that first poll to the last result reaching its sink

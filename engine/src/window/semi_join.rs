@@ -212,7 +212,7 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
         }
     }
 
-    /// Frees up to `budget` entries of released windows (see [`SlotStore`]); the operator
+    /// Frees up to `budget` entries of released windows (see `SlotStore`); the operator
     /// calls it once per batch.
     pub fn reclaim(&mut self, budget: usize) -> usize {
         self.windows.reclaim(budget)

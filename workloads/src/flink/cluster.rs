@@ -4,7 +4,7 @@
 //! The job still starts from a local *client* JVM: `weir.flink.Main run --cluster HOST:PORT
 //! --jar JAR` builds the same job graph, submits it with weir's job jar through Flink's REST API
 //! and prints the same protocol lines as a MiniCluster run (plus `SUBMITTED` with the job id),
-//! so [`super::start`]'s driver reads it unchanged. The tasks run in the TaskManager JVMs and
+//! so `super::start`'s driver reads it unchanged. The tasks run in the TaskManager JVMs and
 //! report their counters, digests, latency samples and rows back to the client over one TCP
 //! connection per TaskManager (`Uplink`/`Hub` on the Java side; docs/SCALING.md says why).
 //!
@@ -12,7 +12,7 @@
 //! address and asks the REST API (`GET /overview`) whether the cluster is reachable, runs the
 //! Flink version weir's job is built for, and has `--workers` free task slots, so each of those
 //! problems is one clear error instead of a stuck submission. While the job runs,
-//! [`Submission`] remembers its id; if the client JVM dies without ending the job (the client
+//! `Submission` remembers its id; if the client JVM dies without ending the job (the client
 //! itself cancels on a failure, a stop timeout or the end of its stdin), the driver cancels it
 //! over REST (`PATCH /jobs/:id?mode=cancel`) so that nothing keeps running on the cluster.
 //!
