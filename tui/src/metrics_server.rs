@@ -211,6 +211,17 @@ struct JobMetrics {
     query: String,
 }
 
+/// One unlabelled metric: its descriptor, then its value.
+fn constant(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    metric: &impl EncodeMetric,
+) -> Result<(), std::fmt::Error> {
+    metric.encode(encoder.encode_descriptor(name, help, unit, metric.metric_type())?)
+}
+
 fn counter(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
@@ -218,8 +229,7 @@ fn counter(
     unit: Option<&Unit>,
     value: f64,
 ) -> Result<(), std::fmt::Error> {
-    let c = ConstCounter::new(value);
-    c.encode(encoder.encode_descriptor(name, help, unit, c.metric_type())?)
+    constant(encoder, name, help, unit, &ConstCounter::new(value))
 }
 
 fn gauge(
@@ -229,8 +239,7 @@ fn gauge(
     unit: Option<&Unit>,
     value: f64,
 ) -> Result<(), std::fmt::Error> {
-    let g = ConstGauge::new(value);
-    g.encode(encoder.encode_descriptor(name, help, unit, g.metric_type())?)
+    constant(encoder, name, help, unit, &ConstGauge::new(value))
 }
 
 /// One value per worker, labelled `worker`.
