@@ -357,13 +357,6 @@ const BASELINE_ONLY: Engines = {
 };
 /// A query of the contract that no engine runs yet.
 const NOT_YET: Support = Support::Not("not implemented yet");
-/// No engine runs the query yet (each engine's entry becomes `Runs(api)` when it lands).
-const NO_ENGINE_YET: Engines = Engines {
-    weir: NOT_YET,
-    timely: NOT_YET,
-    differential: NOT_YET,
-    flink: NOT_YET,
-};
 const NO_COLUMNS: &[&str] = &[];
 const NO_RESULTS: &str = "a baseline emits no results";
 /// Why an updating query's latency is not observed.
@@ -495,7 +488,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::WindowResults,
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q7,
@@ -537,7 +535,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q10,
@@ -551,7 +554,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::SampledRecords,
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q11,
@@ -593,7 +601,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::SampledRecords,
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q14,
@@ -607,7 +620,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::SampledRecords,
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q15,
@@ -621,7 +639,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q16,
@@ -635,7 +658,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q17,
@@ -649,7 +677,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q18,
@@ -663,7 +696,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q19,
@@ -677,7 +715,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::NotObserved(FINAL_AT_END),
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q20,
@@ -691,7 +734,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::SampledRecords,
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q21,
@@ -705,7 +753,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::SampledRecords,
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::Q22,
@@ -719,7 +772,12 @@ pub const CATALOG: &[QueryDef] = &[
         latency: Latency::SampledRecords,
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
-        engines: NO_ENGINE_YET,
+        engines: Engines {
+            weir: NOT_YET,
+            timely: NOT_YET,
+            differential: NOT_YET,
+            flink: NOT_YET,
+        },
     },
     QueryDef {
         query: Query::YsbGen,
