@@ -54,6 +54,8 @@ impl<const N: usize> InlineStr<N> {
         if start > 0 {
             self.bytes.copy_within(start..end, 0);
         }
+        // Bytes past the length are zero (the derived `Eq` and `Hash` compare all `N`).
+        self.bytes[end - start..len].fill(0);
         self.len = (end - start) as u8;
     }
 
@@ -470,6 +472,14 @@ mod tests {
         }
         s.trim_spaces();
         assert_eq!(s.as_str(), "ab c");
+        // A trimmed string equals (and hashes like) the same text built directly.
+        let direct = InlineStr::<8>::try_from_str("ab c").expect("fits");
+        assert_eq!(s, direct);
+        let state = std::hash::RandomState::new();
+        assert_eq!(
+            std::hash::BuildHasher::hash_one(&state, s),
+            std::hash::BuildHasher::hash_one(&state, direct)
+        );
         let mut blank = InlineStr::<4>::EMPTY;
         blank.push(b' ');
         blank.push(b' ');
