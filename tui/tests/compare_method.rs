@@ -323,3 +323,18 @@ fn weir_against_each_engine_when_it_is_not_the_fastest() {
     let q5 = mock_compare(&plan(&["q5"], ALL4, 3));
     assert!(q5.summary.queries[0].weir_vs.is_empty());
 }
+
+#[test]
+fn latency_that_measures_another_interval_is_marked() {
+    let engines = &[EngineKind::Weir, EngineKind::Timely];
+    let report = mock_compare(&plan(&["q8"], engines, 3));
+    let text = render(&report, Style::PLAIN);
+    assert!(
+        text.contains("latency: weir emits a q8 row as soon as"),
+        "{text}"
+    );
+    let md = to_markdown(&report);
+    assert!(md.contains("- latency: weir emits a q8 row"), "{md}");
+    let q7 = mock_compare(&plan(&["q7"], engines, 3));
+    assert!(!render(&q7, Style::PLAIN).contains("latency: weir"));
+}

@@ -887,6 +887,20 @@ impl Query {
         Some((span_ms / u128::from(period)).min(u128::from(u64::MAX)) as u64)
     }
 
+    /// Where `engine`'s latency for this query measures another interval than the catalog's
+    /// rule ([`QueryDef::latency`]), what it measures instead; comparisons print it beside the
+    /// figures so that unlike intervals are never read as like.
+    pub fn latency_caveat(self, engine: EngineKind) -> Option<&'static str> {
+        match (self, engine) {
+            (Query::Q8, EngineKind::Weir) => Some(
+                "weir emits a q8 row as soon as the person and the auction are both in the \
+                 window, before the window closes: its latency counts from the batch that \
+                 completed the row, the other engines' from the watermark that closed the window",
+            ),
+            _ => None,
+        }
+    }
+
     /// Its catalog entry.
     pub fn def(self) -> &'static QueryDef {
         let def = &CATALOG[self as usize];

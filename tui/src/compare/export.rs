@@ -19,7 +19,7 @@ use super::files::{ExportError, write_atomic};
 use super::fmt::{Style, compress_runs, fmt_count, fmt_eps, fmt_ns};
 use super::plot;
 use super::record::CompareReport;
-use super::stats::not_comparable_reason;
+use super::stats::{latency_caveat, not_comparable_reason};
 use super::summary::{LatencySpread, QuerySummary, Spread};
 use super::verdict::setup_line;
 
@@ -283,6 +283,11 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
             fmt_eps(e.throughput_eps.median),
             100.0 * achieved
         );
+    }
+    for e in q.engines.iter().filter(|e| e.latency_ns.is_some()) {
+        if let Some(caveat) = latency_caveat(&report.plan.workload, &q.query, &e.engine) {
+            let _ = writeln!(out, "- latency: {caveat}");
+        }
     }
     for c in report.calibrations.iter().filter(|c| c.query == q.query) {
         let _ = writeln!(

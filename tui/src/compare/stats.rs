@@ -28,7 +28,7 @@
 
 use std::collections::BTreeMap;
 
-use weir_workloads::catalog::{Comparability, Query, Workload};
+use weir_workloads::catalog::{Comparability, EngineKind, Query, Workload};
 
 use super::record::{CeilingRecord, CompareReport};
 use super::summary::{
@@ -45,6 +45,13 @@ pub fn comparable(workload: &str, query: &str) -> bool {
         .ok()
         .and_then(|w| Query::parse(w, query).ok())
         .is_some_and(|q| q.def().digest == Comparability::Comparable)
+}
+
+/// What `engine`'s latency for `query` measures, where it is not the catalog's rule
+/// ([`Query::latency_caveat`]); `None` for names this build does not know.
+pub fn latency_caveat(workload: &str, query: &str, engine: &str) -> Option<&'static str> {
+    let query = Query::parse(workload.parse::<Workload>().ok()?, query).ok()?;
+    query.latency_caveat(engine.parse::<EngineKind>().ok()?)
 }
 
 /// Why `query`'s digests are not comparable, from the catalog.

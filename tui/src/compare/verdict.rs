@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use super::baseline;
 use super::fmt::{Style, compress_runs, fmt_count, fmt_eps, fmt_ns, fmt_si};
 use super::record::{CompareReport, FailureRecord};
-use super::stats::not_comparable_reason;
+use super::stats::{latency_caveat, not_comparable_reason};
 use super::summary::{LatencySpread, QuerySummary, Spread};
 use weir_workloads::catalog::MIN_WINDOW_CLOSINGS;
 
@@ -297,6 +297,11 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
     }
     render_pace(out, report, q, style);
     render_ceiling(out, q, style);
+    for e in q.engines.iter().filter(|e| e.latency_ns.is_some()) {
+        if let Some(caveat) = latency_caveat(&report.plan.workload, &q.query, &e.engine) {
+            let _ = writeln!(out, "  {}", style.yellow(&format!("latency: {caveat}")));
+        }
+    }
     if let Some(n) = q.window_closings.filter(|&n| n < MIN_WINDOW_CLOSINGS) {
         let _ = writeln!(
             out,
