@@ -100,9 +100,9 @@ pub trait Executor {
     ) -> Result<RunReport, RunError>;
 
     /// Measures the physical ceiling of `spec`'s input (its query, workers, events, event rate
-    /// and source): `(kind, input events/s)`, or `None` when there is none to measure. The
-    /// default measures nothing.
-    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, f64)> {
+    /// and source): its kind and input events/s, or why the measurement failed; `None` when
+    /// there is none to measure. The default measures nothing.
+    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, Result<f64, String>)> {
         let _ = spec;
         None
     }
@@ -150,19 +150,23 @@ impl Executor for RunnerExecutor {
 
     /// Replay sources: [`weir_workloads::ceiling::memory_read`]; generated ones: the query's
     /// generator-only baseline on weir (none for queries without one, e.g. q3 and q8).
-    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, f64)> {
+    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, Result<f64, String>)> {
         match spec.source {
-            weir_workloads::job::SourceMode::Replay => weir_workloads::ceiling::memory_read(spec)
-                .ok()
-                .map(|eps| ("memory-read", eps)),
+            weir_workloads::job::SourceMode::Replay => Some((
+                "memory-read",
+                weir_workloads::ceiling::memory_read(spec).map_err(|e| e.to_string()),
+            )),
             weir_workloads::job::SourceMode::Generate => {
                 let baseline = spec.query.def().baseline?;
                 let spec = RunSpec {
                     query: baseline,
                     ..spec.clone()
                 };
-                let report = weir_workloads::runner::start(&spec).ok()?.wait().ok()?;
-                Some(("generator-only", report.throughput_eps))
+                let eps = weir_workloads::runner::start(&spec)
+                    .and_then(weir_workloads::job::Job::wait)
+                    .map(|report| report.throughput_eps)
+                    .map_err(|e| e.to_string());
+                Some(("generator-only", eps))
             }
         }
     }
@@ -285,14 +289,24 @@ pub fn run_compare(
             let ceiling_spec = plan.probe_spec(query, EngineKind::Weir);
             if round > 0
                 && !active.is_empty()
-                && let Some((kind, eps)) = cx.executor.ceiling(&ceiling_spec)
+                && let Some((kind, measured)) = cx.executor.ceiling(&ceiling_spec)
             {
-                report.ceilings.push(CeilingRecord {
-                    query: query.to_string(),
-                    kind: kind.to_string(),
-                    round,
-                    throughput_eps: eps,
-                });
+                match measured {
+                    Ok(eps) => report.ceilings.push(CeilingRecord {
+                        query: query.to_string(),
+                        kind: kind.to_string(),
+                        round,
+                        throughput_eps: eps,
+                    }),
+                    // Not an engine's failure (the comparison stands), but never silent.
+                    Err(message) => report.failures.push(FailureRecord {
+                        engine: format!("ceiling ({kind})"),
+                        query: query.to_string(),
+                        round: Some(round),
+                        kind: "not measured".to_string(),
+                        message,
+                    }),
+                }
                 cx.refresh(&mut report)?;
             }
         }

@@ -338,3 +338,50 @@ fn latency_that_measures_another_interval_is_marked() {
     let q7 = mock_compare(&plan(&["q7"], engines, 3));
     assert!(!render(&q7, Style::PLAIN).contains("latency: weir"));
 }
+
+/// The mock, except that the ceiling cannot be measured.
+struct NoCeiling(MockExecutor);
+
+impl Executor for NoCeiling {
+    fn run(
+        &mut self,
+        spec: &RunSpec,
+        progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
+    ) -> Result<RunReport, RunError> {
+        self.0.run(spec, progress)
+    }
+
+    fn ceiling(&mut self, _spec: &RunSpec) -> Option<(&'static str, Result<f64, String>)> {
+        Some((
+            "memory-read",
+            Err("out of memory for the replay buffer".to_string()),
+        ))
+    }
+}
+
+#[test]
+fn a_ceiling_that_could_not_be_measured_is_reported_not_dropped() {
+    let p = plan(&["q5"], &[EngineKind::Weir, EngineKind::Timely], 2);
+    let report = run_compare(
+        &p,
+        &mut NoCeiling(MockExecutor::new()),
+        &mut Quiet,
+        &Outputs::default(),
+    )
+    .unwrap();
+    assert!(report.ceilings.is_empty());
+    let misses: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|f| f.engine == "ceiling (memory-read)")
+        .collect();
+    assert_eq!(misses.len(), 2, "one per round: {:?}", report.failures);
+    assert_eq!(misses[0].kind, "not measured");
+    // The engines' comparison stands: a missing ceiling is not an engine's failure.
+    assert!(!report.failed());
+    let text = render(&report, Style::PLAIN);
+    assert!(
+        text.contains("ceiling (memory-read)") && text.contains("out of memory for the replay"),
+        "{text}"
+    );
+}

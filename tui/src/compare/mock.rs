@@ -197,7 +197,7 @@ impl Executor for MockExecutor {
         Ok(report)
     }
 
-    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, f64)> {
+    fn ceiling(&mut self, spec: &RunSpec) -> Option<(&'static str, Result<f64, String>)> {
         let per_worker = match spec.source {
             weir_workloads::job::SourceMode::Replay => ("memory-read", 150e6),
             weir_workloads::job::SourceMode::Generate => {
@@ -205,6 +205,6 @@ impl Executor for MockExecutor {
                 ("generator-only", 20e6)
             }
         };
-        Some((per_worker.0, per_worker.1 * spec.workers as f64))
+        Some((per_worker.0, Ok(per_worker.1 * spec.workers as f64)))
     }
 }
