@@ -322,7 +322,12 @@ where
                 *open -= 1;
             }
         }
-        let all = commits.frontiers.iter().copied().min().unwrap_or(Timestamp::MIN);
+        let all = commits
+            .frontiers
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(Timestamp::MIN);
         // Partitions in end order: commit those every worker has passed and closed.
         while let Some(entry) = commits.pending.first_entry() {
             let ((end, _), open) = (entry.key(), *entry.get());

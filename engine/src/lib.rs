@@ -99,10 +99,10 @@ mod wake;
 mod operator;
 
 mod exchange;
+pub mod file_sink;
+pub mod joins;
 mod stream;
 pub mod window;
-pub mod joins;
-pub mod file_sink;
 
 mod execute;
 mod worker;

@@ -244,7 +244,11 @@ fn read_back(dir: &Path, width: i64) -> (Vec<Rec>, BTreeMap<i64, usize>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let p: i64 = name.strip_prefix("p=").expect("a partition").parse().unwrap();
+        let p: i64 = name
+            .strip_prefix("p=")
+            .expect("a partition")
+            .parse()
+            .unwrap();
         assert!(path.join(SUCCESS_FILE).exists(), "{name} not committed");
         let mut files = 0;
         for file in std::fs::read_dir(&path).unwrap() {

@@ -358,7 +358,11 @@ mod tests {
         join.insert_right(1, 'c', |_, l, r| out.push((*l, *r)));
         assert_eq!(join.state_sides(), (1, 0), "a later bid is never stored");
         join.insert_right(9, 'z', |_, l, r| out.push((*l, *r)));
-        assert_eq!(join.state_sides(), (1, 1), "a bid without its auction waits");
+        assert_eq!(
+            join.state_sides(),
+            (1, 1),
+            "a bid without its auction waits"
+        );
         assert_eq!(out, vec![('X', 'a'), ('X', 'b'), ('X', 'c')]);
     }
 }
