@@ -4,6 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
 
+#[path = "support/dataflow.rs"]
+mod dataflow;
+#[path = "support/step.rs"]
+mod step;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,10 +19,7 @@ use weir_engine::file_sink::{PartitionedFileSink, SUCCESS_FILE};
 use weir_engine::joins::{LookupTable, RegularJoinSpec};
 use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, Worker, execute};
 
-/// (key, event time, id).
-type Rec = (u64, i64, i64);
-
-const OOO: i64 = 30;
+use dataflow::{OOO, Rec};
 
 fn config(workers: usize, pinning: bool, batch: usize, collector: &Collector) -> Config {
     Config::new(workers)
@@ -165,12 +167,11 @@ proptest! {
     #[test]
     fn lookup_join_matches_a_map_lookup(
         input in records(30, 200), rows in prop::collection::btree_map(0..30_u64, 0..1000_i64, 0..30),
-        w in workers(), pin in any::<bool>(), batch in 1_usize..32,
+        w in workers(), pin in any::<bool>(), batch in 1_usize..32, step in any::<bool>(),
     ) {
         let table: Arc<LookupTable<u64, i64>> =
             Arc::new(rows.iter().map(|(k, v)| (*k, *v)).collect());
-        let collector = Collector::new();
-        let (out, snap) = run(&input, &[], config(w, pin, batch, &collector), &collector, |l, _| {
+        let (out, snap) = dataflow::run(&input, w, pin, batch, step, |l| {
             l.lookup_join(Arc::clone(&table), |x| x.0, |x, v| (x.2, *v))
         });
         let mut got = out;
@@ -195,12 +196,11 @@ proptest! {
     #[test]
     fn file_sink_writes_every_record_once_and_commits_every_partition(
         input in records(3, 300), w in workers(), pin in any::<bool>(), batch in 1_usize..32,
-        width in 10_i64..200,
+        width in 10_i64..200, step in any::<bool>(),
     ) {
         let dir = scratch_dir();
         let sink = PartitionedFileSink::create(&dir).expect("writable");
-        let collector = Collector::new();
-        let (out, snap) = run(&input, &[], config(w, pin, batch, &collector), &collector, |l, _| {
+        let (out, snap) = dataflow::run(&input, w, pin, batch, step, |l| {
             l.write_partitioned(
                 &sink,
                 move |x| (x.1.div_euclid(width), (x.1.div_euclid(width) + 1) * width),
