@@ -205,7 +205,7 @@ proptest! {
                 &sink,
                 move |x| (x.1.div_euclid(width), (x.1.div_euclid(width) + 1) * width),
                 |p| PathBuf::from(format!("p={p}")),
-                |x, line| line.push_str(&format!("{},{},{}\n", x.0, x.1, x.2)),
+                write_line,
             )
         });
         let summary = sink.finish().expect("no write error");
@@ -224,6 +224,12 @@ proptest! {
         prop_assert_eq!(snap.late(), 0);
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
+}
+
+/// A record as the line `key,time,id`.
+fn write_line(x: &Rec, line: &mut String) {
+    use std::fmt::Write as _;
+    let _ = writeln!(line, "{},{},{}", x.0, x.1, x.2);
 }
 
 /// A fresh directory for one test case.
@@ -305,7 +311,7 @@ fn late_records_are_counted_not_written() {
                 &sink,
                 |x| (x.1 / 10, x.1 / 10 * 10 + 10),
                 |p| PathBuf::from(format!("p={p}")),
-                |x, line| line.push_str(&format!("{},{},{}\n", x.0, x.1, x.2)),
+                write_line,
             )
             .for_each(move |r| out.lock().unwrap().push(r.2));
     })

@@ -553,7 +553,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         summary::text(&report, stopped_early)
     };
     if let Some(dir) = &spec.sink_dir {
-        text.push_str(&format!("partitioned files: {}\n", dir.display()));
+        let _ = std::fmt::Write::write_fmt(
+            &mut text,
+            format_args!("partitioned files: {}\n", dir.display()),
+        );
     }
     let summary_tty = if json_stdout {
         std::io::stderr().is_terminal()

@@ -114,7 +114,7 @@ impl Engine for WeirEngine {
         let (c, s, owned) = (collector.clone(), stop.clone(), spec.clone());
         let handle = thread::Builder::new()
             .name("weir-driver".into())
-            .spawn(move || drive(&owned, file, files, output, &c, &s))
+            .spawn(move || drive(&owned, file, &files, output, &c, &s))
             .map_err(|e| RunError::Failed(format!("cannot start the weir driver thread: {e}")))?;
         Ok(Job::new(spec, collector, stop, handle))
     }
@@ -190,7 +190,7 @@ fn pregenerate(
 fn drive(
     spec: &RunSpec,
     file: Option<&'static EventFile>,
-    files: QueryFiles,
+    files: &QueryFiles,
     output: Option<Arc<OutputFile>>,
     collector: &Collector,
     stop: &StopSignal,

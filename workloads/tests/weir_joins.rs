@@ -78,7 +78,7 @@ fn q10_without_a_directory_writes_to_a_temporary_one_and_an_unwritable_one_is_re
         .expect("starts without --sink-dir")
         .wait()
         .expect("runs");
-    assert_eq!(report.digest.rows, (EVENTS * 46 / 50) as i64);
+    assert_eq!(report.digest.rows, EVENTS * 46 / 50);
     let file = temp_path("not-a-dir");
     std::fs::write(&file, "x").expect("write");
     let message = config_error(&RunSpec {
@@ -94,7 +94,13 @@ fn q10_without_a_directory_writes_to_a_temporary_one_and_an_unwritable_one_is_re
 fn q13_reads_its_side_input_file_and_refuses_a_bad_one() {
     // A table of other values: the digest follows the file.
     let path = temp_path("side.csv");
-    let text: String = (0..10_000).map(|k| format!("{k},v{}\n", k * 7)).collect();
+    let text = (0..10_000).fold(String::new(), |mut text, k| {
+        text.push_str(&k.to_string());
+        text.push_str(",v");
+        text.push_str(&(k * 7).to_string());
+        text.push('\n');
+        text
+    });
     std::fs::write(&path, &text).expect("write");
     let side = SideInput::load(&path).expect("valid");
     let mut input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("valid");

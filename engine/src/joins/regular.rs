@@ -167,7 +167,7 @@ impl<K: Hash + Eq, L, R> RegularJoin<K, L, R> {
             emit(&key, left, &value);
         }
         self.emitted += sides.left.len() as u64;
-        if !(self.spec.unique_left_keys && !sides.left.is_empty()) {
+        if !self.spec.unique_left_keys || sides.left.is_empty() {
             self.right_len += 1;
             sides.right.push(value);
         }

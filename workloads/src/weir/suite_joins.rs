@@ -303,13 +303,12 @@ impl QueryFiles {
                 files.side_table = Some(side_table(Box::leak(Box::new(side))));
             }
             Query::Q10 => {
-                let dir = match &spec.sink_dir {
-                    Some(dir) => dir.clone(),
-                    None => {
-                        let dir = fresh_sink_dir();
-                        files.temporary = Some(dir.clone());
-                        dir
-                    }
+                let dir = if let Some(dir) = &spec.sink_dir {
+                    dir.clone()
+                } else {
+                    let dir = fresh_sink_dir();
+                    files.temporary = Some(dir.clone());
+                    dir
                 };
                 let sink = PartitionedFileSink::create(&dir)
                     .map_err(|e| RunError::Config(format!("--sink-dir {e}")))?;
