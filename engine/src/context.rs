@@ -213,6 +213,7 @@ impl BuildCtx {
                     name: name.clone(),
                     records_in: ops.records_in.get(),
                     records_out: ops.records_out.get(),
+                    state_records: ops.state_records.get(),
                 })
                 .collect(),
         };

@@ -14,6 +14,9 @@ use crate::time::Timestamp;
 pub(crate) struct OpCounters {
     pub(crate) records_in: Cell<u64>,
     pub(crate) records_out: Cell<u64>,
+    /// Records the operator holds in state, for operators that report it
+    /// ([`Output::set_state_records`](crate::Output::set_state_records)).
+    pub(crate) state_records: Cell<Option<u64>>,
 }
 
 impl OpCounters {

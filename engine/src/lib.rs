@@ -81,7 +81,8 @@
 // 2. Operators: `operator` (the Operator and BinaryOperator traits, Output).
 // 3. Dataflow: `stream` (Stream and the fused nodes), and on Stream `exchange` (key_by /
 //    exchange / broadcast) and `window` (its own base `window/types.rs`, then state machines,
-//    then window operators).
+//    then window operators); beside `window` and using its key hash and map, `joins` (the
+//    regular and lookup joins) and `file_sink` (the partitioned file sink).
 // 4. Running: `worker` (the Worker handle and the scheduling loop), then `execute` (the job).
 mod config;
 mod context;
@@ -98,6 +99,8 @@ mod wake;
 mod operator;
 
 mod exchange;
+pub mod file_sink;
+pub mod joins;
 mod stream;
 pub mod window;
 

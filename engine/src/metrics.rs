@@ -28,6 +28,9 @@ pub struct OperatorMetrics {
     pub records_in: u64,
     /// Records the operator emitted.
     pub records_out: u64,
+    /// Records the operator holds in its state right now (a regular join's buffered rows on
+    /// both sides, for example); `None` for operators that keep no state or do not report it.
+    pub state_records: Option<u64>,
 }
 
 /// One worker's cumulative counters.

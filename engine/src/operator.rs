@@ -110,6 +110,7 @@ pub struct Output<'a, T> {
     batch_size: usize,
     stamp: u64,
     late: &'a Cell<u64>,
+    state: Option<&'a Cell<Option<u64>>>,
     pushed: u64,
 }
 
@@ -127,7 +128,24 @@ impl<'a, T> Output<'a, T> {
             batch_size,
             stamp,
             late,
+            state: None,
             pushed: 0,
+        }
+    }
+
+    /// Where [`Output::set_state_records`] reports (the operator's counters).
+    pub(crate) fn with_state_cell(mut self, state: &'a Cell<Option<u64>>) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Reports how many records the operator holds in its state now. It shows as the
+    /// operator's `state_records` in the metrics snapshot (and so in the console and the
+    /// Prometheus endpoint); call it whenever the state changed, it costs one store.
+    #[inline]
+    pub fn set_state_records(&mut self, records: u64) {
+        if let Some(state) = self.state {
+            state.set(Some(records));
         }
     }
 

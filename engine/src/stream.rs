@@ -444,7 +444,8 @@ impl<Out> Emitter<Out> {
             self.batch_size,
             stamp,
             &self.counters.late,
-        );
+        )
+        .with_state_cell(&self.ops.state_records);
         let result = f(&mut out);
         out.flush();
         self.ops.add(records_in, out.pushed());

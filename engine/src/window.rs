@@ -16,8 +16,8 @@
 //!
 //! # Module layout
 //!
-//! This file only declares the submodules and re-exports their public items; nothing imports
-//! from it. The submodules import each other one way: `types` (windows, admission, errors,
+//! This file only declares the submodules and re-exports their public items (and, for the
+//! joins beside `window`, the key hash and map constructor). The submodules import each other one way: `types` (windows, admission, errors,
 //! stats, [`FastMap`]) is the base; [`aggregate`] builds on it; the state machines (`panes`,
 //! `session`, `global`, `join`, `proctime`) on those; the operators on top: `dataflow` (the
 //! [`Stream`](crate::Stream) methods and [`WindowSpec`]), then `interval_agg` (a state machine
@@ -86,5 +86,8 @@ pub use proctime::ProcessingTimeWindows;
 pub use semi_join::WindowSemiJoin;
 pub use session::SessionWindows;
 pub use types::{Admission, FastMap, Window, WindowError, WindowStats};
+
+pub(crate) use dataflow::key_hash;
+pub(crate) use types::fast_map;
 
 pub use crate::time::Timestamp;

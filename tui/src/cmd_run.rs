@@ -128,8 +128,8 @@ pub struct RunArgs {
     /// [default: that table, built in].
     #[arg(long, value_name = "FILE")]
     pub side_input: Option<PathBuf>,
-    /// q10 writes its partitioned files under DIR (new or empty) [default: a temporary
-    /// directory, removed after the run].
+    /// q10 writes its partitioned files under DIR (new or empty) [default: a fresh directory
+    /// under the system's temporary directory, printed in the summary].
     #[arg(long, value_name = "DIR")]
     pub sink_dir: Option<PathBuf>,
     /// YSB only: how the source hands over events: records (in memory) or json (JSON lines
@@ -314,7 +314,11 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         output: args.output.clone(),
         input: args.input.clone(),
         side_input: args.side_input.clone(),
-        sink_dir: args.sink_dir.clone(),
+        // q10 always writes its files somewhere the user can find them.
+        sink_dir: args
+            .sink_dir
+            .clone()
+            .or_else(|| (query == Query::Q10).then(weir_workloads::weir::fresh_sink_dir)),
         command,
         cluster,
         flink_cluster,
@@ -543,11 +547,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.json {
         write_json(&report, path)?;
     }
-    let text = if args.quiet {
+    let mut text = if args.quiet {
         format!("{}\n", summary::final_line(&report))
     } else {
         summary::text(&report, stopped_early)
     };
+    if let Some(dir) = &spec.sink_dir {
+        let _ = std::fmt::Write::write_fmt(
+            &mut text,
+            format_args!("partitioned files: {}\n", dir.display()),
+        );
+    }
     let summary_tty = if json_stdout {
         std::io::stderr().is_terminal()
     } else {

@@ -15,12 +15,16 @@
 //! | `weir_dropped_records_total` | counter | records dropped for any other reason |
 //! | `weir_worker_events_total{worker}` | counter | events per worker |
 //! | `weir_worker_{busy,idle,backpressured}_seconds_total{worker}` | counter | time split |
+//! | `weir_operator_state_records{worker,operator}` | gauge | records a stateful operator holds (2) |
 //! | `weir_watermark_lag_seconds` | gauge | newest event time minus the frontier |
 //! | `weir_latency_seconds{quantile}` | gauge | result latency p50, p99, p99.9, max (1) |
 //! | `weir_latency_samples` | gauge | latency samples so far |
 //! | `weir_exchange_fill_max_ratio` | gauge | fullest exchange ring since the last snapshot |
 //! | `weir_elapsed_seconds` | gauge | job time |
 //! | `weir_finished` | gauge | 1 once the job ended |
+//!
+//! (2) Only for operators that report their state: weir's regular and lookup joins and its
+//! partitioned file sink.
 //!
 //! A metric the engine cannot observe (timely's backpressure, Flink's exchange fill, latency
 //! before the first result) is left out rather than reported as zero.
@@ -258,6 +262,41 @@ fn per_worker(
     Ok(())
 }
 
+/// The state each stateful operator reports, labelled `worker` and `operator` (operators that
+/// report none are left out; none at all: no family).
+fn operator_state(
+    encoder: &mut DescriptorEncoder<'_>,
+    snapshot: &MetricsSnapshot,
+) -> Result<(), std::fmt::Error> {
+    let states: Vec<(usize, &str, u64)> = snapshot
+        .workers
+        .iter()
+        .enumerate()
+        .flat_map(|(w, m)| {
+            m.operators
+                .iter()
+                .filter_map(move |o| o.state_records.map(|n| (w, o.name.as_str(), n)))
+        })
+        .collect();
+    if states.is_empty() {
+        return Ok(());
+    }
+    let mut family = encoder.encode_descriptor(
+        "weir_operator_state_records",
+        "Records each stateful operator holds in its state (per worker).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (worker, operator, records) in states {
+        let labels = [
+            ("worker", worker.to_string()),
+            ("operator", operator.to_string()),
+        ];
+        ConstGauge::new(records as f64).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
 impl PromCollector for JobMetrics {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let s: MetricsSnapshot = self.collector.latest();
@@ -388,6 +427,7 @@ impl PromCollector for JobMetrics {
                 f64::from(max),
             )?;
         }
+        operator_state(e, &s)?;
         gauge(
             e,
             "weir_elapsed",

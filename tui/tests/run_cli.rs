@@ -493,3 +493,28 @@ fn input_files_run_and_a_bad_line_is_named() {
         .stderr(contains(format!("--input {}: line 2: ", bad.display())));
     std::fs::remove_dir_all(&dir).expect("removable");
 }
+
+/// `weir run nexmark --query q10` needs no other flag: its files go to a fresh temporary
+/// directory, named in the summary, where every partition is committed.
+#[test]
+fn q10_runs_with_no_other_flag_and_names_its_directory() {
+    let out = weir()
+        .args([
+            "run", "nexmark", "--query", "q10", "--events", "20000", "--no-tui",
+        ])
+        .args(["--event-rate", "100", "--no-pin"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("UTF-8");
+    let dir = text
+        .lines()
+        .find_map(|l| l.strip_prefix("partitioned files: "))
+        .unwrap_or_else(|| panic!("no directory in the summary:\n{text}"));
+    let dir = std::path::Path::new(dir);
+    let rows = weir_workloads::inputs::read_partitions(dir).expect("committed partitions");
+    assert_eq!(rows.len(), 20_000 * 46 / 50);
+    std::fs::remove_dir_all(dir).expect("clean up");
+}

@@ -555,7 +555,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -602,7 +602,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -621,7 +621,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -735,7 +735,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -754,7 +754,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -773,7 +773,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,

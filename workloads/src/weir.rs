@@ -6,7 +6,7 @@
 //! (`execute` returning). In `replay` mode the events are generated into per-worker memory
 //! before either clock starts.
 //!
-//! **Queries.** `q0 q1 q2 q3 q4 q5 q7 q8 q11 q12` (Nexmark), `ysb` (YSB), and `gen` for both
+//! **Queries.** `q0 q1 q2 q3 q4 q5 q7 q8 q10 q11 q12 q13 q14 q20 q21 q22` (Nexmark), `ysb` (YSB), and `gen` for both
 //! workloads: the generator-only baseline (docs/BENCHMARKING.md, section 3) (source -> a sink that only
 //! counts; no exchange, no operator, empty digest). Nexmark also has `gen-bids`, the baseline
 //! of the bid-only queries (q0-q2, q5, q7, q11, q12), whose source is the bid generator.
@@ -32,7 +32,10 @@ mod nexmark;
 mod shared;
 mod sink;
 mod source;
+mod suite_joins;
 mod ysb;
+
+pub use suite_joins::fresh_sink_dir;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -57,6 +60,7 @@ use json::JsonChunks;
 use shared::{ReplayData, Shared};
 use sink::OutputFile;
 use source::SourceSettings;
+use suite_joins::QueryFiles;
 
 /// The exchange latency budget of paced (`--rate`) runs.
 pub const PACED_LATENCY_BUDGET: Duration = Duration::from_micros(100);
@@ -98,6 +102,7 @@ impl Engine for WeirEngine {
             .map(EventFile::load)
             .transpose()
             .map_err(|e| RunError::Config(format!("--input {e}")))?;
+        let files = QueryFiles::prepare(spec)?;
         let output = spec
             .output
             .as_deref()
@@ -109,7 +114,7 @@ impl Engine for WeirEngine {
         let (c, s, owned) = (collector.clone(), stop.clone(), spec.clone());
         let handle = thread::Builder::new()
             .name("weir-driver".into())
-            .spawn(move || drive(&owned, file, output, &c, &s))
+            .spawn(move || drive(&owned, file, &files, output, &c, &s))
             .map_err(|e| RunError::Failed(format!("cannot start the weir driver thread: {e}")))?;
         Ok(Job::new(spec, collector, stop, handle))
     }
@@ -185,6 +190,7 @@ fn pregenerate(
 fn drive(
     spec: &RunSpec,
     file: Option<&'static EventFile>,
+    files: &QueryFiles,
     output: Option<Arc<OutputFile>>,
     collector: &Collector,
     stop: &StopSignal,
@@ -229,6 +235,8 @@ fn drive(
         output,
         epoch: OnceLock::new(),
         parse_errors: Arc::default(),
+        side_table: files.side_table.clone(),
+        file_sink: files.file_sink.clone(),
     };
     if let RunLength::Events(n) = spec.length {
         collector.update(|s| s.events_total = Some(n));
@@ -253,6 +261,7 @@ fn drive(
     })
     .map_err(|e| RunError::Failed(format!("weir job failed: {e}")))?;
     let finished = Instant::now();
+    files.finish()?;
     if let Some(output) = &shared.output {
         output.finish()?;
     }

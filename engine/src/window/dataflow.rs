@@ -109,7 +109,7 @@ impl WindowSpec {
 }
 
 /// The exchange hash of a window key: fixed, so every worker routes a key the same way.
-pub(super) fn key_hash<K: Hash>(key: &K) -> u64 {
+pub(crate) fn key_hash<K: Hash>(key: &K) -> u64 {
     foldhash::fast::FixedState::default().hash_one(key)
 }
 

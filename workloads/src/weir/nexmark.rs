@@ -3,8 +3,7 @@
 //! Shapes (`|` = fused, `=>` = exchange):
 //! - q0, q1, q2: bids | map (| filter) | sink. No exchange.
 //! - q3: persons and auctions | keep persons in OR, ID, CA and auctions of category 10, project
-//!   | split => join on id = seller. An interval join with an unbounded interval (a regular
-//!   join: both sides stay in state until end of input).
+//!   | split => `regular_join` on id = seller (both sides stay in state until end of input).
 //! - q4: auctions => `interval_aggregate` (each auction opens `[dateTime, expires]` on its id,
 //!   auction ids unique) <= bids, `Max` of the price, emitted when the frontier passes
 //!   `expires` | drop auctions without a bid => global window per category, `Avg`, emitted at
@@ -20,15 +19,15 @@
 //!   row is emitted as soon as one of their auctions is in the same window.
 //! - q11: bids => session windows (gap 10 s) per bidder, count.
 //! - q12: bids => processing-time tumbling 10 s count per bidder.
+//! - q10, q13, q14, q20, q21, q22: see `suite_joins.rs`.
 //!
 //! q0-q3 read sources whose sampled events carry their ingestion time (`Stamped`): q0-q2 keep
 //! it through the map; q3 keeps the auction's, on the rows whose auction is not older than its
 //! seller (the auction's arrival made the row, as in the Flink port); the sink records the
 //! latency of those rows.
 
-use weir_engine::window::{
-    Aggregate, Avg, Count, IntervalAggregateSpec, IntervalSpec, Max, WindowSpec, on,
-};
+use weir_engine::joins::RegularJoinSpec;
+use weir_engine::window::{Aggregate, Avg, Count, IntervalAggregateSpec, Max, WindowSpec, on};
 use weir_engine::{Stream, Timestamp, Worker};
 
 use super::shared::Shared;
@@ -44,9 +43,6 @@ const TUMBLE: i64 = TUMBLE_MS as i64;
 const Q5_SIZE: i64 = Q5_SIZE_MS as i64;
 const Q5_SLIDE: i64 = Q5_SLIDE_MS as i64;
 const GAP: i64 = SESSION_GAP_MS as i64;
-
-/// An interval join bound wide enough to be unbounded for any epoch-ms timestamp.
-const UNBOUNDED: i64 = 1 << 62;
 
 /// The event kinds `query` reads (the catalog's `reads`).
 fn kinds(query: Query) -> &'static [EventKind] {
@@ -164,22 +160,15 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
         Query::YsbGen | Query::Ysb => {
             unreachable!("the weir driver builds YSB queries with ysb::build")
         }
+        Query::Q10 | Query::Q13 | Query::Q14 | Query::Q20 | Query::Q21 | Query::Q22 => {
+            super::suite_joins::build(query, worker, shared);
+        }
         // The catalog says weir does not run these yet, so the runner refuses them first.
-        Query::Q6
-        | Query::Q9
-        | Query::Q10
-        | Query::Q13
-        | Query::Q14
-        | Query::Q15
-        | Query::Q16
-        | Query::Q17
-        | Query::Q18
-        | Query::Q19
-        | Query::Q20
-        | Query::Q21
-        | Query::Q22 => unreachable!(
-            "the weir adapter has no dataflow for nexmark {query} yet; the runner refuses it"
-        ),
+        Query::Q6 | Query::Q9 | Query::Q15 | Query::Q16 | Query::Q17 | Query::Q18 | Query::Q19 => {
+            unreachable!(
+                "the weir adapter has no dataflow for nexmark {query} yet; the runner refuses it"
+            )
+        }
     }
 }
 
@@ -212,18 +201,15 @@ fn q3(events: Stream<Stamped<Event>>) -> Stream<Stamped<Q3Row>> {
         Q3In::Item(seller, t, id, ingest) => Some((seller, t, id, ingest)),
         Q3In::Seller(..) => None,
     });
-    let spec = IntervalSpec {
-        lower: -UNBOUNDED,
-        upper: UNBOUNDED,
-        lateness: 0,
-    };
-    sellers
-        .interval_join(
-            items,
-            spec,
-            |p| (p.0, p.1),
-            |a| (a.0, a.1),
-            |_, p, a| Stamped {
+    // A regular join: persons and auctions stay in state until end of input (person ids are
+    // not declared unique, so a file with repeated ids still joins every pair).
+    sellers.regular_join(
+        items,
+        RegularJoinSpec::new(),
+        |p| p.0,
+        |a| a.0,
+        |_, p, a| {
+            Some(Stamped {
                 value: Q3Row {
                     name: p.2,
                     city: p.3,
@@ -232,9 +218,9 @@ fn q3(events: Stream<Stamped<Event>>) -> Stream<Stamped<Q3Row>> {
                 },
                 // The auction's sample when its arrival made the row.
                 ingest: a.3.filter(|_| a.1 >= p.1),
-            },
-        )
-        .expect("an unbounded interval is valid")
+            })
+        },
+    )
 }
 
 fn q4(events: Stream<Event>) -> Stream<Q4Row> {

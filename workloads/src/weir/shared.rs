@@ -6,6 +6,8 @@
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
+use weir_engine::file_sink::PartitionedFileSink;
+use weir_engine::joins::LookupTable;
 use weir_engine::{Stream, Worker};
 
 use super::json::{JsonChunks, JsonLine, JsonSplit, ParseErrors};
@@ -47,6 +49,10 @@ pub(crate) struct Shared {
     pub(crate) epoch: OnceLock<Instant>,
     /// JSON lines that did not parse (`--format json`).
     pub(crate) parse_errors: Arc<ParseErrors>,
+    /// q13's side table, loaded before the job (q13 only).
+    pub(crate) side_table: Option<Arc<LookupTable<u64, &'static str>>>,
+    /// q10's partitioned file sink, its directory checked before the job (q10 only).
+    pub(crate) file_sink: Option<PartitionedFileSink>,
 }
 
 impl Shared {
