@@ -335,7 +335,6 @@ public final class SuiteSql {
                     sb.append(v);
                 }
             }
-            if (System.getenv("WEIR_DEBUG_KIND") != null) { sb.append(",\"_kind\":\"").append(row.getKind().shortString()).append('"'); }
             sb.append('}');
         }
 
