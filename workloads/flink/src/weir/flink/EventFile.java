@@ -280,7 +280,6 @@ public final class EventFile {
             Event e = new Event();
             e.kind = src.kind;
             e.eventId = src.eventId;
-            e.ingestNanos = ingestNanos;
             if (src.person != null) {
                 Event.Person p = new Event.Person();
                 Event.Person s = src.person;
@@ -318,18 +317,15 @@ public final class EventFile {
                 b.dateTime = s.dateTime;
                 b.extra = s.extra;
                 b.eventId = s.eventId;
-                b.ingestNanos = ingestNanos;
                 e.bid = b;
             }
+            e.stamp(ingestNanos);
             return e;
         }
 
         @Override
         public void stamp(Event e, long ingestNanos) {
-            e.ingestNanos = ingestNanos;
-            if (e.bid != null) {
-                e.bid.ingestNanos = ingestNanos;
-            }
+            e.stamp(ingestNanos);
         }
 
         @Override
