@@ -124,14 +124,19 @@ fn check(workers: usize) {
     );
 }
 
+// One test per parallelism, each running its JVMs one after another: two JVMs at a time at most
+// (each has a 4 GB heap).
+
 #[test]
-fn every_query_matches_the_reference_at_parallelism_1() {
+fn every_query_matches_the_reference_at_parallelism_1_also_over_the_tie_input_from_csv() {
     check(1);
+    check_ties(1, true);
 }
 
 #[test]
-fn every_query_matches_the_reference_at_parallelism_2() {
+fn every_query_matches_the_reference_at_parallelism_2_also_over_the_tie_input_from_json_lines() {
     check(2);
+    check_ties(2, false);
 }
 
 fn check_ties(workers: usize, csv: bool) {
@@ -149,12 +154,3 @@ fn check_ties(workers: usize, csv: bool) {
     );
 }
 
-#[test]
-fn the_tie_input_from_a_json_lines_file_matches_the_reference_at_parallelism_2() {
-    check_ties(2, false);
-}
-
-#[test]
-fn the_tie_input_from_a_csv_file_matches_the_reference_at_parallelism_1() {
-    check_ties(1, true);
-}

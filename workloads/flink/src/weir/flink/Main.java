@@ -24,7 +24,8 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  * Entry point of weir's Flink job (docs/ARCHITECTURE.md, "Flink"). Modes:
  * <ul>
  *   <li>{@code run --workload nexmark|ysb --query Q --workers W (--events N | --duration-ms D)
- *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--watch-stdin] [--cluster
+ *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--input FILE] [--side-input FILE]
+ *       [--watch-stdin] [--cluster
  *       HOST:PORT --jar JAR]}: one job in a local MiniCluster, or on the Flink cluster whose REST
  *       API is at HOST:PORT ({@link ClusterRun}); prints {@code PROGRESS {json}} every 100 ms and
  *       {@code RESULT {json}} at the end (and {@code SUBMITTED {json}} on a cluster);</li>
