@@ -66,7 +66,11 @@ fn mismatches(
             Support::Runs(api) => unreachable!("{q} runs on Flink ({api})"),
         })
         .collect();
-    let what = if file.is_some() { "the tie input from a file" } else { "generated input" };
+    let what = if file.is_some() {
+        "the tie input from a file"
+    } else {
+        "generated input"
+    };
     common::report_skipped(&format!("flink at parallelism {workers}, {what}"), &skipped);
     let lines = flink::run_suite(workers, events, EVENT_RATE, &queries, Some(dir), file)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -144,7 +148,7 @@ fn check_ties(workers: usize, csv: bool) {
     let name = if csv { "ties.csv" } else { "ties.jsonl" };
     let file = common::event_file(&format!("flink-{workers}-{name}"), &input.nexmark, csv);
     let dir = temp_dir(&format!("ties-{workers}"));
-    let (failures, _) = mismatches(workers, &input, TIE_EVENTS, Some(&file), &dir);
+    let (failures, _) = mismatches(workers, &input, TIE_EVENTS, Some(file.as_path()), &dir);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&file);
     assert!(
@@ -153,4 +157,3 @@ fn check_ties(workers: usize, csv: bool) {
         failures.join("\n")
     );
 }
-

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::flink::{self, Install};
-use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::inputs::SideInput;
+use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, format, reference};
 use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::runner;
@@ -233,7 +233,10 @@ fn q13_reads_events_and_its_side_table_from_files() {
     let input = temp_path("q13-events.csv");
     std::fs::write(&input, text).expect("temp file");
     let side = temp_path("q13-side.csv");
-    let table: String = (0..10_000).rev().map(|k| format!("{k},\"v,{k}\"\n")).collect();
+    let table: String = (0..10_000)
+        .rev()
+        .map(|k| format!("{k},\"v,{k}\"\n"))
+        .collect();
     std::fs::write(&side, table).expect("temp file");
 
     let mut s = spec("q13", 2, RunLength::Events(6_000));
@@ -282,7 +285,7 @@ fn the_jobs_file_reader_names_the_file_and_line() {
     for (name, text, what) in cases {
         let path = temp_path(name);
         std::fs::write(&path, text).expect("temp file");
-        let err = flink::run_suite(1, 2, 1_000, &[Query::Q0], None, Some(&path))
+        let err = flink::run_suite(1, 2, 1_000, &[Query::Q0], None, Some(path.as_path()))
             .expect_err("a malformed file");
         let message = err.to_string();
         assert!(
