@@ -3,6 +3,7 @@
 //! JVM's stdin (weir dying) ends the JVM; bad requests are clear errors; `--input` and
 //! `--side-input` files reach the job, which names the line of a malformed event.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -233,10 +234,11 @@ fn q13_reads_events_and_its_side_table_from_files() {
     let input = temp_path("q13-events.csv");
     std::fs::write(&input, text).expect("temp file");
     let side = temp_path("q13-side.csv");
-    let table: String = (0..10_000)
-        .rev()
-        .map(|k| format!("{k},\"v,{k}\"\n"))
-        .collect();
+    let mut table = String::new();
+    for k in (0..10_000).rev() {
+        // Quoted values with a comma: the job's CSV reader must unquote them.
+        let _ = writeln!(table, "{k},\"v,{k}\"");
+    }
     std::fs::write(&side, table).expect("temp file");
 
     let mut s = spec("q13", 2, RunLength::Events(6_000));
