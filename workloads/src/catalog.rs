@@ -338,6 +338,8 @@ const TIMELY: Support = Support::Runs("timely operators");
 const DIFFERENTIAL: Support = Support::Runs("collections");
 /// Flink's DataStream API.
 const FLINK_DATASTREAM: Support = Support::Runs("DataStream");
+/// Flink SQL through the Table API, over the DataStream source bridged into tables.
+const FLINK_SQL: Support = Support::Runs("SQL (Table API)");
 /// Every engine runs the query.
 const EVERY_ENGINE: Engines = Engines {
     weir: WEIR,
@@ -492,7 +494,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_DATASTREAM,
         },
     },
     QueryDef {
@@ -539,7 +541,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -605,7 +607,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -624,7 +626,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -643,7 +645,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -662,7 +664,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -681,7 +683,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -700,7 +702,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -719,7 +721,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: NOT_YET,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -738,7 +740,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -757,7 +759,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {
@@ -776,7 +778,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {

@@ -69,17 +69,10 @@ impl Engine for FlinkEngine {
                 "--workers must be between 1 and 256 for Flink (its parallelism)".into(),
             ));
         }
-        if spec.input.is_some() {
+        if spec.input.is_some() && spec.flink_cluster.is_some() {
             return Err(RunError::Config(
-                "--input is not supported on Flink yet: its job generates the events itself \
-                 (use --engine weir, timely or differential, or leave --input out)"
-                    .into(),
-            ));
-        }
-        if spec.side_input.is_some() {
-            return Err(RunError::Config(
-                "--side-input is not supported on Flink yet (leave it out: the built-in table \
-                 equals the file `weir gen side-input` writes)"
+                "--input runs on Flink's local MiniCluster only: a cluster's task managers cannot \
+                 read weir's file (leave out --flink-cluster, or --input)"
                     .into(),
             ));
         }
@@ -118,6 +111,12 @@ fn start(spec: &RunSpec) -> Result<Job> {
     };
     if let Some(rate) = spec.rate {
         cmd.args(["--rate", &rate.to_string()]);
+    }
+    if let Some(input) = &spec.input {
+        cmd.arg("--input").arg(input);
+    }
+    if let Some(side) = &spec.side_input {
+        cmd.arg("--side-input").arg(side);
     }
     if let Some(out) = &spec.output {
         cmd.arg("--output").arg(out);
@@ -402,19 +401,21 @@ impl Driver {
 }
 
 /// Runs `queries` one after another in one JVM at parallelism `workers`, on events
-/// `0..events` at `event_rate` events/s of event time, and returns each query's digest. With
-/// `output_dir`, each query's rows are also written to `<output_dir>/<query>.jsonl` (an
-/// updating query's folded to its final table). Used by the tests (one JVM start for all
-/// queries).
+/// `0..events` (generated at `event_rate` events/s of event time, or the first `events` of the
+/// `--input` file `input`), and returns each query's digest. With `output_dir`, each query's
+/// rows are also written to `<output_dir>/<query>.jsonl` (an updating query's folded to its
+/// final table). Used by the tests (one JVM start for all queries).
 ///
 /// # Errors
-/// [`RunError::Setup`] without an installation, [`RunError::Failed`] when the job fails.
+/// [`RunError::Setup`] without an installation, [`RunError::Failed`] when the job fails (a
+/// malformed `input` included: the job names the file and the line).
 pub fn run_suite(
     workers: usize,
     events: u64,
     event_rate: u64,
     queries: &[Query],
     output_dir: Option<&Path>,
+    input: Option<&Path>,
 ) -> Result<Vec<SuiteLine>> {
     let names = |keep: fn(&Query) -> bool| {
         queries
@@ -436,6 +437,10 @@ pub fn run_suite(
         ]);
     if let Some(dir) = output_dir {
         cmd.arg("--output-dir").arg(dir);
+    }
+    if let Some(file) = input {
+        // A file is replayed from memory, as `weir run --input` does.
+        cmd.arg("--input").arg(file).args(["--source", "replay"]);
     }
     run_lines(cmd, |line| match line {
         Line::Suite(s) => Some(s),

@@ -2,16 +2,19 @@
 //! sequential reference, at parallelism 1 and 2: every query the catalog says Flink runs, the
 //! comparable ones exactly, q12 (processing time) by its invariants.
 //!
-//! All queries of one parallelism run in one JVM (`weir.flink.Main suite`), so the test pays
-//! the JVM start-up twice. Fails, naming the setup command, when `scripts/setup-flink.sh` has
-//! not been run.
+//! All queries of one parallelism run in one JVM (`weir.flink.Main suite`), so each test pays
+//! the JVM start-up once. The tie input (bids sharing price and time, docs/WORKLOADS.md 4.6)
+//! is read back from a file with `--input` (JSON lines at parallelism 2, CSV at 1), which also
+//! checks the Java reader of event files. Fails, naming the setup command, when
+//! `scripts/setup-flink.sh` has not been run.
 
 #[path = "support/common.rs"]
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use weir_workloads::catalog::{EngineKind, Query, Support};
+use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::flink::{self, protocol::SuiteLine};
 use weir_workloads::nexmark::{Q12Row, reference};
 use weir_workloads::references::{self, ReferenceInput};
@@ -20,6 +23,8 @@ use weir_workloads::references::{self, ReferenceInput};
 /// time: 25 hopping windows for q5, 5 tumbling windows with boundary bids for q7).
 const EVENTS: u64 = 50_000;
 const EVENT_RATE: u64 = 1_000;
+/// Events of the tie input read from a file.
+const TIE_EVENTS: u64 = 20_000;
 
 fn q12_rows(path: &std::path::Path) -> Vec<Q12Row> {
     let text =
@@ -42,15 +47,18 @@ fn q12_rows(path: &std::path::Path) -> Vec<Q12Row> {
         .collect()
 }
 
-fn check(workers: usize) {
-    let dir = std::env::temp_dir().join(format!(
-        "weir-flink-queries-{}-{workers}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    // Every query the catalog says Flink runs.
-    let (queries, skipped): (Vec<Query>, Vec<Query>) =
-        Query::all().partition(|q| q.support(EngineKind::Flink).runs());
+/// Runs every query the catalog says Flink runs (of the Nexmark workload only, with a `file`)
+/// in one JVM and returns the failures of the comparable ones against the reference digests.
+fn mismatches(
+    workers: usize,
+    input: &ReferenceInput,
+    events: u64,
+    file: Option<&Path>,
+    dir: &Path,
+) -> (Vec<String>, BTreeMap<String, SuiteLine>) {
+    let (queries, skipped): (Vec<Query>, Vec<Query>) = Query::all()
+        .filter(|q| file.is_none() || q.workload() == Workload::Nexmark)
+        .partition(|q| q.support(EngineKind::Flink).runs());
     let skipped: Vec<String> = skipped
         .iter()
         .map(|q| match q.support(EngineKind::Flink) {
@@ -58,15 +66,19 @@ fn check(workers: usize) {
             Support::Runs(api) => unreachable!("{q} runs on Flink ({api})"),
         })
         .collect();
-    common::report_skipped(&format!("flink at parallelism {workers}"), &skipped);
-    assert!(queries.contains(&Query::Q12) && queries.contains(&Query::Ysb));
-    let lines: Vec<SuiteLine> = flink::run_suite(workers, EVENTS, EVENT_RATE, &queries, Some(&dir))
+    let what = if file.is_some() {
+        "the tie input from a file"
+    } else {
+        "generated input"
+    };
+    common::report_skipped(&format!("flink at parallelism {workers}, {what}"), &skipped);
+    let lines = flink::run_suite(workers, events, EVENT_RATE, &queries, Some(dir), file)
         .unwrap_or_else(|e| panic!("{e}"));
-    let got: BTreeMap<&str, &SuiteLine> = lines.iter().map(|l| (l.query.as_str(), l)).collect();
-    let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
+    let got: BTreeMap<String, SuiteLine> =
+        lines.into_iter().map(|l| (l.query.clone(), l)).collect();
     let mut failures = Vec::new();
     for &query in &queries {
-        let Some(expected) = references::digest(query, &input).expect("no overflow") else {
+        let Some(expected) = references::digest(query, input).expect("no overflow") else {
             continue;
         };
         let (rows, hash) = (expected.rows, expected.hash);
@@ -74,15 +86,29 @@ fn check(workers: usize) {
         let line = got
             .get(query)
             .unwrap_or_else(|| panic!("Flink printed no result for {query}"));
-        assert_eq!(line.events, EVENTS, "{query}: events generated");
+        assert_eq!(line.events, events, "{query}: events read");
         assert_eq!(line.late, 0, "{query}: late records");
         if (line.rows, line.hash.as_str()) != (rows, hash.as_str()) {
             failures.push(format!(
-                "{query} at parallelism {workers}: Flink {} rows {}, reference {rows} rows {hash}",
+                "{query} at parallelism {workers} ({what}): Flink {} rows {}, reference {rows} rows {hash}",
                 line.rows, line.hash
             ));
         }
     }
+    (failures, got)
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("weir-flink-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn check(workers: usize) {
+    let dir = temp_dir(&format!("queries-{workers}"));
+    let input = ReferenceInput::generate(EVENTS, EVENT_RATE).expect("a valid configuration");
+    let (mut failures, got) = mismatches(workers, &input, EVENTS, None, &dir);
+    assert!(got.contains_key("q12") && got.contains_key("ysb"));
     let q12 = got.get("q12").expect("Flink printed no result for q12");
     assert_eq!(q12.events, EVENTS);
     let rows = q12_rows(&dir.join("q12.jsonl"));
@@ -102,12 +128,32 @@ fn check(workers: usize) {
     );
 }
 
+// One test per parallelism, each running its JVMs one after another: two JVMs at a time at most
+// (each has a 4 GB heap).
+
 #[test]
-fn every_query_matches_the_reference_at_parallelism_1() {
+fn every_query_matches_the_reference_at_parallelism_1_also_over_the_tie_input_from_csv() {
     check(1);
+    check_ties(1, true);
 }
 
 #[test]
-fn every_query_matches_the_reference_at_parallelism_2() {
+fn every_query_matches_the_reference_at_parallelism_2_also_over_the_tie_input_from_json_lines() {
     check(2);
+    check_ties(2, false);
+}
+
+fn check_ties(workers: usize, csv: bool) {
+    let input = ReferenceInput::tied(TIE_EVENTS, EVENT_RATE).expect("a valid configuration");
+    let name = if csv { "ties.csv" } else { "ties.jsonl" };
+    let file = common::event_file(&format!("flink-{workers}-{name}"), &input.nexmark, csv);
+    let dir = temp_dir(&format!("ties-{workers}"));
+    let (failures, _) = mismatches(workers, &input, TIE_EVENTS, Some(file.as_path()), &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        failures.is_empty(),
+        "digest mismatches:\n{}",
+        failures.join("\n")
+    );
 }

@@ -1,7 +1,9 @@
 //! The Flink adapter end to end (real JVM): a run becomes a RunReport with the reference's
 //! digest and live snapshots; a stop request ends an unbounded run with a report; closing the
-//! JVM's stdin (weir dying) ends the JVM; bad requests are clear errors.
+//! JVM's stdin (weir dying) ends the JVM; bad requests are clear errors; `--input` and
+//! `--side-input` files reach the job, which names the line of a malformed event.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -9,8 +11,10 @@ use std::time::{Duration, Instant};
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::flink::{self, Install};
+use weir_workloads::inputs::SideInput;
 use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
-use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, reference};
+use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, format, reference};
+use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::runner;
 use weir_workloads::split::WorkerSplit;
 
@@ -205,4 +209,91 @@ fn bad_requests_are_clear_errors() {
     );
     assert!(Install::at(&std::env::temp_dir().join("no-flink-here")).is_none());
     assert!(flink::SETUP_HINT.contains("scripts/setup-flink.sh"));
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("weir-flink-run-{}-{name}", std::process::id()))
+}
+
+/// `weir run --input FILE --side-input FILE` on Flink: the job reads the events of the file
+/// (CSV) and q13's side table from the other file (values that differ from the built-in
+/// table's, keys in reverse order), and its digest is the reference's over both.
+#[test]
+fn q13_reads_events_and_its_side_table_from_files() {
+    let config = NexmarkConfig {
+        event_rate: 1_000,
+        ..NexmarkConfig::with_events(6_000)
+    };
+    let events: Vec<_> = NexmarkSplit::new(&config, WorkerSplit::SINGLE)
+        .expect("valid")
+        .collect();
+    let mut text = String::new();
+    for e in &events {
+        format::write_csv(&mut text, e);
+    }
+    let input = temp_path("q13-events.csv");
+    std::fs::write(&input, text).expect("temp file");
+    let side = temp_path("q13-side.csv");
+    let mut table = String::new();
+    for k in (0..10_000).rev() {
+        // Quoted values with a comma: the job's CSV reader must unquote them.
+        let _ = writeln!(table, "{k},\"v,{k}\"");
+    }
+    std::fs::write(&side, table).expect("temp file");
+
+    let mut s = spec("q13", 2, RunLength::Events(6_000));
+    s.source = SourceMode::Replay;
+    s.input = Some(input.clone());
+    s.side_input = Some(side.clone());
+    let report = runner::start(&s)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .wait()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut reference_input = ReferenceInput::from_file(&input).expect("the file parses");
+    reference_input.side_input = SideInput::load(&side).expect("the table parses");
+    let expected = references::digest(Query::Q13, &reference_input)
+        .expect("no overflow")
+        .expect("q13 is comparable");
+    assert_eq!(report.events, 6_000);
+    assert_eq!(report.digest, expected);
+    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_file(&side);
+}
+
+/// The job's own reader of event files names the file and the line of a malformed event (the
+/// runner checks files first; the job checks again, so a file used directly is no less safe).
+#[test]
+fn the_jobs_file_reader_names_the_file_and_line() {
+    let good = r#"{"kind":"bid","auction":1000,"bidder":1001,"price":5,"channel":"apple","url":"https://a","dateTime":1436918400000,"extra":""}"#;
+    let cases = [
+        (
+            "missing.jsonl",
+            format!("{good}\n{{\"kind\":\"bid\",\"auction\":1000}}\n"),
+            "line 2: a bid needs the field \"bidder\"",
+        ),
+        (
+            "price.csv",
+            "bid,1000,1001,5,apple,https://a,1436918400000,\nbid,1000,1001,-5,apple,https://a,1436918400000,\n"
+                .to_string(),
+            "line 2: price must be a non-negative whole number",
+        ),
+        (
+            "time.csv",
+            "bid,1000,1001,5,apple,https://a,1436918400001,\nbid,1000,1001,5,apple,https://a,1436918400000,\n"
+                .to_string(),
+            "line 2: dateTime 1436918400000 is before the previous event's",
+        ),
+    ];
+    for (name, text, what) in cases {
+        let path = temp_path(name);
+        std::fs::write(&path, text).expect("temp file");
+        let err = flink::run_suite(1, 2, 1_000, &[Query::Q0], None, Some(path.as_path()))
+            .expect_err("a malformed file");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("{}: {what}", path.display())),
+            "{name}: {message}"
+        );
+        let _ = std::fs::remove_file(&path);
+    }
 }

@@ -22,6 +22,14 @@ public class Event {
     /** For Flink's POJO serializer. */
     public Event() {}
 
+    /** Sets the ingestion time of a latency-sampled event (and of its bid). */
+    public void stamp(long ns) {
+        ingestNanos = ns;
+        if (bid != null) {
+            bid.ingestNanos = ns;
+        }
+    }
+
     /** The event's timestamp (epoch ms). */
     public long dateTime() {
         switch (kind) {

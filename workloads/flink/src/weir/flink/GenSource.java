@@ -45,6 +45,11 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
 
         /** Sets the ingestion time of an event made earlier (replay mode). */
         default void stamp(T event, long ingestNanos) {}
+
+        /** The record timestamp of event {@code id}: the generator's timeline unless overridden. */
+        default long timestamp(T event, long id, long eventRate) {
+            return Nexmark.timestamp(id, eventRate);
+        }
     }
 
     private final Gen<T> gen;
@@ -336,7 +341,7 @@ public final class GenSource<T> implements Source<T, GenSource.Split, Integer> {
                 } else {
                     e = gen.make(next, ingest);
                 }
-                lastTs = Nexmark.timestamp(next, eventRate);
+                lastTs = gen.timestamp(e, next, eventRate);
                 out.collect(e, lastTs);
                 n++;
                 next++;

@@ -24,11 +24,13 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  * Entry point of weir's Flink job (docs/ARCHITECTURE.md, "Flink"). Modes:
  * <ul>
  *   <li>{@code run --workload nexmark|ysb --query Q --workers W (--events N | --duration-ms D)
- *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--watch-stdin] [--cluster
+ *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--input FILE] [--side-input FILE]
+ *       [--watch-stdin] [--cluster
  *       HOST:PORT --jar JAR]}: one job in a local MiniCluster, or on the Flink cluster whose REST
  *       API is at HOST:PORT ({@link ClusterRun}); prints {@code PROGRESS {json}} every 100 ms and
  *       {@code RESULT {json}} at the end (and {@code SUBMITTED {json}} on a cluster);</li>
- *   <li>{@code suite --workers W --events N --event-rate R --queries Q,... [--updating Q,...]}:
+ *   <li>{@code suite --workers W --events N --event-rate R --queries Q,... [--updating Q,...]
+ *       [--input FILE [--source replay]] [--side-input FILE]}:
  *       the queries one after another in
  *       this JVM, one {@code SUITE {json}} line each (the CI test pays JVM start-up once);</li>
  *   <li>{@code vectors}: the generator's and digest's test vectors ({@code VECTOR ...} lines).</li>
@@ -167,6 +169,35 @@ public final class Main {
     /** The {@code --source} of this run: replay = generate into memory before the clock. */
     static boolean replay;
 
+    /** q13's side table ({@code --side-input FILE}); null for the built-in table. */
+    static String sideInput;
+
+    /** The {@code --input} file whose events the sources read; null: the generator. */
+    static String input;
+
+    /**
+     * Reads {@code --input} (Nexmark events from a file, parsed and checked now) and returns the
+     * number of events the run reads: the first {@code events} of the file.
+     */
+    static long input(Map<String, String> opt, long events) {
+        input = opt.get("input");
+        if (input == null) {
+            return events;
+        }
+        if (opt.containsKey("rate")) {
+            throw new IllegalArgumentException("--input cannot be paced (--rate): a file is replayed as fast as it goes");
+        }
+        return Math.min(events, EventFile.load(input));
+    }
+
+    /** Reads {@code --side-input} and checks the file before any job is built. */
+    static void sideInput(Map<String, String> opt) {
+        sideInput = opt.get("side-input");
+        if (sideInput != null) {
+            SideInput.load(sideInput);
+        }
+    }
+
     /**
      * Builds and runs one query, in {@code cluster} when given (suite mode shares one
      * MiniCluster between its jobs), else in a MiniCluster of its own as Flink's local
@@ -195,10 +226,17 @@ public final class Main {
             }
             Ysb.build(env, events, eventRate, rate);
         } else if (workload.equals("nexmark")) {
-            DataStream<Event> ev = env.fromSource(new GenSource<>(new NexmarkGen(eventRate), events, eventRate, rate, replay),
+            GenSource.Gen<Event> gen = input != null ? new EventFile.Gen() : new NexmarkGen(eventRate);
+            DataStream<Event> ev = env.fromSource(new GenSource<>(gen, events, eventRate, rate, replay),
                     GenSource.<Event>watermarks(4000), "nexmark-source",
                     org.apache.flink.api.common.typeinfo.TypeInformation.of(Event.class));
-            Queries.build(query, ev);
+            if (query.equals("q6")) {
+                Q6.build(ev);
+            } else if (SuiteSql.runs(query)) {
+                SuiteSql.build(query, env, ev);
+            } else {
+                Queries.build(query, ev);
+            }
         } else {
             throw new IllegalArgumentException("unknown workload '" + workload + "' (nexmark or ysb)");
         }
@@ -223,6 +261,12 @@ public final class Main {
             throw new IllegalArgumentException("--source must be generate or replay, got '" + source + "'");
         }
         replay = source.equals("replay");
+        sideInput(opt);
+        events = input(opt, events);
+        if (input != null && opt.containsKey("cluster")) {
+            throw new IllegalArgumentException("--input runs on the local MiniCluster only: a Flink cluster's task"
+                    + " managers cannot read weir's file (leave out --flink-cluster, or --input)");
+        }
         if (replay && events == Long.MAX_VALUE) {
             throw new IllegalArgumentException("--source replay needs --events (a bounded input to hold in memory)");
         }
@@ -338,6 +382,9 @@ public final class Main {
             throw new IllegalArgumentException("suite needs --queries q0,q1,... (weir passes its catalog's)");
         }
         String[] queries = only.split(",");
+        replay = "replay".equals(opt.getOrDefault("source", "generate"));
+        sideInput(opt);
+        events = input(opt, events);
         Configuration conf = new Configuration();
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
         // Random ports: several suites (tests in parallel, other users) share the machine.

@@ -18,19 +18,13 @@ public final class NexmarkGen implements GenSource.Gen<Event> {
         }
         Event e = new Event();
         Nexmark.generate(id, eventRate, random, e);
-        e.ingestNanos = ingestNanos;
-        if (e.bid != null) {
-            e.bid.ingestNanos = ingestNanos;
-        }
+        e.stamp(ingestNanos);
         return e;
     }
 
     @Override
     public void stamp(Event e, long ingestNanos) {
-        e.ingestNanos = ingestNanos;
-        if (e.bid != null) {
-            e.bid.ingestNanos = ingestNanos;
-        }
+        e.stamp(ingestNanos);
     }
 
     @Override
