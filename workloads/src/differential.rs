@@ -4,7 +4,10 @@
 //! The harness (source, digest sink, metrics, outcome) is the timely adapter's: differential
 //! runs on timely workers, with the same source split, timestamps and watermark capabilities.
 
+mod auctions;
 pub(crate) mod queries;
+mod reports;
+mod suite;
 mod ysb;
 
 use crate::catalog::{EngineKind, Latency, Query};
@@ -12,7 +15,7 @@ use crate::job::{Engine, Job, Result, RunSpec};
 
 use crate::timely::events::{Events, NexmarkEvent};
 use crate::timely::harness::{Ctx, DIFFERENTIAL_VERSION, ResultSlot};
-use crate::timely::{Dataflows, not_written, start_engine};
+use crate::timely::{Dataflows, QueryBuilder, build_first, not_written, start_engine};
 use crate::ysb::YsbEvent;
 
 /// differential dataflow behind the runner's [`Engine`] interface.
@@ -57,7 +60,13 @@ impl Dataflows for DifferentialDataflows {
         slot: &ResultSlot,
     ) -> Result<()> {
         // Each module builds its own queries and hands the others on.
-        queries::build(query, events, ctx, slot)
+        let modules: [QueryBuilder<E>; 4] = [
+            queries::build,
+            suite::build,
+            reports::build,
+            auctions::build,
+        ];
+        build_first(&modules, query, events, ctx, slot)
             .map_err(|_| not_written(EngineKind::Differential, query))
     }
 

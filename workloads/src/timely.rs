@@ -15,19 +15,27 @@ pub(crate) mod shared;
 pub(crate) mod sampling;
 pub(crate) mod windows;
 
+mod auctions;
 mod control;
+pub(crate) mod partitioned;
+pub(crate) mod per_bid;
 mod pinning;
+pub(crate) mod reports;
 mod source;
 mod stateless;
+mod suite;
+pub(crate) mod wire;
 pub(crate) mod ysb;
 
 #[doc(hidden)]
 pub use control::PANIC_AFTER_EVENTS_ENV;
 
+use std::sync::Arc;
+
 use timely::worker::Worker;
 
 use self::events::{Events, NexmarkEvent};
-use self::harness::{Ctx, Launch, ResultSlot, TIMELY_VERSION, launch};
+use self::harness::{Ctx, Launch, QueryFiles, ResultSlot, TIMELY_VERSION, launch};
 use self::sampling::{Sampled, Sampler};
 use self::source::{SourceSetup, event_source};
 use crate::catalog::{EngineKind, Latency, Query, Reads, TimeDomain, Workload};
@@ -100,16 +108,41 @@ impl Dataflows for TimelyDataflows {
     ) -> Result<()> {
         // Each module builds its own queries and hands the others on: a query lives in one
         // file, with its arm.
-        let events = match stateless::build(query, events, ctx, slot) {
-            Ok(()) => return Ok(()),
-            Err(events) => events,
-        };
-        windows::build(query, events, ctx, slot).map_err(|_| not_written(EngineKind::Timely, query))
+        let modules: [QueryBuilder<E>; 5] = [
+            stateless::build,
+            suite::build,
+            reports::build,
+            auctions::build,
+            windows::build,
+        ];
+        build_first(&modules, query, events, ctx, slot)
+            .map_err(|_| not_written(EngineKind::Timely, query))
     }
 
     fn ysb(events: Events<'_, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
         ysb::timely(events, ctx, slot);
     }
+}
+
+/// A module's builder: builds `query` if the module has it, or hands the events back.
+pub(crate) type QueryBuilder<E> =
+    for<'s> fn(Query, Events<'s, E>, &Ctx, &ResultSlot) -> std::result::Result<(), Events<'s, E>>;
+
+/// Builds `query` with the first of `modules` that has it; the events back if none has.
+pub(crate) fn build_first<'s, E: NexmarkEvent>(
+    modules: &[QueryBuilder<E>],
+    query: Query,
+    mut events: Events<'s, E>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) -> std::result::Result<(), Events<'s, E>> {
+    for build in modules {
+        match build(query, events, ctx, slot) {
+            Ok(()) => return Ok(()),
+            Err(back) => events = back,
+        }
+    }
+    Err(events)
 }
 
 /// The error of a query the catalog lists for an engine whose adapter has no dataflow for it.
@@ -143,8 +176,21 @@ pub(crate) fn start_engine<D: Dataflows>(spec: &RunSpec) -> Result<Job> {
         .map(EventFile::load)
         .transpose()
         .map_err(|e| RunError::Config(format!("--input {e}")))?;
+    let files = QueryFiles {
+        side_input: (query == Query::Q13)
+            .then(|| per_bid::side_input(spec.side_input.as_deref()))
+            .transpose()?,
+        sink_dir: (query == Query::Q10)
+            .then(|| partitioned::prepare_sink_dir(spec.sink_dir.as_deref(), D::ENGINE))
+            .transpose()?
+            .map(Arc::new),
+    };
     launch(spec, setup, move |worker, ctx| {
-        nexmark_dataflow::<D>(worker, ctx, &config, query, file)
+        let ctx = Ctx {
+            files: files.clone(),
+            ..ctx.clone()
+        };
+        nexmark_dataflow::<D>(worker, &ctx, &config, query, file)
     })
 }
 

@@ -55,16 +55,16 @@ pub(crate) fn build<'s, E: NexmarkEvent>(
 }
 
 /// A row update as the sink reads it.
-fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
+pub(crate) fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
     (&u.0, u.2 as i64)
 }
 
 /// A row update that carries the ingestion stamp of a latency-sampled input record (or 0).
-fn stamped<R>(u: &((R, u64), u64, isize)) -> (&R, i64) {
+pub(crate) fn stamped<R>(u: &((R, u64), u64, isize)) -> (&R, i64) {
     (&u.0.0, u.2 as i64)
 }
 
-fn stamp_of<R>(u: &((R, u64), u64, isize)) -> u64 {
+pub(crate) fn stamp_of<R>(u: &((R, u64), u64, isize)) -> u64 {
     u.0.1
 }
 

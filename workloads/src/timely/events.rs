@@ -4,7 +4,7 @@
 use timely::dataflow::StreamVec;
 
 use super::sampling::Sampled;
-use crate::nexmark::{Bid, Event, Q0Row, Q1Row};
+use crate::nexmark::{Auction, Bid, Event, Q0Row, Q1Row};
 
 /// A worker's stream of Nexmark events (all kinds, or bids only), at their event times.
 pub(crate) type Events<'s, E> = StreamVec<'s, u64, E>;
@@ -18,6 +18,11 @@ pub(crate) trait NexmarkEvent: Copy + 'static {
     fn person(self) -> Option<P>;
     /// The auction in this event, if it is one.
     fn auction(self) -> Option<A>;
+
+    /// The whole bid (channel, URL, event id and all), if this event is one.
+    fn full_bid(self) -> Option<Bid>;
+    /// The whole auction (item name, description, extra and all), if this event is one.
+    fn full_auction(self) -> Option<Auction>;
 
     /// The ingestion stamp of a latency-sampled event (see [`Sampled`]), 0 for the others.
     #[inline]
@@ -40,6 +45,16 @@ impl<E: NexmarkEvent> NexmarkEvent for Sampled<E> {
     #[inline]
     fn auction(self) -> Option<A> {
         self.event.auction()
+    }
+
+    #[inline]
+    fn full_bid(self) -> Option<Bid> {
+        self.event.full_bid()
+    }
+
+    #[inline]
+    fn full_auction(self) -> Option<Auction> {
+        self.event.full_auction()
     }
 
     #[inline]
@@ -122,6 +137,22 @@ impl NexmarkEvent for Event {
             _ => None,
         }
     }
+
+    #[inline]
+    fn full_bid(self) -> Option<Bid> {
+        match self {
+            Event::Bid(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn full_auction(self) -> Option<Auction> {
+        match self {
+            Event::Auction(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 impl NexmarkEvent for Bid {
@@ -137,6 +168,16 @@ impl NexmarkEvent for Bid {
 
     #[inline]
     fn auction(self) -> Option<A> {
+        None
+    }
+
+    #[inline]
+    fn full_bid(self) -> Option<Bid> {
+        Some(self)
+    }
+
+    #[inline]
+    fn full_auction(self) -> Option<Auction> {
         None
     }
 }

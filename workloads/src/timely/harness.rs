@@ -42,7 +42,7 @@ use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use super::control::{Control, describe_panic, gather, panic_after_events};
 use super::pinning::{pin_worker, pinning_plan};
-pub(crate) use super::shared::{Ctx, DIFFERENTIAL_VERSION, ResultSlot, TIMELY_VERSION};
+pub(crate) use super::shared::{Ctx, DIFFERENTIAL_VERSION, QueryFiles, ResultSlot, TIMELY_VERSION};
 use super::shared::{PARK_AT_MOST, Shared, WorkerCell, WorkerResult};
 use crate::catalog::{EngineKind, Latency};
 use crate::cluster::TimelyCluster;
@@ -242,6 +242,7 @@ where
     let launched = Instant::now();
     let ctx = Ctx {
         shared: Arc::clone(shared),
+        files: QueryFiles::default(),
     };
     let cluster = spec.cluster.is_some();
     let guards = timely::execute(config, move |worker| {

@@ -6,6 +6,7 @@
 //! A base module of the timely adapter: it imports nothing from the other `timely/` files.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use hdrhistogram::Histogram;
 
 use crate::catalog::Latency;
 use crate::digest::Digest;
+use crate::inputs::SideInput;
 use crate::job::{RunLength, StopSignal};
 
 /// Events a source emits per activation before it yields to the other operators.
@@ -192,6 +194,17 @@ pub(crate) struct WorkerResult {
 #[derive(Clone, Debug)]
 pub(crate) struct Ctx {
     pub(crate) shared: Arc<Shared>,
+    /// What the query reads or writes besides its events.
+    pub(crate) files: QueryFiles,
+}
+
+/// The files of a query besides its events, resolved before the job starts.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct QueryFiles {
+    /// q13's side table.
+    pub(crate) side_input: Option<&'static SideInput>,
+    /// The directory q10 writes its partitions under.
+    pub(crate) sink_dir: Option<Arc<PathBuf>>,
 }
 
 /// A worker-local slot the sink fills and the worker loop reads at the end.

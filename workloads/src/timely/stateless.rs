@@ -47,20 +47,20 @@ pub(crate) fn route(key: i64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn plain<R>(row: &R) -> (&R, i64) {
+pub(crate) fn plain<R>(row: &R) -> (&R, i64) {
     (row, 1)
 }
 
-fn signed<R>(update: &(R, i64)) -> (&R, i64) {
+pub(crate) fn signed<R>(update: &(R, i64)) -> (&R, i64) {
     (&update.0, update.1)
 }
 
 /// A result row with the ingestion stamp of the sampled input record behind it (or 0).
-fn stamped<R>(update: &(R, u64)) -> (&R, i64) {
+pub(crate) fn stamped<R>(update: &(R, u64)) -> (&R, i64) {
     (&update.0, 1)
 }
 
-fn stamp_of<R>(update: &(R, u64)) -> u64 {
+pub(crate) fn stamp_of<R>(update: &(R, u64)) -> u64 {
     update.1
 }
 
