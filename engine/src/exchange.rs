@@ -492,7 +492,7 @@ impl<T: Send + 'static> Stream<T> {
         // The receiver's output is fed by the receiver itself and, through the local path, by
         // everything upstream of the sender.
         let mut next: Stream<T> = self.derive();
-        let ops = self.register(name, None, &mut next);
+        let ops = self.register(name, &[], &mut next);
         let gate = Rc::new(Gate::default());
         next.gates.push(Rc::clone(&gate));
 

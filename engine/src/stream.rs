@@ -60,18 +60,18 @@ impl<T: 'static> Stream<T> {
         }
     }
 
-    /// Registers the operator `name` fed by this stream (and by `other`, a second input) and
-    /// makes it the producer of `next`.
+    /// Registers the operator `name` fed by this stream (and by the producers of its other
+    /// inputs, `others`) and makes it the producer of `next`.
     pub(crate) fn register<U>(
         &self,
         name: &str,
-        other: Option<Option<usize>>,
+        others: &[Option<usize>],
         next: &mut Stream<U>,
     ) -> Rc<OpCounters> {
-        let ops = match other {
-            Some(other) => self.ctx.operator(name, &[self.from, other]),
-            None => self.ctx.operator(name, &[self.from]),
-        };
+        let inputs: Vec<Option<usize>> = std::iter::once(self.from)
+            .chain(others.iter().copied())
+            .collect();
+        let ops = self.ctx.operator(name, &inputs);
         next.from = Some(ops.id);
         ops
     }
@@ -89,7 +89,7 @@ impl<T: 'static> Stream<T> {
     /// Applies `f` to every record (fused).
     pub fn map<U: 'static>(self, f: impl FnMut(T) -> U + 'static) -> Stream<U> {
         let mut next = self.derive();
-        let ops = self.register("map", None, &mut next);
+        let ops = self.register("map", &[], &mut next);
         self.port.attach(Box::new(MapNode {
             f,
             out: Rc::clone(&next.port),
@@ -103,7 +103,7 @@ impl<T: 'static> Stream<T> {
     /// the operator's `records_in - records_out`).
     pub fn filter(self, f: impl FnMut(&T) -> bool + 'static) -> Stream<T> {
         let mut next = self.derive();
-        let ops = self.register("filter", None, &mut next);
+        let ops = self.register("filter", &[], &mut next);
         self.port.attach(Box::new(FilterNode {
             f,
             out: Rc::clone(&next.port),
@@ -118,7 +118,7 @@ impl<T: 'static> Stream<T> {
         f: impl FnMut(T) -> I + 'static,
     ) -> Stream<U> {
         let mut next = self.derive();
-        let ops = self.register("flat_map", None, &mut next);
+        let ops = self.register("flat_map", &[], &mut next);
         self.port.attach(Box::new(FlatMapNode {
             f,
             out: Rc::clone(&next.port),
@@ -132,7 +132,7 @@ impl<T: 'static> Stream<T> {
     /// Calls `f` on every record and passes it on unchanged (fused).
     pub fn inspect(self, f: impl FnMut(&T) + 'static) -> Stream<T> {
         let mut next = self.derive();
-        let ops = self.register("inspect", None, &mut next);
+        let ops = self.register("inspect", &[], &mut next);
         self.port.attach(Box::new(InspectNode {
             f,
             out: Rc::clone(&next.port),
@@ -155,7 +155,7 @@ impl<T: 'static> Stream<T> {
                 next.gates.push(Rc::clone(gate));
             }
         }
-        let ops = self.register("union", Some(other_from), &mut next);
+        let ops = self.register("union", &[other_from], &mut next);
         let core = Rc::new(RefCell::new(UnionCore {
             wms: vec![NO_PROGRESS; 2],
             frontier: NO_PROGRESS,
@@ -208,15 +208,10 @@ impl<T: 'static> Stream<T> {
         self.sink(move |batch| batch.drain(..).for_each(&mut f));
     }
 
-    /// The output side of a stateful operator named `name` (with a second input from the
-    /// operator `other`, if binary) writing into `next`.
-    fn emitter<U>(
-        &self,
-        next: &mut Stream<U>,
-        name: &str,
-        other: Option<Option<usize>>,
-    ) -> Emitter<U> {
-        let ops = self.register(name, other, next);
+    /// The output side of a stateful operator named `name` (with its other inputs' producers,
+    /// `others`) writing into `next`.
+    fn emitter<U>(&self, next: &mut Stream<U>, name: &str, others: &[Option<usize>]) -> Emitter<U> {
+        let ops = self.register(name, others, next);
         Emitter::new(
             Rc::clone(&next.port),
             ops,
@@ -230,7 +225,7 @@ impl<T: 'static> Stream<T> {
         let mut next = self.derive();
         let node = Rc::new(RefCell::new(UnaryNode {
             op,
-            emit: self.emitter(&mut next, name, None),
+            emit: self.emitter(&mut next, name, &[]),
         }));
         self.ctx.timers.borrow_mut().push(node.clone());
         self.port.attach(Box::new(UnaryInput(node)));
@@ -258,7 +253,7 @@ impl<T: 'static> Stream<T> {
         }
         let node = Rc::new(RefCell::new(BinaryNode {
             op,
-            emit: self.emitter(&mut next, name, Some(other_from)),
+            emit: self.emitter(&mut next, name, &[other_from]),
             left_wm: NO_PROGRESS,
             right_wm: NO_PROGRESS,
             frontier_in: NO_PROGRESS,

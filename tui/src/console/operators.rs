@@ -230,7 +230,8 @@ pub struct Bottleneck {
     pub worker: usize,
     /// Its busy share there.
     pub busy: f64,
-    /// The fullest ring into that worker, when the engine reports rings.
+    /// The fullest ring into that worker, when the engine reports rings (`None` for a
+    /// source, which has no input queue).
     pub input_fill: Option<f32>,
 }
 
@@ -269,13 +270,19 @@ fn bottleneck(ops: &[OperatorView], latest: &MetricsSnapshot) -> Option<Bottlene
         .enumerate()
         .filter_map(|(i, op)| op.busiest().map(|(w, b)| (i, w, b)))
         .max_by(|a, b| a.2.total_cmp(&b.2))?;
-    let input_fill = latest.exchange_fill.as_ref().map(|fill| {
-        fill.iter()
-            .enumerate()
-            .filter(|(p, _)| *p != worker)
-            .filter_map(|(_, row)| row.get(worker).copied())
-            .fold(0.0, f32::max)
-    });
+    // A source has no input queue: the rings into its worker are not its input.
+    let has_input = !ops[operator].inputs.is_empty();
+    let input_fill = latest
+        .exchange_fill
+        .as_ref()
+        .filter(|_| has_input)
+        .map(|fill| {
+            fill.iter()
+                .enumerate()
+                .filter(|(p, _)| *p != worker)
+                .filter_map(|(_, row)| row.get(worker).copied())
+                .fold(0.0, f32::max)
+        });
     Some(Bottleneck {
         operator,
         name: ops[operator].name.clone(),
@@ -360,6 +367,19 @@ mod tests {
             "window(q5) on w1: 90% busy, its input queue full"
         );
         assert!((flow.in_operators[1] - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_busy_source_is_not_said_to_have_a_full_input_queue() {
+        let mut busy_source = snap(2, [0, 0], false);
+        busy_source.workers[0].operators[0].busy_ns = 1_800_000_000;
+        let mut window = OperatorWindow::default();
+        window.ingest(&busy_source);
+        let b = window
+            .dataflow(&busy_source)
+            .and_then(|d| d.bottleneck)
+            .expect("a busiest operator");
+        assert_eq!(b.line("q5"), "source(q5) on w0: 90% busy");
     }
 
     #[test]
