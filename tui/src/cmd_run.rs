@@ -489,27 +489,26 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(cluster) = &spec.cluster {
         panics::watch_cluster(cluster);
     }
-    let sampler = match &args.flamegraph {
-        None => None,
-        Some(_) => {
-            let title = format!(
-                "weir run {} {} on {}",
-                spec.workload(),
-                spec.query,
-                spec.engine
-            );
-            match Sampler::start(spec.engine, title) {
-                Ok(None) => {
-                    eprintln!("--flamegraph: not sampled. {FLINK_HINT}");
-                    None
-                }
-                Ok(sampler) => sampler,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::FAILURE);
-                }
+    let sampler = if args.flamegraph.is_some() {
+        let title = format!(
+            "weir run {} {} on {}",
+            spec.workload(),
+            spec.query,
+            spec.engine
+        );
+        match Sampler::start(spec.engine, title) {
+            Ok(None) => {
+                eprintln!("--flamegraph: not sampled. {FLINK_HINT}");
+                None
+            }
+            Ok(sampler) => sampler,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
             }
         }
+    } else {
+        None
     };
     let job = match runner::start(&spec) {
         Ok(job) => job,

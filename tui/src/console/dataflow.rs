@@ -6,6 +6,8 @@
 //! The numbers come from [`ConsoleState::dataflow`] (see [`super::operators`]); an engine that
 //! reports no operators gets a message saying so, never an invented graph.
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -147,10 +149,10 @@ impl Columns {
         );
         if self.per_worker {
             for w in 0..workers {
-                h.push_str(&format!("{:>WORKER_COL$}", format!("w{w}")));
+                let _ = write!(h, "{:>WORKER_COL$}", format!("w{w}"));
             }
         }
-        h.push_str(&format!("{:>6}", "fill"));
+        let _ = write!(h, "{:>6}", "fill");
         h
     }
 }
@@ -171,11 +173,12 @@ fn label(theme: &Theme, i: usize, op: &OperatorView) -> String {
     let from_above = op.inputs.len() == 1 && op.inputs[0] + 1 == i;
     if !op.inputs.is_empty() && !from_above {
         let list: Vec<String> = op.inputs.iter().map(|j| format!("#{j}")).collect();
-        name.push_str(&format!(
+        let _ = write!(
+            name,
             " {} {}",
             if theme.ascii() { "<-" } else { "←" },
             list.join(",")
-        ));
+        );
     }
     name
 }
