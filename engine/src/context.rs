@@ -72,6 +72,8 @@ pub(crate) struct DriverPoll {
 /// A source or an exchange receiver: something the loop polls to bring records in.
 pub(crate) trait Driver {
     fn poll(&mut self, now_ns: u64, gate: &Gate) -> DriverPoll;
+    /// The counters its polls are charged to (the source or the exchange it receives for).
+    fn counters(&self) -> Rc<OpCounters>;
     /// Whether polling now would find input (checked before parking).
     fn has_work(&self) -> bool;
     /// The job is stopping: end the input now (sources only).
@@ -98,12 +100,23 @@ pub(crate) trait SenderDyn {
     fn can_retry(&self) -> bool;
     /// Raises `fill[to]` to this edge's ring occupancy towards `to` (0.0..=1.0).
     fn fill(&self, fill: &mut [f32]);
+    /// The exchange operator's counters (its time and its edge's fill are charged there).
+    fn counters(&self) -> Rc<OpCounters>;
 }
 
 /// Operators with processing-time timers, polled by the worker loop.
 pub(crate) trait Timed {
+    /// The counters its timers are charged to.
+    fn counters(&self) -> Rc<OpCounters>;
     fn next_timer(&self) -> Option<u64>;
     fn fire(&mut self, now_ns: u64);
+}
+
+/// An operator as registered: its name, its inputs and its counters.
+struct Registered {
+    name: String,
+    inputs: Vec<usize>,
+    ops: Rc<OpCounters>,
 }
 
 /// Everything a worker's dataflow is built from and run with.
@@ -119,7 +132,7 @@ pub(crate) struct BuildCtx {
     pub(crate) shared: Arc<JobShared>,
     pub(crate) wakers: Arc<Wakers>,
     pub(crate) counters: Rc<WorkerCounters>,
-    operators: RefCell<Vec<(String, Rc<OpCounters>)>>,
+    operators: RefCell<Vec<Registered>>,
     pub(crate) drivers: RefCell<Vec<DriverSlot>>,
     pub(crate) senders: RefCell<Vec<Rc<RefCell<dyn SenderDyn>>>>,
     pub(crate) timers: RefCell<Vec<Rc<RefCell<dyn Timed>>>>,
@@ -141,7 +154,7 @@ impl BuildCtx {
             clock,
             wakers: Arc::clone(&shared.wakers),
             shared,
-            counters: Rc::default(),
+            counters: Rc::new(WorkerCounters::new(config.metrics.then_some(clock))),
             operators: RefCell::default(),
             drivers: RefCell::default(),
             senders: RefCell::default(),
@@ -152,13 +165,17 @@ impl BuildCtx {
         }
     }
 
-    /// Registers an operator's counters under `name`.
-    pub(crate) fn operator(&self, name: &str) -> Rc<OpCounters> {
-        let counters = Rc::new(OpCounters::default());
-        self.operators
-            .borrow_mut()
-            .push((name.to_owned(), Rc::clone(&counters)));
-        counters
+    /// Registers an operator's counters under `name`, fed by the operators `inputs` (the
+    /// producers of its input streams; `None` for an input without one).
+    pub(crate) fn operator(&self, name: &str, inputs: &[Option<usize>]) -> Rc<OpCounters> {
+        let mut operators = self.operators.borrow_mut();
+        let ops = Rc::new(OpCounters::new(operators.len()));
+        operators.push(Registered {
+            name: name.to_owned(),
+            inputs: inputs.iter().flatten().copied().collect(),
+            ops: Rc::clone(&ops),
+        });
+        ops
     }
 
     pub(crate) fn add_driver(&self, driver: Box<dyn Driver>, gate: Rc<Gate>) {
@@ -194,6 +211,21 @@ impl BuildCtx {
         let Some(collector) = &self.shared.collector else {
             return;
         };
+        // Sender fills first: each exchange operator's own fill is part of its metrics.
+        let mut fill = vec![0.0_f32; self.peers];
+        let mut edge = vec![0.0_f32; self.peers];
+        for sender in senders {
+            let sender = sender.borrow();
+            edge.fill(0.0);
+            sender.fill(&mut edge);
+            for (total, e) in fill.iter_mut().zip(&edge) {
+                *total = total.max(*e);
+            }
+            sender
+                .counters()
+                .fill
+                .set(Some(edge.iter().copied().fold(0.0, f32::max)));
+        }
         let c = &self.counters;
         let metrics = WorkerMetrics {
             events_in: c.events_in.get(),
@@ -209,18 +241,17 @@ impl BuildCtx {
                 .operators
                 .borrow()
                 .iter()
-                .map(|(name, ops)| OperatorMetrics {
-                    name: name.clone(),
-                    records_in: ops.records_in.get(),
-                    records_out: ops.records_out.get(),
-                    state_records: ops.state_records.get(),
+                .map(|r| OperatorMetrics {
+                    name: r.name.clone(),
+                    inputs: r.inputs.clone(),
+                    records_in: r.ops.records_in.get(),
+                    records_out: r.ops.records_out.get(),
+                    busy_ns: r.ops.busy_ns.get(),
+                    fill: r.ops.fill.get(),
+                    state_records: r.ops.state_records.get(),
                 })
                 .collect(),
         };
-        let mut fill = vec![0.0_f32; self.peers];
-        for sender in senders {
-            sender.borrow().fill(&mut fill);
-        }
         let mut latency = self.latency.borrow_mut();
         let source_time = c.source_time.get();
         let (index, peers, measured) = (self.index, self.peers, self.metrics);

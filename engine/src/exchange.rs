@@ -125,6 +125,10 @@ impl<T> ReceiverCore<T> {
 struct ReceiverDriver<T>(Rc<RefCell<ReceiverCore<T>>>);
 
 impl<T> Driver for ReceiverDriver<T> {
+    fn counters(&self) -> Rc<OpCounters> {
+        Rc::clone(&self.0.borrow().ops)
+    }
+
     fn poll(&mut self, _now_ns: u64, gate: &Gate) -> DriverPoll {
         let mut core = self.0.borrow_mut();
         let before = core.frontier;
@@ -328,6 +332,10 @@ impl<T> Push<T> for Sender<T> {
 }
 
 impl<T> SenderDyn for Sender<T> {
+    fn counters(&self) -> Rc<OpCounters> {
+        Rc::clone(&self.ops)
+    }
+
     fn retry_pending(&mut self) -> bool {
         let mut progress = false;
         for &dest in &self.connected {
@@ -481,11 +489,10 @@ impl<T: Send + 'static> Stream<T> {
             .shared
             .registry
             .claim::<T>(edge, peers, ctx.ring_capacity);
-        let ops = ctx.operator(name);
-
         // The receiver's output is fed by the receiver itself and, through the local path, by
         // everything upstream of the sender.
         let mut next: Stream<T> = self.derive();
+        let ops = self.register(name, &[], &mut next);
         let gate = Rc::new(Gate::default());
         next.gates.push(Rc::clone(&gate));
 
@@ -540,5 +547,8 @@ impl<T> Push<T> for SenderPush<T> {
     }
     fn watermark(&mut self, wm: Watermark) {
         self.0.borrow_mut().watermark(wm);
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.0.borrow().ops))
     }
 }

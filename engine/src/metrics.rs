@@ -19,11 +19,17 @@ use hdrhistogram::Histogram;
 /// Default interval between two snapshots.
 pub const DEFAULT_SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
 
-/// One operator's record counts on one worker.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// One operator's counters on one worker.
+///
+/// Every worker builds the same dataflow, so an operator has the same index (its position in
+/// [`WorkerMetrics::operators`]) on every worker, and `inputs` draws the same graph everywhere.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperatorMetrics {
     /// The operator's name as given when the dataflow was built (for example `"window"`).
     pub name: String,
+    /// Indices (in [`WorkerMetrics::operators`]) of the operators feeding this one, in input
+    /// order; empty for sources.
+    pub inputs: Vec<usize>,
     /// Records that entered the operator.
     pub records_in: u64,
     /// Records the operator emitted.
@@ -31,10 +37,16 @@ pub struct OperatorMetrics {
     /// Records the operator holds in its state right now (a regular join's buffered rows on
     /// both sides, for example); `None` for operators that keep no state or do not report it.
     pub state_records: Option<u64>,
+    /// Time spent in the operator's own code (not in the operators it feeds), ns. Measured
+    /// per batch, so the operators' shares of the worker's busy time add up to at most 1.
+    pub busy_ns: u64,
+    /// Exchanges only: how full this worker's fullest outgoing ring on this edge was at the
+    /// snapshot, `0.0..=1.0`. `None` for operators that are not exchanges.
+    pub fill: Option<f32>,
 }
 
 /// One worker's cumulative counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerMetrics {
     /// Events produced by this worker's sources.
     pub events_in: u64,

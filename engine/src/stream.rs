@@ -36,6 +36,8 @@ pub struct Stream<T> {
     pub(crate) port: Rc<Port<T>>,
     pub(crate) gates: Vec<Rc<Gate>>,
     pub(crate) ctx: Rc<BuildCtx>,
+    /// The operator writing into `port` (its index in the worker's metrics), if any.
+    pub(crate) from: Option<usize>,
 }
 
 impl<T> std::fmt::Debug for Stream<T> {
@@ -47,13 +49,31 @@ impl<T> std::fmt::Debug for Stream<T> {
 }
 
 impl<T: 'static> Stream<T> {
-    /// A new stream on the same worker, fed by the same drivers as `self`.
+    /// A new stream on the same worker, fed by the same drivers as `self` (and, until the
+    /// caller says otherwise, by the same operator).
     pub(crate) fn derive<U>(&self) -> Stream<U> {
         Stream {
             port: Rc::new(Port::new(Rc::clone(&self.ctx.counters))),
             gates: self.gates.clone(),
             ctx: Rc::clone(&self.ctx),
+            from: self.from,
         }
+    }
+
+    /// Registers the operator `name` fed by this stream (and by the producers of its other
+    /// inputs, `others`) and makes it the producer of `next`.
+    pub(crate) fn register<U>(
+        &self,
+        name: &str,
+        others: &[Option<usize>],
+        next: &mut Stream<U>,
+    ) -> Rc<OpCounters> {
+        let inputs: Vec<Option<usize>> = std::iter::once(self.from)
+            .chain(others.iter().copied())
+            .collect();
+        let ops = self.ctx.operator(name, &inputs);
+        next.from = Some(ops.id);
+        ops
     }
 
     /// The index of the worker this stream lives on.
@@ -68,8 +88,8 @@ impl<T: 'static> Stream<T> {
 
     /// Applies `f` to every record (fused).
     pub fn map<U: 'static>(self, f: impl FnMut(T) -> U + 'static) -> Stream<U> {
-        let next = self.derive();
-        let ops = self.ctx.operator("map");
+        let mut next = self.derive();
+        let ops = self.register("map", &[], &mut next);
         self.port.attach(Box::new(MapNode {
             f,
             out: Rc::clone(&next.port),
@@ -82,8 +102,8 @@ impl<T: 'static> Stream<T> {
     /// Keeps the records for which `f` returns `true` (fused; the others count as filtered:
     /// the operator's `records_in - records_out`).
     pub fn filter(self, f: impl FnMut(&T) -> bool + 'static) -> Stream<T> {
-        let next = self.derive();
-        let ops = self.ctx.operator("filter");
+        let mut next = self.derive();
+        let ops = self.register("filter", &[], &mut next);
         self.port.attach(Box::new(FilterNode {
             f,
             out: Rc::clone(&next.port),
@@ -97,8 +117,8 @@ impl<T: 'static> Stream<T> {
         self,
         f: impl FnMut(T) -> I + 'static,
     ) -> Stream<U> {
-        let next = self.derive();
-        let ops = self.ctx.operator("flat_map");
+        let mut next = self.derive();
+        let ops = self.register("flat_map", &[], &mut next);
         self.port.attach(Box::new(FlatMapNode {
             f,
             out: Rc::clone(&next.port),
@@ -111,8 +131,8 @@ impl<T: 'static> Stream<T> {
 
     /// Calls `f` on every record and passes it on unchanged (fused).
     pub fn inspect(self, f: impl FnMut(&T) + 'static) -> Stream<T> {
-        let next = self.derive();
-        let ops = self.ctx.operator("inspect");
+        let mut next = self.derive();
+        let ops = self.register("inspect", &[], &mut next);
         self.port.attach(Box::new(InspectNode {
             f,
             out: Rc::clone(&next.port),
@@ -127,6 +147,7 @@ impl<T: 'static> Stream<T> {
         let Stream {
             port: other_port,
             gates: other_gates,
+            from: other_from,
             ..
         } = other;
         for gate in &other_gates {
@@ -134,7 +155,7 @@ impl<T: 'static> Stream<T> {
                 next.gates.push(Rc::clone(gate));
             }
         }
-        let ops = self.ctx.operator("union");
+        let ops = self.register("union", &[other_from], &mut next);
         let core = Rc::new(RefCell::new(UnionCore {
             wms: vec![NO_PROGRESS; 2],
             frontier: NO_PROGRESS,
@@ -168,7 +189,7 @@ impl<T: 'static> Stream<T> {
     /// Every record reaching a sink counts in the worker's `records_out`; batches stamped by a
     /// watermark record their latency.
     pub fn sink(self, f: impl FnMut(&mut Vec<T>) + 'static) {
-        let ops = self.ctx.operator("sink");
+        let ops = self.ctx.operator("sink", &[self.from]);
         let frontier = Rc::new(Cell::new(NO_PROGRESS));
         self.ctx
             .sink_frontiers
@@ -187,11 +208,13 @@ impl<T: 'static> Stream<T> {
         self.sink(move |batch| batch.drain(..).for_each(&mut f));
     }
 
-    /// The output side of a stateful operator named `name` writing into `next`.
-    fn emitter<U>(&self, next: &Stream<U>, name: &str) -> Emitter<U> {
+    /// The output side of a stateful operator named `name` (with its other inputs' producers,
+    /// `others`) writing into `next`.
+    fn emitter<U>(&self, next: &mut Stream<U>, name: &str, others: &[Option<usize>]) -> Emitter<U> {
+        let ops = self.register(name, others, next);
         Emitter::new(
             Rc::clone(&next.port),
-            self.ctx.operator(name),
+            ops,
             Rc::clone(&self.ctx.counters),
             self.ctx.batch_size,
         )
@@ -199,10 +222,10 @@ impl<T: 'static> Stream<T> {
 
     /// Runs a stateful operator on this worker's share of the stream.
     pub fn unary<O: Operator<In = T>>(self, name: &str, op: O) -> Stream<O::Out> {
-        let next = self.derive();
+        let mut next = self.derive();
         let node = Rc::new(RefCell::new(UnaryNode {
             op,
-            emit: self.emitter(&next, name),
+            emit: self.emitter(&mut next, name, &[]),
         }));
         self.ctx.timers.borrow_mut().push(node.clone());
         self.port.attach(Box::new(UnaryInput(node)));
@@ -220,6 +243,7 @@ impl<T: 'static> Stream<T> {
         let Stream {
             port: other_port,
             gates: other_gates,
+            from: other_from,
             ..
         } = other;
         for gate in &other_gates {
@@ -229,7 +253,7 @@ impl<T: 'static> Stream<T> {
         }
         let node = Rc::new(RefCell::new(BinaryNode {
             op,
-            emit: self.emitter(&next, name),
+            emit: self.emitter(&mut next, name, &[other_from]),
             left_wm: NO_PROGRESS,
             right_wm: NO_PROGRESS,
             frontier_in: NO_PROGRESS,
@@ -264,6 +288,9 @@ impl<T, U, F: FnMut(T) -> U> Push<T> for MapNode<U, F> {
     fn watermark(&mut self, wm: Watermark) {
         self.out.watermark(wm);
     }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
+    }
 }
 
 struct FilterNode<T, F> {
@@ -281,6 +308,9 @@ impl<T, F: FnMut(&T) -> bool> Push<T> for FilterNode<T, F> {
     }
     fn watermark(&mut self, wm: Watermark) {
         self.out.watermark(wm);
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
     }
 }
 
@@ -310,6 +340,9 @@ impl<T, U, I: IntoIterator<Item = U>, F: FnMut(T) -> I> Push<T> for FlatMapNode<
     fn watermark(&mut self, wm: Watermark) {
         self.out.watermark(wm);
     }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
+    }
 }
 
 struct InspectNode<T, F> {
@@ -327,6 +360,9 @@ impl<T, F: FnMut(&T)> Push<T> for InspectNode<T, F> {
     }
     fn watermark(&mut self, wm: Watermark) {
         self.out.watermark(wm);
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
     }
 }
 
@@ -358,6 +394,9 @@ impl<T> Push<T> for UnionInput<T> {
             core.frontier = frontier;
             core.out.watermark(Watermark::new(frontier, wm.emitted_ns));
         }
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.core.borrow().ops))
     }
 }
 
@@ -399,6 +438,9 @@ impl<T, F: FnMut(&mut Vec<T>)> Push<T> for SinkNode<F> {
     }
     fn watermark(&mut self, wm: Watermark) {
         self.frontier.set(self.frontier.get().max(wm.time));
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
     }
 }
 
@@ -480,9 +522,15 @@ impl<O: Operator> Push<O::In> for UnaryInput<O> {
             .min(wm.time);
         emit.advance(held, wm.emitted_ns);
     }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.0.borrow().emit.ops))
+    }
 }
 
 impl<O: Operator> Timed for UnaryNode<O> {
+    fn counters(&self) -> Rc<OpCounters> {
+        Rc::clone(&self.emit.ops)
+    }
     fn next_timer(&self) -> Option<u64> {
         self.op.next_timer()
     }
@@ -513,6 +561,9 @@ impl<O: BinaryOperator> Push<O::Left> for BinaryLeftInput<O> {
     fn watermark(&mut self, wm: Watermark) {
         binary_watermark(&self.node, true, wm);
     }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.node.borrow().emit.ops))
+    }
 }
 
 /// The right input of a binary node (a separate type because `Left` and `Right` may differ).
@@ -527,6 +578,9 @@ impl<O: BinaryOperator> Push<O::Right> for BinaryRightInput<O> {
     }
     fn watermark(&mut self, wm: Watermark) {
         binary_watermark(&self.node, false, wm);
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.node.borrow().emit.ops))
     }
 }
 
@@ -555,6 +609,9 @@ fn binary_watermark<O: BinaryOperator>(
 }
 
 impl<O: BinaryOperator> Timed for BinaryNode<O> {
+    fn counters(&self) -> Rc<OpCounters> {
+        Rc::clone(&self.emit.ops)
+    }
     fn next_timer(&self) -> Option<u64> {
         self.op.next_timer()
     }

@@ -88,12 +88,14 @@ impl Worker {
     pub fn source<S: Source>(&mut self, source: S) -> Stream<S::Item> {
         let gate = Rc::new(Gate::default());
         let port = Rc::new(Port::new(Rc::clone(&self.ctx.counters)));
+        let ops = self.ctx.operator("source", &[]);
+        let from = Some(ops.id);
         let driver = SourceDriver {
             source,
             batch: Vec::with_capacity(self.ctx.batch_size),
             out: Rc::clone(&port),
             watermark: NO_PROGRESS,
-            ops: self.ctx.operator("source"),
+            ops,
             counters: Rc::clone(&self.ctx.counters),
             batch_size: self.ctx.batch_size,
             ended: false,
@@ -104,6 +106,7 @@ impl Worker {
             port,
             gates: vec![gate],
             ctx: Rc::clone(&self.ctx),
+            from,
         }
     }
 }
@@ -183,6 +186,10 @@ impl<S: Source> SourceDriver<S> {
 }
 
 impl<S: Source> Driver for SourceDriver<S> {
+    fn counters(&self) -> Rc<OpCounters> {
+        Rc::clone(&self.ops)
+    }
+
     fn poll(&mut self, now_ns: u64, _gate: &Gate) -> DriverPoll {
         if self.ended {
             return DriverPoll {
@@ -257,7 +264,18 @@ pub(crate) fn run(ctx: &Rc<BuildCtx>) -> Result<(), Aborted> {
     let mut drivers = std::mem::take(&mut *ctx.drivers.borrow_mut());
     let senders = std::mem::take(&mut *ctx.senders.borrow_mut());
     let timers = std::mem::take(&mut *ctx.timers.borrow_mut());
-    let result = run_loop(ctx, &mut drivers, &senders, &timers);
+    let driver_ops: Vec<_> = drivers.iter().map(|(d, _)| d.counters()).collect();
+    let timer_ops: Vec<_> = timers.iter().map(|t| t.borrow().counters()).collect();
+    let sender_ops: Vec<_> = senders.iter().map(|s| s.borrow().counters()).collect();
+    let nodes = Nodes {
+        drivers: &mut drivers,
+        driver_ops: &driver_ops,
+        senders: &senders,
+        sender_ops: &sender_ops,
+        timers: &timers,
+        timer_ops: &timer_ops,
+    };
+    let result = run_loop(ctx, nodes);
     // Break the reference cycles between nodes and the context before the thread ends.
     drop(timers);
     drop(senders);
@@ -266,12 +284,27 @@ pub(crate) fn run(ctx: &Rc<BuildCtx>) -> Result<(), Aborted> {
     result
 }
 
-fn run_loop(
-    ctx: &Rc<BuildCtx>,
-    drivers: &mut [DriverSlot],
-    senders: &[Rc<RefCell<dyn SenderDyn>>],
-    timers: &[Rc<RefCell<dyn Timed>>],
-) -> Result<(), Aborted> {
+/// What the loop runs: the worker's drivers, senders and timed operators, with the counters
+/// their time is charged to.
+struct Nodes<'a> {
+    drivers: &'a mut [DriverSlot],
+    driver_ops: &'a [Rc<OpCounters>],
+    senders: &'a [Rc<RefCell<dyn SenderDyn>>],
+    sender_ops: &'a [Rc<OpCounters>],
+    timers: &'a [Rc<RefCell<dyn Timed>>],
+    timer_ops: &'a [Rc<OpCounters>],
+}
+
+fn run_loop(ctx: &Rc<BuildCtx>, nodes: Nodes<'_>) -> Result<(), Aborted> {
+    let Nodes {
+        drivers,
+        driver_ops,
+        senders,
+        sender_ops,
+        timers,
+        timer_ops,
+    } = nodes;
+    let profiler = &ctx.counters.profiler;
     let shared = Arc::clone(&ctx.shared);
     let me = ctx.index;
     let clock = ctx.clock;
@@ -311,12 +344,17 @@ fn run_loop(
                 progress |= driver.stop(now);
             }
         }
-        for sender in senders {
-            progress |= sender.borrow_mut().retry_pending();
+        for (sender, ops) in senders.iter().zip(sender_ops) {
+            let mut sender = sender.borrow_mut();
+            progress |= if sender.is_pending() {
+                profiler.time_if(ops, || sender.retry_pending(), |sent| *sent)
+            } else {
+                sender.retry_pending()
+            };
         }
         let mut wake_at = if ctx.metrics { next_publish } else { u64::MAX };
         let mut all_done = true;
-        for (i, (driver, gate)) in drivers.iter_mut().enumerate() {
+        for (i, ((driver, gate), ops)) in drivers.iter_mut().zip(driver_ops).enumerate() {
             if done[i] {
                 continue;
             }
@@ -324,30 +362,30 @@ fn run_loop(
             if gate.blocked() {
                 continue;
             }
-            let poll = driver.poll(now, gate);
+            let poll = profiler.time_if(ops, || driver.poll(now, gate), |p| p.progress);
             progress |= poll.progress;
             done[i] = poll.done;
             if let Some(at) = poll.wake_at {
                 wake_at = wake_at.min(at);
             }
         }
-        for timer in timers {
+        for (timer, ops) in timers.iter().zip(timer_ops) {
             let next = timer.borrow().next_timer();
             match next {
                 Some(at) if at <= now => {
-                    timer.borrow_mut().fire(now);
+                    profiler.time(ops, || timer.borrow_mut().fire(now));
                     progress = true;
                 }
                 Some(at) => wake_at = wake_at.min(at),
                 None => {}
             }
         }
-        for sender in senders {
+        for (sender, ops) in senders.iter().zip(sender_ops) {
             let mut sender = sender.borrow_mut();
             if let Some(oldest) = sender.oldest_ns() {
                 let due = oldest + ctx.latency_budget_ns;
                 if now >= due {
-                    progress |= sender.flush_all();
+                    progress |= profiler.time_if(ops, || sender.flush_all(), |sent| *sent);
                 } else {
                     wake_at = wake_at.min(due);
                 }
@@ -366,8 +404,9 @@ fn run_loop(
         }
         // Nothing moved: flush partial batches before going to sleep.
         let mut flushed = false;
-        for sender in senders {
-            flushed |= sender.borrow_mut().flush_all();
+        for (sender, ops) in senders.iter().zip(sender_ops) {
+            let mut sender = sender.borrow_mut();
+            flushed |= profiler.time_if(ops, || sender.flush_all(), |sent| *sent);
         }
         if flushed {
             spent = Spent::Busy;

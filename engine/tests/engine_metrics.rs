@@ -3,6 +3,8 @@
 //! flag, periodic publishing while running, and the `metrics: false` switch.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use weir_engine::{
@@ -102,6 +104,13 @@ fn metrics_off_keeps_counters_but_not_time_or_latency() {
         snap.workers
             .iter()
             .all(|w| w.busy_ns == 0 && w.idle_ns == 0)
+    );
+    assert!(
+        snap.workers
+            .iter()
+            .flat_map(|w| &w.operators)
+            .all(|o| o.busy_ns == 0),
+        "no operator is timed with metrics off"
     );
 }
 
@@ -252,4 +261,94 @@ fn exchange_fill_reports_the_fullest_since_the_last_snapshot() {
         "nothing went from worker 1 to worker 0: {fill:?}"
     );
     assert_eq!(snap.records_out(), 2000);
+}
+
+/// Sleeps 1 ms per batch (a known lower bound on its own time) and counts its batches.
+struct Slow(Arc<AtomicU64>);
+
+impl Operator for Slow {
+    type In = (u64, i64);
+    type Out = (u64, i64);
+    fn on_batch(&mut self, input: &mut Vec<(u64, i64)>, out: &mut Output<'_, Self::Out>) {
+        std::thread::sleep(Duration::from_millis(1));
+        self.0.fetch_add(1, Ordering::Relaxed);
+        input.drain(..).for_each(|r| out.push(r));
+    }
+    fn on_watermark(&mut self, wm: Watermark, _: &mut Output<'_, Self::Out>) -> Timestamp {
+        wm.time
+    }
+}
+
+#[test]
+fn operators_report_their_inputs_and_their_own_time() {
+    let collector = Collector::new();
+    let config = Config::new(2)
+        .with_pinning(false)
+        .with_batch_size(16)
+        .with_collector(collector.clone());
+    let calls: Arc<[Arc<AtomicU64>; 2]> = Arc::default();
+    let calls_in = Arc::clone(&calls);
+    execute(config, move |worker| {
+        let slow = Slow(Arc::clone(&calls_in[worker.index()]));
+        let (me, peers) = (worker.index() as i64, worker.peers() as i64);
+        let events = (0..640_i64)
+            .filter(move |t| t % peers == me)
+            .map(|t| ((t % 5) as u64, t));
+        let source = worker.source(IterSource::new(events, |e: &(u64, i64)| e.1, 0));
+        let (a, b) = source.split();
+        a.map(|e| e)
+            .union(b.filter(|_| false))
+            .key_by(|e| e.0)
+            .unary("slow", slow)
+            .sink(Vec::clear);
+    })
+    .expect("job runs");
+    let snap = collector.latest();
+    for (w, calls) in snap.workers.iter().zip(calls.iter()) {
+        let graph: Vec<(&str, &[usize])> = w
+            .operators
+            .iter()
+            .map(|o| (o.name.as_str(), o.inputs.as_slice()))
+            .collect();
+        assert_eq!(
+            graph,
+            [
+                ("source", &[][..]),
+                ("map", &[0][..]),
+                ("filter", &[0][..]),
+                ("union", &[1, 2][..]),
+                ("key_by", &[3][..]),
+                ("slow", &[4][..]),
+                ("sink", &[5][..]),
+            ]
+        );
+        let op = |name: &str| {
+            w.operators
+                .iter()
+                .find(|o| o.name == name)
+                .expect("operator is listed")
+        };
+        let slow = op("slow");
+        let batches = calls.load(Ordering::Relaxed);
+        // Each batch sleeps at least 1 ms; the operators upstream of it call it directly but
+        // are charged only their own time, so none of them carries the sleep.
+        assert!(
+            slow.busy_ns >= batches * 1_000_000,
+            "slow ran {batches} batches but was charged {} ns",
+            slow.busy_ns
+        );
+        for upstream in ["source", "map", "union", "key_by"] {
+            assert!(
+                op(upstream).busy_ns < slow.busy_ns,
+                "{upstream} was charged its consumer's time: {w:?}"
+            );
+        }
+        let charged: u64 = w.operators.iter().map(|o| o.busy_ns).sum();
+        assert!(
+            charged <= w.busy_ns + w.idle_ns + w.backpressured_ns,
+            "operators were charged more time than the worker had: {w:?}"
+        );
+        assert!(op("key_by").fill.is_some(), "an exchange reports its fill");
+        assert!(op("slow").fill.is_none(), "only exchanges have a fill");
+    }
 }

@@ -17,6 +17,7 @@ use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 
 use crate::console::{self, ConsoleState, Theme};
+use crate::flamegraph::{FLINK_HINT, Sampler};
 use crate::metrics_server::MetricsServer;
 use crate::{panics, signals, summary};
 
@@ -164,6 +165,10 @@ pub struct RunArgs {
     /// weir runs (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, value_name = "HOST:PORT")]
     pub metrics_addr: Option<String>,
+    /// Sample the run's CPU time and write a flame graph (SVG) to FILE at the end (weir,
+    /// timely, differential; Flink draws its own, see the message).
+    #[arg(long, value_name = "FILE.svg")]
+    pub flamegraph: Option<PathBuf>,
     /// Timely cluster mode: the job spans N processes (run the same command in each, with its
     /// own --process); --workers is per process.
     #[arg(long, value_name = "N", help_heading = "Timely cluster mode")]
@@ -488,6 +493,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(cluster) = &spec.cluster {
         panics::watch_cluster(cluster);
     }
+    let sampler = if args.flamegraph.is_some() {
+        let title = format!(
+            "weir run {} {} on {}",
+            spec.workload(),
+            spec.query,
+            spec.engine
+        );
+        match Sampler::start(spec.engine, title) {
+            Ok(None) => {
+                eprintln!("--flamegraph: not sampled. {FLINK_HINT}");
+                None
+            }
+            Ok(sampler) => sampler,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    } else {
+        None
+    };
     let job = match runner::start(&spec) {
         Ok(job) => job,
         Err(e @ RunError::Config(_)) => {
@@ -544,6 +570,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let (Some(sampler), Some(path)) = (sampler, &args.flamegraph) {
+        match sampler.finish(path) {
+            Ok(samples) => eprintln!("flame graph: {} ({samples} samples)", path.display()),
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
     if let Some(path) = &args.json {
         write_json(&report, path)?;
     }

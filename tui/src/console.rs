@@ -14,12 +14,14 @@
 //! the loop sees the job end, restores the terminal, and the error is printed after it.
 
 pub mod app;
+pub mod dataflow;
 pub mod exchange;
 pub mod fmt;
 pub mod header;
 pub mod help;
 pub mod hints;
 pub mod latency;
+pub mod operators;
 mod panel;
 pub mod progress;
 pub mod state;

@@ -9,6 +9,7 @@ pub mod cmd_list;
 pub mod cmd_run;
 pub mod compare;
 pub mod console;
+pub mod flamegraph;
 pub mod metrics_server;
 pub mod panics;
 pub mod signals;

@@ -9,6 +9,30 @@ use weir_workloads::report::RunReport;
 use crate::console::ConsoleState;
 use crate::console::fmt;
 
+/// CPU seconds (user + system), events per CPU-second and CPU-seconds per million events.
+pub fn cpu_line(report: &RunReport) -> String {
+    let Some(cpu) = &report.cpu else {
+        return format!("not measured for engine '{}' in this run", report.engine);
+    };
+    let mut line = format!(
+        "{:.2} s (user {:.2} s, system {:.2} s)",
+        cpu.total_s(),
+        cpu.user_s,
+        cpu.system_s
+    );
+    let mut per = Vec::new();
+    if let Some(eps) = cpu.events_per_cpu_s {
+        per.push(format!("{} per CPU-second", fmt::rate(eps)));
+    }
+    if let Some(per_m) = cpu.cpu_s_per_million_events {
+        per.push(format!("{per_m:.3} CPU-s per million events"));
+    }
+    if !per.is_empty() {
+        let _ = write!(line, "\n{:17}{}", "", per.join(", "));
+    }
+    line
+}
+
 /// The full summary of a finished run, like hyperfine's or oha's: throughput first, then
 /// latency percentiles, the digest, late/dropped, per-worker time split, machine, versions.
 pub fn text(report: &RunReport, stopped_early: bool) -> String {
@@ -47,6 +71,7 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
             fmt::nanos((report.wall_s * 1e9) as u64, false),
         ),
     );
+    row(&mut out, "CPU", cpu_line(report));
     if let Some(line) = pace_line(report) {
         row(&mut out, "Offered", line);
     }

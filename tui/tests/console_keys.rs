@@ -90,9 +90,13 @@ fn tab_cycles_views_both_ways_and_digits_jump() {
     a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.view(), View::Latency);
     a.handle_key(key(KeyCode::Tab));
+    assert_eq!(a.view(), View::Dataflow);
+    a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.view(), View::Overview);
     a.handle_key(key(KeyCode::BackTab));
-    assert_eq!(a.view(), View::Latency);
+    assert_eq!(a.view(), View::Dataflow);
+    a.handle_key(key(KeyCode::Char('4')));
+    assert_eq!(a.view(), View::Dataflow);
     a.handle_key(key(KeyCode::Char('2')));
     assert_eq!(a.view(), View::Workers);
     a.handle_key(key(KeyCode::Char('1')));

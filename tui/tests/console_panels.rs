@@ -8,10 +8,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use weir_engine::{MetricsSnapshot, WorkerMetrics};
+use weir_engine::{MetricsSnapshot, OperatorMetrics, WorkerMetrics};
 use weir_tui::console::header::{self, Status};
 use weir_tui::console::{
-    App, ConsoleState, Theme, exchange, help, hints, latency, progress, throughput, view,
+    App, ConsoleState, Theme, dataflow, exchange, help, hints, latency, progress, throughput, view,
     watermark, workers,
 };
 use weir_workloads::catalog::{EngineKind, Query, Workload};
@@ -403,4 +403,78 @@ fn colours_mark_problems_and_vanish_without_colour() {
             crossterm::event::KeyCode::Tab,
         ));
     }
+}
+
+/// A q5-shaped dataflow on every worker of `snapshot`: the window on worker 3 is 64 % busy in
+/// its own code (of the worker's 85 %), its input queue (column 3 of the fill) is full.
+fn with_operators(mut snapshot: MetricsSnapshot) -> MetricsSnapshot {
+    let t_ns = snapshot.elapsed_ns;
+    let fills = snapshot.exchange_fill.clone().unwrap_or_default();
+    for (w, worker) in snapshot.workers.iter_mut().enumerate() {
+        let n = worker.events_in;
+        let window_share = if w == 3 { 64 } else { 30 };
+        let fill = fills
+            .get(w)
+            .map(|row| row.iter().copied().fold(0.0, f32::max));
+        let ops = [
+            ("source", vec![], n, n, 8, None),
+            ("flat_map", vec![0], n, n * 9 / 10, 4, None),
+            ("key_by", vec![1], n * 9 / 10, n * 9 / 10, 6, fill),
+            (
+                "window_leaders",
+                vec![2],
+                n * 9 / 10,
+                n / 50,
+                window_share,
+                None,
+            ),
+            ("key_by", vec![3], n / 50, n / 50, 1, Some(0.1)),
+            ("window_leaders_merge", vec![4], n / 50, n / 46, 2, None),
+            ("flat_map", vec![5], n / 46, n / 46, 0, None),
+            ("sink", vec![6], n / 46, n / 46, 0, None),
+        ];
+        worker.operators = ops
+            .into_iter()
+            .map(
+                |(name, inputs, records_in, records_out, share, fill)| OperatorMetrics {
+                    name: name.into(),
+                    inputs,
+                    records_in,
+                    records_out,
+                    busy_ns: t_ns / 100 * share,
+                    fill,
+                    state_records: None,
+                },
+            )
+            .collect();
+    }
+    snapshot
+}
+
+#[test]
+fn dataflow_view_names_the_bottleneck() {
+    let mut s = ConsoleState::new(spec(EngineKind::Weir, 4));
+    for step in 1..=60 {
+        s.ingest(with_operators(snapshot(step, 4)));
+    }
+    snap_all_sizes!("dataflow", |a, b| dataflow::render(&s, &theme(), a, b));
+    let line = s
+        .dataflow()
+        .and_then(|d| d.bottleneck)
+        .map(|b| b.line("q5"))
+        .expect("weir reports operators");
+    assert_eq!(
+        line,
+        "window_leaders(q5) on w3: 64% busy, its input queue full"
+    );
+    let ascii = Theme::new(EngineKind::Weir, false, true);
+    let terminal = draw((100, 20), |a, b| dataflow::render(&s, &ascii, a, b));
+    insta::assert_snapshot!("dataflow_ascii_100x20", terminal.backend());
+}
+
+#[test]
+fn dataflow_view_says_what_an_engine_does_not_report() {
+    let s = bare();
+    let terminal = draw((80, 12), |a, b| dataflow::render(&s, &theme(), a, b));
+    insta::assert_snapshot!("dataflow_unavailable_80x12", terminal.backend());
 }

@@ -4,9 +4,10 @@ use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::console::ConsoleState;
 use weir_tui::summary;
 use weir_workloads::catalog::{EngineKind, Query, Workload};
+use weir_workloads::cpu::CpuTime;
 use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
 use weir_workloads::report::{
-    DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport,
+    CpuReport, DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport,
 };
 
 fn report() -> RunReport {
@@ -51,6 +52,13 @@ fn report() -> RunReport {
                 records: 49_999_999,
             },
         ],
+        cpu: Some(CpuReport::new(
+            CpuTime {
+                user_s: 17.5,
+                system_s: 0.5,
+            },
+            100_000_000,
+        )),
         machine: Machine {
             cpu: "Example CPU @ 3.0GHz".into(),
             cores: 2,

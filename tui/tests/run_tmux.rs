@@ -317,3 +317,39 @@ fn plain_weir_run_shows_the_real_engine_live_and_q_stops_it() {
     assert!(screen.contains("0 dropped"), "{screen}");
     assert_restored(&tmux, &screen);
 }
+
+#[test]
+fn the_dataflow_view_of_a_real_weir_run_lists_its_operators_and_names_the_busiest() {
+    let tmux = Tmux::start(
+        "dataflow",
+        (120, 30),
+        &format!(
+            "env -u NO_COLOR RUST_BACKTRACE=0 '{}' run nexmark --query q5 --engine weir \
+             --workers 2 --duration 120",
+            weir().display()
+        ),
+    );
+    wait_live(&tmux);
+    tmux.send("4");
+    let screen = tmux.wait_for("the dataflow view with rates", |s| {
+        s.contains("view: dataflow") && s.contains("window_leaders") && s.contains("% busy")
+    });
+    for operator in ["source", "key_by", "window_leaders", "sink"] {
+        assert!(screen.contains(operator), "missing {operator}:\n{screen}");
+    }
+    // The one-line verdict names an operator and a worker, either as the bottleneck or as the
+    // busiest operator of a job that waits for its input.
+    assert!(
+        screen.contains("bottleneck: ") || screen.contains("no operator holds the job back"),
+        "{screen}"
+    );
+    assert!(screen.contains("(q5) on w"), "{screen}");
+    tmux.send("q");
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("CPU "),
+        "the summary has the CPU line:\n{screen}"
+    );
+    assert_restored(&tmux, &screen);
+}

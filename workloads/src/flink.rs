@@ -31,8 +31,10 @@ use hdrhistogram::Histogram;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use crate::catalog::{EngineKind, Output, Query};
+use crate::cpu::CpuTime;
 use crate::job::{
-    Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
+    Engine, EngineCpu, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec,
+    StopSignal,
 };
 use crate::report::{DigestSummary, LatencySummary, WorkerReport};
 
@@ -222,6 +224,10 @@ impl StderrTail {
     }
 }
 
+/// What [`Driver::read`] returns: the result, the latency histogram, the last progress and
+/// the JVM's CPU over the job.
+type ReadOutcome = (JobResult, Histogram<u64>, Progress, Option<CpuTime>);
+
 struct Driver {
     spec: RunSpec,
     collector: Collector,
@@ -269,7 +275,15 @@ impl Driver {
         snapshot.finished = true;
         self.collector.publish(snapshot);
         match outcome {
-            Ok((result, histogram, last)) => Ok(Self::outcome(&result, &histogram, &last)),
+            Ok((result, histogram, last, cpu)) => {
+                let mut outcome = Self::outcome(&result, &histogram, &last);
+                outcome.cpu = match (cpu, &self.cluster) {
+                    // A remote cluster's task managers are not this JVM.
+                    (_, Some(_)) | (None, None) => EngineCpu::Unknown,
+                    (Some(cpu), None) => EngineCpu::Measured(cpu),
+                };
+                Ok(outcome)
+            }
             Err(message) => {
                 let how =
                     status.map_or_else(|e| format!("could not be waited for ({e})"), describe_exit);
@@ -287,8 +301,13 @@ impl Driver {
         }
     }
 
-    /// Reads protocol lines until RESULT or an error; publishes snapshots on the way.
-    fn read(&self, child: &mut Child) -> Result<(JobResult, Histogram<u64>, Progress), String> {
+    /// Reads protocol lines until RESULT or an error; publishes snapshots on the way. Also
+    /// returns the JVM's CPU from its first progress line (the job is running; the JVM's
+    /// start-up is over) to its RESULT line.
+    fn read(&self, child: &mut Child) -> Result<ReadOutcome, String> {
+        let pid = child.id().to_string();
+        let mut cpu_start: Option<CpuTime> = None;
+        let mut cpu = None;
         let stdout = child
             .stdout
             .take()
@@ -301,13 +320,21 @@ impl Driver {
             let line = line.map_err(|e| format!("reading the JVM's stdout: {e}"))?;
             match protocol::parse(&line)? {
                 Line::Progress(p) => {
+                    if cpu_start.is_none() {
+                        cpu_start = CpuTime::of_proc(&pid);
+                    }
                     for &ns in &p.latency_ns {
                         histogram.saturating_record(ns);
                     }
                     self.collector.publish(self.snapshot(&p, &histogram));
                     last = p;
                 }
-                Line::Result(r) => result = Some(r),
+                Line::Result(r) => {
+                    cpu = cpu_start
+                        .zip(CpuTime::of_proc(&pid))
+                        .map(|(a, b)| b.since(a));
+                    result = Some(r);
+                }
                 Line::Error(f) => return Err(f.message),
                 Line::Submitted(s) => {
                     if let Some(c) = &self.cluster {
@@ -318,7 +345,7 @@ impl Driver {
             }
         }
         result
-            .map(|r| (r, histogram, last))
+            .map(|r| (r, histogram, last, cpu))
             .ok_or_else(|| "the JVM exited without printing its RESULT line".to_string())
     }
 
@@ -391,6 +418,8 @@ impl Driver {
             total_workers: None,
             // Flink's task threads are not pinned to cores.
             pinned: false,
+            // Read from the JVM by the driver.
+            cpu: EngineCpu::Unknown,
             versions: EngineVersions {
                 flink: Some(r.flink.clone()),
                 java: Some(r.java.clone()),

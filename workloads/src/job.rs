@@ -15,10 +15,12 @@ use weir_engine::Collector;
 
 use crate::catalog::{EngineKind, Query, Support, Workload};
 use crate::cluster::{ClusterError, TimelyCluster};
+use crate::cpu::{CpuMark, CpuTime};
 use crate::names::{UnknownName, name_enum};
 use crate::nexmark::NexmarkConfig;
 use crate::report::{
-    DigestSummary, LatencySummary, Machine, RunReport, SCHEMA_VERSION, Versions, WorkerReport,
+    CpuReport, DigestSummary, LatencySummary, Machine, RunReport, SCHEMA_VERSION, Versions,
+    WorkerReport,
 };
 use crate::ysb::YsbConfig;
 
@@ -255,6 +257,21 @@ pub struct Outcome {
     pub pinned: bool,
     /// Versions of the engine's own components (weir's are added by the assembly).
     pub versions: EngineVersions,
+    /// CPU the engine used (see [`EngineCpu`]).
+    pub cpu: EngineCpu,
+}
+
+/// Where a run's CPU time comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum EngineCpu {
+    /// The engine runs in this process: the job measures the process's threads other than
+    /// the one that started it ([`crate::cpu`]).
+    #[default]
+    InProcess,
+    /// The adapter measured it (Flink: its JVM, from when the job ran).
+    Measured(CpuTime),
+    /// Not measurable (for example a job submitted to a remote cluster).
+    Unknown,
 }
 
 /// Versions of a peer engine's components, as its adapter knows them.
@@ -300,6 +317,10 @@ impl Outcome {
             late: self.late,
             dropped: self.dropped,
             per_worker: self.per_worker,
+            cpu: match self.cpu {
+                EngineCpu::Measured(cpu) => Some(CpuReport::new(cpu, self.events)),
+                EngineCpu::InProcess | EngineCpu::Unknown => None,
+            },
             machine: Machine::detect(),
             versions: Versions {
                 timely,
@@ -383,6 +404,8 @@ pub struct Job {
     handle: JoinHandle<Result<Outcome>>,
     /// Dropped with the job (an adapter's clean-up, e.g. ending an external process).
     guard: Option<Box<dyn std::any::Any + Send>>,
+    /// The process's CPU when the job was started (see [`crate::cpu`]).
+    cpu_mark: Option<CpuMark>,
 }
 
 impl Job {
@@ -399,7 +422,14 @@ impl Job {
             spec: spec.clone(),
             handle,
             guard: None,
+            cpu_mark: None,
         }
+    }
+
+    /// Records the CPU mark taken just before the engine started (the runner does this).
+    pub(crate) fn with_cpu_mark(mut self, mark: Option<CpuMark>) -> Self {
+        self.cpu_mark = mark;
+        self
     }
 
     /// The spec the job runs.
@@ -424,12 +454,18 @@ impl Job {
     /// Waits for the job and returns its report, assembled from what the engine measured
     /// ([`Outcome::into_report`]).
     pub fn wait(self) -> Result<RunReport> {
-        let outcome = self.handle.join().unwrap_or_else(|panic| {
+        let mut outcome = self.handle.join().unwrap_or_else(|panic| {
             Err(RunError::Failed(format!(
                 "the job's driver panicked: {}",
                 panic_message(&*panic)
             )))
         })?;
+        if outcome.cpu == EngineCpu::InProcess {
+            outcome.cpu = self
+                .cpu_mark
+                .and_then(CpuMark::engine_since)
+                .map_or(EngineCpu::Unknown, EngineCpu::Measured);
+        }
         Ok(outcome.into_report(&self.spec))
     }
 }

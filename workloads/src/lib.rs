@@ -18,6 +18,7 @@
 pub mod catalog;
 pub mod ceiling;
 pub mod cluster;
+pub mod cpu;
 #[cfg(feature = "differential")]
 pub mod differential;
 pub mod digest;

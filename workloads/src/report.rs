@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cpu::CpuTime;
+
 /// Version of the [`RunReport`] JSON schema. Bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -48,6 +50,10 @@ pub struct RunReport {
     pub dropped: u64,
     /// One entry per worker; empty when the engine cannot observe workers.
     pub per_worker: Vec<WorkerReport>,
+    /// CPU the engine used for the run (its own threads, or the JVM for Flink, without
+    /// start-up); `None` where it cannot be read. Missing in reports written before it existed.
+    #[serde(default)]
+    pub cpu: Option<CpuReport>,
     /// The machine the run used.
     pub machine: Machine,
     /// Versions of everything involved.
@@ -74,6 +80,37 @@ impl RunReport {
     /// overload, not the engine at that rate. `None` for an unpaced run.
     pub fn fell_behind(&self) -> Option<bool> {
         self.achieved_fraction().map(|f| f < SUSTAINED_FRACTION)
+    }
+}
+
+/// What a run cost in CPU: engines compared per core as well as per wall second.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuReport {
+    /// User-mode CPU seconds.
+    pub user_s: f64,
+    /// Kernel CPU seconds on the engine's behalf.
+    pub system_s: f64,
+    /// `events / (user_s + system_s)`; `None` when no CPU time was counted.
+    pub events_per_cpu_s: Option<f64>,
+    /// `(user_s + system_s) / events * 1e6`; `None` for a run without events.
+    pub cpu_s_per_million_events: Option<f64>,
+}
+
+impl CpuReport {
+    /// The figures of `cpu` spent on `events`.
+    pub fn new(cpu: CpuTime, events: u64) -> Self {
+        let total = cpu.total_s();
+        Self {
+            user_s: cpu.user_s,
+            system_s: cpu.system_s,
+            events_per_cpu_s: (total > 0.0).then(|| events as f64 / total),
+            cpu_s_per_million_events: (events > 0).then(|| total / events as f64 * 1e6),
+        }
+    }
+
+    /// User plus system seconds.
+    pub fn total_s(&self) -> f64 {
+        self.user_s + self.system_s
     }
 }
 

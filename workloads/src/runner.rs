@@ -8,6 +8,7 @@
 //! [`crate::report::RunReport`], assembled by [`crate::job::Outcome::into_report`].
 
 use crate::catalog::{EngineKind, Query, Support, Workload};
+use crate::cpu::CpuMark;
 use crate::inputs::{EventFile, SideInput};
 pub use crate::job::Engine;
 use crate::job::{EventFormat, Job, Result, RunError, RunLength, RunSpec, SourceMode};
@@ -52,7 +53,8 @@ pub fn start(spec: &RunSpec) -> Result<Job> {
     let engine = engine(spec.engine)?;
     check(spec, engine)?;
     engine.check(spec)?;
-    engine.start(spec)
+    let mark = CpuMark::now();
+    Ok(engine.start(spec)?.with_cpu_mark(mark))
 }
 
 /// The checks every engine shares.

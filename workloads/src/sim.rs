@@ -14,7 +14,8 @@ use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use crate::catalog::EngineKind;
 use crate::job::{
-    Engine, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, StopSignal,
+    Engine, EngineCpu, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec,
+    StopSignal,
 };
 use crate::report::{DigestSummary, LatencySummary, WorkerReport};
 
@@ -173,6 +174,8 @@ fn drive(spec: &RunSpec, collector: &Collector, stop: &StopSignal, faults: Fault
         per_worker,
         total_workers: None,
         pinned: spec.pinning,
+        // The fake engine does no work worth counting.
+        cpu: EngineCpu::Unknown,
         versions: EngineVersions::default(),
     }
 }

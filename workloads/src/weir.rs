@@ -48,8 +48,8 @@ use crate::catalog::{EngineKind, Query, Reads, Workload};
 use crate::digest::Digest;
 use crate::inputs::EventFile;
 use crate::job::{
-    Engine, EngineVersions, EventFormat, Job, Outcome, Result, RunError, RunLength, RunSpec,
-    SourceMode, StopSignal,
+    Engine, EngineCpu, EngineVersions, EventFormat, Job, Outcome, Result, RunError, RunLength,
+    RunSpec, SourceMode, StopSignal,
 };
 use crate::nexmark::{BidSplit, NexmarkConfig, NexmarkSplit};
 use crate::report::{LatencySummary, WorkerReport};
@@ -316,6 +316,7 @@ fn drive(
             .collect(),
         total_workers: None,
         pinned: spec.pinning,
+        cpu: EngineCpu::InProcess,
         versions: EngineVersions::default(),
     })
 }

@@ -46,7 +46,7 @@ pub fn to_json(report: &CompareReport) -> String {
 }
 
 /// The columns of `report.csv`.
-pub const CSV_HEADER: &str = "workload,query,engine,round,order,workers,pinning,source,events,rate,event_rate,startup_s,wall_s,throughput_eps,latency_p50_ns,latency_p99_ns,latency_p999_ns,latency_max_ns,latency_samples,digest_rows,digest_hash,late,dropped,weir_version,weir_commit,cpu,cores";
+pub const CSV_HEADER: &str = "workload,query,engine,round,order,workers,pinning,source,events,rate,event_rate,startup_s,wall_s,throughput_eps,latency_p50_ns,latency_p99_ns,latency_p999_ns,latency_max_ns,latency_samples,digest_rows,digest_hash,late,dropped,weir_version,weir_commit,cpu,cores,cpu_user_s,cpu_system_s,events_per_cpu_s,cpu_s_per_million_events";
 
 /// `report.csv`: one row per measured run, in the order they ran.
 pub fn to_csv(report: &CompareReport) -> String {
@@ -63,6 +63,12 @@ pub fn to_csv(report: &CompareReport) -> String {
             r.latency_ns
                 .as_ref()
                 .map_or(String::new(), |l| f(l).to_string())
+        };
+        let cpu = |f: fn(&weir_workloads::report::CpuReport) -> Option<f64>| {
+            r.cpu
+                .as_ref()
+                .and_then(f)
+                .map_or(String::new(), |x| x.to_string())
         };
         let fields = [
             r.workload.clone(),
@@ -92,6 +98,10 @@ pub fn to_csv(report: &CompareReport) -> String {
             r.versions.weir_commit.clone().unwrap_or_default(),
             r.machine.cpu.clone(),
             r.machine.cores.to_string(),
+            cpu(|c| Some(c.user_s)),
+            cpu(|c| Some(c.system_s)),
+            cpu(|c| c.events_per_cpu_s),
+            cpu(|c| c.cpu_s_per_million_events),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -227,7 +237,7 @@ pub fn to_markdown(report: &CompareReport) -> String {
 fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
     let _ = writeln!(
         out,
-        "\n## {} {}\n\n| engine | runs | throughput | p50 | p99 | p99.9 | max | late | dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "\n## {} {}\n\n| engine | runs | throughput | p50 | p99 | p99.9 | max | events/CPU-s | late | dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         report.plan.workload, q.query
     );
     let ns = |x: f64| fmt_ns(x);
@@ -247,7 +257,7 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
             e.engine,
             e.runs,
             spread_md(&e.throughput_eps, fmt_eps),
@@ -256,6 +266,9 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
             lat(|l| l.p99, "p99"),
             lat(|l| l.p999, "p99.9"),
             lat(|l| l.max, "max"),
+            e.events_per_cpu_s
+                .as_ref()
+                .map_or_else(|| "n/a".to_string(), |s| spread_md(s, fmt_eps)),
             e.late,
             e.dropped
         );

@@ -24,7 +24,8 @@ use std::collections::HashMap;
 use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_workloads::catalog::EngineKind;
 use weir_workloads::catalog::{Query, Support};
-use weir_workloads::job::{EngineVersions, Outcome, RunError, RunLength, RunSpec};
+use weir_workloads::cpu::CpuTime;
+use weir_workloads::job::{EngineCpu, EngineVersions, Outcome, RunError, RunLength, RunSpec};
 use weir_workloads::report::{DigestSummary, LatencySummary, Machine, RunReport, WorkerReport};
 
 use super::{Executor, Flow};
@@ -187,6 +188,11 @@ impl Executor for MockExecutor {
             total_workers: None,
             pinned: spec.pinning,
             versions: engine_versions,
+            // Deterministic: 85 % user and 5 % system time on every worker over the run.
+            cpu: EngineCpu::Measured(CpuTime {
+                user_s: wall_s * workers as f64 * 0.85,
+                system_s: wall_s * workers as f64 * 0.05,
+            }),
         };
         let mut report = outcome.into_report(spec);
         // Fixed machine and weir versions, so snapshots do not depend on the build.

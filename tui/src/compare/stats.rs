@@ -138,6 +138,18 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
                     .iter()
                     .filter(|r| r.fell_behind() == Some(true))
                     .count(),
+                events_per_cpu_s: Spread::of(
+                    &runs
+                        .iter()
+                        .filter_map(|r| r.cpu.and_then(|c| c.events_per_cpu_s))
+                        .collect::<Vec<_>>(),
+                ),
+                cpu_s_per_million_events: Spread::of(
+                    &runs
+                        .iter()
+                        .filter_map(|r| r.cpu.and_then(|c| c.cpu_s_per_million_events))
+                        .collect::<Vec<_>>(),
+                ),
             })
         })
         .collect();

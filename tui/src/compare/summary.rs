@@ -89,6 +89,13 @@ pub struct EngineSummary {
     /// latency describes an overload.
     #[serde(default)]
     pub fell_behind: usize,
+    /// Events per CPU-second (user + system) over the runs that measured CPU; `None` when none
+    /// did.
+    #[serde(default)]
+    pub events_per_cpu_s: Option<Spread>,
+    /// CPU-seconds per million events over the same runs.
+    #[serde(default)]
+    pub cpu_s_per_million_events: Option<Spread>,
 }
 
 /// Latency percentiles over runs, nanoseconds.

@@ -150,6 +150,7 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
         "p99",
         "p99.9",
         "max lat",
+        "ev/CPU-s",
         "digest",
     ];
     let mut rows: Vec<Vec<(String, Option<&str>)>> = Vec::new();
@@ -195,6 +196,10 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
             lat(|l| l.p99, "p99"),
             lat(|l| l.p999, "p99.9"),
             lat(|l| l.max, "max"),
+            e.events_per_cpu_s.map_or_else(
+                || ("n/a".to_string(), Some("2")),
+                |s| (fmt_si(s.median), None),
+            ),
             digest,
         ]);
     }

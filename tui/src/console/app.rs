@@ -22,11 +22,13 @@ pub enum View {
     Workers,
     /// The latency histogram and the watermark lag.
     Latency,
+    /// The operators and exchanges as a graph, and the bottleneck.
+    Dataflow,
 }
 
 impl View {
     /// Every view, in Tab order.
-    pub const ALL: [View; 3] = [View::Overview, View::Workers, View::Latency];
+    pub const ALL: [View; 4] = [View::Overview, View::Workers, View::Latency, View::Dataflow];
 
     /// The view's name as shown in the key hints.
     pub fn name(self) -> &'static str {
@@ -34,6 +36,7 @@ impl View {
             View::Overview => "overview",
             View::Workers => "workers",
             View::Latency => "latency",
+            View::Dataflow => "dataflow",
         }
     }
 
@@ -165,6 +168,7 @@ impl App {
             KeyCode::Char('1') => self.set_view(View::Overview),
             KeyCode::Char('2') => self.set_view(View::Workers),
             KeyCode::Char('3') => self.set_view(View::Latency),
+            KeyCode::Char('4') => self.set_view(View::Dataflow),
             KeyCode::Char('+' | '=') => self.set_scale(self.scale_index.saturating_sub(1)),
             KeyCode::Char('-' | '_') => {
                 self.set_scale((self.scale_index + 1).min(TIME_SCALES_S.len() - 1))

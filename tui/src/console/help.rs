@@ -15,20 +15,21 @@ const KEYS: [(&str, &str); 6] = [
     ("p, Space", "pause the view (the job keeps running)"),
     (
         "Tab, S-Tab",
-        "next / previous view: overview, workers, latency",
+        "next / previous view: overview, workers, latency, dataflow",
     ),
-    ("1 2 3", "jump to a view"),
+    ("1 2 3 4", "jump to a view"),
     ("+ / -", "shorter / longer chart time scale (5 s .. 10 min)"),
     ("?, h", "this help; Esc or ? closes it"),
 ];
 
-const READING: [&str; 6] = [
+const READING: [&str; 7] = [
     "throughput: events/s of all sources per column of time; now = last second",
     "latency: from an event's scheduled time to its result at the sink, since start",
     "workers: share of the last second busy / backpressured / idle",
     "exchange: fullest ring per producer -> consumer pair; a hot column is a slow consumer",
     "watermark lag: newest event time minus the frontier (event time)",
     "late: records after their window closed (counted, never silently dropped)",
+    "dataflow: records/s and own busy time per operator; the busiest one is the bottleneck",
 ];
 
 /// Draws the help overlay centred in `area`.

@@ -11,6 +11,8 @@
 use std::collections::VecDeque;
 
 use weir_engine::MetricsSnapshot;
+
+use super::operators::{Dataflow, OperatorWindow};
 use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::report::SUSTAINED_FRACTION;
 
@@ -86,6 +88,8 @@ pub struct ConsoleState {
     peak_eps: f64,
     /// (watermark, job time when it last changed)
     watermark_moved: Option<(i64, f64)>,
+    /// The operators' counters over about the last second (the dataflow view).
+    operators: OperatorWindow,
 }
 
 impl ConsoleState {
@@ -99,6 +103,7 @@ impl ConsoleState {
             trimmed: false,
             peak_eps: 0.0,
             watermark_moved: None,
+            operators: OperatorWindow::default(),
         }
     }
 
@@ -151,6 +156,7 @@ impl ConsoleState {
             self.history.pop_front();
             self.trimmed = true;
         }
+        self.operators.ingest(&snapshot);
         self.latest = snapshot;
         self.snapshots += 1;
         if t_s >= CURRENT_WINDOW_S / 2.0
@@ -159,6 +165,12 @@ impl ConsoleState {
             self.peak_eps = self.peak_eps.max(rate);
         }
         true
+    }
+
+    /// The operators' rates and the bottleneck over the last second (the whole run once it
+    /// finished); `None` when the engine reports no operators.
+    pub fn dataflow(&self) -> Option<Dataflow> {
+        self.operators.dataflow(&self.latest)
     }
 
     /// The run's settings.

@@ -1,4 +1,4 @@
-//! The three views (overview, workers, latency) laid out from the panels, for any terminal
+//! The four views (overview, workers, latency, dataflow) laid out from the panels, for any terminal
 //! size down to 80x24.
 
 use ratatui::buffer::Buffer;
@@ -8,7 +8,7 @@ use super::app::{App, View};
 use super::header::{self, Status};
 use super::state::ConsoleState;
 use super::theme::Theme;
-use super::{exchange, help, hints, latency, progress, throughput, watermark, workers};
+use super::{dataflow, exchange, help, hints, latency, progress, throughput, watermark, workers};
 
 /// Width from which the overview shows three columns (with the heat map) instead of two.
 const WIDE: u16 = 120;
@@ -40,6 +40,7 @@ pub fn render(app: &App, stopping: bool, area: Rect, buf: &mut Buffer) {
         View::Overview => overview(state, theme, scale, body, buf),
         View::Workers => workers_view(state, theme, scale, body, buf),
         View::Latency => latency_view(state, theme, scale, body, buf),
+        View::Dataflow => dataflow::render(state, theme, body, buf),
     }
     hints::render(app, keys, buf);
     if app.help() {

@@ -48,7 +48,8 @@ use crate::catalog::{EngineKind, Latency};
 use crate::cluster::TimelyCluster;
 use crate::digest::{Digest, ResultRow, RowEncoder};
 use crate::job::{
-    EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, SourceMode, StopSignal,
+    EngineCpu, EngineVersions, Job, Outcome, Result, RunError, RunLength, RunSpec, SourceMode,
+    StopSignal,
 };
 use crate::report::{LatencySummary, WorkerReport};
 
@@ -348,6 +349,7 @@ where
         per_worker,
         total_workers: Some(spec.workers * spec.cluster.as_ref().map_or(1, |c| c.processes)),
         pinned: spec.pinning && shared.pinned.load(Ordering::Relaxed) == spec.workers,
+        cpu: EngineCpu::InProcess,
         versions: EngineVersions {
             timely: Some(TIMELY_VERSION.to_string()),
             differential: (launch.engine == EngineKind::Differential)

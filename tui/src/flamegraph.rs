@@ -1,0 +1,107 @@
+//! `--flamegraph FILE.svg`: a sampled CPU profile of a run, drawn as a flame graph.
+//!
+//! Sampling uses the `pprof` crate: a `SIGPROF` interval timer (`setitimer(ITIMER_PROF)`)
+//! that fires per CPU time the process uses, on whichever thread is running, and records
+//! that thread's stack; no root and no `perf` are needed. The flame graph is rendered by
+//! `inferno` (through pprof's `flamegraph` feature).
+//!
+//! **What is sampled.** The whole `weir` process: an in-process engine's workers (weir,
+//! timely, differential) and, with the console on, the console thread (its share is small and
+//! shows up under its own frames). Flink runs in its own JVM, which this sampler cannot see:
+//! for Flink, weir says where Flink's own flame graphs are instead of writing an empty file.
+//!
+//! **Cost.** [`FREQUENCY_HZ`] samples per CPU-second; each one unwinds one stack (tens of
+//! microseconds), so the sampler takes well under 1 % of the CPU it samples. The measured
+//! figure is in docs/RESULTS.md (`scripts/overhead.sh`).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use weir_workloads::catalog::EngineKind;
+
+/// Samples per second of CPU time. Odd, so the timer does not beat with 10 ms periodic work.
+pub const FREQUENCY_HZ: i32 = 99;
+
+/// What Flink users get instead (its sampling lives in the JVM).
+pub const FLINK_HINT: &str = "Flink runs in its own JVM, which weir's sampler cannot see: Flink \
+     draws its own flame graphs (set rest.flamegraph.enabled: true on a Flink cluster, run \
+     with --flink-cluster, and open the job's operator, tab 'FlameGraph', in Flink's web UI)";
+
+/// Errors of the sampler.
+#[derive(Debug, thiserror::Error)]
+pub enum FlameError {
+    /// The sampler could not start (for example the signal timer is in use).
+    #[error("--flamegraph: the sampler could not start: {0}")]
+    Start(String),
+    /// Building or writing the graph failed.
+    #[error("--flamegraph {path}: could not write the flame graph: {why}")]
+    Write {
+        /// Where it was to go.
+        path: PathBuf,
+        /// Why it failed.
+        why: String,
+    },
+}
+
+/// A running sampler; [`Sampler::finish`] writes the graph.
+pub struct Sampler {
+    guard: pprof::ProfilerGuard<'static>,
+    title: String,
+}
+
+impl std::fmt::Debug for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sampler")
+            .field("title", &self.title)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sampler {
+    /// Starts sampling this process for a run of `engine`, titled `title`. `Ok(None)` for an
+    /// engine that runs outside this process (Flink): see [`FLINK_HINT`].
+    ///
+    /// # Errors
+    /// [`FlameError::Start`] when the sampler cannot start.
+    pub fn start(engine: EngineKind, title: String) -> Result<Option<Self>, FlameError> {
+        if engine == EngineKind::Flink {
+            return Ok(None);
+        }
+        let guard = pprof::ProfilerGuardBuilder::default()
+            .frequency(FREQUENCY_HZ)
+            // Never unwind inside these: the signal may interrupt them where unwinding is
+            // unsafe (pprof's advice).
+            .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+            .build()
+            .map_err(|e| FlameError::Start(e.to_string()))?;
+        Ok(Some(Self { guard, title }))
+    }
+
+    /// Stops sampling and writes the flame graph to `path` (an SVG). Returns the number of
+    /// samples drawn.
+    ///
+    /// # Errors
+    /// [`FlameError::Write`] when the report cannot be built or the file written.
+    pub fn finish(self, path: &Path) -> Result<usize, FlameError> {
+        let fail = |why: String| FlameError::Write {
+            path: path.to_path_buf(),
+            why,
+        };
+        let report = self
+            .guard
+            .report()
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        drop(self.guard);
+        let samples: usize = report.data.values().map(|&n| n as usize).sum();
+        let file = File::create(path).map_err(|e| fail(e.to_string()))?;
+        let mut options = pprof::flamegraph::Options::default();
+        options.title.clone_from(&self.title);
+        options.count_name = "samples".to_string();
+        report
+            .flamegraph_with_options(BufWriter::new(file), &mut options)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(samples)
+    }
+}
