@@ -54,10 +54,10 @@ fn live<D: Clone>(out: &mut Vec<(D, u64, isize)>, data: D, from: u64, until: u64
 
 /// The qualifying pairs of `pairs` (`expires` of each given by `expires`), insertions moved to
 /// `expires` and retractions to `expires + 1` (see the module docs).
-fn to_close<'s, D: Clone + 'static>(
-    pairs: VecCollection<'s, u64, D>,
+fn to_close<D: Clone + 'static>(
+    pairs: VecCollection<'_, u64, D>,
     expires: fn(&D) -> u64,
-) -> VecCollection<'s, u64, D> {
+) -> VecCollection<'_, u64, D> {
     pairs
         .inner
         .map(move |(d, _, r)| {
@@ -69,10 +69,10 @@ fn to_close<'s, D: Clone + 'static>(
 
 /// The updates of `results` at their close time (`expires` of each given by `expires`),
 /// without the retractions just after it.
-fn at_close<'s, D: Clone + 'static>(
-    results: VecCollection<'s, u64, D>,
+fn at_close<D: Clone + 'static>(
+    results: VecCollection<'_, u64, D>,
     expires: fn(&D) -> u64,
-) -> VecCollection<'s, u64, D> {
+) -> VecCollection<'_, u64, D> {
     results
         .inner
         .flat_map(move |(d, t, r)| (t == expires(&d)).then_some((d, t, r)))

@@ -57,6 +57,9 @@ fn day(day: u64) -> Date {
     Date::of_epoch_ms(day * DAY_MS)
 }
 
+/// Extra `(group, (column, value))` updates assembled with the counts (q16's latest bid time).
+type ExtraColumns<'s, K> = VecCollection<'s, u64, (K, (u8, isize))>;
+
 /// The column of q16's latest bid time among the assembled values (after the twelve counts).
 const LATEST: u8 = 12;
 
@@ -64,7 +67,7 @@ const LATEST: u8 = 12;
 /// plus (as column [`LATEST`]) the values of `extra` (q16's latest bid time).
 fn bid_stats<'s, K>(
     bids: VecCollection<'s, u64, (K, (u64, u64, u64))>,
-    extra: Option<VecCollection<'s, u64, (K, (u8, isize))>>,
+    extra: Option<ExtraColumns<'s, K>>,
 ) -> VecCollection<'s, u64, (K, (BidStats, isize))>
 where
     K: differential_dataflow::ExchangeData + std::hash::Hash,

@@ -129,10 +129,9 @@ pub(crate) fn write_partitions<U: Clone + 'static>(
                         let minute = end / MINUTE_MS - 1;
                         if let Some(file) = open.remove(&minute)
                             && !failed
+                            && let Err(e) = finish(file)
                         {
-                            if let Err(e) = finish(file) {
-                                fail(&shared, &mut failed, e);
-                            }
+                            fail(&shared, &mut failed, e);
                         }
                         output.session(&cap).give(minute);
                     }
