@@ -39,6 +39,11 @@ pub(crate) struct WorkerCounters {
     /// The newest event time the worker's sources reported
     /// ([`Source::event_time`](crate::Source::event_time)).
     pub(crate) source_time: Cell<Option<Timestamp>>,
+    /// Whether the worker has a table sink (then `table_inserts` / `table_retracts` are
+    /// published).
+    pub(crate) table_sink: Cell<bool>,
+    pub(crate) table_inserts: Cell<u64>,
+    pub(crate) table_retracts: Cell<u64>,
 }
 
 impl WorkerCounters {

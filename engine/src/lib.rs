@@ -81,7 +81,8 @@
 // 2. Operators: `operator` (the Operator and BinaryOperator traits, Output).
 // 3. Dataflow: `stream` (Stream and the fused nodes), and on Stream `exchange` (key_by /
 //    exchange / broadcast) and `window` (its own base `window/types.rs`, then state machines,
-//    then window operators).
+//    then window operators), then `updating` (changelogs and the keyed operators that emit
+//    them; it uses `window`'s key hash and aggregate trait).
 // 4. Running: `worker` (the Worker handle and the scheduling loop), then `execute` (the job).
 mod config;
 mod context;
@@ -99,6 +100,7 @@ mod operator;
 
 mod exchange;
 mod stream;
+pub mod updating;
 pub mod window;
 
 mod execute;
@@ -110,7 +112,7 @@ pub use config::{
 };
 pub use exchange::worker_for_key;
 pub use execute::execute;
-pub use metrics::{Collector, MetricsSnapshot, OperatorMetrics, WorkerMetrics};
+pub use metrics::{Collector, MetricsSnapshot, OperatorMetrics, TableMetrics, WorkerMetrics};
 pub use operator::{BinaryOperator, Operator, Output};
 pub use source::{IterSource, Source, SourcePoll};
 pub use stream::Stream;

@@ -109,12 +109,12 @@ impl WindowSpec {
 }
 
 /// The exchange hash of a window key: fixed, so every worker routes a key the same way.
-pub(super) fn key_hash<K: Hash>(key: &K) -> u64 {
+pub(crate) fn key_hash<K: Hash>(key: &K) -> u64 {
     foldhash::fast::FixedState::default().hash_one(key)
 }
 
 /// `frontier - back`, keeping end of input at end of input.
-pub(super) fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
+pub(crate) fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
     if frontier == Timestamp::MAX {
         Timestamp::MAX
     } else {
