@@ -354,6 +354,7 @@ impl Driver {
                 RunLength::Duration(_) => None,
             },
             finished: p.finished,
+            table: None,
         }
     }
 

@@ -225,5 +225,6 @@ fn snapshot(
             RunLength::Duration(_) => None,
         },
         finished,
+        table: None,
     }
 }

@@ -32,6 +32,7 @@ mod nexmark;
 mod shared;
 mod sink;
 mod source;
+mod updating;
 mod ysb;
 
 use std::sync::atomic::AtomicU64;
@@ -55,7 +56,7 @@ use crate::split::{Split, WorkerSplit};
 use crate::ysb::{YsbConfig, YsbSplit};
 use json::JsonChunks;
 use shared::{ReplayData, Shared};
-use sink::OutputFile;
+use sink::{OutputFile, RunFailure};
 use source::SourceSettings;
 
 /// The exchange latency budget of paced (`--rate`) runs.
@@ -101,7 +102,7 @@ impl Engine for WeirEngine {
         let output = spec
             .output
             .as_deref()
-            .map(OutputFile::create)
+            .map(|path| OutputFile::create(path, spec.changelog))
             .transpose()?
             .map(Arc::new);
         let collector = Collector::new();
@@ -229,6 +230,7 @@ fn drive(
         output,
         epoch: OnceLock::new(),
         parse_errors: Arc::default(),
+        failure: RunFailure::default(),
     };
     if let RunLength::Events(n) = spec.length {
         collector.update(|s| s.events_total = Some(n));
@@ -255,6 +257,9 @@ fn drive(
     let finished = Instant::now();
     if let Some(output) = &shared.output {
         output.finish()?;
+    }
+    if let Some(failure) = shared.failure.take() {
+        return Err(RunError::Failed(failure));
     }
     if let Some((count, first)) = shared.parse_errors.summary() {
         return Err(RunError::Failed(format!(

@@ -37,6 +37,7 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test {workload} {query}"),
         cluster: None,
         flink_cluster: None,

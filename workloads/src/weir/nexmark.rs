@@ -26,6 +26,7 @@
 //! seller (the auction's arrival made the row, as in the Flink port); the sink records the
 //! latency of those rows.
 
+use weir_engine::updating::Change;
 use weir_engine::window::{
     Aggregate, Avg, Count, IntervalAggregateSpec, IntervalSpec, Max, WindowSpec, on,
 };
@@ -125,7 +126,9 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             q3(shared.sampled_events(worker, query.def().reads.kinds())),
             worker.latency(),
         ),
-        Query::Q4 => sink.attach(q4(shared.events(worker, kinds(query)))),
+        Query::Q4 => {
+            sink.attach_changes(q4(shared.events(worker, kinds(query))).map(Change::insert))
+        }
         Query::Q5 => sink.attach(q5(shared.bids(worker))),
         Query::Q7 => sink.attach(q7(shared.bids(worker))),
         Query::Q8 => sink.attach(q8(shared.events(worker, kinds(query)))),
@@ -164,22 +167,15 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
         Query::YsbGen | Query::Ysb => {
             unreachable!("the weir driver builds YSB queries with ysb::build")
         }
+        Query::Q6 | Query::Q9 | Query::Q15 | Query::Q16 | Query::Q17 | Query::Q18 | Query::Q19 => {
+            super::updating::build(query, worker, shared)
+        }
         // The catalog says weir does not run these yet, so the runner refuses them first.
-        Query::Q6
-        | Query::Q9
-        | Query::Q10
-        | Query::Q13
-        | Query::Q14
-        | Query::Q15
-        | Query::Q16
-        | Query::Q17
-        | Query::Q18
-        | Query::Q19
-        | Query::Q20
-        | Query::Q21
-        | Query::Q22 => unreachable!(
-            "the weir adapter has no dataflow for nexmark {query} yet; the runner refuses it"
-        ),
+        Query::Q10 | Query::Q13 | Query::Q14 | Query::Q20 | Query::Q21 | Query::Q22 => {
+            unreachable!(
+                "the weir adapter has no dataflow for nexmark {query} yet; the runner refuses it"
+            )
+        }
     }
 }
 

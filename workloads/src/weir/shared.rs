@@ -9,7 +9,7 @@ use std::time::Instant;
 use weir_engine::{Stream, Worker};
 
 use super::json::{JsonChunks, JsonLine, JsonSplit, ParseErrors};
-use super::sink::{OutputFile, ResultSink};
+use super::sink::{OutputFile, ResultSink, RunFailure};
 use super::source::{EventSource, Input, Sampler, SourceSettings, Stamped, StampedSource};
 use crate::catalog::Query;
 use crate::digest::Digest;
@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) epoch: OnceLock<Instant>,
     /// JSON lines that did not parse (`--format json`).
     pub(crate) parse_errors: Arc<ParseErrors>,
+    /// A failure a worker found (q17's sum beyond 64 bits); fails the run at its end.
+    pub(crate) failure: RunFailure,
 }
 
 impl Shared {
