@@ -35,6 +35,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: "weir run nexmark --engine sim".into(),
         cluster: None,
         flink_cluster: None,
