@@ -489,7 +489,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -536,7 +536,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -640,7 +640,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -659,7 +659,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -678,7 +678,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -697,7 +697,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
@@ -716,7 +716,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: NOT_YET,
             differential: NOT_YET,
             flink: NOT_YET,
