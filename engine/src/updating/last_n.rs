@@ -30,11 +30,14 @@ struct LastValues {
     sum: i128,
 }
 
+/// A record's `(time, tie-break)`.
+type OrderFn<T, O> = Box<dyn Fn(&T) -> (Timestamp, O)>;
+
 /// The operator of [`Stream::last_n_average`].
 pub struct LastNAverage<T, K, O> {
     n: usize,
     key: Rc<dyn Fn(&T) -> K>,
-    order: Box<dyn Fn(&T) -> (Timestamp, O)>,
+    order: OrderFn<T, O>,
     value: Box<dyn Fn(&T) -> i64>,
     /// Records waiting for the frontier, by `(time, tie-break)`; several may share both.
     pending: BTreeMap<(Timestamp, O), Vec<T>>,

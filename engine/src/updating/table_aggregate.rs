@@ -67,19 +67,16 @@ where
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
         for row in input.drain(..) {
             let key = (self.key)(&row);
-            match self.groups.get_mut(&key) {
-                Some(acc) => {
-                    if !self.touched.contains_key(&key) {
-                        self.touched.insert(key.clone(), Some(self.agg.result(acc)));
-                    }
-                    self.agg.accumulate(acc, &row);
+            if let Some(acc) = self.groups.get_mut(&key) {
+                if !self.touched.contains_key(&key) {
+                    self.touched.insert(key.clone(), Some(self.agg.result(acc)));
                 }
-                None => {
-                    let mut acc = self.agg.init(&row);
-                    self.agg.accumulate(&mut acc, &row);
-                    self.groups.insert(key.clone(), acc);
-                    self.touched.insert(key, None);
-                }
+                self.agg.accumulate(acc, &row);
+            } else {
+                let mut acc = self.agg.init(&row);
+                self.agg.accumulate(&mut acc, &row);
+                self.groups.insert(key.clone(), acc);
+                self.touched.insert(key, None);
             }
         }
         for (key, before) in self.touched.drain() {

@@ -121,7 +121,10 @@ impl ConsoleState {
             t_s,
             events: snapshot.events_in(),
             records_out: snapshot.records_out(),
-            changes: snapshot.table.as_ref().map_or(0, |t| t.changes()),
+            changes: snapshot
+                .table
+                .as_ref()
+                .map_or(0, weir_engine::TableMetrics::changes),
             worker_events: snapshot.workers.iter().map(|w| w.events_in).collect(),
             worker_times: snapshot
                 .workers

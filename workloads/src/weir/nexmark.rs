@@ -127,7 +127,7 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             worker.latency(),
         ),
         Query::Q4 => {
-            sink.attach_changes(q4(shared.events(worker, kinds(query))).map(Change::insert))
+            sink.attach_changes(q4(shared.events(worker, kinds(query))).map(Change::insert));
         }
         Query::Q5 => sink.attach(q5(shared.bids(worker))),
         Query::Q7 => sink.attach(q7(shared.bids(worker))),
@@ -168,7 +168,7 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             unreachable!("the weir driver builds YSB queries with ysb::build")
         }
         Query::Q6 | Query::Q9 | Query::Q15 | Query::Q16 | Query::Q17 | Query::Q18 | Query::Q19 => {
-            super::updating::build(query, worker, shared)
+            super::updating::build(query, worker, shared);
         }
         // The catalog says weir does not run these yet, so the runner refuses them first.
         Query::Q10 | Query::Q13 | Query::Q14 | Query::Q20 | Query::Q21 | Query::Q22 => {
