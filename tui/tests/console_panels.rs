@@ -96,6 +96,7 @@ fn snapshot(step: u64, workers: usize) -> MetricsSnapshot {
         source_time_ms: Some(source),
         events_total: Some(60_000_000),
         finished: false,
+        table: None,
     }
 }
 
