@@ -81,7 +81,7 @@ fn reference_top_n(input: &[Rec], n: usize) -> Vec<(Rec, u32)> {
             rows.push((r, i as u32 + 1));
         }
     }
-    rows.sort();
+    rows.sort_unstable();
     rows
 }
 
@@ -95,7 +95,7 @@ fn reference_keep_last(input: &[Rec]) -> Vec<Rec> {
         }
     }
     let mut rows: Vec<Rec> = last.into_values().collect();
-    rows.sort();
+    rows.sort_unstable();
     rows
 }
 
@@ -151,7 +151,7 @@ fn reference_last_n(input: &[Rec], n: usize) -> Vec<(Rec, i64)> {
             rows.push((recs[k], sum / last.len() as i64));
         }
     }
-    rows.sort();
+    rows.sort_unstable();
     rows
 }
 
@@ -204,7 +204,7 @@ proptest! {
         let (mut got, snap) = run(&input, w, pin, batch, step, move |s| {
             s.last_n_average(n, |r: &Rec| r.0, |r| (r.1, r.2), |r| r.2).unwrap()
         });
-        got.sort();
+        got.sort_unstable();
         prop_assert_eq!(snap.late(), 0);
         prop_assert_eq!(got, reference_last_n(&input, n));
     }
