@@ -25,7 +25,7 @@ use hdrhistogram::Histogram;
 use crate::config::Config;
 use crate::counters::{OpCounters, WorkerCounters};
 use crate::gate::Gate;
-use crate::metrics::{Collector, OperatorMetrics, WorkerMetrics};
+use crate::metrics::{Collector, OperatorMetrics, TableMetrics, WorkerMetrics};
 use crate::rings::Registry;
 use crate::time::{Clock, END_OF_INPUT, NO_PROGRESS, Timestamp};
 use crate::wake::Wakers;
@@ -254,6 +254,10 @@ impl BuildCtx {
         };
         let mut latency = self.latency.borrow_mut();
         let source_time = c.source_time.get();
+        let table = c
+            .table_sink
+            .get()
+            .then(|| (c.table_inserts.get(), c.table_retracts.get()));
         let (index, peers, measured) = (self.index, self.peers, self.metrics);
         let shared = &self.shared;
         collector.update(|snapshot| {
@@ -295,6 +299,13 @@ impl BuildCtx {
             );
             if let Some(t) = source_time {
                 snapshot.source_time_ms = Some(snapshot.source_time_ms.map_or(t, |m| m.max(t)));
+            }
+            if let Some((inserts, retracts)) = table {
+                let t = snapshot.table.get_or_insert_with(TableMetrics::default);
+                t.inserts.resize(peers, 0);
+                t.retracts.resize(peers, 0);
+                t.inserts[index] = inserts;
+                t.retracts[index] = retracts;
             }
         });
         latency.reset();

@@ -122,6 +122,11 @@ pub(crate) struct WorkerCounters {
     pub(crate) source_time: Cell<Option<Timestamp>>,
     /// Splits the busy time between the worker's operators.
     pub(crate) profiler: Profiler,
+    /// Whether the worker has a table sink (then `table_inserts` / `table_retracts` are
+    /// published).
+    pub(crate) table_sink: Cell<bool>,
+    pub(crate) table_inserts: Cell<u64>,
+    pub(crate) table_retracts: Cell<u64>,
 }
 
 impl WorkerCounters {
@@ -139,6 +144,9 @@ impl WorkerCounters {
             backpressured_ns: Cell::default(),
             source_time: Cell::default(),
             profiler: Profiler::new(clock),
+            table_sink: Cell::default(),
+            table_inserts: Cell::default(),
+            table_retracts: Cell::default(),
         }
     }
 

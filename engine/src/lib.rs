@@ -82,7 +82,9 @@
 // 3. Dataflow: `stream` (Stream and the fused nodes), and on Stream `exchange` (key_by /
 //    exchange / broadcast) and `window` (its own base `window/types.rs`, then state machines,
 //    then window operators); beside `window` and using its key hash and map, `joins` (the
-//    regular and lookup joins) and `file_sink` (the partitioned file sink).
+//    regular and lookup joins) and `file_sink` (the partitioned file sink), then `updating`
+//    (changelogs and the keyed operators that emit them; it uses `window`'s key hash and
+//    aggregate trait).
 // 4. Running: `worker` (the Worker handle and the scheduling loop), then `execute` (the job).
 mod config;
 mod context;
@@ -102,6 +104,7 @@ mod exchange;
 pub mod file_sink;
 pub mod joins;
 mod stream;
+pub mod updating;
 pub mod window;
 
 mod execute;
@@ -113,7 +116,7 @@ pub use config::{
 };
 pub use exchange::worker_for_key;
 pub use execute::execute;
-pub use metrics::{Collector, MetricsSnapshot, OperatorMetrics, WorkerMetrics};
+pub use metrics::{Collector, MetricsSnapshot, OperatorMetrics, TableMetrics, WorkerMetrics};
 pub use operator::{BinaryOperator, Operator, Output};
 pub use source::{IterSource, Source, SourcePoll};
 pub use stream::Stream;

@@ -91,6 +91,36 @@ pub struct MetricsSnapshot {
     pub events_total: Option<u64>,
     /// Whether the job has finished (all results delivered, or stopped).
     pub finished: bool,
+    /// The changelog that reached the job's table sinks (an updating query), per worker.
+    /// `None` when the job has no table sink or the engine cannot observe one.
+    pub table: Option<TableMetrics>,
+}
+
+/// The changes folded by an updating query's table sinks
+/// ([`Stream::table_sink`](crate::Stream::table_sink)), cumulative, indexed by worker.
+///
+/// The live table has `rows()` rows: insertions minus retractions. A keyed operator keeps each
+/// key on one worker, so every worker's own count stays non-negative in a correct run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableMetrics {
+    /// Insertions per worker.
+    pub inserts: Vec<u64>,
+    /// Retractions per worker.
+    pub retracts: Vec<u64>,
+}
+
+impl TableMetrics {
+    /// Rows in the table now: insertions minus retractions over all workers.
+    pub fn rows(&self) -> i64 {
+        let ins: u64 = self.inserts.iter().sum();
+        let ret: u64 = self.retracts.iter().sum();
+        ins as i64 - ret as i64
+    }
+
+    /// Changes (insertions and retractions) so far over all workers.
+    pub fn changes(&self) -> u64 {
+        self.inserts.iter().chain(&self.retracts).sum()
+    }
 }
 
 impl MetricsSnapshot {

@@ -59,7 +59,7 @@
 //! All keyed state lives in `hashbrown` maps with the fixed `foldhash` hasher ([`FastMap`]).
 
 pub mod aggregate;
-mod dataflow;
+pub(crate) mod dataflow;
 mod global;
 mod interval_agg;
 mod join;

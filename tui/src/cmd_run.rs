@@ -146,9 +146,16 @@ pub struct RunArgs {
     /// Write the RunReport as JSON to FILE (`-` = stdout, which then holds only the JSON).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write the result rows as JSON lines to FILE.
+    /// Write the result rows as JSON lines to FILE, keyed by the result columns. An updating
+    /// query (q4, q9, q15-q19) writes its final table: the rows left once its changelog is
+    /// folded at end of input.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With --output, an updating query writes its changelog instead of its final table:
+    /// every insertion and retraction in the order the sinks saw them, each line tagged
+    /// "op":"insert" or "op":"retract" (weir only).
+    #[arg(long, requires = "output")]
+    pub changelog: bool,
     /// Print only the final result line (nothing with `--json -`).
     #[arg(long, short)]
     pub quiet: bool,
@@ -324,6 +331,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
             .sink_dir
             .clone()
             .or_else(|| (query == Query::Q10).then(weir_workloads::weir::fresh_sink_dir)),
+        changelog: args.changelog,
         command,
         cluster,
         flink_cluster,

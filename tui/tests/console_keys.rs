@@ -23,6 +23,7 @@ fn spec() -> RunSpec {
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: String::new(),
         cluster: None,
         flink_cluster: None,

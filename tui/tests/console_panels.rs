@@ -35,6 +35,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: "weir run nexmark --engine sim".into(),
         cluster: None,
         flink_cluster: None,
@@ -95,6 +96,7 @@ fn snapshot(step: u64, workers: usize) -> MetricsSnapshot {
         source_time_ms: Some(source),
         events_total: Some(60_000_000),
         finished: false,
+        table: None,
     }
 }
 

@@ -131,6 +131,7 @@ fn progress_line() {
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: String::new(),
         cluster: None,
         flink_cluster: None,

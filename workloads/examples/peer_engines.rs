@@ -61,6 +61,7 @@ fn main() {
                         input: None,
                         side_input: None,
                         sink_dir: None,
+                        changelog: false,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
                         cluster: None,
                         flink_cluster: None,

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             input: None,
             side_input: None,
             sink_dir: None,
+            changelog: false,
             command: format!("weir_run {}", args.join(" ")),
             cluster: None,
             flink_cluster: None,

@@ -491,7 +491,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_DATASTREAM,
@@ -538,7 +538,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::AuctionsAndBids,
         baseline: Some(Query::NexmarkGen),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_SQL,
@@ -642,7 +642,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_SQL,
@@ -661,7 +661,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_SQL,
@@ -680,7 +680,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_SQL,
@@ -699,7 +699,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_SQL,
@@ -718,7 +718,7 @@ pub const CATALOG: &[QueryDef] = &[
         reads: Reads::Bids,
         baseline: Some(Query::NexmarkGenBids),
         engines: Engines {
-            weir: NOT_YET,
+            weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
             flink: FLINK_SQL,

@@ -380,6 +380,7 @@ impl Driver {
                 RunLength::Duration(_) => None,
             },
             finished: p.finished,
+            table: None,
         }
     }
 

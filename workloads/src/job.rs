@@ -124,8 +124,12 @@ pub struct RunSpec {
     pub source: SourceMode,
     /// The form of the source's events (YSB only; Nexmark runs use [`EventFormat::Records`]).
     pub format: EventFormat,
-    /// Write result rows as JSON lines here.
+    /// Write result rows as JSON lines here (an updating query: its final table).
     pub output: Option<PathBuf>,
+    /// With `output`, an updating query writes its changelog instead of its final table: every
+    /// insertion and retraction as a JSON line tagged `"op":"insert"` / `"op":"retract"`
+    /// (`--changelog`; weir only).
+    pub changelog: bool,
     /// Nexmark events from this file instead of the generator (`--input`: JSON lines or CSV as
     /// `weir gen` writes them, see [`crate::inputs::EventFile`]). The run's length must then be
     /// `Events(n)` with `n` at most the file's events (the first `n` are read), and the source
@@ -164,6 +168,7 @@ impl RunSpec {
             source: SourceMode::Generate,
             format: EventFormat::Records,
             output: None,
+            changelog: false,
             input: None,
             side_input: None,
             sink_dir: None,

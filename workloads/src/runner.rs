@@ -112,6 +112,7 @@ fn check(spec: &RunSpec, engine: &dyn Engine) -> Result<()> {
             spec.engine
         ));
     }
+    check_changelog(spec)?;
     if spec.cluster.is_some() && spec.engine != EngineKind::Timely {
         return config(format!(
             "--processes, --process and --hostfile are timely's cluster mode; engine '{}' runs \
@@ -120,6 +121,31 @@ fn check(spec: &RunSpec, engine: &dyn Engine) -> Result<()> {
         ));
     }
     check_files(spec)
+}
+
+/// `--changelog`: an updating query's changelog into the `--output` file, on weir.
+fn check_changelog(spec: &RunSpec) -> Result<()> {
+    if !spec.changelog {
+        return Ok(());
+    }
+    let why = if spec.output.is_none() {
+        "it says what --output writes: add --output FILE".to_string()
+    } else if spec.query.def().output != crate::catalog::Output::FinalTable {
+        format!(
+            "{} is not an updating query (its --output rows are never retracted, so they are \
+             its changelog already); leave --changelog out",
+            spec.query
+        )
+    } else if spec.engine != EngineKind::Weir {
+        format!(
+            "engine '{}' writes the final table only; use --engine weir, or leave --changelog \
+             out",
+            spec.engine
+        )
+    } else {
+        return Ok(());
+    };
+    Err(RunError::Config(format!("--changelog: {why}")))
 }
 
 /// `--input`, `--side-input` and `--sink-dir`: which runs take them, and that their files are

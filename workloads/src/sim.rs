@@ -228,5 +228,6 @@ fn snapshot(
             RunLength::Duration(_) => None,
         },
         finished,
+        table: None,
     }
 }

@@ -33,6 +33,7 @@ mod shared;
 mod sink;
 mod source;
 mod suite_joins;
+mod updating;
 mod ysb;
 
 pub use suite_joins::fresh_sink_dir;
@@ -58,7 +59,7 @@ use crate::split::{Split, WorkerSplit};
 use crate::ysb::{YsbConfig, YsbSplit};
 use json::JsonChunks;
 use shared::{ReplayData, Shared};
-use sink::OutputFile;
+use sink::{OutputFile, RunFailure};
 use source::SourceSettings;
 use suite_joins::QueryFiles;
 
@@ -106,7 +107,7 @@ impl Engine for WeirEngine {
         let output = spec
             .output
             .as_deref()
-            .map(OutputFile::create)
+            .map(|path| OutputFile::create(path, spec.changelog))
             .transpose()?
             .map(Arc::new);
         let collector = Collector::new();
@@ -237,6 +238,7 @@ fn drive(
         parse_errors: Arc::default(),
         side_table: files.side_table.clone(),
         file_sink: files.file_sink.clone(),
+        failure: RunFailure::default(),
     };
     if let RunLength::Events(n) = spec.length {
         collector.update(|s| s.events_total = Some(n));
@@ -264,6 +266,9 @@ fn drive(
     files.finish()?;
     if let Some(output) = &shared.output {
         output.finish()?;
+    }
+    if let Some(failure) = shared.failure.take() {
+        return Err(RunError::Failed(failure));
     }
     if let Some((count, first)) = shared.parse_errors.summary() {
         return Err(RunError::Failed(format!(

@@ -33,6 +33,7 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test {query}"),
         cluster: None,
         flink_cluster: None,

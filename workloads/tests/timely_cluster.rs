@@ -26,6 +26,7 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test cluster {query}"),
         cluster: None,
         flink_cluster: None,

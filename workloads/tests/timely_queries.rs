@@ -37,6 +37,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test {engine} {query} -w {workers}"),
         cluster: None,
         flink_cluster: None,

@@ -44,6 +44,7 @@ fn spec_n(
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test latency {query}"),
         cluster: None,
         flink_cluster: None,

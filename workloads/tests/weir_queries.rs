@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::digest::ResultRow;
 use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
-use weir_workloads::nexmark::reference::{q5, q8, q12_check};
+use weir_workloads::nexmark::reference::{q5, q8, q12_check, q18, q19};
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -37,6 +37,7 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test {workload} {query}"),
         cluster: None,
         flink_cluster: None,
@@ -225,6 +226,44 @@ fn output_rows_equal_the_reference_rows_for_q5_and_q8() {
     assert!(q5_rows[0].starts_with("{\"auction\":"), "{}", q5_rows[0]);
     assert_eq!(q5_rows, sorted_json(&q5(events)));
     assert_eq!(output_lines("q8", 3), sorted_json(&q8(events)));
+}
+
+/// An updating query's `--output` is its final table; with `--changelog` its changes, which
+/// fold (insertions minus retractions) to the same table.
+#[test]
+fn updating_output_is_the_final_table_or_the_changelog() {
+    let events = nexmark_events();
+    assert_eq!(output_lines("q18", 2), sorted_json(&q18(events)));
+    let want = sorted_json(&q19(events));
+    assert_eq!(output_lines("q19", 3), want);
+    let path = temp_file("q19-changelog.jsonl");
+    let mut s = spec(Workload::Nexmark, "q19", 2, SourceMode::Generate);
+    s.output = Some(path.clone());
+    s.changelog = true;
+    run(&s);
+    let text = std::fs::read_to_string(&path).expect("the output file exists");
+    std::fs::remove_file(&path).expect("the output file can be removed");
+    let mut table: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut retracts = 0;
+    for line in text.lines() {
+        let (weight, rest) = if let Some(rest) = line.strip_prefix(r#"{"op":"insert","#) {
+            (1, rest)
+        } else if let Some(rest) = line.strip_prefix(r#"{"op":"retract","#) {
+            retracts += 1;
+            (-1, rest)
+        } else {
+            panic!("an untagged changelog line: {line}");
+        };
+        *table.entry(format!("{{{rest}")).or_default() += weight;
+    }
+    assert!(retracts > 0, "q19's top 10 changes as bids arrive");
+    let mut rows: Vec<String> = table
+        .into_iter()
+        .inspect(|(row, n)| assert!(*n >= 0, "{row} retracted more than inserted"))
+        .flat_map(|(row, n)| std::iter::repeat_n(row, n as usize))
+        .collect();
+    rows.sort();
+    assert_eq!(rows, want);
 }
 
 #[test]

@@ -28,6 +28,7 @@ fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) ->
         input: None,
         side_input: None,
         sink_dir: None,
+        changelog: false,
         command: format!("test ysb {query} --format {format}"),
         cluster: None,
         flink_cluster: None,

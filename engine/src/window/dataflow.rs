@@ -114,7 +114,7 @@ pub(crate) fn key_hash<K: Hash>(key: &K) -> u64 {
 }
 
 /// `frontier - back`, keeping end of input at end of input.
-pub(super) fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
+pub(crate) fn hold_back(frontier: Timestamp, back: i64) -> Timestamp {
     if frontier == Timestamp::MAX {
         Timestamp::MAX
     } else {

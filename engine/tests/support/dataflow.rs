@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use weir_engine::updating::Change;
 use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
 
 use super::step::StepSource;
@@ -30,6 +31,44 @@ where
     O: Send + 'static,
     F: Fn(Stream<Rec>) -> Stream<O> + Sync,
 {
+    run_into(input, workers, pinning, batch, step, |s, out| {
+        pipeline(s).sink(move |batch| out.lock().unwrap().append(batch));
+    })
+}
+
+/// [`run`] for a pipeline whose result is a changelog, consumed by a table sink (so the
+/// metrics count the table): the changes in the order each sink received them.
+#[allow(dead_code)] // not every test binary including this file has changelogs
+pub(crate) fn run_changes<O, F>(
+    input: &[Rec],
+    workers: usize,
+    pinning: bool,
+    batch: usize,
+    pipeline: F,
+) -> (Vec<Change<O>>, MetricsSnapshot)
+where
+    O: Send + 'static,
+    F: Fn(Stream<Rec>) -> Stream<Change<O>> + Sync,
+{
+    run_into(input, workers, pinning, batch, false, |s, out| {
+        pipeline(s).table_sink(move |batch| out.lock().unwrap().append(batch));
+    })
+}
+
+type Results<O> = Arc<Mutex<Vec<O>>>;
+
+fn run_into<O, F>(
+    input: &[Rec],
+    workers: usize,
+    pinning: bool,
+    batch: usize,
+    step: bool,
+    attach: F,
+) -> (Vec<O>, MetricsSnapshot)
+where
+    O: Send + 'static,
+    F: Fn(Stream<Rec>, Results<O>) + Sync,
+{
     let collector = Collector::new();
     let config = Config::new(workers)
         .with_pinning(pinning)
@@ -51,7 +90,7 @@ where
         } else {
             worker.source(IterSource::new(mine, |r: &Rec| r.1, OOO))
         };
-        pipeline(source).sink(move |batch| sink.lock().unwrap().append(batch));
+        attach(source, sink);
     })
     .expect("job runs");
     let out = std::mem::take(&mut *out.lock().unwrap());

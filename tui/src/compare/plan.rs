@@ -105,6 +105,7 @@ impl ComparePlan {
             side_input: self.side_input.clone().filter(|_| query == Query::Q13),
             // q10 writes into a fresh temporary directory of its own.
             sink_dir: None,
+            changelog: false,
             command: self.command.clone(),
             cluster: None,
             flink_cluster: self

@@ -9,7 +9,8 @@ use super::fmt;
 use super::state::ConsoleState;
 use super::theme::Theme;
 
-/// The gauge's text: "45% 4.50M of 10.0M events  elapsed 4.5 s  ETA 5.5 s".
+/// The gauge's text: "45% 4.50M of 10.0M events  elapsed 4.5 s  ETA 5.5 s", and for an
+/// updating query its table: "  table 12,345 rows, 450k changes/s".
 pub fn text(state: &ConsoleState) -> String {
     let p = state.progress();
     let done = fmt::si(state.events() as f64);
@@ -32,8 +33,15 @@ pub fn text(state: &ConsoleState) -> String {
     } else {
         format!("ETA {}", p.eta_s.map_or_else(|| "-".to_string(), fmt::secs))
     };
+    let table = state.table().map_or_else(String::new, |(rows, rate)| {
+        let rate = rate.map_or_else(|| "-".to_string(), fmt::si);
+        format!(
+            "  table {} rows, {rate} changes/s",
+            fmt::count(rows.max(0) as u64)
+        )
+    });
     format!(
-        "{pct}{what}  elapsed {}  {eta}",
+        "{pct}{what}  elapsed {}  {eta}{table}",
         fmt::secs(state.elapsed_s())
     )
 }

@@ -47,6 +47,8 @@ pub struct Sample {
     pub events: u64,
     /// Result rows delivered.
     pub records_out: u64,
+    /// Changes (insertions and retractions) folded by an updating query's table sinks.
+    pub changes: u64,
     /// Events produced per worker.
     pub worker_events: Vec<u64>,
     /// Busy / idle / backpressured time per worker.
@@ -124,6 +126,10 @@ impl ConsoleState {
             t_s,
             events: snapshot.events_in(),
             records_out: snapshot.records_out(),
+            changes: snapshot
+                .table
+                .as_ref()
+                .map_or(0, weir_engine::TableMetrics::changes),
             worker_events: snapshot.workers.iter().map(|w| w.events_in).collect(),
             worker_times: snapshot
                 .workers
@@ -263,6 +269,20 @@ impl ConsoleState {
     pub fn current_eps(&self) -> Option<f64> {
         let now = self.elapsed_s();
         self.rate_between((now - CURRENT_WINDOW_S).max(0.0), now, |s| s.events)
+    }
+
+    /// An updating query's table: its live row count and its changes per second over the last
+    /// [`CURRENT_WINDOW_S`] (over the whole run once it finished). `None` when the engine
+    /// reports no table (an append-only query, or an engine that cannot observe one).
+    pub fn table(&self) -> Option<(i64, Option<f64>)> {
+        let rows = self.latest.table.as_ref()?.rows();
+        let now = self.elapsed_s();
+        let from = if self.finished() {
+            0.0
+        } else {
+            (now - CURRENT_WINDOW_S).max(0.0)
+        };
+        Some((rows, self.rate_between(from, now, |s| s.changes)))
     }
 
     /// Events per second since the start.

@@ -495,5 +495,6 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
             RunLength::Duration(_) => None,
         },
         finished,
+        table: None,
     }
 }

@@ -27,6 +27,7 @@
 //! latency of those rows.
 
 use weir_engine::joins::RegularJoinSpec;
+use weir_engine::updating::Change;
 use weir_engine::window::{Aggregate, Avg, Count, IntervalAggregateSpec, Max, WindowSpec, on};
 use weir_engine::{Stream, Timestamp, Worker};
 
@@ -121,7 +122,9 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
             q3(shared.sampled_events(worker, query.def().reads.kinds())),
             worker.latency(),
         ),
-        Query::Q4 => sink.attach(q4(shared.events(worker, kinds(query)))),
+        Query::Q4 => {
+            sink.attach_changes(q4(shared.events(worker, kinds(query))).map(Change::insert));
+        }
         Query::Q5 => sink.attach(q5(shared.bids(worker))),
         Query::Q7 => sink.attach(q7(shared.bids(worker))),
         Query::Q8 => sink.attach(q8(shared.events(worker, kinds(query)))),
@@ -163,11 +166,8 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
         Query::Q10 | Query::Q13 | Query::Q14 | Query::Q20 | Query::Q21 | Query::Q22 => {
             super::suite_joins::build(query, worker, shared);
         }
-        // The catalog says weir does not run these yet, so the runner refuses them first.
         Query::Q6 | Query::Q9 | Query::Q15 | Query::Q16 | Query::Q17 | Query::Q18 | Query::Q19 => {
-            unreachable!(
-                "the weir adapter has no dataflow for nexmark {query} yet; the runner refuses it"
-            )
+            super::updating::build(query, worker, shared);
         }
     }
 }

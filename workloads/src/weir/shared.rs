@@ -11,7 +11,7 @@ use weir_engine::joins::LookupTable;
 use weir_engine::{Stream, Worker};
 
 use super::json::{JsonChunks, JsonLine, JsonSplit, ParseErrors};
-use super::sink::{OutputFile, ResultSink};
+use super::sink::{OutputFile, ResultSink, RunFailure};
 use super::source::{EventSource, Input, Sampler, SourceSettings, Stamped, StampedSource};
 use crate::catalog::Query;
 use crate::digest::Digest;
@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) side_table: Option<Arc<LookupTable<u64, &'static str>>>,
     /// q10's partitioned file sink, its directory checked before the job (q10 only).
     pub(crate) file_sink: Option<PartitionedFileSink>,
+    /// A failure a worker found (q17's sum beyond 64 bits); fails the run at its end.
+    pub(crate) failure: RunFailure,
 }
 
 impl Shared {

@@ -1,6 +1,13 @@
 //! Result sinks: every worker folds its result rows into its own [`Digest`] and, with
 //! `--output FILE`, appends them as JSON lines (SELECT-order keys) to the one shared file, one
-//! lock per batch. [`ResultSink::attach_sampled`] also records the latency of the rows that
+//! lock per batch.
+//!
+//! An updating query's result is a changelog ([`ResultSink::attach_changes`]): the digest adds
+//! insertions with weight +1 and retractions with -1, so it is the final table's. Its
+//! `--output` is the final table: the workers fold their changes into one shared table of JSON
+//! rows, written when the job ends (sorted, so the file does not depend on the worker count);
+//! with `--changelog` the file is the changelog itself, each line tagged `"op":"insert"` or
+//! `"op":"retract"` in the order the sinks saw the changes. [`ResultSink::attach_sampled`] also records the latency of the rows that
 //! carry an ingestion time (q0-q3): sink time minus that time, into the worker's histogram; the
 //! stamp is not a column (digest and `--output` rows are the plain rows).
 
@@ -9,6 +16,7 @@ use std::io::{BufWriter, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use weir_engine::updating::{Change, Diff, Table};
 use weir_engine::{LatencyRecorder, Stream};
 
 use super::source::Stamped;
@@ -21,11 +29,17 @@ pub(crate) struct OutputFile {
     path: String,
     writer: Mutex<BufWriter<File>>,
     error: Mutex<Option<std::io::Error>>,
+    /// Write an updating query's changelog instead of its final table (`--changelog`).
+    changelog: bool,
+    /// An updating query's final table so far, as JSON rows (unless `changelog`).
+    table: Mutex<Table<String>>,
+    /// A retraction of a row the table did not hold (an engine bug), the first one.
+    negative: Mutex<Option<String>>,
 }
 
 impl OutputFile {
-    /// Creates (truncates) `path`.
-    pub(crate) fn create(path: &Path) -> Result<Self> {
+    /// Creates (truncates) `path`; `changelog`: an updating query writes its changelog.
+    pub(crate) fn create(path: &Path, changelog: bool) -> Result<Self> {
         let file = File::create(path).map_err(|source| RunError::Io {
             context: format!("--output {}: cannot create the file", path.display()),
             source,
@@ -34,7 +48,21 @@ impl OutputFile {
             path: path.display().to_string(),
             writer: Mutex::new(BufWriter::with_capacity(1 << 20, file)),
             error: Mutex::new(None),
+            changelog,
+            table: Mutex::new(Table::new()),
+            negative: Mutex::new(None),
         })
+    }
+
+    /// Folds a batch of changes (JSON rows) into the final table.
+    fn fold(&self, changes: impl Iterator<Item = Change<String>>) {
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        for change in changes {
+            if let Err(e) = table.apply(change) {
+                let mut negative = self.negative.lock().unwrap_or_else(PoisonError::into_inner);
+                negative.get_or_insert(e.row);
+            }
+        }
     }
 
     fn write(&self, text: &str) {
@@ -45,8 +73,32 @@ impl OutputFile {
         }
     }
 
-    /// Flushes the file; reports the first write error of the run.
+    /// Writes the final table of an updating query (if any), flushes the file; reports the
+    /// first write error of the run.
     pub(crate) fn finish(&self) -> Result<()> {
+        if let Some(row) = self
+            .negative
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            return Err(RunError::Failed(format!(
+                "--output {}: the query's changelog retracted a row its table did not hold \
+                 (an engine bug): {row}",
+                self.path
+            )));
+        }
+        let table = std::mem::take(&mut *self.table.lock().unwrap_or_else(PoisonError::into_inner));
+        if !table.is_empty() {
+            let mut rows: Vec<String> = table.into_rows().collect();
+            rows.sort_unstable();
+            let mut text = String::new();
+            for row in rows {
+                text.push_str(&row);
+                text.push('\n');
+            }
+            self.write(&text);
+        }
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let flushed = writer.flush();
         let first = self
@@ -102,6 +154,36 @@ impl ResultSink {
         });
     }
 
+    /// Consumes the changelog `stream` as an updating query's result: the digest folds it
+    /// (insertions +1, retractions -1) and the engine counts it into the table metrics.
+    pub(crate) fn attach_changes<R: ResultRow + 'static>(self, stream: Stream<Change<R>>) {
+        let mut text = String::new();
+        stream.table_sink(move |batch| {
+            {
+                let mut digest = self.digest.lock().unwrap_or_else(PoisonError::into_inner);
+                for c in batch.iter() {
+                    digest.add_weighted(&c.row, c.diff.weight());
+                }
+            }
+            if let Some(output) = &self.output {
+                if output.changelog {
+                    text.clear();
+                    for c in batch.iter() {
+                        text.push_str(&tagged(c.diff, &c.row.to_json()));
+                        text.push('\n');
+                    }
+                    output.write(&text);
+                } else {
+                    output.fold(batch.iter().map(|c| Change {
+                        diff: c.diff,
+                        row: c.row.to_json(),
+                    }));
+                }
+            }
+            batch.clear();
+        });
+    }
+
     fn digest<'a, R: ResultRow + 'a>(&self, rows: impl Iterator<Item = &'a R>) {
         let mut digest = self.digest.lock().unwrap_or_else(PoisonError::into_inner);
         for row in rows {
@@ -119,5 +201,46 @@ impl ResultSink {
             }
             output.write(text);
         }
+    }
+}
+
+/// A changelog line: the row's JSON object with `"op":"insert"` or `"op":"retract"` first.
+fn tagged(diff: Diff, row: &str) -> String {
+    let columns = row.strip_prefix('{').unwrap_or(row);
+    let sep = if columns == "}" { "" } else { "," };
+    format!("{{\"op\":\"{}\"{sep}{columns}", diff.name())
+}
+
+/// A failure a worker found while running (a q17 sum beyond 64 bits): the first one fails
+/// the run when the job ends.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RunFailure(Arc<Mutex<Option<String>>>);
+
+impl RunFailure {
+    /// Records `message` unless a failure was recorded before.
+    pub(crate) fn raise(&self, message: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(message);
+    }
+
+    /// The first failure recorded.
+    pub(crate) fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changelog_lines_lead_with_the_op() {
+        assert_eq!(
+            tagged(Diff::Retract, r#"{"a":1,"b":"x"}"#),
+            r#"{"op":"retract","a":1,"b":"x"}"#
+        );
+        assert_eq!(tagged(Diff::Insert, "{}"), r#"{"op":"insert"}"#);
     }
 }

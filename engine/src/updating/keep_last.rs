@@ -1,0 +1,129 @@
+//! Keep-last deduplication: per key, the last row in a total order, as a changelog.
+//!
+//! **State.** One row and its order key per distinct key seen, never freed: the result is a
+//! table over an unbounded input (Nexmark q18: one bid per (bidder, auction) pair). A row
+//! that is not later than its key's current row is dropped at once.
+//!
+//! **Changes.** A key's first row is inserted; a later row retracts the current one, then is
+//! inserted. "Last" is by the order key, not by arrival, so the result does not depend on
+//! the order in which the workers' rows meet; for equal order keys the row that arrived
+//! first stays (the order should be total: Nexmark breaks ties on the event id).
+
+use std::hash::Hash;
+use std::rc::Rc;
+
+use hashbrown::hash_map::Entry;
+
+use super::changelog::Change;
+use crate::operator::{Operator, Output};
+use crate::stream::Stream;
+use crate::time::{Timestamp, Watermark};
+use crate::window::FastMap;
+use crate::window::dataflow::key_hash;
+
+/// The keep-last operator ([`Stream::keep_last`]).
+pub struct KeepLast<T, K, O> {
+    key: Rc<dyn Fn(&T) -> K>,
+    order: Box<dyn Fn(&T) -> O>,
+    last: FastMap<K, (O, T)>,
+}
+
+impl<T, K, O> std::fmt::Debug for KeepLast<T, K, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeepLast")
+            .field("keys", &self.last.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, K, O> Operator for KeepLast<T, K, O>
+where
+    T: Clone + 'static,
+    K: Hash + Eq + 'static,
+    O: Ord + 'static,
+{
+    type In = T;
+    type Out = Change<T>;
+
+    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        for row in input.drain(..) {
+            let order = (self.order)(&row);
+            match self.last.entry((self.key)(&row)) {
+                Entry::Vacant(v) => {
+                    out.push(Change::insert(row.clone()));
+                    v.insert((order, row));
+                }
+                Entry::Occupied(mut o) => {
+                    if order > o.get().0 {
+                        let (_, old) = std::mem::replace(o.get_mut(), (order, row.clone()));
+                        out.push(Change::retract(old));
+                        out.push(Change::insert(row));
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_watermark(
+        &mut self,
+        watermark: Watermark,
+        _out: &mut Output<'_, Self::Out>,
+    ) -> Timestamp {
+        watermark.time
+    }
+}
+
+impl<T: Clone + Send + 'static> Stream<T> {
+    /// Keep-last deduplication as a changelog: per key `key(row)`, the row with the greatest
+    /// `order(row)`. The input is partitioned by key. See [`KeepLast`] for the state and the
+    /// changes emitted.
+    ///
+    /// # Examples
+    ///
+    /// The latest reading per sensor, whatever order the readings arrive in:
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weir_engine::updating::Table;
+    /// use weir_engine::{Config, IterSource, execute};
+    ///
+    /// // (sensor, time, value)
+    /// let rows = vec![(1_u64, 20_i64, 5_u64), (1, 10, 9), (2, 3, 4), (1, 30, 7)];
+    /// let table = Arc::new(Mutex::new(Table::new()));
+    /// let sink = Arc::clone(&table);
+    /// execute(Config::new(2).with_pinning(false), move |worker| {
+    ///     let mine = if worker.index() == 1 { rows.clone() } else { Vec::new() };
+    ///     let sink = Arc::clone(&sink);
+    ///     worker
+    ///         .source(IterSource::new(mine, |_| 0, 0))
+    ///         .keep_last(|r: &(u64, i64, u64)| r.0, |r| r.1)
+    ///         .table_sink(move |batch| {
+    ///             let mut t = sink.lock().unwrap();
+    ///             batch.drain(..).for_each(|c| t.apply(c).unwrap());
+    ///         });
+    /// })?;
+    /// let mut rows: Vec<_> = table.lock().unwrap().clone().into_rows().collect();
+    /// rows.sort();
+    /// assert_eq!(rows, [(1, 30, 7), (2, 3, 4)]);
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    pub fn keep_last<K, O>(
+        self,
+        key: impl Fn(&T) -> K + 'static,
+        order: impl Fn(&T) -> O + 'static,
+    ) -> Stream<Change<T>>
+    where
+        K: Hash + Eq + 'static,
+        O: Ord + 'static,
+    {
+        let key: Rc<dyn Fn(&T) -> K> = Rc::new(key);
+        let route = Rc::clone(&key);
+        let op = KeepLast {
+            key,
+            order: Box::new(order),
+            last: FastMap::default(),
+        };
+        self.key_by(move |r| key_hash(&route(r)))
+            .unary("keep_last", op)
+    }
+}

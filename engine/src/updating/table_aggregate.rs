@@ -1,0 +1,244 @@
+//! Unbounded keyed aggregation as a changelog (an unwindowed `GROUP BY`): per key an
+//! accumulator folded from every row of the key, and its result kept up to date downstream.
+//!
+//! **State.** One accumulator per distinct key seen, never freed: without windows no group
+//! is ever complete before end of input. What an accumulator holds is the aggregate's choice:
+//! [`FilteredCounts`] is a few integers; [`FilteredDistinct`] keeps every distinct value of
+//! the group once, with a bit mask of the filters it has passed (a `COUNT(DISTINCT x) FILTER
+//! (WHERE ...)` family shares one set instead of one set per filter). During a batch the
+//! operator also remembers the previous result of each key the batch touched, and forgets it
+//! when the batch ends.
+//!
+//! **Changes.** Once per batch and changed key (mini-batching: a key updated by a thousand
+//! rows of one batch emits one update, not a thousand): the retraction of the key's previous
+//! result, if it had one, then the insertion of its new result. A result that did not change
+//! emits nothing.
+
+use std::hash::Hash;
+use std::rc::Rc;
+
+use super::changelog::Change;
+use crate::operator::{Operator, Output};
+use crate::stream::Stream;
+use crate::time::{Timestamp, Watermark};
+use crate::window::FastMap;
+use crate::window::dataflow::key_hash;
+
+/// An aggregate whose result can be read at any time (an updating `GROUP BY`).
+pub trait TableAggregate<V: ?Sized> {
+    /// The running state of one key.
+    type Acc;
+    /// The result of one key.
+    type Out: PartialEq;
+    /// A fresh accumulator for a key whose first row is `first` (not yet accumulated).
+    fn init(&self, first: &V) -> Self::Acc;
+    /// Adds one row.
+    fn accumulate(&self, acc: &mut Self::Acc, value: &V);
+    /// The key's current result.
+    fn result(&self, acc: &Self::Acc) -> Self::Out;
+}
+
+/// The unbounded keyed aggregation operator ([`Stream::table_aggregate`]).
+pub struct TableAggregator<T, K, A: TableAggregate<T>> {
+    key: Rc<dyn Fn(&T) -> K>,
+    agg: A,
+    groups: FastMap<K, A::Acc>,
+    /// The keys the current batch changed, with their result before it (`None`: new key).
+    touched: FastMap<K, Option<A::Out>>,
+}
+
+impl<T, K, A: TableAggregate<T>> std::fmt::Debug for TableAggregator<T, K, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableAggregator")
+            .field("keys", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, K, A> Operator for TableAggregator<T, K, A>
+where
+    T: 'static,
+    K: Hash + Eq + Clone + 'static,
+    A: TableAggregate<T> + 'static,
+{
+    type In = T;
+    type Out = Change<(K, A::Out)>;
+
+    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        for row in input.drain(..) {
+            let key = (self.key)(&row);
+            if let Some(acc) = self.groups.get_mut(&key) {
+                if !self.touched.contains_key(&key) {
+                    self.touched.insert(key.clone(), Some(self.agg.result(acc)));
+                }
+                self.agg.accumulate(acc, &row);
+            } else {
+                let mut acc = self.agg.init(&row);
+                self.agg.accumulate(&mut acc, &row);
+                self.groups.insert(key.clone(), acc);
+                self.touched.insert(key, None);
+            }
+        }
+        for (key, before) in self.touched.drain() {
+            let Some(acc) = self.groups.get(&key) else {
+                continue;
+            };
+            let now = self.agg.result(acc);
+            match before {
+                Some(before) if before == now => {}
+                Some(before) => {
+                    out.push(Change::retract((key.clone(), before)));
+                    out.push(Change::insert((key, now)));
+                }
+                None => out.push(Change::insert((key, now))),
+            }
+        }
+    }
+
+    fn on_watermark(
+        &mut self,
+        watermark: Watermark,
+        _out: &mut Output<'_, Self::Out>,
+    ) -> Timestamp {
+        watermark.time
+    }
+}
+
+impl<T: Send + 'static> Stream<T> {
+    /// Unbounded keyed aggregation as a changelog of `(key, result)` rows: per key `key(row)`,
+    /// the result of `agg` over every row of the key so far, updated once per batch in which
+    /// it changes. The input is partitioned by key. See [`TableAggregator`] for the state.
+    ///
+    /// # Examples
+    ///
+    /// Rows per key and distinct values per key among the even rows:
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weir_engine::updating::{FilteredCounts, FilteredDistinct, Table, TableAggregate};
+    /// use weir_engine::{Config, IterSource, execute};
+    ///
+    /// struct Stats;
+    /// impl TableAggregate<(u64, u64)> for Stats {
+    ///     type Acc = (FilteredCounts<1>, FilteredDistinct<u64, 1>);
+    ///     type Out = (u64, u64);
+    ///     fn init(&self, _: &(u64, u64)) -> Self::Acc {
+    ///         Default::default()
+    ///     }
+    ///     fn accumulate(&self, acc: &mut Self::Acc, r: &(u64, u64)) {
+    ///         acc.0.add(0b1);
+    ///         acc.1.add(r.1, u32::from(r.1 % 2 == 0));
+    ///     }
+    ///     fn result(&self, acc: &Self::Acc) -> (u64, u64) {
+    ///         (acc.0.get(0), acc.1.get(0))
+    ///     }
+    /// }
+    ///
+    /// let rows = vec![(1_u64, 2_u64), (1, 2), (1, 3), (1, 4), (2, 6)];
+    /// let table = Arc::new(Mutex::new(Table::new()));
+    /// let sink = Arc::clone(&table);
+    /// execute(Config::new(2).with_pinning(false), move |worker| {
+    ///     let mine = if worker.index() == 0 { rows.clone() } else { Vec::new() };
+    ///     let sink = Arc::clone(&sink);
+    ///     worker
+    ///         .source(IterSource::new(mine, |_| 0, 0))
+    ///         .table_aggregate(|r: &(u64, u64)| r.0, Stats)
+    ///         .table_sink(move |batch| {
+    ///             let mut t = sink.lock().unwrap();
+    ///             batch.drain(..).for_each(|c| t.apply(c).unwrap());
+    ///         });
+    /// })?;
+    /// let mut rows: Vec<_> = table.lock().unwrap().clone().into_rows().collect();
+    /// rows.sort();
+    /// assert_eq!(rows, [(1, (4, 2)), (2, (1, 1))]);
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    pub fn table_aggregate<K, A>(
+        self,
+        key: impl Fn(&T) -> K + 'static,
+        agg: A,
+    ) -> Stream<Change<(K, A::Out)>>
+    where
+        K: Hash + Eq + Clone + 'static,
+        A: TableAggregate<T> + 'static,
+    {
+        let key: Rc<dyn Fn(&T) -> K> = Rc::new(key);
+        let route = Rc::clone(&key);
+        let op = TableAggregator {
+            key,
+            agg,
+            groups: FastMap::default(),
+            touched: FastMap::default(),
+        };
+        self.key_by(move |r| key_hash(&route(r)))
+            .unary("table_aggregate", op)
+    }
+}
+
+/// `N` counts, each of the rows that passed one filter (`COUNT(*) FILTER (WHERE ...)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilteredCounts<const N: usize>([u64; N]);
+
+impl<const N: usize> Default for FilteredCounts<N> {
+    fn default() -> Self {
+        FilteredCounts([0; N])
+    }
+}
+
+impl<const N: usize> FilteredCounts<N> {
+    /// Counts one row in every filter `i` whose bit `1 << i` is set in `filters`.
+    #[inline]
+    pub fn add(&mut self, filters: u32) {
+        for (i, n) in self.0.iter_mut().enumerate() {
+            *n += u64::from(filters >> i & 1);
+        }
+    }
+
+    /// The count of filter `i`.
+    pub fn get(&self, i: usize) -> u64 {
+        self.0[i]
+    }
+}
+
+/// `N` distinct counts of one column, each among the rows that passed one filter
+/// (`COUNT(DISTINCT x) FILTER (WHERE ...)`), over one set: each distinct value is kept once
+/// with the mask of the filters it has been counted under (`N` at most 32).
+#[derive(Clone, Debug)]
+pub struct FilteredDistinct<V, const N: usize> {
+    seen: FastMap<V, u32>,
+    counts: [u64; N],
+}
+
+impl<V, const N: usize> Default for FilteredDistinct<V, N> {
+    fn default() -> Self {
+        FilteredDistinct {
+            seen: FastMap::default(),
+            counts: [0; N],
+        }
+    }
+}
+
+impl<V: Hash + Eq, const N: usize> FilteredDistinct<V, N> {
+    /// Adds `value` under every filter whose bit is set in `filters`.
+    #[inline]
+    pub fn add(&mut self, value: V, filters: u32) {
+        let seen = self.seen.entry(value).or_default();
+        let new = filters & !*seen;
+        if new != 0 {
+            *seen |= new;
+            for (i, n) in self.counts.iter_mut().enumerate() {
+                *n += u64::from(new >> i & 1);
+            }
+        }
+    }
+
+    /// The distinct count of filter `i`.
+    pub fn get(&self, i: usize) -> u64 {
+        self.counts[i]
+    }
+
+    /// Distinct values kept (the state's size).
+    pub fn values(&self) -> usize {
+        self.seen.len()
+    }
+}

@@ -1,0 +1,215 @@
+//! Keyed top-N: per key, the first `n` rows in a total order, with their rank, as a changelog.
+//!
+//! **State.** Per key at most `n` rows with their order keys, sorted (a `Vec`, so an insertion
+//! moves at most `n` entries). A row that does not enter its key's first `n` is dropped at
+//! once, and the row pushed out of the first `n` is freed. Keys are never freed: the result is
+//! a table over an unbounded input, so memory is `n` rows per distinct key seen (Nexmark q19:
+//! at most 10 bids per auction).
+//!
+//! **Changes.** A row entering at rank `r` shifts the rows at ranks `r..` down by one: the
+//! operator retracts each of them with its old rank, then inserts the new row and the shifted
+//! rows with their new ranks (the row pushed beyond `n` is only retracted). A rank that does
+//! not change is not touched. Ties: the order must be total (Nexmark breaks ties on the
+//! event id); for equal order keys the row that arrived first keeps the better rank.
+//!
+//! [`BestBy`] is the top-1 of a bounded group as an [`Aggregate`]: a window or interval
+//! aggregate keeps it per open group and frees it when the group closes (Nexmark q9: the
+//! winning bid of each auction, freed once the frontier passes the auction's `expires`).
+
+use std::hash::Hash;
+use std::rc::Rc;
+
+use super::changelog::Change;
+use crate::operator::{Operator, Output};
+use crate::stream::Stream;
+use crate::time::{Timestamp, Watermark};
+use crate::window::FastMap;
+use crate::window::aggregate::Aggregate;
+use crate::window::dataflow::key_hash;
+
+/// A row with its 1-based rank among its key's first `n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ranked<T> {
+    /// 1 for the first row.
+    pub rank: u32,
+    /// The row.
+    pub row: T,
+}
+
+/// An operator over a key's first or last `n` rows given `n == 0` (it would never hold a row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} needs n >= 1 (got 0): it would never hold a row")]
+pub struct ZeroN(pub &'static str);
+
+/// The keyed top-N operator ([`Stream::top_n`]).
+pub struct TopN<T, K, O> {
+    n: usize,
+    key: Rc<dyn Fn(&T) -> K>,
+    order: Box<dyn Fn(&T) -> O>,
+    /// Per key the first `n` rows, best first.
+    tops: FastMap<K, Vec<(O, T)>>,
+}
+
+impl<T, K, O> std::fmt::Debug for TopN<T, K, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopN")
+            .field("n", &self.n)
+            .field("keys", &self.tops.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, K, O> TopN<T, K, O> {
+    /// Keys held.
+    pub fn keys(&self) -> usize {
+        self.tops.len()
+    }
+}
+
+impl<T, K, O> Operator for TopN<T, K, O>
+where
+    T: Clone + 'static,
+    K: Hash + Eq + 'static,
+    O: Ord + 'static,
+{
+    type In = T;
+    type Out = Change<Ranked<T>>;
+
+    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        for row in input.drain(..) {
+            let order = (self.order)(&row);
+            let top = self.tops.entry((self.key)(&row)).or_default();
+            // Equal order keys: the earlier row stays ahead.
+            let at = top.partition_point(|(o, _)| *o <= order);
+            if at >= self.n {
+                continue;
+            }
+            for (i, (_, old)) in top.iter().enumerate().skip(at) {
+                out.push(Change::retract(Ranked {
+                    rank: i as u32 + 1,
+                    row: old.clone(),
+                }));
+            }
+            top.insert(at, (order, row));
+            top.truncate(self.n);
+            for (i, (_, new)) in top.iter().enumerate().skip(at) {
+                out.push(Change::insert(Ranked {
+                    rank: i as u32 + 1,
+                    row: new.clone(),
+                }));
+            }
+        }
+    }
+
+    fn on_watermark(
+        &mut self,
+        watermark: Watermark,
+        _out: &mut Output<'_, Self::Out>,
+    ) -> Timestamp {
+        watermark.time
+    }
+}
+
+impl<T: Clone + Send + 'static> Stream<T> {
+    /// Keyed top-N as a changelog: per key `key(row)`, the first `n` rows in ascending
+    /// `order(row)` (use `Reverse` for descending), each with its rank (1 = first). The order
+    /// should be total (add a unique tie-break such as an event id); for equal order keys the
+    /// earlier arrival ranks first. The input is partitioned by key. See [`TopN`] for the state
+    /// and the changes emitted.
+    ///
+    /// # Errors
+    /// [`ZeroN`] when `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// The two highest values per key:
+    ///
+    /// ```
+    /// use std::cmp::Reverse;
+    /// use std::sync::{Arc, Mutex};
+    /// use weir_engine::updating::Table;
+    /// use weir_engine::{Config, IterSource, execute};
+    ///
+    /// let rows = vec![(1_u64, 5_u64), (1, 9), (2, 4), (1, 7)];
+    /// let table = Arc::new(Mutex::new(Table::new()));
+    /// let sink = Arc::clone(&table);
+    /// execute(Config::new(2).with_pinning(false), move |worker| {
+    ///     let mine = if worker.index() == 0 { rows.clone() } else { Vec::new() };
+    ///     let sink = Arc::clone(&sink);
+    ///     worker
+    ///         .source(IterSource::new(mine, |_| 0, 0))
+    ///         .top_n(2, |r: &(u64, u64)| r.0, |r| Reverse(r.1))
+    ///         .expect("n >= 1")
+    ///         .table_sink(move |batch| {
+    ///             let mut t = sink.lock().unwrap();
+    ///             batch.drain(..).for_each(|c| t.apply(c.map(|r| (r.row, r.rank))).unwrap());
+    ///         });
+    /// })?;
+    /// let mut rows: Vec<_> = table.lock().unwrap().clone().into_rows().collect();
+    /// rows.sort();
+    /// assert_eq!(rows, [((1, 7), 2), ((1, 9), 1), ((2, 4), 1)]);
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    pub fn top_n<K, O>(
+        self,
+        n: usize,
+        key: impl Fn(&T) -> K + 'static,
+        order: impl Fn(&T) -> O + 'static,
+    ) -> Result<Stream<Change<Ranked<T>>>, ZeroN>
+    where
+        K: Hash + Eq + 'static,
+        O: Ord + 'static,
+    {
+        if n == 0 {
+            return Err(ZeroN("top_n"));
+        }
+        let key: Rc<dyn Fn(&T) -> K> = Rc::new(key);
+        let route = Rc::clone(&key);
+        let op = TopN {
+            n,
+            key,
+            order: Box::new(order),
+            tops: FastMap::default(),
+        };
+        Ok(self.key_by(move |r| key_hash(&route(r))).unary("top_n", op))
+    }
+}
+
+/// The top-1 of a bounded group as an [`Aggregate`]: the value first in ascending
+/// `order(value)`; for equal order keys the one accumulated first. Its state is one value per
+/// open group, freed with the group.
+#[derive(Clone, Copy, Debug)]
+pub struct BestBy<F>(pub F);
+
+impl<V, O, F> Aggregate<V> for BestBy<F>
+where
+    V: Clone,
+    O: Ord,
+    F: Fn(&V) -> O,
+{
+    type Acc = Option<V>;
+    type Out = Option<V>;
+
+    fn init(&self) -> Option<V> {
+        None
+    }
+
+    fn accumulate(&self, acc: &mut Option<V>, value: &V) {
+        if acc
+            .as_ref()
+            .is_none_or(|best| (self.0)(value) < (self.0)(best))
+        {
+            *acc = Some(value.clone());
+        }
+    }
+
+    fn merge(&self, acc: &mut Option<V>, other: &Option<V>) {
+        if let Some(v) = other {
+            self.accumulate(acc, v);
+        }
+    }
+
+    fn finish(&self, acc: Option<V>) -> Option<V> {
+        acc
+    }
+}

@@ -1,0 +1,244 @@
+//! The keyed operators of `weir_engine::updating` (top-N, keep-last, unbounded keyed
+//! aggregation, last-n average in event-time order) as real dataflows, against sequential
+//! references on random inputs at 1, 2, 3 and 8 workers, pinning on and off, with small
+//! batches and rings so that batches and watermarks interleave.
+//!
+//! A changelog is folded in the order the sinks received it; a retraction of a row the table
+//! does not hold fails the test (a key's changes come from one worker, in order), and so does
+//! a final table that differs from the reference's. The job's table metrics must count the
+//! final table's rows and every change. Values are drawn from a small range so that ties in
+//! the order keys are common.
+
+#![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[path = "support/dataflow.rs"]
+mod dataflow;
+#[path = "support/step.rs"]
+mod step;
+use dataflow::{OOO, Rec, run, run_changes};
+
+use proptest::prelude::*;
+use weir_engine::MetricsSnapshot;
+use weir_engine::updating::{
+    Change, FilteredCounts, FilteredDistinct, Ranked, Table, TableAggregate,
+};
+
+/// Records in event-time order with jitter in `[0, OOO]`: never behind a source's watermark.
+fn records() -> impl Strategy<Value = Vec<Rec>> {
+    prop::collection::vec((0..7_u64, 0..30_i64, 0..=OOO, 0..6_i64), 0..300).prop_map(|steps| {
+        let mut base = 1_000_i64;
+        steps
+            .into_iter()
+            .map(|(key, step, jitter, value)| {
+                base += step;
+                (key, base + jitter, value)
+            })
+            .collect()
+    })
+}
+
+fn workers() -> impl Strategy<Value = usize> {
+    prop::sample::select(vec![1_usize, 2, 3, 8])
+}
+
+/// Folds `changes` in order into a sorted multiset; panics on a retraction without its row.
+fn fold<T: std::hash::Hash + Eq + Ord + Clone + std::fmt::Debug>(
+    changes: Vec<Change<T>>,
+) -> Vec<T> {
+    let mut table = Table::new();
+    for c in changes {
+        table.apply(c).expect("no retraction without its row");
+    }
+    let mut rows: Vec<T> = table.into_rows().collect();
+    rows.sort();
+    rows
+}
+
+/// The table metrics agree with the changelog and the final table.
+fn check_metrics<T>(snap: &MetricsSnapshot, changes: &[Change<T>], rows: usize) {
+    let table = snap
+        .table
+        .as_ref()
+        .expect("a table sink publishes table metrics");
+    assert_eq!(table.changes(), changes.len() as u64);
+    assert_eq!(table.rows(), rows as i64);
+    assert_eq!(snap.late(), 0);
+}
+
+/// Per key, the first `n` records by (value desc, time, key), ranked.
+fn reference_top_n(input: &[Rec], n: usize) -> Vec<(Rec, u32)> {
+    let mut by_key: BTreeMap<u64, Vec<Rec>> = BTreeMap::new();
+    for &r in input {
+        by_key.entry(r.0).or_default().push(r);
+    }
+    let mut rows = Vec::new();
+    for mut recs in by_key.into_values() {
+        recs.sort_by_key(|r| (Reverse(r.2), r.1, r.0));
+        for (i, r) in recs.into_iter().take(n).enumerate() {
+            rows.push((r, i as u32 + 1));
+        }
+    }
+    rows.sort_unstable();
+    rows
+}
+
+/// Per key (mod 3), the record with the greatest (time, value).
+fn reference_keep_last(input: &[Rec]) -> Vec<Rec> {
+    let mut last: BTreeMap<u64, Rec> = BTreeMap::new();
+    for &r in input {
+        let e = last.entry(r.0 % 3).or_insert(r);
+        if (r.1, r.2) > (e.1, e.2) {
+            *e = r;
+        }
+    }
+    let mut rows: Vec<Rec> = last.into_values().collect();
+    rows.sort_unstable();
+    rows
+}
+
+/// The aggregate of the tests: rows, even-value rows, distinct values, distinct values among
+/// the positive ones.
+struct Stats;
+
+impl TableAggregate<Rec> for Stats {
+    type Acc = (FilteredCounts<2>, FilteredDistinct<i64, 2>);
+    type Out = [u64; 4];
+    fn init(&self, _first: &Rec) -> Self::Acc {
+        Default::default()
+    }
+    fn accumulate(&self, acc: &mut Self::Acc, r: &Rec) {
+        acc.0.add(1 | u32::from(r.2 % 2 == 0) << 1);
+        acc.1.add(r.2, 1 | u32::from(r.2 > 0) << 1);
+    }
+    fn result(&self, acc: &Self::Acc) -> [u64; 4] {
+        [acc.0.get(0), acc.0.get(1), acc.1.get(0), acc.1.get(1)]
+    }
+}
+
+fn reference_stats(input: &[Rec]) -> Vec<(u64, [u64; 4])> {
+    let mut groups: BTreeMap<u64, (u64, u64, BTreeSet<i64>, BTreeSet<i64>)> = BTreeMap::new();
+    for &r in input {
+        let g = groups.entry(r.0).or_default();
+        g.0 += 1;
+        g.1 += u64::from(r.2 % 2 == 0);
+        g.2.insert(r.2);
+        if r.2 > 0 {
+            g.3.insert(r.2);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(k, g)| (k, [g.0, g.1, g.2.len() as u64, g.3.len() as u64]))
+        .collect()
+}
+
+/// Per key in (time, value) order, each record with the truncated average of the key's
+/// last `n` values.
+fn reference_last_n(input: &[Rec], n: usize) -> Vec<(Rec, i64)> {
+    let mut by_key: BTreeMap<u64, Vec<Rec>> = BTreeMap::new();
+    for &r in input {
+        by_key.entry(r.0).or_default().push(r);
+    }
+    let mut rows = Vec::new();
+    for mut recs in by_key.into_values() {
+        recs.sort_by_key(|r| (r.1, r.2));
+        for k in 0..recs.len() {
+            let last = &recs[(k + 1).saturating_sub(n)..=k];
+            let sum: i64 = last.iter().map(|r| r.2).sum();
+            rows.push((recs[k], sum / last.len() as i64));
+        }
+    }
+    rows.sort_unstable();
+    rows
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn top_n_matches_sorting(
+        input in records(), n in 1_usize..4, w in workers(), pin in any::<bool>(),
+        batch in 1_usize..32,
+    ) {
+        let (changes, snap) = run_changes(&input, w, pin, batch, move |s| {
+            s.top_n(n, |r: &Rec| r.0, |r| (Reverse(r.2), r.1, r.0)).unwrap()
+        });
+        let got = fold(changes.iter().map(|c| c.map(|Ranked { rank, row }| (row, rank))).collect());
+        let want = reference_top_n(&input, n);
+        check_metrics(&snap, &changes, want.len());
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn keep_last_matches_the_maximum(
+        input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..32,
+    ) {
+        let (changes, snap) = run_changes(&input, w, pin, batch, |s| {
+            s.keep_last(|r: &Rec| r.0 % 3, |r| (r.1, r.2))
+        });
+        let want = reference_keep_last(&input);
+        check_metrics(&snap, &changes, want.len());
+        prop_assert_eq!(fold(changes), want);
+    }
+
+    #[test]
+    fn table_aggregate_matches_group_by(
+        input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..32,
+    ) {
+        let (changes, snap) = run_changes(&input, w, pin, batch, |s| {
+            s.table_aggregate(|r: &Rec| r.0, Stats)
+        });
+        let want = reference_stats(&input);
+        check_metrics(&snap, &changes, want.len());
+        prop_assert_eq!(fold(changes), want);
+    }
+
+    #[test]
+    fn last_n_average_matches_event_time_order(
+        input in records(), n in 1_usize..5, w in workers(), pin in any::<bool>(),
+        batch in 1_usize..32, step in any::<bool>(),
+    ) {
+        let (mut got, snap) = run(&input, w, pin, batch, step, move |s| {
+            s.last_n_average(n, |r: &Rec| r.0, |r| (r.1, r.2), |r| r.2).unwrap()
+        });
+        got.sort_unstable();
+        prop_assert_eq!(snap.late(), 0);
+        prop_assert_eq!(got, reference_last_n(&input, n));
+    }
+}
+
+#[test]
+fn zero_n_is_an_error() {
+    let err = weir_engine::execute(weir_engine::Config::new(1).with_pinning(false), |worker| {
+        let s = worker.source(weir_engine::IterSource::new(Vec::<Rec>::new(), |r| r.1, 0));
+        let (a, b) = s.split();
+        let e = a.top_n(0, |r: &Rec| r.0, |r| r.1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "top_n needs n >= 1 (got 0): it would never hold a row"
+        );
+        assert!(
+            b.last_n_average(0, |r: &Rec| r.0, |r| (r.1, ()), |r| r.2)
+                .is_err()
+        );
+    });
+    assert!(err.is_ok());
+}
+
+/// A table folded from a changelog refuses a retraction without its row, and keeps
+/// multiplicities.
+#[test]
+fn table_refuses_negative_rows() {
+    let mut t = Table::new();
+    t.apply(Change::insert(1)).unwrap();
+    t.apply(Change::insert(1)).unwrap();
+    t.apply(Change::retract(1)).unwrap();
+    assert_eq!(t.len(), 1);
+    assert!(t.apply(Change::retract(2)).is_err());
+    t.apply(Change::retract(1)).unwrap();
+    assert!(t.is_empty());
+    assert!(t.apply(Change::retract(1)).is_err());
+}

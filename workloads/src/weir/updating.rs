@@ -1,0 +1,362 @@
+//! The updating Nexmark queries (q9, q15-q19) and q6 as weir dataflows (docs/WORKLOADS.md,
+//! section 9), on the engine's keyed operators in `weir_engine::updating`.
+//!
+//! Shapes (`|` = fused, `=>` = exchange, `~>` = a changelog):
+//! - q6: auctions and bids => `interval_aggregate` (each auction's `[dateTime, expires]`,
+//!   `Max` of the price, the auction freed once the frontier passes `expires`) | drop auctions
+//!   without a bid => `last_n_average` per seller (closing order `(expires, id)`, at most 10
+//!   prices per seller). Append-only: one row per closed auction.
+//! - q9: auctions and bids => `interval_aggregate` with the top-1 `BestBy(price desc, dateTime,
+//!   event id)` (the winning bid; the auction and its best bid freed once the frontier passes
+//!   `expires`) ~> the final row, inserted once.
+//! - q15, q16, q17: bids => `table_aggregate` per day, (channel, day), (auction, day), with
+//!   filtered counts and filtered distinct counts ~> updated rows.
+//! - q18: bids => `keep_last` per (bidder, auction) by (dateTime, event id) ~> the last bid.
+//! - q19: bids => `top_n(10)` per auction by (price desc, event id) ~> ranked rows.
+//!
+//! Every changelog ends in the result sink's [`ResultSink::attach_changes`], which folds it
+//! into the digest (insertions +1, retractions -1), so the digest is the final table's.
+
+use std::cmp::Reverse;
+
+use weir_engine::updating::{
+    BestBy, Change, FilteredCounts, FilteredDistinct, Ranked, TableAggregate,
+};
+use weir_engine::window::{IntervalAggregateSpec, Max, on};
+use weir_engine::{Stream, Timestamp, Worker};
+
+use super::shared::Shared;
+use super::sink::RunFailure;
+use crate::catalog::Query;
+use crate::digest::{ColumnSink, ResultRow};
+use crate::nexmark::{
+    Auction, BandCounts, Bid, BidStats, Date, Event, HourMinute, PriceBand, Q6Row, Q9Row, Q15Row,
+    Q16Row, Q17Row, Q18Row, Q19Row,
+};
+
+/// q6 averages the last this many closed auctions of a seller.
+const Q6_LAST: usize = 10;
+/// q19 keeps this many bids per auction.
+const Q19_TOP: usize = 10;
+
+fn ts(t: u64) -> Timestamp {
+    t as Timestamp
+}
+
+/// Builds `query` (q6, q9, q15-q19) on `worker`.
+pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
+    let sink = shared.sink(worker.index());
+    let kinds = query.def().reads.kinds();
+    match query {
+        Query::Q6 => sink.attach(q6(shared.events(worker, kinds))),
+        Query::Q9 => sink.attach_changes(q9(shared.events(worker, kinds))),
+        Query::Q15 => sink.attach_changes(q15(shared.bids(worker))),
+        Query::Q16 => sink.attach_changes(q16(shared.bids(worker))),
+        Query::Q17 => {
+            let failure = shared.failure.clone();
+            sink.attach_changes(q17(shared.bids(worker), failure));
+        }
+        Query::Q18 => sink.attach_changes(q18(shared.bids(worker))),
+        Query::Q19 => sink.attach_changes(q19(shared.bids(worker))),
+        _ => unreachable!("nexmark::build sends only q6, q9 and q15-q19 here, not {query}"),
+    }
+}
+
+/// Splits an event stream into its auctions and its bids.
+fn auctions_and_bids(events: Stream<Event>) -> (Stream<Auction>, Stream<Bid>) {
+    let (a, b) = events.split();
+    let auctions = a.flat_map(|e| match e {
+        Event::Auction(a) => Some(a),
+        Event::Person(_) | Event::Bid(_) => None,
+    });
+    let bids = b.flat_map(|e| match e {
+        Event::Bid(b) => Some(b),
+        Event::Person(_) | Event::Auction(_) => None,
+    });
+    (auctions, bids)
+}
+
+/// The auction's interval `(id, dateTime, expires)`, both ends inclusive.
+fn interval(a: &Auction) -> (u64, Timestamp, Timestamp) {
+    (a.id, ts(a.date_time), ts(a.expires))
+}
+
+fn bid_key(b: &Bid) -> (u64, Timestamp) {
+    (b.auction, ts(b.date_time))
+}
+
+/// A closed auction with a final price, for q6: `(seller, expires, id, price)`.
+type Closed = (u64, Timestamp, u64, u64);
+
+fn q6(events: Stream<Event>) -> Stream<Q6Row> {
+    let (auctions, bids) = auctions_and_bids(events);
+    auctions
+        .interval_aggregate(
+            bids,
+            IntervalAggregateSpec::new().unique_left_keys(),
+            interval,
+            bid_key,
+            on(|b: &Bid| b.price, Max::new()),
+        )
+        .expect("no allowed lateness is valid")
+        // An auction without a qualifying bid takes no part.
+        .flat_map(|(a, max)| {
+            max.flatten()
+                .map(|price| -> Closed { (a.seller, ts(a.expires), a.id, price) })
+        })
+        .last_n_average(Q6_LAST, |c: &Closed| c.0, |c| (c.1, c.2), |c| c.3 as i64)
+        .expect("10 >= 1")
+        .map(|(c, avg)| Q6Row { seller: c.0, avg })
+}
+
+/// q9's row: an auction and its winning bid (the strings stay in the events, borrowed when
+/// the row is encoded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Winner {
+    auction: Auction,
+    bid: Bid,
+}
+
+impl ResultRow for Winner {
+    const COLUMNS: &'static [&'static str] = <Q9Row>::COLUMNS;
+
+    fn write_columns(&self, sink: &mut impl ColumnSink) {
+        let (a, b) = (&self.auction, &self.bid);
+        Q9Row {
+            id: a.id,
+            item_name: a.item_name.as_str(),
+            description: a.description.as_str(),
+            initial_bid: a.initial_bid,
+            reserve: a.reserve,
+            date_time: a.date_time,
+            expires: a.expires,
+            seller: a.seller,
+            category: a.category,
+            extra: a.extra.as_str(),
+            auction: b.auction,
+            bidder: b.bidder,
+            price: b.price,
+            bid_date_time: b.date_time,
+            bid_extra: b.extra.as_str(),
+        }
+        .write_columns(sink);
+    }
+}
+
+fn q9(events: Stream<Event>) -> Stream<Change<Winner>> {
+    let (auctions, bids) = auctions_and_bids(events);
+    auctions
+        .interval_aggregate(
+            bids,
+            IntervalAggregateSpec::new().unique_left_keys(),
+            interval,
+            bid_key,
+            // Highest price, then earliest dateTime, then smallest event id.
+            BestBy(|b: &Bid| (Reverse(b.price), b.date_time, b.event_id)),
+        )
+        .expect("no allowed lateness is valid")
+        .flat_map(|(auction, best)| {
+            best.flatten()
+                .map(|bid| Change::insert(Winner { auction, bid }))
+        })
+}
+
+/// The filters a bid passes in q15's and q16's counts: bit 0 every bid, bit `1 + band` its
+/// price band's.
+fn band_filters(price: u64) -> u32 {
+    1 | 2 << PriceBand::of(price).index()
+}
+
+fn band_counts(get: impl Fn(usize) -> u64) -> BandCounts {
+    BandCounts {
+        total: get(0),
+        rank: [get(1), get(2), get(3)],
+    }
+}
+
+/// q15's and q16's twelve counts of one group: bids, distinct bidders and distinct auctions,
+/// each overall and per band. State: every distinct bidder and auction of the group once.
+#[derive(Debug, Default)]
+struct StatsAcc {
+    bids: FilteredCounts<4>,
+    bidders: FilteredDistinct<u64, 4>,
+    auctions: FilteredDistinct<u64, 4>,
+}
+
+impl StatsAcc {
+    fn add(&mut self, b: &Bid) {
+        let filters = band_filters(b.price);
+        self.bids.add(filters);
+        self.bidders.add(b.bidder, filters);
+        self.auctions.add(b.auction, filters);
+    }
+
+    fn stats(&self) -> BidStats {
+        BidStats {
+            bids: band_counts(|i| self.bids.get(i)),
+            bidders: band_counts(|i| self.bidders.get(i)),
+            auctions: band_counts(|i| self.auctions.get(i)),
+        }
+    }
+}
+
+/// q15's aggregate per day.
+struct DayStats;
+
+impl TableAggregate<Bid> for DayStats {
+    type Acc = StatsAcc;
+    type Out = BidStats;
+    fn init(&self, _first: &Bid) -> StatsAcc {
+        StatsAcc::default()
+    }
+    fn accumulate(&self, acc: &mut StatsAcc, b: &Bid) {
+        acc.add(b);
+    }
+    fn result(&self, acc: &StatsAcc) -> BidStats {
+        acc.stats()
+    }
+}
+
+fn q15(bids: Stream<Bid>) -> Stream<Change<Q15Row>> {
+    bids.table_aggregate(|b: &Bid| Date::of_epoch_ms(b.date_time), DayStats)
+        .map(|c| c.map(|(day, stats)| Q15Row { day, stats }))
+}
+
+/// q16's aggregate per (channel, day): the latest minute and q15's counts.
+struct ChannelStats;
+
+impl TableAggregate<Bid> for ChannelStats {
+    type Acc = (HourMinute, StatsAcc);
+    type Out = (HourMinute, BidStats);
+    fn init(&self, first: &Bid) -> Self::Acc {
+        (
+            HourMinute::of_epoch_ms(first.date_time),
+            StatsAcc::default(),
+        )
+    }
+    fn accumulate(&self, acc: &mut Self::Acc, b: &Bid) {
+        acc.0 = acc.0.max(HourMinute::of_epoch_ms(b.date_time));
+        acc.1.add(b);
+    }
+    fn result(&self, acc: &Self::Acc) -> Self::Out {
+        (acc.0, acc.1.stats())
+    }
+}
+
+fn q16(bids: Stream<Bid>) -> Stream<Change<Q16Row<&'static str>>> {
+    bids.table_aggregate(
+        |b: &Bid| (b.channel.name(), Date::of_epoch_ms(b.date_time)),
+        ChannelStats,
+    )
+    .map(|c| {
+        c.map(|((channel, day), (minute, stats))| Q16Row {
+            channel,
+            day,
+            minute,
+            stats,
+        })
+    })
+}
+
+/// q17's state per (auction, day): counts per band, min, max and the exact sum of the prices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PriceStats {
+    bids: FilteredCounts<4>,
+    min: u64,
+    max: u64,
+    sum: i128,
+}
+
+struct AuctionDayStats;
+
+impl TableAggregate<Bid> for AuctionDayStats {
+    type Acc = PriceStats;
+    type Out = PriceStats;
+    fn init(&self, first: &Bid) -> PriceStats {
+        PriceStats {
+            bids: FilteredCounts::default(),
+            min: first.price,
+            max: first.price,
+            sum: 0,
+        }
+    }
+    fn accumulate(&self, acc: &mut PriceStats, b: &Bid) {
+        acc.bids.add(band_filters(b.price));
+        acc.min = acc.min.min(b.price);
+        acc.max = acc.max.max(b.price);
+        acc.sum += i128::from(b.price);
+    }
+    fn result(&self, acc: &PriceStats) -> PriceStats {
+        *acc
+    }
+}
+
+fn q17(bids: Stream<Bid>, failure: RunFailure) -> Stream<Change<Q17Row>> {
+    bids.table_aggregate(
+        |b: &Bid| (b.auction, Date::of_epoch_ms(b.date_time)),
+        AuctionDayStats,
+    )
+    .flat_map(move |c| {
+        let ((auction, day), s) = c.row;
+        let Ok(sum_price) = i64::try_from(s.sum) else {
+            // The contract fails the run (sum_price is a BIGINT); the row is left out.
+            failure.raise(format!(
+                "q17: the prices of auction {auction}'s bids on {day:?} sum to more than a \
+                 64-bit integer holds (sum_price is a BIGINT)"
+            ));
+            return None;
+        };
+        let bids = band_counts(|i| s.bids.get(i));
+        Some(Change {
+            diff: c.diff,
+            row: Q17Row {
+                auction,
+                day,
+                bids,
+                min_price: s.min,
+                max_price: s.max,
+                avg_price: (s.sum / i128::from(bids.total)) as i64,
+                sum_price,
+            },
+        })
+    })
+}
+
+fn q18(bids: Stream<Bid>) -> Stream<Change<Q18Row>> {
+    bids.keep_last(
+        |b: &Bid| (b.bidder, b.auction),
+        |b| (b.date_time, b.event_id),
+    )
+    .map(|c| {
+        c.map(|b| Q18Row {
+            auction: b.auction,
+            bidder: b.bidder,
+            price: b.price,
+            channel: b.channel.name(),
+            url: b.url(),
+            date_time: b.date_time,
+            extra: b.extra.as_str(),
+        })
+    })
+}
+
+fn q19(bids: Stream<Bid>) -> Stream<Change<Q19Row>> {
+    bids.top_n(
+        Q19_TOP,
+        |b: &Bid| b.auction,
+        |b| (Reverse(b.price), b.event_id),
+    )
+    .expect("10 >= 1")
+    .map(|c| {
+        c.map(|Ranked { rank, row: b }| Q19Row {
+            auction: b.auction,
+            bidder: b.bidder,
+            price: b.price,
+            channel: b.channel.name(),
+            url: b.url(),
+            date_time: b.date_time,
+            extra: b.extra.as_str(),
+            rank_number: u64::from(rank),
+        })
+    })
+}
