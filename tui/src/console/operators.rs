@@ -17,8 +17,8 @@ use std::collections::VecDeque;
 
 use weir_engine::MetricsSnapshot;
 
-use super::state::CURRENT_WINDOW_S;
-
+/// The span of the "current" rates (the console's throughput and the operators'), seconds.
+pub const CURRENT_WINDOW_S: f64 = 1.0;
 /// An operator this busy (share of wall time on one worker) is named the bottleneck.
 pub const BOTTLENECK_BUSY: f64 = 0.5;
 /// An input queue this full counts as full in the bottleneck line.

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use weir_engine::MetricsSnapshot;
 
+use super::operators::CURRENT_WINDOW_S;
 use super::operators::{Dataflow, OperatorWindow};
 use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::report::SUSTAINED_FRACTION;
@@ -20,8 +21,6 @@ use weir_workloads::report::SUSTAINED_FRACTION;
 const HISTORY_KEEP_S: f64 = 620.0;
 /// Upper bound on kept samples, whatever the snapshot interval.
 const HISTORY_MAX: usize = 30_000;
-/// The span of the "current" rate, seconds.
-pub const CURRENT_WINDOW_S: f64 = 1.0;
 /// A worker slower than this fraction of the mean worker rate is reported as skewed.
 const SKEW_FRACTION: f64 = 0.5;
 /// A watermark that has not moved for this long, while events flow, is reported as stalled.
