@@ -76,6 +76,8 @@ fn real_small_compare_on_q5_agrees_and_writes_every_file() {
         "report.md",
         "throughput.svg",
         "throughput.png",
+        "cpu.svg",
+        "cpu.png",
         "latency-q5.svg",
         "latency-q5.png",
         "timeline-q5.svg",

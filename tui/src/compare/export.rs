@@ -204,6 +204,15 @@ pub fn to_markdown(report: &CompareReport) -> String {
         out,
         "\n## Plots\n\n![throughput per engine](throughput.svg)"
     );
+    if report
+        .summary
+        .queries
+        .iter()
+        .flat_map(|q| &q.engines)
+        .any(|e| e.events_per_cpu_s.is_some())
+    {
+        let _ = writeln!(out, "![events per CPU-second per engine](cpu.svg)");
+    }
     for q in &report.summary.queries {
         let _ = writeln!(
             out,

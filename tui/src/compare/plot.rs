@@ -1,5 +1,7 @@
 //! Plots of a comparison, each as SVG and PNG (plotters):
 //! - `throughput.{svg,png}`: median throughput per engine per query, bars with min-max;
+//! - `cpu.{svg,png}`: the same for events per CPU-second (only when some engine measured its
+//!   CPU time);
 //! - `latency-<query>.{svg,png}`: latency p50/p99/p99.9/max per engine (log scale), medians
 //!   with min-max (only when some engine observed latency);
 //! - `timeline-<query>.{svg,png}`: throughput over time of every measured run.
@@ -24,7 +26,7 @@ use plotters::style::{FontStyle, FontTransform};
 use super::files::{ExportError, write_atomic};
 use super::fmt::{fmt_count, fmt_ns, fmt_si};
 use super::record::CompareReport;
-use super::summary::{QuerySummary, Spread};
+use super::summary::{EngineSummary, QuerySummary, Spread};
 
 const SIZE: (u32, u32) = (1024, 576);
 
@@ -77,7 +79,25 @@ pub fn write_plots(report: &CompareReport, dir: &Path) -> Result<(), ExportError
         fmt_count(report.plan.events),
         report.plan.source
     );
-    both(dir, "throughput", &Plot::Throughput(queries), &title)?;
+    both(
+        dir,
+        "throughput",
+        &Plot::Bars(queries, Metric::Throughput),
+        &title,
+    )?;
+    // Per core as well as per wall second: only when some engine measured its CPU time.
+    if queries
+        .iter()
+        .flat_map(|q| &q.engines)
+        .any(|e| e.events_per_cpu_s.is_some())
+    {
+        both(
+            dir,
+            "cpu",
+            &Plot::Bars(queries, Metric::PerCpuSecond),
+            &title,
+        )?;
+    }
     for q in queries {
         if q.engines.iter().any(|e| e.latency_ns.is_some()) {
             both(
@@ -97,9 +117,41 @@ pub fn write_plots(report: &CompareReport, dir: &Path) -> Result<(), ExportError
     Ok(())
 }
 
+/// What a bar plot shows per engine and query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Metric {
+    /// Events per second of wall time (`throughput.svg`).
+    Throughput,
+    /// Events per CPU-second of the engine's own threads or processes (`cpu.svg`).
+    PerCpuSecond,
+}
+
+impl Metric {
+    fn of(self, e: &EngineSummary) -> Option<Spread> {
+        match self {
+            Metric::Throughput => Some(e.throughput_eps),
+            Metric::PerCpuSecond => e.events_per_cpu_s,
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Metric::Throughput => "Throughput (median, min-max)",
+            Metric::PerCpuSecond => "Events per CPU-second (median, min-max)",
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Metric::Throughput => "events/s",
+            Metric::PerCpuSecond => "events per CPU-second",
+        }
+    }
+}
+
 /// One of the plots.
 enum Plot<'a> {
-    Throughput(&'a [QuerySummary]),
+    Bars(&'a [QuerySummary], Metric),
     Latency(&'a QuerySummary),
     Timeline(&'a CompareReport, &'a QuerySummary),
 }
@@ -113,7 +165,7 @@ where
     DB::ErrorType: 'static,
 {
     match plot {
-        Plot::Throughput(queries) => throughput(root, queries, title),
+        Plot::Bars(queries, metric) => bars(root, queries, *metric, title),
         Plot::Latency(q) => latency(root, q, title),
         Plot::Timeline(report, q) => timeline(root, report, q, title),
     }
@@ -161,13 +213,14 @@ enum ValueLabels {
     Upright,
 }
 
-/// The throughput bars: per query, one bar per engine (median) with a min-max error bar and
-/// the median printed above it. The legend sits in a band of its own under the title, never
-/// over the bars; value labels turn upright when a bar is narrower than its label, and the
-/// y axis leaves room above the tallest bar for them.
-fn throughput<DB: DrawingBackend>(
+/// The bars of `metric`: per query, one bar per engine (median) with a min-max error bar and
+/// the median printed above it (an engine without the figure has no bar). The legend sits in
+/// a band of its own under the title, never over the bars; value labels turn upright when a
+/// bar is narrower than its label, and the y axis leaves room above the tallest bar for them.
+fn bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     queries: &[QuerySummary],
+    metric: Metric,
     title: &str,
 ) -> DrawResult
 where
@@ -184,7 +237,7 @@ where
     }
     let (head, body) = root.split_vertically(76);
     head.draw(&Text::new(
-        format!("Throughput (median, min-max) · {title}"),
+        format!("{} · {title}", metric.heading()),
         (16, 12),
         ("sans-serif", 22).into_font(),
     ))
@@ -196,7 +249,8 @@ where
     let label_font = ("sans-serif", 14).into_font();
     let labels: Vec<String> = queries
         .iter()
-        .flat_map(|q| q.engines.iter().map(|e| fmt_si(e.throughput_eps.median)))
+        .flat_map(|q| q.engines.iter().filter_map(|e| metric.of(e)))
+        .map(|s| fmt_si(s.median))
         .collect();
     let widest = labels
         .iter()
@@ -220,7 +274,8 @@ where
     };
     let top = queries
         .iter()
-        .flat_map(|q| q.engines.iter().map(|e| e.throughput_eps.max))
+        .flat_map(|q| q.engines.iter().filter_map(|e| metric.of(e)))
+        .map(|s| s.max)
         .fold(1.0, f64::max);
     // The tallest error bar ends `label_px` below the top of the plot.
     let y_max = top / (1.0 - (label_px / plot_h).min(0.6)) * 1.02;
@@ -241,7 +296,7 @@ where
                 .map_or_else(String::new, |qi| queries[qi].query.clone()),
             _ => String::new(),
         })
-        .y_desc("events/s")
+        .y_desc(metric.unit())
         .y_label_formatter(&|v| fmt_si(*v))
         .label_style(("sans-serif", 15))
         .draw()
@@ -253,10 +308,8 @@ where
             .iter()
             .enumerate()
             .filter_map(|(qi, q)| {
-                q.engine(engine).map(|e| {
-                    let s = e.throughput_eps;
-                    (qi as i32 * per_group + ei as i32, s.median, s.min, s.max)
-                })
+                let s = metric.of(q.engine(engine)?)?;
+                Some((qi as i32 * per_group + ei as i32, s.median, s.min, s.max))
             })
             .collect();
         chart
