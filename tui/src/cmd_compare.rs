@@ -502,8 +502,11 @@ mod tests {
             String::new(),
         )
         .expect("valid");
-        // Every query but the generator-only baselines.
-        assert_eq!(p.queries.len(), 10);
+        // Every query but the generator-only baselines: q0-q22.
+        assert_eq!(p.queries.len(), 23);
+        assert!(queries_left_out(Workload::Nexmark, &p.engines).is_empty());
+        // Flink alone runs every query too.
+        assert!(queries_left_out(Workload::Nexmark, &[EngineKind::Flink]).is_empty());
         let p = plan(
             &args(&["nexmark", "-q", " Q7 ,q5", "--rate", "1000"]),
             String::new(),
