@@ -104,12 +104,11 @@ const Q10_NOT_ON_A_CLUSTER: &str = "q10 runs on Flink's local MiniCluster only: 
 /// # Errors
 /// [`RunError::Config`] naming the directory when it cannot be created or written.
 fn q10_sink_dir(given: Option<&Path>) -> Result<(PathBuf, Option<PathBuf>)> {
-    let (dir, temporary) = match given {
-        Some(dir) => (dir.to_path_buf(), None),
-        None => {
-            let dir = crate::weir::fresh_sink_dir();
-            (dir.clone(), Some(dir))
-        }
+    let (dir, temporary) = if let Some(dir) = given {
+        (dir.to_path_buf(), None)
+    } else {
+        let dir = crate::weir::fresh_sink_dir();
+        (dir.clone(), Some(dir))
     };
     weir_engine::file_sink::PartitionedFileSink::create(&dir)
         .map_err(|e| RunError::Config(format!("--sink-dir {e}")))?;

@@ -20,7 +20,7 @@ use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::digest::Digest;
 use weir_workloads::flink::{self, protocol::SuiteLine};
 use weir_workloads::inputs::read_partitions;
-use weir_workloads::job::{RunError, RunLength, RunSpec};
+use weir_workloads::job::{Job, RunError, RunLength, RunSpec};
 use weir_workloads::nexmark::{Q12Row, reference};
 use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::report::DigestSummary;
@@ -236,7 +236,7 @@ fn q10_files_read_back_hold_exactly_the_rows_emitted_and_every_partition_is_comm
     let dir = temp_dir("q10-run").join("files");
     let _jvm = ONE_JVM.lock().unwrap_or_else(PoisonError::into_inner);
     let report = runner::start(&spec(Some(dir.clone()), None))
-        .and_then(|job| job.wait())
+        .and_then(Job::wait)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.digest, expected, "q10 on flink at parallelism 2");
     let partitions = check_q10_files(&dir, &report.digest, 2);
