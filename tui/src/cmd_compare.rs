@@ -125,6 +125,11 @@ pub struct CompareArgs {
     /// Use the deterministic fake executor instead of real engines (tests and demos).
     #[arg(long, hide = true)]
     pub mock: bool,
+    /// Sample the first run of every engine and query (the warm-up, unless --no-warmup) and
+    /// write its flame graph into DIR as <workload>-<query>-<engine>-w<workers>-<source>.svg
+    /// (weir, timely, differential; Flink draws its own, see the message).
+    #[arg(long, value_name = "DIR")]
+    pub flamegraph: Option<PathBuf>,
     /// Run flink on the Flink cluster whose REST API is at HOST:PORT (scripts/flink-cluster.sh
     /// start prints it) instead of a local MiniCluster; the other engines run here as usual.
     #[arg(long, value_name = "HOST:PORT")]
@@ -397,11 +402,18 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         },
         unicode: !args.ascii && !dumb,
     };
-    let mut executor: Box<dyn Executor> = if args.mock {
-        Box::new(MockExecutor::new())
-    } else {
-        Box::new(RunnerExecutor::default())
-    };
+    let mut mock = MockExecutor::new();
+    let mut real = RunnerExecutor::default();
+    if let Some(dir) = &args.flamegraph {
+        match crate::compare::FlameGraphs::new(dir.clone()) {
+            Ok(graphs) => real.flamegraphs = Some(graphs),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let executor: &mut dyn Executor = if args.mock { &mut mock } else { &mut real };
     let title = format!(
         "weir compare {} {}",
         plan.workload,
@@ -443,10 +455,13 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             Arc::clone(&interrupt),
         )),
     };
-    let result = crate::compare::run_compare(&plan, executor.as_mut(), observer.as_mut(), &outputs);
+    let result = crate::compare::run_compare(&plan, executor, observer.as_mut(), &outputs);
     drop(observer); // restores the terminal before anything is printed
     let report = result?;
     print!("{}", verdict::render(&report, style));
+    for note in real.flamegraphs.iter().flat_map(|g| &g.notes) {
+        eprintln!("{note}");
+    }
     if let Some(dir) = &outputs.dir {
         eprintln!(
             "wrote {} (report.json, report.csv, report.md, plots as SVG and PNG)",

@@ -46,10 +46,13 @@ fn missing() -> Vec<EngineKind> {
 }
 
 /// How the text table marks an engine's support: `yes`, the API for Flink (whose queries are
-/// written either in SQL or on the DataStream API), `-` when it does not run the query.
+/// written either in SQL through the Table API or on the DataStream API: its first word, so the
+/// mark is one column), `-` when it does not run the query.
 fn mark(engine: EngineKind, support: Support) -> &'static str {
     match support {
-        Support::Runs(api) if engine == EngineKind::Flink => api,
+        Support::Runs(api) if engine == EngineKind::Flink => {
+            api.split_whitespace().next().unwrap_or(api)
+        }
         Support::Runs(_) => "yes",
         Support::Not(_) => "-",
     }
@@ -112,6 +115,10 @@ pub fn text() -> String {
         let _ = writeln!(out, "{}", def.computes);
     }
     let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "flink: DataStream = a DataStream API job; SQL = Flink SQL through the Table API"
+    );
     let _ = writeln!(out, "-: the engine does not run the query:");
     for (why, who) in reasons() {
         let _ = writeln!(out, "  {who}: {why}");

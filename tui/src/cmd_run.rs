@@ -566,6 +566,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         progress_loop(&job, &spec, args.quiet)
     };
+    let collector = job.collector.clone();
     let report = match job.wait() {
         Ok(report) => report,
         Err(e) => {
@@ -592,6 +593,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         summary::text(&report, stopped_early)
     };
+    if !args.quiet {
+        text.push_str(&operators_line(&collector.latest(), report.query.as_str()));
+    }
     if let Some(dir) = &spec.sink_dir {
         let _ = std::fmt::Write::write_fmt(
             &mut text,
@@ -622,6 +626,37 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
     }
     Ok(ExitCode::from(signals::exit_code().unwrap_or(0)))
+}
+
+/// The summary's lines on where the time went, for an engine that reports its operators
+/// (weir): the bottleneck over the whole run, as the dataflow view names it, and the busiest
+/// operators' own share of wall time on that worker (a flame graph of the run shows the same
+/// order). Empty for engines that report no operators.
+fn operators_line(last: &weir_engine::MetricsSnapshot, query: &str) -> String {
+    let window = crate::console::operators::OperatorWindow::default();
+    let Some(dataflow) = window.dataflow(last) else {
+        return String::new();
+    };
+    let Some(bottleneck) = &dataflow.bottleneck else {
+        return String::new();
+    };
+    let w = bottleneck.worker;
+    let mut own: Vec<(&str, f64)> = dataflow
+        .ops
+        .iter()
+        .filter_map(|o| o.workers.get(w).map(|r| (o.name.as_str(), r.busy)))
+        .collect();
+    own.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top: Vec<String> = own
+        .iter()
+        .take(3)
+        .map(|(name, busy)| format!("{name} {}", crate::console::fmt::pct(*busy)))
+        .collect();
+    format!(
+        "bottleneck (whole run): {}\noperators' own time on w{w}: {}\n",
+        bottleneck.line(query),
+        top.join(", ")
+    )
 }
 
 /// Without a console: a progress line on stderr every second (unless `quiet`) until the job

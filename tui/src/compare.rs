@@ -61,7 +61,7 @@ pub mod live;
 pub mod mock;
 pub mod progress;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -78,6 +78,7 @@ use self::record::{
     CalibrationRecord, CeilingRecord, CompareReport, FailureRecord, PlanRecord, RunSeries,
     WarmupRecord,
 };
+use crate::flamegraph::Sampler;
 
 /// Whether a run (and the comparison) should go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,17 +111,106 @@ pub trait Executor {
 
 /// The real executor: starts the job with `weir_workloads::runner::start` and samples its
 /// collector.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunnerExecutor {
     /// How often the collector is sampled for the live view and the throughput-over-time series.
     pub sample_interval: Duration,
+    /// `--flamegraph DIR`: the flame graphs to take, and those taken.
+    pub flamegraphs: Option<FlameGraphs>,
 }
 
 impl Default for RunnerExecutor {
     fn default() -> Self {
         Self {
             sample_interval: Duration::from_millis(100),
+            flamegraphs: None,
         }
+    }
+}
+
+/// `weir compare --flamegraph DIR`: one flame graph per engine and query, of the first run of
+/// each, which is the unmeasured warm-up (with `--load`, the calibration run; with
+/// `--no-warmup`, the first measured run, whose figures then include the sampler's cost, under
+/// 1 %: docs/RESULTS.md). Files are `DIR/<workload>-<query>-<engine>-w<workers>-<source>.svg`.
+/// Flink runs in its own JVM, which the sampler cannot see: it is named in the notes with
+/// where Flink's own flame graphs are ([`crate::flamegraph::FLINK_HINT`]).
+#[derive(Debug, Default)]
+pub struct FlameGraphs {
+    dir: PathBuf,
+    sampled: BTreeSet<(String, EngineKind)>,
+    /// One line per graph written (or not), for after the comparison (the live console owns
+    /// the terminal while it runs).
+    pub notes: Vec<String>,
+}
+
+impl FlameGraphs {
+    /// Flame graphs into `dir`, which is created now.
+    ///
+    /// # Errors
+    /// A message naming `dir` when it cannot be created or written.
+    pub fn new(dir: PathBuf) -> Result<Self, String> {
+        let unusable = |e: std::io::Error| {
+            format!(
+                "--flamegraph {}: cannot write flame graphs there ({e}); give a directory this \
+                 user can create and write",
+                dir.display()
+            )
+        };
+        std::fs::create_dir_all(&dir).map_err(unusable)?;
+        let probe = dir.join(format!(".weir-probe-{}", std::process::id()));
+        std::fs::File::create(&probe).map_err(unusable)?;
+        std::fs::remove_file(&probe).map_err(unusable)?;
+        Ok(Self {
+            dir,
+            ..Self::default()
+        })
+    }
+
+    /// Starts sampling when `spec` is the first run of its engine and query.
+    fn start(&mut self, spec: &RunSpec) -> Option<(Sampler, PathBuf)> {
+        if !self.sampled.insert((spec.query.to_string(), spec.engine)) {
+            return None;
+        }
+        let path = self.dir.join(format!(
+            "{}-{}-{}-w{}-{}.svg",
+            spec.workload(),
+            spec.query.name(),
+            spec.engine,
+            spec.workers,
+            spec.source
+        ));
+        let title = format!(
+            "weir compare: {} {} on {}, {} worker(s), {} source",
+            spec.workload(),
+            spec.query.name(),
+            spec.engine,
+            spec.workers,
+            spec.source
+        );
+        match Sampler::start(spec.engine, title) {
+            Ok(Some(sampler)) => Some((sampler, path)),
+            Ok(None) => {
+                self.notes.push(format!(
+                    "{} on {}: no flame graph. {}",
+                    spec.query.name(),
+                    spec.engine,
+                    crate::flamegraph::FLINK_HINT
+                ));
+                None
+            }
+            Err(e) => {
+                self.notes
+                    .push(format!("{} on {}: {e}", spec.query.name(), spec.engine));
+                None
+            }
+        }
+    }
+
+    fn finish(&mut self, sampler: Sampler, path: &std::path::Path) {
+        self.notes.push(match sampler.finish(path) {
+            Ok(samples) => format!("flame graph: {} ({samples} samples)", path.display()),
+            Err(e) => format!("warning: {e}"),
+        });
     }
 }
 
@@ -130,6 +220,7 @@ impl Executor for RunnerExecutor {
         spec: &RunSpec,
         progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
     ) -> Result<RunReport, RunError> {
+        let sampling = self.flamegraphs.as_mut().and_then(|f| f.start(spec));
         let job = weir_workloads::runner::start(spec)?;
         let poll = self.sample_interval.min(Duration::from_millis(10));
         let mut next_sample = Instant::now() + self.sample_interval;
@@ -145,7 +236,11 @@ impl Executor for RunnerExecutor {
             }
         }
         progress(&job.collector.latest());
-        job.wait()
+        let result = job.wait();
+        if let (Some((sampler, path)), Some(graphs)) = (sampling, self.flamegraphs.as_mut()) {
+            graphs.finish(sampler, &path);
+        }
+        result
     }
 
     /// Replay sources: [`weir_workloads::ceiling::memory_read`]; generated ones: the query's

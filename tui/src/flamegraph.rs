@@ -95,6 +95,13 @@ impl Sampler {
             .map_err(|e| fail(e.to_string()))?;
         drop(self.guard);
         let samples: usize = report.data.values().map(|&n| n as usize).sum();
+        if samples == 0 {
+            return Err(fail(format!(
+                "no samples: the run used less CPU time than one sampling interval ({} ms); \
+                 run more events",
+                1000 / FREQUENCY_HZ
+            )));
+        }
         let file = File::create(path).map_err(|e| fail(e.to_string()))?;
         let mut options = pprof::flamegraph::Options::default();
         options.title.clone_from(&self.title);

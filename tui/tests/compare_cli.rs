@@ -87,6 +87,61 @@ fn real_small_compare_on_q5_agrees_and_writes_every_file() {
 }
 
 #[test]
+fn flamegraph_dir_gets_one_graph_per_engine_and_query_of_the_warm_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("flames");
+    let assert = weir()
+        .args(["compare", "nexmark", "--query", "q1,q2"])
+        .args(["--engines", "weir,differential", "--runs", "2"])
+        .args(["--workers", "1", "--events", "2000000", "--no-tui"])
+        .arg("--flamegraph")
+        .arg(&dir)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // One per engine and query, not one per run (three runs each: the warm-up and two).
+    assert_eq!(
+        names,
+        [
+            "nexmark-q1-differential-w1-generate.svg",
+            "nexmark-q1-weir-w1-generate.svg",
+            "nexmark-q2-differential-w1-generate.svg",
+            "nexmark-q2-weir-w1-generate.svg",
+        ]
+    );
+    for name in &names {
+        let svg = fs::read_to_string(dir.join(name)).unwrap();
+        assert!(svg.contains("<svg"), "{name} is not an SVG");
+        assert!(
+            stderr.contains(name.as_str()),
+            "{name} not reported: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_flamegraph_dir_is_refused_before_any_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let assert = weir()
+        .args(["compare", "nexmark", "--query", "q1", "--engines", "weir"])
+        .args(["--runs", "1", "--events", "1000", "--no-tui"])
+        .arg("--flamegraph")
+        .arg(file.join("sub"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("--flamegraph"), "{stderr}");
+    assert!(!stderr.contains("round 1"), "no run started: {stderr}");
+}
+
+#[test]
 fn mock_compare_snapshot_and_exit_code_on_disagreement() {
     let tmp = tempfile::tempdir().unwrap();
     let assert = weir()

@@ -28,8 +28,11 @@ fn bad_flags_name_the_flag_and_the_valid_values() {
             "unknown query 'q23' for nexmark (--query); valid values: gen, gen-bids, q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22",
         ),
         (
-            &["run", "nexmark", "--query", "q9", "--no-tui"],
-            "engine 'weir' cannot run nexmark query 'q9' (--engine weir --query q9): not implemented yet",
+            &[
+                "run", "nexmark", "--query", "gen", "--engine", "timely", "--no-tui",
+            ],
+            "engine 'timely' cannot run nexmark query 'gen' (--engine timely --query gen): a \
+             generator-only baseline measures weir's own source",
         ),
         (
             &["run", "nexmark", "--input", "/no/such/events.jsonl"],

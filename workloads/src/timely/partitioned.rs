@@ -30,7 +30,7 @@ use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::{Stream, StreamVec};
 
-use super::shared::{Ctx, Shared};
+use super::shared::{Ctx, Shared, SinkDir};
 use super::stateless::route;
 use super::windows::{Pending, reached};
 use crate::catalog::EngineKind;
@@ -43,11 +43,12 @@ use crate::nexmark::{Date, HourMinute, Q10Row};
 const MINUTE_MS: u64 = 60_000;
 
 /// The directory q10 writes under for this run: `--sink-dir` (created if missing), or a fresh
-/// directory under the system temp directory. Checked writable before the job starts.
+/// directory under the system temp directory, removed after the run. Checked writable before
+/// the job starts.
 ///
 /// # Errors
 /// A [`RunError::Config`] naming the directory when it cannot be created or written.
-pub(crate) fn prepare_sink_dir(given: Option<&Path>, engine: EngineKind) -> Result<PathBuf> {
+pub(crate) fn prepare_sink_dir(given: Option<&Path>, engine: EngineKind) -> Result<SinkDir> {
     let dir = given.map_or_else(
         || {
             let nanos = SystemTime::now()
@@ -68,7 +69,7 @@ pub(crate) fn prepare_sink_dir(given: Option<&Path>, engine: EngineKind) -> Resu
     let probe = dir.join(format!(".weir-probe-{}", std::process::id()));
     File::create(&probe).map_err(unusable)?;
     std::fs::remove_file(&probe).map_err(unusable)?;
-    Ok(dir)
+    Ok(SinkDir::new(dir, given.is_none()))
 }
 
 /// One worker's open file of one partition.
@@ -83,7 +84,7 @@ struct OpenFile {
 pub(crate) fn write_partitions<U: Clone + 'static>(
     rows: &Stream<'_, u64, Vec<U>>,
     ctx: &Ctx,
-    dir: &Arc<PathBuf>,
+    dir: &Arc<SinkDir>,
     engine: EngineKind,
     view: fn(&U) -> (&Q10Row, i64),
 ) {

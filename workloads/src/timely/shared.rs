@@ -6,7 +6,8 @@
 //! A base module of the timely adapter: it imports nothing from the other `timely/` files.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -204,7 +205,41 @@ pub(crate) struct QueryFiles {
     /// q13's side table.
     pub(crate) side_input: Option<&'static SideInput>,
     /// The directory q10 writes its partitions under.
-    pub(crate) sink_dir: Option<Arc<PathBuf>>,
+    pub(crate) sink_dir: Option<Arc<SinkDir>>,
+}
+
+/// The directory q10 writes under for one run. A temporary one (the run was given no
+/// `--sink-dir`) is removed, files and all, when its last holder drops it: after the job's
+/// workers have ended, as `RunSpec::sink_dir` promises.
+#[derive(Debug)]
+pub(crate) struct SinkDir {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl SinkDir {
+    /// `path`, removed on drop when `temporary`.
+    pub(crate) fn new(path: PathBuf, temporary: bool) -> Self {
+        Self { path, temporary }
+    }
+}
+
+impl Deref for SinkDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SinkDir {
+    fn drop(&mut self) {
+        if self.temporary {
+            // Nothing to report to: the run is over, and a leftover directory in the temp dir
+            // is harmless.
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 /// A worker-local slot the sink fills and the worker loop reads at the end.
