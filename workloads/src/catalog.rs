@@ -357,8 +357,6 @@ const BASELINE_ONLY: Engines = {
         flink: Support::Not(WHY),
     }
 };
-/// A query of the contract that no engine runs yet.
-const NOT_YET: Support = Support::Not("not implemented yet");
 const NO_COLUMNS: &[&str] = &[];
 const NO_RESULTS: &str = "a baseline emits no results";
 /// Why an updating query's latency is not observed.
@@ -560,7 +558,7 @@ pub const CATALOG: &[QueryDef] = &[
             weir: WEIR,
             timely: TIMELY,
             differential: DIFFERENTIAL,
-            flink: NOT_YET,
+            flink: FLINK_SQL,
         },
     },
     QueryDef {

@@ -20,7 +20,7 @@ pub mod protocol;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -78,6 +78,9 @@ impl Engine for FlinkEngine {
                     .into(),
             ));
         }
+        if spec.query == Query::Q10 && spec.flink_cluster.is_some() {
+            return Err(RunError::Config(Q10_NOT_ON_A_CLUSTER.into()));
+        }
         Ok(())
     }
 
@@ -89,8 +92,34 @@ impl Engine for FlinkEngine {
     }
 }
 
+/// Why q10 does not run on a Flink cluster (the Java job refuses it with the same words).
+const Q10_NOT_ON_A_CLUSTER: &str = "q10 runs on Flink's local MiniCluster only: a cluster's task \
+     managers would write its partitioned files on their own machines, where weir cannot \
+     commit-check or read them (leave out --flink-cluster)";
+
+/// q10's directory: `given` (`--sink-dir`, created if missing and checked writable, as weir's
+/// own file sink does), or a fresh temporary directory, returned a second time as the
+/// directory to remove after the run.
+///
+/// # Errors
+/// [`RunError::Config`] naming the directory when it cannot be created or written.
+fn q10_sink_dir(given: Option<&Path>) -> Result<(PathBuf, Option<PathBuf>)> {
+    let (dir, temporary) = if let Some(dir) = given {
+        (dir.to_path_buf(), None)
+    } else {
+        let dir = crate::weir::fresh_sink_dir();
+        (dir.clone(), Some(dir))
+    };
+    weir_engine::file_sink::PartitionedFileSink::create(&dir)
+        .map_err(|e| RunError::Config(format!("--sink-dir {e}")))?;
+    Ok((dir, temporary))
+}
+
 fn start(spec: &RunSpec) -> Result<Job> {
     let install = Install::locate()?;
+    let sink_dir = (spec.query == Query::Q10)
+        .then(|| q10_sink_dir(spec.sink_dir.as_deref()))
+        .transpose()?;
     let cluster = spec
         .flink_cluster
         .as_deref()
@@ -119,6 +148,9 @@ fn start(spec: &RunSpec) -> Result<Job> {
     }
     if let Some(side) = &spec.side_input {
         cmd.arg("--side-input").arg(side);
+    }
+    if let Some((dir, _)) = &sink_dir {
+        cmd.arg("--sink-dir").arg(dir);
     }
     if let Some(out) = &spec.output {
         cmd.arg("--output").arg(out);
@@ -149,6 +181,7 @@ fn start(spec: &RunSpec) -> Result<Job> {
         stop: stop.clone(),
         stdin: Arc::clone(&stdin),
         cluster: cluster.as_ref().map(cluster::Cluster::submission),
+        temporary: sink_dir.and_then(|(_, temporary)| temporary),
     };
     let handle = thread::Builder::new()
         .name("weir-flink".into())
@@ -235,6 +268,8 @@ struct Driver {
     stdin: Arc<Mutex<Option<ChildStdin>>>,
     /// The submitted job of a cluster run, cancelled if the client dies without ending it.
     cluster: Option<cluster::Submission>,
+    /// q10's temporary directory (the spec named none): removed once the JVM is gone.
+    temporary: Option<PathBuf>,
 }
 
 impl Driver {
@@ -270,6 +305,10 @@ impl Driver {
         let status = child.wait();
         if let Some(t) = stderr_thread {
             let _ = t.join();
+        }
+        if let Some(dir) = &self.temporary {
+            // Best effort: a leftover temporary directory is harmless.
+            let _ = std::fs::remove_dir_all(dir);
         }
         let mut snapshot = self.collector.latest();
         snapshot.finished = true;
@@ -434,7 +473,8 @@ impl Driver {
 /// `0..events` (generated at `event_rate` events/s of event time, or the first `events` of the
 /// `--input` file `input`), and returns each query's digest. With `output_dir`, each query's
 /// rows are also written to `<output_dir>/<query>.jsonl` (an updating query's folded to its
-/// final table). Used by the tests (one JVM start for all queries).
+/// final table), and q10's partitioned files go under `<output_dir>/q10/`; without it, under a
+/// temporary directory removed afterwards. Used by the tests (one JVM start for all queries).
 ///
 /// # Errors
 /// [`RunError::Setup`] without an installation, [`RunError::Failed`] when the job fails (a
@@ -472,10 +512,21 @@ pub fn run_suite(
         // A file is replayed from memory, as `weir run --input` does.
         cmd.arg("--input").arg(file).args(["--source", "replay"]);
     }
-    run_lines(cmd, |line| match line {
+    let sink_dir = queries
+        .contains(&Query::Q10)
+        .then(|| q10_sink_dir(output_dir.map(|dir| dir.join("q10")).as_deref()))
+        .transpose()?;
+    if let Some((dir, _)) = &sink_dir {
+        cmd.arg("--sink-dir").arg(dir);
+    }
+    let lines = run_lines(cmd, |line| match line {
         Line::Suite(s) => Some(s),
         _ => None,
-    })
+    });
+    if let Some((_, Some(temporary))) = &sink_dir {
+        let _ = std::fs::remove_dir_all(temporary);
+    }
+    lines
 }
 
 /// Runs the job's `vectors` mode (the generator's and digest's test vectors) and returns its

@@ -25,12 +25,12 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  * <ul>
  *   <li>{@code run --workload nexmark|ysb --query Q --workers W (--events N | --duration-ms D)
  *       --event-rate R [--rate R] [--output FILE [--updating yes]] [--input FILE] [--side-input FILE]
- *       [--watch-stdin] [--cluster
+ *       [--sink-dir DIR] [--watch-stdin] [--cluster
  *       HOST:PORT --jar JAR]}: one job in a local MiniCluster, or on the Flink cluster whose REST
  *       API is at HOST:PORT ({@link ClusterRun}); prints {@code PROGRESS {json}} every 100 ms and
  *       {@code RESULT {json}} at the end (and {@code SUBMITTED {json}} on a cluster);</li>
  *   <li>{@code suite --workers W --events N --event-rate R --queries Q,... [--updating Q,...]
- *       [--input FILE [--source replay]] [--side-input FILE]}:
+ *       [--input FILE [--source replay]] [--side-input FILE] [--sink-dir DIR]}:
  *       the queries one after another in
  *       this JVM, one {@code SUITE {json}} line each (the CI test pays JVM start-up once);</li>
  *   <li>{@code vectors}: the generator's and digest's test vectors ({@code VECTOR ...} lines).</li>
@@ -190,8 +190,12 @@ public final class Main {
         return Math.min(events, EventFile.load(input));
     }
 
-    /** Reads {@code --side-input} and checks the file before any job is built. */
-    static void sideInput(Map<String, String> opt) {
+    /**
+     * Reads {@code --side-input} (q13's table, the file checked before any job is built) and
+     * {@code --sink-dir} (q10's directory).
+     */
+    static void queryFiles(Map<String, String> opt) {
+        Q10Files.sinkDir = opt.get("sink-dir");
         sideInput = opt.get("side-input");
         if (sideInput != null) {
             SideInput.load(sideInput);
@@ -261,11 +265,14 @@ public final class Main {
             throw new IllegalArgumentException("--source must be generate or replay, got '" + source + "'");
         }
         replay = source.equals("replay");
-        sideInput(opt);
+        queryFiles(opt);
         events = input(opt, events);
         if (input != null && opt.containsKey("cluster")) {
             throw new IllegalArgumentException("--input runs on the local MiniCluster only: a Flink cluster's task"
                     + " managers cannot read weir's file (leave out --flink-cluster, or --input)");
+        }
+        if (query.equals("q10") && opt.containsKey("cluster")) {
+            throw new IllegalArgumentException(Q10Files.NOT_ON_A_CLUSTER);
         }
         if (replay && events == Long.MAX_VALUE) {
             throw new IllegalArgumentException("--source replay needs --events (a bounded input to hold in memory)");
@@ -383,7 +390,7 @@ public final class Main {
         }
         String[] queries = only.split(",");
         replay = "replay".equals(opt.getOrDefault("source", "generate"));
-        sideInput(opt);
+        queryFiles(opt);
         events = input(opt, events);
         Configuration conf = new Configuration();
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
