@@ -126,8 +126,9 @@ pub struct CompareArgs {
     #[arg(long, hide = true)]
     pub mock: bool,
     /// Sample the first run of every engine and query (the warm-up, unless --no-warmup) and
-    /// write its flame graph into DIR as <workload>-<query>-<engine>-w<workers>-<source>.svg
-    /// (weir, timely, differential; Flink draws its own, see the message).
+    /// write its flame graph into DIR, named after workload, query, engine, workers and source
+    /// (e.g. nexmark-q5-weir-w2-generate.svg; weir, timely, differential; Flink draws its own,
+    /// see the message).
     #[arg(long, value_name = "DIR")]
     pub flamegraph: Option<PathBuf>,
     /// Run flink on the Flink cluster whose REST API is at HOST:PORT (scripts/flink-cluster.sh
