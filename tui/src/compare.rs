@@ -171,39 +171,23 @@ impl FlameGraphs {
         if !self.sampled.insert((spec.query.to_string(), spec.engine)) {
             return None;
         }
+        let (workload, query, engine) = (spec.workload(), spec.query.name(), spec.engine);
+        let (workers, source) = (spec.workers, spec.source);
         let path = self.dir.join(format!(
-            "{}-{}-{}-w{}-{}.svg",
-            spec.workload(),
-            spec.query.name(),
-            spec.engine,
-            spec.workers,
-            spec.source
+            "{workload}-{query}-{engine}-w{workers}-{source}.svg"
         ));
         let title = format!(
-            "weir compare: {} {} on {}, {} worker(s), {} source",
-            spec.workload(),
-            spec.query.name(),
-            spec.engine,
-            spec.workers,
-            spec.source
+            "weir compare: {workload} {query} on {engine}, {workers} worker(s), {source} source"
         );
-        match Sampler::start(spec.engine, title) {
-            Ok(Some(sampler)) => Some((sampler, path)),
-            Ok(None) => {
-                self.notes.push(format!(
-                    "{} on {}: no flame graph. {}",
-                    spec.query.name(),
-                    spec.engine,
-                    crate::flamegraph::FLINK_HINT
-                ));
-                None
-            }
-            Err(e) => {
-                self.notes
-                    .push(format!("{} on {}: {e}", spec.query.name(), spec.engine));
-                None
-            }
+        match Sampler::start(engine, title) {
+            Ok(Some(sampler)) => return Some((sampler, path)),
+            Ok(None) => self.notes.push(format!(
+                "{query} on {engine}: no flame graph. {}",
+                crate::flamegraph::FLINK_HINT
+            )),
+            Err(e) => self.notes.push(format!("{query} on {engine}: {e}")),
         }
+        None
     }
 
     fn finish(&mut self, sampler: Sampler, path: &std::path::Path) {
