@@ -480,3 +480,90 @@ fn dataflow_view_says_what_an_engine_does_not_report() {
     let terminal = draw((80, 12), |a, b| dataflow::render(&s, &theme(), a, b));
     insta::assert_snapshot!("dataflow_unavailable_80x12", terminal.backend());
 }
+
+#[cfg(feature = "flink")]
+/// A Flink q5 run at parallelism 2 as its `PROGRESS` lines report it: three job vertices (the
+/// source chain, the window chain, the max-per-window chain into the sink), joined by hash
+/// edges; the window's subtask 1 is 92 % busy and the source's output buffers on worker 1 are
+/// full (it is back-pressured); a chain ending in a sink sends nothing on (Flink counts records
+/// out of a vertex on its outputs). The line goes through the Flink adapter's parser and vertex
+/// mapping, as in a real run; the snapshot has no per-pair exchange fill (Flink's is per
+/// vertex), so the bottleneck line claims nothing about input queues.
+fn flink_q5(step: u64) -> MetricsSnapshot {
+    use weir_workloads::flink::{operators, protocol};
+    let mut s = snapshot(step, 2);
+    s.exchange_fill = None;
+    let t_ms = step * 100;
+    let n: Vec<u64> = s.workers.iter().map(|w| w.events_in).collect();
+    let bids: Vec<u64> = n.iter().map(|e| e * 92 / 100).collect();
+    let vertices = serde_json::json!([
+        {
+            "name": "Source: nexmark-source -> bids -> bid",
+            "inputs": [], "ships": [],
+            "records_in": [0, 0], "records_out": bids,
+            "busy_ms": [t_ms * 30 / 100, t_ms * 20 / 100],
+            "out_pool_usage": [0.35, 1.0],
+        },
+        {
+            "name": "q5-count-per-auction -> late: Writer",
+            "inputs": [0], "ships": ["HASH"],
+            "records_in": [bids[1], bids[0]], "records_out": [n[0] / 50, n[1] / 50],
+            "busy_ms": [t_ms * 55 / 100, t_ms * 92 / 100],
+            "out_pool_usage": [0.05, 0.1],
+        },
+        {
+            "name": "q5-max-per-window -> digest: Writer",
+            "inputs": [1], "ships": ["HASH"],
+            "records_in": [n[1] / 50, n[0] / 50], "records_out": [0, 0],
+            "busy_ms": [t_ms * 2 / 100, t_ms * 3 / 100],
+            "out_pool_usage": [0.0, 0.0],
+        },
+    ]);
+    let line = format!(
+        "PROGRESS {}",
+        serde_json::json!({
+            "elapsed_ns": s.elapsed_ns, "events": n, "rows": [0, 0], "watermark": null,
+            "source_time": null, "late": 0, "vertices": vertices, "finished": false,
+            "latency_ns": [],
+        })
+    );
+    let protocol::Line::Progress(p) = protocol::parse(&line).expect("a valid line") else {
+        panic!("a progress line");
+    };
+    for (w, ops) in operators::of_progress(&p, 2).into_iter().enumerate() {
+        s.workers[w].operators = ops;
+    }
+    s
+}
+
+#[cfg(feature = "flink")]
+#[test]
+fn dataflow_view_of_a_flink_job() {
+    let mut s = ConsoleState::new(spec(EngineKind::Flink, 2));
+    for step in 1..=60 {
+        s.ingest(flink_q5(step));
+    }
+    snap_all_sizes!("dataflow_flink", |a, b| dataflow::render(
+        &s,
+        &theme(),
+        a,
+        b
+    ));
+    let flow = s.dataflow().expect("Flink reports its vertices");
+    let line = flow
+        .bottleneck
+        .as_ref()
+        .map(|b| b.line("q5"))
+        .expect("a busiest vertex");
+    assert_eq!(
+        line,
+        "q5-count-per-auction -> late: Writer(q5) on w1: 92% busy"
+    );
+    let marked: Vec<bool> = flow.ops.iter().map(|o| o.exchange).collect();
+    assert_eq!(
+        marked,
+        [true, true, false],
+        "the sink's vertex has no output"
+    );
+    assert_eq!(flow.ops[0].fill(), Some(1.0));
+}

@@ -178,6 +178,11 @@ fn reference_digests_through_weir_run(cluster: &Cluster, dir: &Path) {
             .expect("weir runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{query} on the cluster: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("bottleneck (whole run): ") && stdout.contains("operators' own time"),
+            "{query}: the job's vertices come from the cluster's REST API: {stdout}"
+        );
         let report: RunReport =
             serde_json::from_str(&std::fs::read_to_string(&json).expect("the report is written"))
                 .expect("the report parses");

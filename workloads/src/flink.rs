@@ -5,7 +5,8 @@
 //! `.flink/site` and compiles weir's Java job (`workloads/flink/src`) into `.flink/classes`.
 //! `start` runs `java` with a pinned heap and collector ([`JVM_FLAGS`]) on that class path,
 //! reads the job's protocol lines ([`protocol`]) and turns them into live [`MetricsSnapshot`]s
-//! and the final [`RunReport`](crate::report::RunReport).
+//! (with one operator per job vertex, see [`operators`]) and the final
+//! [`RunReport`](crate::report::RunReport).
 //!
 //! The JVM never outlives its job handle: it watches its stdin and exits when the pipe closes,
 //! which happens when the [`Job`] is dropped and when weir itself dies. Raising the job's
@@ -15,6 +16,7 @@
 
 pub mod cluster;
 pub mod install;
+pub mod operators;
 pub mod protocol;
 
 use std::collections::VecDeque;
@@ -395,6 +397,7 @@ impl Driver {
                 .and_then(|t| t.get(w))
                 .map_or(0, |ms| ms.saturating_mul(1_000_000))
         };
+        let mut ops = operators::of_progress(p, self.spec.workers).into_iter();
         let workers = (0..self.spec.workers)
             .map(|w| WorkerMetrics {
                 events_in: p.events.get(w).copied().unwrap_or(0),
@@ -404,6 +407,7 @@ impl Driver {
                 busy_ns: ns(&p.busy_ms, w),
                 idle_ns: ns(&p.idle_ms, w),
                 backpressured_ns: ns(&p.backpressured_ms, w),
+                operators: ops.next().unwrap_or_default(),
                 ..WorkerMetrics::default()
             })
             .collect();

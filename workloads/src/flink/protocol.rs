@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 /// One `PROGRESS` line, printed every 100 ms and once more at the end.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Progress {
     /// Nanoseconds since the first source split started.
     pub elapsed_ns: u64,
@@ -31,10 +31,40 @@ pub struct Progress {
     /// Cumulative back-pressured time per worker (ms), as `busy_ms`.
     #[serde(default)]
     pub backpressured_ms: Option<Vec<u64>>,
+    /// The job's vertices (Flink's tasks, one chain of operators each) in topological order,
+    /// with their per-subtask figures; `None` when the job graph was not read (a job that has
+    /// not started, or a Java side from before this field).
+    #[serde(default)]
+    pub vertices: Option<Vec<Vertex>>,
     /// Whether the job has finished.
     pub finished: bool,
     /// Latency samples (ns) recorded since the previous line.
     pub latency_ns: Vec<u64>,
+}
+
+/// One job vertex in a `PROGRESS` line: its place in the job graph and Flink's task metrics of
+/// each of its subtasks (index = worker), cumulative.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Vertex {
+    /// The vertex's name as Flink builds it: the chain's operator names joined by ` -> `.
+    pub name: String,
+    /// Indices (in the line's `vertices`) of the vertices feeding this one, one per input edge.
+    pub inputs: Vec<usize>,
+    /// Each input edge's ship strategy as Flink names it (`HASH`, `REBALANCE`, `FORWARD`, ...),
+    /// in `inputs` order; `None` where Flink named none.
+    pub ships: Vec<Option<String>>,
+    /// The task's `numRecordsIn` per subtask (records into the chain's head).
+    pub records_in: Vec<u64>,
+    /// The task's `numRecordsOut` per subtask: records the chain sent on its outputs to other
+    /// vertices (0 for a chain that ends in a sink).
+    pub records_out: Vec<u64>,
+    /// The task's `accumulateBusyTimeMs` per subtask.
+    pub busy_ms: Vec<u64>,
+    /// The task's `outPoolUsage` per subtask (share of its output buffer pool in use; may pass
+    /// 1 with overdraft buffers); `None` for a subtask not observed, and for the whole field on a
+    /// cluster (the REST API's vertex details, which weir reads there, do not carry it).
+    #[serde(default)]
+    pub out_pool_usage: Option<Vec<Option<f32>>>,
 }
 
 /// The `RESULT` line, printed once after the job finished.
@@ -96,7 +126,7 @@ pub struct Failure {
 }
 
 /// A parsed protocol line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Line {
     /// Periodic progress.
     Progress(Progress),
@@ -152,6 +182,7 @@ mod tests {
                 busy_ms: None,
                 idle_ms: None,
                 backpressured_ms: None,
+                vertices: None,
                 finished: false,
                 latency_ns: vec![7],
             })
@@ -183,6 +214,50 @@ mod tests {
         );
         assert_eq!(parse("log4j: something").expect("ignored"), Line::Other);
         assert_eq!(parse("").expect("ignored"), Line::Other);
+    }
+
+    #[test]
+    fn progress_lines_carry_the_job_vertices_with_their_metrics() {
+        let line = concat!(
+            r#"PROGRESS {"elapsed_ns":5,"events":[3,4],"rows":[1,0],"watermark":null,"#,
+            r#""source_time":9,"late":0,"busy_ms":[7,8],"idle_ms":[1,1],"backpressured_ms":[0,2],"#,
+            r#""vertices":[{"name":"Source: nexmark-source -> bids","inputs":[],"ships":[],"#,
+            r#""records_in":[0,0],"records_out":[3,4],"busy_ms":[5,6],"out_pool_usage":[0.25,null]},"#,
+            r#"{"name":"q5-count-per-auction","inputs":[0],"ships":["HASH"],"records_in":[4,3],"#,
+            r#""records_out":[1,0],"busy_ms":[2,2],"out_pool_usage":null}],"#,
+            r#""finished":false,"latency_ns":[]}"#
+        );
+        let Line::Progress(p) = parse(line).expect("valid") else {
+            panic!("a progress line");
+        };
+        let v = p.vertices.expect("vertices sent");
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].name, "Source: nexmark-source -> bids");
+        assert_eq!(v[0].out_pool_usage, Some(vec![Some(0.25), None]));
+        assert_eq!(v[1].inputs, [0]);
+        assert_eq!(v[1].ships, [Some("HASH".to_string())]);
+        assert_eq!(
+            (v[1].records_in.clone(), v[1].busy_ms.clone()),
+            (vec![4, 3], vec![2, 2])
+        );
+        assert_eq!(
+            v[1].out_pool_usage, None,
+            "a cluster's REST API has no pool usage"
+        );
+        // A line from a Java side without the field still parses, with no vertices.
+        let Line::Progress(old) = parse(
+            r#"PROGRESS {"elapsed_ns":5,"events":[3],"rows":[1],"watermark":null,"source_time":null,"late":0,"finished":true,"latency_ns":[]}"#,
+        )
+        .expect("valid") else {
+            panic!("a progress line");
+        };
+        assert_eq!(old.vertices, None);
+        // A vertex that lies about its shape is a protocol error, not a silent zero.
+        let e = parse(
+            r#"PROGRESS {"elapsed_ns":5,"events":[3],"rows":[1],"watermark":null,"source_time":null,"late":0,"vertices":[{"name":"x","inputs":[-1]}],"finished":true,"latency_ns":[]}"#,
+        )
+        .expect_err("an input index must be a vertex index");
+        assert!(e.contains("malformed PROGRESS line"), "{e}");
     }
 
     #[test]

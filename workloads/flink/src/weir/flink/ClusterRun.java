@@ -11,6 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +41,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * and sink instance has sent its last frame. Busy, idle and back-pressured times come from the
  * REST API's per-subtask I/O metrics, polled every second (they are as fresh as the
  * JobManager's metric fetcher, 10 s by default, 1 s on clusters started by
- * scripts/flink-cluster.sh).
+ * scripts/flink-cluster.sh). The same poll reads the job's vertices (names, inputs and ship
+ * strategies from {@code plan}) and per subtask their {@code read-records}, {@code write-records}
+ * and {@code accumulated-busy-time} for the progress lines' vertices ({@link Vertices}); those
+ * details carry no output buffer usage (the per-subtask metrics endpoint would; not read), so the
+ * dataflow view shows no exchange fill there.
  *
  * <p>The job never outlives the client when it can help it: a stop request that does not end
  * the job within {@link #STOP_GRACE_S} s, a failure of the client, the end of stdin (weir gone)
@@ -61,6 +69,10 @@ final class ClusterRun {
     private volatile boolean done;
     private String flinkVersion = Main.FLINK_VERSION;
     private long[][] times;
+    /** Per vertex id, the last {records in, records out, busy ms}[subtask] read (kept monotonic). */
+    private Map<String, long[][]> vertexFigures = new HashMap<>();
+    /** Whether the job's vertices were read ({@link #readGraph}). */
+    private boolean graphRead;
 
     private ClusterRun(String host, int port, String jar, Hub hub) {
         this.host = host;
@@ -265,11 +277,15 @@ final class ClusterRun {
         }
         long[][] t = new long[3][workers];
         String[] keys = {"accumulated-busy-time", "accumulated-idle-time", "accumulated-backpressured-time"};
+        String[] vertexKeys = {"read-records", "write-records", "accumulated-busy-time"};
+        Map<String, long[][]> figures = new HashMap<>();
         for (JsonNode v : jobInfo.path("vertices")) {
-            JsonNode detail = get("/jobs/" + id + "/vertices/" + v.path("id").asText());
+            String vid = v.path("id").asText();
+            JsonNode detail = get("/jobs/" + id + "/vertices/" + vid);
             if (detail == null) {
                 return;
             }
+            long[][] f = new long[3][workers];
             for (JsonNode s : detail.path("subtasks")) {
                 int i = s.path("subtask").asInt(-1);
                 if (i < 0 || i >= workers) {
@@ -277,8 +293,16 @@ final class ClusterRun {
                 }
                 for (int k = 0; k < 3; k++) {
                     t[k][i] += Math.max(0, s.path("metrics").path(keys[k]).asLong(0));
+                    f[k][i] = Math.max(0, s.path("metrics").path(vertexKeys[k]).asLong(0));
                 }
             }
+            long[][] before = vertexFigures.get(vid);
+            for (int k = 0; k < 3 && before != null; k++) {
+                for (int i = 0; i < workers; i++) {
+                    f[k][i] = Math.max(f[k][i], before[k][i]);
+                }
+            }
+            figures.put(vid, f);
         }
         if (times != null) {
             for (int k = 0; k < 3; k++) {
@@ -289,6 +313,53 @@ final class ClusterRun {
         }
         times = t;
         TaskTimeReporter.external(t);
+        vertexFigures = figures;
+        if (!graphRead) {
+            graphRead = readGraph(jobInfo);
+        }
+        Vertices.external(figures);
+    }
+
+    /**
+     * The job's vertices for the progress lines, from {@code GET /jobs/:id}: names from
+     * {@code vertices}, inputs and ship strategies from {@code plan.nodes[].inputs}; false when
+     * the answer lacks them (tried again on the next poll).
+     */
+    private static boolean readGraph(JsonNode jobInfo) {
+        Map<String, Integer> index = new HashMap<>();
+        List<String[]> named = new ArrayList<>();
+        for (JsonNode v : jobInfo.path("vertices")) {
+            index.put(v.path("id").asText(), named.size());
+            named.add(new String[] {v.path("id").asText(), v.path("name").asText()});
+        }
+        Map<String, JsonNode> nodes = new HashMap<>();
+        for (JsonNode n : jobInfo.path("plan").path("nodes")) {
+            nodes.put(n.path("id").asText(), n);
+        }
+        if (named.isEmpty() || nodes.size() != named.size()) {
+            return false;
+        }
+        List<Vertices.Vertex> graph = new ArrayList<>();
+        for (String[] v : named) {
+            JsonNode node = nodes.get(v[0]);
+            if (node == null) {
+                return false;
+            }
+            List<Integer> inputs = new ArrayList<>();
+            List<String> ships = new ArrayList<>();
+            for (JsonNode in : node.path("inputs")) {
+                Integer from = index.get(in.path("id").asText());
+                if (from == null) {
+                    return false;
+                }
+                inputs.add(from);
+                ships.add(in.hasNonNull("ship_strategy") ? in.get("ship_strategy").asText() : null);
+            }
+            graph.add(new Vertices.Vertex(v[0], v[1], inputs.stream().mapToInt(Integer::intValue).toArray(),
+                    ships.toArray(new String[0])));
+        }
+        Vertices.graph(graph);
+        return true;
     }
 
     /** GET on the cluster's REST API; null when it fails (the figures it feeds are optional). */

@@ -213,11 +213,27 @@ public final class Main {
         StreamExecutionEnvironment env = env(workers);
         build(env, workload, query, events, eventRate, rate);
         if (cluster == null) {
+            captureGraph(env);
             env.execute("weir " + workload + " " + query);
         } else {
             StreamGraph graph = env.getStreamGraph();
             graph.setJobName("weir " + workload + " " + query);
             cluster.executeJobBlocking(graph.getJobGraph());
+        }
+    }
+
+    /**
+     * Takes the job graph of the job built in {@code env} for the progress lines' vertices
+     * ({@link Vertices}), from a copy of its stream graph ({@code getStreamGraph(false)} keeps
+     * the transformations, as {@code getExecutionPlan} does), so the job that runs is built
+     * exactly as before. Without it the dataflow view says per-vertex figures are unavailable;
+     * a failure here is reported on stderr and does not fail the run.
+     */
+    static void captureGraph(StreamExecutionEnvironment env) {
+        try {
+            Vertices.capture(env.getStreamGraph(false).getJobGraph());
+        } catch (RuntimeException e) {
+            System.err.println("weir: the job graph could not be read for the dataflow view: " + e);
         }
     }
 
@@ -370,6 +386,7 @@ public final class Main {
                 sb.append(']');
             }
         }
+        Vertices.json(sb, workers);
         sb.append(",\"finished\":").append(finished);
         sb.append(",\"latency_ns\":[");
         long[] lat = Stats.drainLatency();

@@ -16,6 +16,7 @@ import org.apache.flink.metrics.reporter.MetricReporterFactory;
  * cumulative busy, idle and back-pressured times ({@code accumulateBusyTimeMs},
  * {@code accumulateIdleTimeMs}, {@code accumulateBackPressuredTimeMs}) so the progress lines
  * can report them per worker: worker w = the subtasks with index w of every task (one slot).
+ * It also hands every metric to {@link Vertices}, which keeps the per-vertex figures.
  */
 public final class TaskTimeReporter implements MetricReporter, MetricReporterFactory {
     static final String[] NAMES = {"accumulateBusyTimeMs", "accumulateIdleTimeMs", "accumulateBackPressuredTimeMs"};
@@ -53,6 +54,7 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
 
     @Override
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
+        Vertices.added(metric, name, group);
         int kind = kind(name);
         String index = group.getAllVariables().get("<subtask_index>");
         if (kind < 0 || index == null || !(metric instanceof Gauge)) {
@@ -66,6 +68,7 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
 
     @Override
     public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
+        Vertices.removed(metric);
         for (Entry e : LIVE) {
             if (e.gauge() == metric) {
                 synchronized (RETIRED) {
@@ -124,6 +127,7 @@ public final class TaskTimeReporter implements MetricReporter, MetricReporterFac
 
     /** Forgets everything (suite mode runs several jobs in one JVM). */
     static void reset() {
+        Vertices.reset();
         external = null;
         LIVE.clear();
         synchronized (RETIRED) {
