@@ -31,7 +31,7 @@ pub struct OperatorMetrics {
     /// order; empty for sources.
     pub inputs: Vec<usize>,
     /// Records that entered the operator; `None` where the engine does not count them (timely
-    /// counts records per channel, so not before a channel's first message).
+    /// counts records per channel: an operator with no channel in, a source, has none).
     pub records_in: Option<u64>,
     /// Records the operator emitted; `None` where the engine does not count them (timely: an
     /// operator with no channel out, such as a sink).

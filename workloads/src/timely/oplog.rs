@@ -28,12 +28,14 @@
 //!   is the scope's boundary, so an edge through a region is followed to the real operator on
 //!   the other side.
 //! - *Messages* (`channel`, source and target worker, `record_count`, send or receive):
-//!   timely 0.32 logs every message on every channel (`Pipeline` and `Exchange` pacts alike,
-//!   and scope boundaries). An operator's `records_in` is the records this worker received on
-//!   the channels into it, known once each of them has carried a message; its `records_out`
-//!   the records this worker sent on one channel of each output port (a port sends every
-//!   record to each of its channels), known once each port's channels have carried one. Before
-//!   that, and for an operator with no channel out (a sink), the count is `None`, not 0.
+//!   timely 0.32 logs every message on every channel its pacts build (`Pipeline` and
+//!   `Exchange` alike) and on scope boundaries, so a channel without messages carried no
+//!   records. An operator's `records_in` is the records this worker received on the channels
+//!   into it; its `records_out` the records this worker sent on one channel of each output port
+//!   (a port sends every record to each of its channels). An operator with no channel in (a
+//!   source) or out (a sink) has that count `None`: the log cannot tell "no port" from "not
+//!   counted". (A pact of one's own that does not wrap its channels in timely's `LogPusher`
+//!   would count 0; weir's queries use timely's and differential's usual pacts.)
 //! - An operator is an `exchange` (records change worker after it) once a channel from it
 //!   carried a message between two different workers. A pipeline and an exchange look the same
 //!   in the log otherwise, so at one worker no operator is marked.
@@ -148,8 +150,6 @@ struct Slot {
     sent: u64,
     /// Records this worker received from the channel.
     received: u64,
-    /// Whether the channel carried a message.
-    carried: bool,
     /// Whether the channel carried a message between two different workers.
     crossed: bool,
 }
@@ -178,8 +178,8 @@ struct Tally {
     last_ns: u64,
     /// The dataflow whose operators are listed (`None`: all).
     dataflow: Option<usize>,
-    /// Whether the graph changed (a new operator or channel, a channel's first message) since
-    /// the listing was built.
+    /// Whether the graph changed (a new operator or channel, a channel's first message between
+    /// workers) since the listing was built.
     changed: bool,
     listing: Vec<Listed>,
 }
@@ -192,8 +192,7 @@ struct Listed {
     inputs: Vec<usize>,
     /// Channels into it.
     in_channels: Vec<usize>,
-    /// Per output port with consumers: the channels from it that carried a message (empty:
-    /// none yet).
+    /// Per output port with consumers: the channels from it.
     out_ports: Vec<Vec<usize>>,
     /// Whether a channel from it carried records between workers.
     exchange: bool,
@@ -237,9 +236,8 @@ impl Tally {
                     slot.received += n;
                 }
                 let crossed = e.source != e.target;
-                if !slot.carried || (crossed && !slot.crossed) {
-                    slot.carried = true;
-                    slot.crossed |= crossed;
+                if crossed && !slot.crossed {
+                    slot.crossed = true;
                     self.changed = true;
                 }
             }
@@ -285,12 +283,9 @@ impl Tally {
         for (m, l) in out.iter_mut().zip(&self.listing) {
             m.busy_ns = slots[l.id].own_ns;
             m.exchange = l.exchange;
-            m.records_in = (!l.in_channels.is_empty()
-                && l.in_channels.iter().all(|&c| slots[c].carried))
-            .then(|| l.in_channels.iter().map(|&c| slots[c].received).sum());
-            m.records_out = (!l.out_ports.is_empty()
-                && l.out_ports.iter().all(|port| !port.is_empty()))
-            .then(|| {
+            m.records_in = (!l.in_channels.is_empty())
+                .then(|| l.in_channels.iter().map(|&c| slots[c].received).sum());
+            m.records_out = (!l.out_ports.is_empty()).then(|| {
                 l.out_ports
                     .iter()
                     .map(|port| port.iter().map(|&c| slots[c].sent).max().unwrap_or(0))
@@ -381,9 +376,7 @@ impl<'a> Graph<'a> {
                             ports.push((ch.source.1, Vec::new()));
                             ports.len() - 1
                         });
-                    if self.slots[c].carried {
-                        ports[at].1.push(c);
-                    }
+                    ports[at].1.push(c);
                     exchange |= self.slots[c].crossed;
                 }
                 ports.sort_unstable();
@@ -576,15 +569,24 @@ mod tests {
     }
 
     #[test]
-    fn records_are_counted_on_observed_channels_only() {
+    fn records_are_counted_per_channel() {
         let mut t = built();
         let mut out = Vec::new();
         t.metrics(&mut out);
-        assert!(
-            out.iter()
-                .all(|o| o.records_in.is_none() && o.records_out.is_none())
+        let before: Vec<(Option<u64>, Option<u64>, bool)> = out
+            .iter()
+            .map(|o| (o.records_in, o.records_out, o.exchange))
+            .collect();
+        assert_eq!(
+            before,
+            [
+                (None, Some(0), false),
+                (Some(0), Some(0), false),
+                (Some(0), Some(0), false),
+                (Some(0), None, false),
+            ],
+            "nothing sent yet is 0; no channel in (the source) or out (the sink) is not counted"
         );
-        assert!(out.iter().all(|o| !o.exchange));
         // The source's pipeline carries 40 records; the exchange sends 30 of them to this
         // worker and 10 to the other, and this worker receives 5 more from it; the channel into
         // the region (timely's enter operator) carries the count's 25 within this worker.
@@ -611,9 +613,9 @@ mod tests {
                 (None, Some(40), false),
                 (Some(40), Some(40), true),
                 (Some(35), Some(25), false),
-                (None, None, false),
+                (Some(0), None, false),
             ],
-            "the sink's channel carried nothing yet, and it has no channel out"
+            "the sink's channel (inside the region) carried nothing yet"
         );
     }
 
