@@ -5,11 +5,14 @@
 #      (must agree within 5 %; the report leaves out start-up and the main thread, so it is
 #      expected slightly below);
 #   3. with -B BASE, the cost of per-operator metrics: throughput of BASE (a weir built before
-#      them) against this one.
+#      them) against this one;
+#   4. with -e NAME=VALUE, the cost of what that environment variable turns off: throughput of
+#      the same binary with it set (arm "env") against without (e.g. -e WEIR_TIMELY_OPERATORS=off,
+#      timely's and differential's per-operator metrics).
 # ROUNDS interleaved rounds (the order of the arms rotates every round, so drift does not
 # favour one arm); prints every run, then the medians, and the load average before and after.
 #
-# Usage: scripts/overhead.sh [-n ROUNDS] [-b BINARY] [-B BASE_BINARY] -- RUN-ARGS...
+# Usage: scripts/overhead.sh [-n ROUNDS] [-b BINARY] [-B BASE_BINARY] [-e NAME=VALUE] -- RUN-ARGS...
 # Example (release build first: cargo build --release -p weir-tui):
 #   scripts/overhead.sh -n 5 -- nexmark --query q5 --engine weir --workers 1 --events 50000000
 # Needs python3 and /usr/bin/time. Do not run it while anything else loads the machine.
@@ -19,12 +22,14 @@ cd "$(dirname "$0")/.."
 rounds=5
 bin=target/release/weir
 base=
-while getopts n:b:B: opt; do
+env_set=
+while getopts n:b:B:e: opt; do
     case $opt in
         n) rounds=$OPTARG ;;
         b) bin=$OPTARG ;;
         B) base=$OPTARG ;;
-        *) echo "usage: $0 [-n ROUNDS] [-b BINARY] [-B BASE_BINARY] -- RUN-ARGS..." >&2; exit 2 ;;
+        e) env_set=$OPTARG ;;
+        *) echo "usage: $0 [-n ROUNDS] [-b BINARY] [-B BASE_BINARY] [-e NAME=VALUE] -- RUN-ARGS..." >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -32,22 +37,28 @@ shift $((OPTIND - 1))
 [ $# -gt 0 ] || { echo "give the run's arguments after --, e.g. -- nexmark --query q5 --engine weir --events 50000000" >&2; exit 2; }
 [ -x "$bin" ] || { echo "$bin not found: cargo build --release -p weir-tui first, or pass -b" >&2; exit 2; }
 [ -z "$base" ] || [ -x "$base" ] || { echo "-B $base is not an executable" >&2; exit 2; }
+case $env_set in
+    '' | [A-Za-z_]*=*) ;;
+    *) echo "-e takes NAME=VALUE, not '$env_set'" >&2; exit 2 ;;
+esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 arms=(plain flame)
 [ -n "$base" ] && arms+=(base)
+[ -n "$env_set" ] && arms+=(env)
 
 run_arm() { # $1: arm, $2: output prefix, then the run's arguments
     local arm=$1 out=$2 exe=$bin
     shift 2
-    local extra=()
+    local extra=() envs=()
     case $arm in
         flame) extra=(--flamegraph "$out.svg") ;;
         base) exe=$base ;;
+        env) envs=("$env_set") ;;
     esac
-    if ! /usr/bin/time -f '%U %S' -o "$out.cpu" "$exe" run "$@" "${extra[@]}" --no-tui --quiet \
-        --json "$out.json" >/dev/null 2>"$out.err"; then
+    if ! env "${envs[@]}" /usr/bin/time -f '%U %S' -o "$out.cpu" "$exe" run "$@" "${extra[@]}" \
+        --no-tui --quiet --json "$out.json" >/dev/null 2>"$out.err"; then
         echo "the $arm run failed:" >&2
         cat "$out.err" >&2
         exit 1
@@ -64,9 +75,9 @@ for i in $(seq 1 "$rounds"); do
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$tmp" "$rounds" "${arms[@]}" <<'PY'
+python3 - "$tmp" "$rounds" "$env_set" "${arms[@]}" <<'PY'
 import json, statistics, sys
-tmp, rounds, arms = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+tmp, rounds, env_set, arms = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 eps = {a: [] for a in arms}
 ratios = []
 print(f"{'arm':<6} {'round':>5} {'events/s':>14} {'report CPU s':>13} {'time(1) CPU s':>14} {'report/time':>11}")
@@ -87,5 +98,8 @@ print(f"median events/s: " + ", ".join(f"{a} {v:.0f}" for a, v in med.items()))
 print(f"flame graph sampling costs {100 * (1 - med['flame'] / med['plain']):.2f} % of throughput (target < 3 %)")
 if "base" in med:
     print(f"per-operator metrics cost {100 * (1 - med['plain'] / med['base']):.2f} % of throughput against the base binary")
+if "env" in med:
+    print(f"what {env_set} turns off costs {100 * (1 - med['plain'] / med['env']):.2f} % of throughput "
+          f"(paired by round: {', '.join(f'{100 * (1 - p / e):.2f}' for p, e in zip(eps['plain'], eps['env']))} %)")
 print(f"report CPU / time(1) CPU: median {statistics.median(ratios):.3f}, range {min(ratios):.3f} .. {max(ratios):.3f} (target within 5 %)")
 PY

@@ -244,9 +244,11 @@ impl BuildCtx {
                 .map(|r| OperatorMetrics {
                     name: r.name.clone(),
                     inputs: r.inputs.clone(),
-                    records_in: r.ops.records_in.get(),
-                    records_out: r.ops.records_out.get(),
+                    records_in: Some(r.ops.records_in.get()),
+                    records_out: Some(r.ops.records_out.get()),
                     busy_ns: r.ops.busy_ns.get(),
+                    // Only exchange operators have rings, and each has its fill once published.
+                    exchange: r.ops.fill.get().is_some(),
                     fill: r.ops.fill.get(),
                     state_records: r.ops.state_records.get(),
                 })

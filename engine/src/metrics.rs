@@ -30,18 +30,25 @@ pub struct OperatorMetrics {
     /// Indices (in [`WorkerMetrics::operators`]) of the operators feeding this one, in input
     /// order; empty for sources.
     pub inputs: Vec<usize>,
-    /// Records that entered the operator.
-    pub records_in: u64,
-    /// Records the operator emitted.
-    pub records_out: u64,
+    /// Records that entered the operator; `None` where the engine does not count them (timely
+    /// counts records per channel: an operator with no channel in, a source, has none).
+    pub records_in: Option<u64>,
+    /// Records the operator emitted; `None` where the engine does not count them (timely: an
+    /// operator with no channel out, such as a sink).
+    pub records_out: Option<u64>,
     /// Records the operator holds in its state right now (a regular join's buffered rows on
     /// both sides, for example); `None` for operators that keep no state or do not report it.
     pub state_records: Option<u64>,
     /// Time spent in the operator's own code (not in the operators it feeds), ns. Measured
     /// per batch, so the operators' shares of the worker's busy time add up to at most 1.
     pub busy_ns: u64,
+    /// Whether records change worker after this operator: weir's exchange operators
+    /// (`key_by`, `exchange`, `broadcast`); on an engine whose exchanges are channels rather
+    /// than operators (timely), an operator whose records crossed workers on a channel out.
+    pub exchange: bool,
     /// Exchanges only: how full this worker's fullest outgoing ring on this edge was at the
-    /// snapshot, `0.0..=1.0`. `None` for operators that are not exchanges.
+    /// snapshot, `0.0..=1.0`. `None` for operators that are not exchanges, and for exchanges
+    /// whose engine does not report queue fill (timely).
     pub fill: Option<f32>,
 }
 

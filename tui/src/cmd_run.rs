@@ -629,9 +629,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The summary's lines on where the time went, for an engine that reports its operators
-/// (weir): the bottleneck over the whole run, as the dataflow view names it, and the busiest
-/// operators' own share of wall time on that worker (a flame graph of the run shows the same
-/// order). Empty for engines that report no operators.
+/// (weir; timely and differential through timely's log): the bottleneck over the whole run, as
+/// the dataflow view names it, and the busiest operators' own share of wall time on that
+/// worker (a flame graph of the run shows the same order). Empty for engines that report no
+/// operators.
 fn operators_line(last: &weir_engine::MetricsSnapshot, query: &str) -> String {
     let window = crate::console::operators::OperatorWindow::default();
     let Some(dataflow) = window.dataflow(last) else {

@@ -441,9 +441,10 @@ fn with_operators(mut snapshot: MetricsSnapshot) -> MetricsSnapshot {
                 |(name, inputs, records_in, records_out, share, fill)| OperatorMetrics {
                     name: name.into(),
                     inputs,
-                    records_in,
-                    records_out,
+                    records_in: Some(records_in),
+                    records_out: Some(records_out),
                     busy_ns: t_ns / 100 * share,
+                    exchange: fill.is_some(),
                     fill,
                     state_records: None,
                 },
@@ -566,4 +567,85 @@ fn dataflow_view_of_a_flink_job() {
         "the sink's vertex has no output"
     );
     assert_eq!(flow.ops[0].fill(), Some(1.0));
+}
+
+/// q5 as timely's log shows it on 2 workers (`workloads/src/timely/oplog.rs`): the operator
+/// names the adapter gives, records on every channel but none out of the sink (it has no
+/// channel out), two exchanges without queue fill, and the pane count on worker 1 at 55 % of
+/// wall time in its own code.
+fn timely_q5(step: u64) -> MetricsSnapshot {
+    let mut s = snapshot(step, 2);
+    s.exchange_fill = None;
+    let t_ns = s.elapsed_ns;
+    for (w, worker) in s.workers.iter_mut().enumerate() {
+        let n = worker.events_in;
+        let count_share = if w == 1 { 55 } else { 40 };
+        let ops = [
+            ("Source", vec![], None, Some(n), 20, false),
+            ("FlatMap", vec![0], Some(n), Some(n), 5, true),
+            (
+                "Q5PaneCount",
+                vec![1],
+                Some(n),
+                Some(n / 50),
+                count_share,
+                true,
+            ),
+            (
+                "Q5GlobalMax",
+                vec![2],
+                Some(n / 50),
+                Some(n / 100),
+                1,
+                false,
+            ),
+            ("DigestSink", vec![3], Some(n / 100), None, 0, false),
+        ];
+        worker.operators = ops
+            .into_iter()
+            .map(
+                |(name, inputs, records_in, records_out, share, exchange)| OperatorMetrics {
+                    name: name.into(),
+                    inputs,
+                    records_in,
+                    records_out,
+                    busy_ns: t_ns / 100 * share,
+                    exchange,
+                    fill: None,
+                    state_records: None,
+                },
+            )
+            .collect();
+    }
+    s
+}
+
+#[test]
+fn dataflow_view_of_a_timely_run_shows_what_timely_does_not_report() {
+    let mut s = ConsoleState::new(spec(EngineKind::Timely, 2));
+    for step in 1..=30 {
+        s.ingest(timely_q5(step));
+    }
+    snap_all_sizes!("dataflow_timely", |a, b| dataflow::render(
+        &s,
+        &theme(),
+        a,
+        b
+    ));
+    let line = s
+        .dataflow()
+        .and_then(|d| d.bottleneck)
+        .map(|b| b.line("q5"))
+        .expect("timely reports operators");
+    assert_eq!(line, "Q5PaneCount(q5) on w1: 55% busy");
+}
+
+#[test]
+fn dataflow_view_of_timely_without_operators_says_where_they_come_from() {
+    let mut s = ConsoleState::new(spec(EngineKind::Timely, 2));
+    for step in 1..=3 {
+        s.ingest(snapshot(step, 2));
+    }
+    let terminal = draw((80, 12), |a, b| dataflow::render(&s, &theme(), a, b));
+    insta::assert_snapshot!("dataflow_timely_no_operators_80x12", terminal.backend());
 }

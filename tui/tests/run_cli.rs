@@ -521,3 +521,66 @@ fn q10_runs_with_no_other_flag_and_names_its_directory() {
     assert_eq!(rows.len(), 20_000 * 46 / 50);
     std::fs::remove_dir_all(dir).expect("clean up");
 }
+
+#[test]
+fn timely_and_differential_summaries_name_the_bottleneck_from_timely_s_log() {
+    for engine in ["timely", "differential"] {
+        let out = weir()
+            .env_remove("WEIR_TIMELY_OPERATORS")
+            .args(["run", "nexmark", "--engine", engine, "--query", "q5"])
+            .args(["--workers", "2", "--events", "200000", "--no-tui"])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("bottleneck (whole run): "))
+            .unwrap_or_else(|| panic!("{engine}: no bottleneck line in\n{stdout}"));
+        // Either an operator of the query on a worker, or the verdict that none holds the job
+        // back, naming the busiest: both read "<operator>(q5) on w<i>".
+        assert!(
+            line.contains("(q5) on w0") || line.contains("(q5) on w1"),
+            "{engine}: {line}"
+        );
+        assert!(
+            stdout.contains("operators' own time on w"),
+            "{engine}: {stdout}"
+        );
+        if engine == "timely" {
+            let named = [
+                "Source",
+                "FlatMap",
+                "Q5PaneCount",
+                "Q5GlobalMax",
+                "DigestSink",
+            ];
+            assert!(
+                named.iter().any(|n| line.contains(&format!("{n}(q5)"))),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn timely_operator_metrics_turn_off_and_a_bad_value_is_named() {
+    let base = [
+        "run", "nexmark", "--engine", "timely", "--query", "q5", "--events", "50000", "--no-tui",
+    ];
+    weir()
+        .env("WEIR_TIMELY_OPERATORS", "off")
+        .args(base)
+        .assert()
+        .success()
+        .stdout(contains("timely nexmark q5: ").and(contains("bottleneck").not()));
+    weir()
+        .env("WEIR_TIMELY_OPERATORS", "maybe")
+        .args(base)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "WEIR_TIMELY_OPERATORS=maybe: expected 'on' or 'off'",
+        ));
+}

@@ -24,6 +24,15 @@ use crate::report::{
 };
 use crate::ysb::YsbConfig;
 
+/// The environment variable that turns timely's and differential's per-operator metrics off
+/// (`WEIR_TIMELY_OPERATORS=off`; `on`, the default, or unset keeps them on).
+///
+/// Those engines' operators are observed through timely's event log (every schedule start and
+/// stop, every message on a channel), aggregated on each worker into plain counters. The log has a small cost; switching it off measures that cost (`scripts/
+/// overhead.sh -e WEIR_TIMELY_OPERATORS=off`) and leaves the dataflow view empty for those
+/// engines. weir's own operator metrics are part of its runtime and are not affected.
+pub const TIMELY_OPERATORS_ENV: &str = "WEIR_TIMELY_OPERATORS";
+
 /// Errors from starting or running a job.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

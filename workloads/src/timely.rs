@@ -6,7 +6,8 @@
 //! [`TimelyEngine`] is the runner's interface; a spec with a [`crate::cluster::TimelyCluster`]
 //! runs as one process of a multi-process job. The harness (source, sink, metrics, outcome)
 //! lives in `timely/harness.rs` and is shared with the differential adapter, which writes its
-//! queries as a `Dataflows` of its own.
+//! queries as a `Dataflows` of its own. Per-operator metrics come from timely's event log
+//! (`timely/oplog.rs`), for both engines.
 
 pub(crate) mod events;
 pub(crate) mod harness;
@@ -17,6 +18,7 @@ pub(crate) mod windows;
 
 mod auctions;
 mod control;
+mod oplog;
 pub(crate) mod partitioned;
 pub(crate) mod per_bid;
 mod pinning;

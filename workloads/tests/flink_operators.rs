@@ -115,8 +115,8 @@ fn graph(last: &MetricsSnapshot) -> Vec<OperatorMetrics> {
 fn records(last: &MetricsSnapshot, i: usize) -> (u64, u64) {
     last.workers.iter().fold((0, 0), |(a, b), w| {
         (
-            a + w.operators[i].records_in,
-            b + w.operators[i].records_out,
+            a + w.operators[i].records_in.unwrap_or(0),
+            b + w.operators[i].records_out.unwrap_or(0),
         )
     })
 }

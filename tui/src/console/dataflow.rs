@@ -4,7 +4,10 @@
 //! exchanges with the fill of their fullest ring; and the bottleneck named in one line.
 //!
 //! The numbers come from [`ConsoleState::dataflow`] (see [`super::operators`]); an engine that
-//! reports no operators gets a message saying so, never an invented graph.
+//! reports no operators gets a message saying so, never an invented graph, and a figure an
+//! engine does not report is drawn `n/a` with a line saying what is missing (timely's log,
+//! behind timely's and differential's operators, has no queue fill, and no record count for
+//! an operator with no channel out, such as a sink).
 
 use std::fmt::Write as _;
 
@@ -12,12 +15,17 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use weir_workloads::catalog::EngineKind;
+use weir_workloads::job::TIMELY_OPERATORS_ENV;
 
 use super::fmt;
 use super::operators::{Dataflow, OperatorView, QUEUE_FULL};
 use super::panel;
 use super::state::ConsoleState;
 use super::theme::Theme;
+
+/// How the view shows a figure the engine does not report.
+const NA: &str = "n/a";
 
 /// Width of the busy bar, cells.
 const BAR: usize = 8;
@@ -34,13 +42,22 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
         return;
     };
     let Some(flow) = state.dataflow() else {
-        panel::unavailable(
-            state,
-            theme,
-            "per-operator metrics (the workers view shows its per-worker time)",
-            inner,
-            buf,
-        );
+        let engine = state.spec().engine;
+        if matches!(engine, EngineKind::Timely | EngineKind::Differential) {
+            let text = format!(
+                "engine '{engine}' reports no operators yet: they come from timely's log, \
+                 published every 100 ms (off when {TIMELY_OPERATORS_ENV}=off)"
+            );
+            panel::message(theme, &text, inner, buf);
+        } else {
+            panel::unavailable(
+                state,
+                theme,
+                "per-operator metrics (the workers view shows its per-worker time)",
+                inner,
+                buf,
+            );
+        }
         return;
     };
     let query = state.spec().query.name();
@@ -70,6 +87,11 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
     };
     if y < bottom {
         buf.set_stringn(inner.x, y, span, width, theme.dim());
+        y += 1;
+    }
+    if flow.has_unreported() && y < bottom {
+        let note = unreported(state.spec().engine);
+        buf.set_stringn(inner.x, y, note, width, theme.dim());
         y += 1;
     }
     let workers = flow.in_operators.len();
@@ -218,10 +240,11 @@ fn row(
     let in_s = if op.inputs.is_empty() {
         "-".to_string()
     } else {
-        fmt::si(op.in_per_s())
+        op.in_per_s().map_or_else(|| NA.to_string(), fmt::si)
     };
+    let out_s = op.out_per_s().map_or_else(|| NA.to_string(), fmt::si);
     put(format!("{in_s:>9}"), Style::new(), buf);
-    put(format!("{:>9}", fmt::si(op.out_per_s())), Style::new(), buf);
+    put(format!("{out_s:>9}"), Style::new(), buf);
     put(" ".to_string(), Style::new(), buf);
     let (worker, busy) = op.busiest().unwrap_or((0, 0.0));
     let (full, empty) = theme.hbar();
@@ -250,6 +273,18 @@ fn row(
             style
         };
         put(format!("{:>6}", fmt::pct(fill.into())), style, buf);
+    } else if op.exchange {
+        put(format!("{NA:>6}"), theme.dim(), buf);
+    }
+}
+
+/// The line under the rates saying what `n/a` stands for on `engine`.
+fn unreported(engine: EngineKind) -> String {
+    match engine {
+        EngineKind::Timely | EngineKind::Differential => {
+            "n/a: not in timely's log (queue fill; records without a channel)".to_string()
+        }
+        _ => format!("n/a: engine '{engine}' does not report it"),
     }
 }
 

@@ -11,6 +11,10 @@
 //! the job back and the line says so: the job then waits for its input (a paced or slow
 //! source), not for an operator.
 //!
+//! Records an engine does not count (timely's log has none for an operator without a channel
+//! out, such as a sink) stay `None` through to the rates, which the view shows as
+//! unavailable.
+//!
 //! Cost: O(workers x operators) per snapshot; the window holds about one second of snapshots.
 
 use std::collections::VecDeque;
@@ -24,11 +28,25 @@ pub const BOTTLENECK_BUSY: f64 = 0.5;
 /// An input queue this full counts as full in the bottleneck line.
 pub const QUEUE_FULL: f32 = 0.9;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Counts {
-    records_in: u64,
-    records_out: u64,
+    records_in: Option<u64>,
+    records_out: Option<u64>,
     busy_ns: u64,
+}
+
+impl Counts {
+    /// The counters at the job's start (and of an operator a worker has not reported yet).
+    const ZERO: Self = Self {
+        records_in: Some(0),
+        records_out: Some(0),
+        busy_ns: 0,
+    };
+}
+
+/// Records per second between two cumulative counts, when both are known.
+fn per_s(now: Option<u64>, base: Option<u64>, span_s: f64) -> Option<f64> {
+    Some(now?.saturating_sub(base?) as f64 / span_s)
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,22 +138,22 @@ impl OperatorWindow {
                 name: o.name.clone(),
                 inputs: o.inputs.clone(),
                 depth: 0,
-                exchange: o.fill.is_some(),
+                exchange: o.exchange || o.fill.is_some(),
                 workers: Vec::new(),
             })
             .collect();
         for (w, counts) in now.counts.iter().enumerate() {
             for (i, op) in ops.iter_mut().enumerate() {
-                let c = counts.get(i).copied().unwrap_or_default();
+                let c = counts.get(i).copied().unwrap_or(Counts::ZERO);
                 let b = base
                     .counts
                     .get(w)
                     .and_then(|ws| ws.get(i))
                     .copied()
-                    .unwrap_or_default();
+                    .unwrap_or(Counts::ZERO);
                 op.workers.push(OperatorRate {
-                    in_per_s: c.records_in.saturating_sub(b.records_in) as f64 / span_s,
-                    out_per_s: c.records_out.saturating_sub(b.records_out) as f64 / span_s,
+                    in_per_s: per_s(c.records_in, b.records_in, span_s),
+                    out_per_s: per_s(c.records_out, b.records_out, span_s),
                     busy: c.busy_ns.saturating_sub(b.busy_ns) as f64 / span_ns as f64,
                     fill: latest.workers[w].operators.get(i).and_then(|o| o.fill),
                 });
@@ -168,13 +186,14 @@ impl OperatorWindow {
 /// One operator on one worker over the window.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OperatorRate {
-    /// Records in per second.
-    pub in_per_s: f64,
-    /// Records out per second.
-    pub out_per_s: f64,
+    /// Records in per second; `None` when the engine does not count them.
+    pub in_per_s: Option<f64>,
+    /// Records out per second; `None` when the engine does not count them.
+    pub out_per_s: Option<f64>,
     /// Share of wall time spent in the operator's own code, `0.0..=1.0`.
     pub busy: f64,
-    /// Exchanges: fill of this worker's fullest outgoing ring on the edge.
+    /// Exchanges: fill of this worker's fullest outgoing ring on the edge (`None` also when
+    /// the engine does not report it).
     pub fill: Option<f32>,
 }
 
@@ -194,14 +213,22 @@ pub struct OperatorView {
 }
 
 impl OperatorView {
-    /// Records in per second over all workers.
-    pub fn in_per_s(&self) -> f64 {
+    /// Records in per second over all workers; `None` unless every worker counts them.
+    pub fn in_per_s(&self) -> Option<f64> {
         self.workers.iter().map(|w| w.in_per_s).sum()
     }
 
-    /// Records out per second over all workers.
-    pub fn out_per_s(&self) -> f64 {
+    /// Records out per second over all workers; `None` unless every worker counts them.
+    pub fn out_per_s(&self) -> Option<f64> {
         self.workers.iter().map(|w| w.out_per_s).sum()
+    }
+
+    /// Whether the view must show a figure of this operator as unavailable: its records in
+    /// (it has inputs) or out, or the fill of an exchange.
+    pub fn has_unreported(&self) -> bool {
+        (!self.inputs.is_empty() && self.in_per_s().is_none())
+            || self.out_per_s().is_none()
+            || (self.exchange && self.fill().is_none())
     }
 
     /// The busiest worker and its busy share.
@@ -308,6 +335,13 @@ pub struct Dataflow {
     pub bottleneck: Option<Bottleneck>,
 }
 
+impl Dataflow {
+    /// Whether any figure of the view is unavailable (the engine does not report it).
+    pub fn has_unreported(&self) -> bool {
+        self.ops.iter().any(OperatorView::has_unreported)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use weir_engine::{OperatorMetrics, WorkerMetrics};
@@ -318,9 +352,10 @@ mod tests {
         OperatorMetrics {
             name: name.into(),
             inputs: inputs.to_vec(),
-            records_in: n,
-            records_out: n,
+            records_in: Some(n),
+            records_out: Some(n),
             busy_ns,
+            exchange: name == "key_by",
             fill: (name == "key_by").then_some(0.95),
             state_records: None,
         }
@@ -359,7 +394,8 @@ mod tests {
         assert!(!flow.whole_run);
         let depths: Vec<usize> = flow.ops.iter().map(|o| o.depth).collect();
         assert_eq!(depths, [0, 1, 2, 3]);
-        assert!((flow.ops[0].in_per_s() - 2000.0).abs() < 1e-6);
+        assert!((flow.ops[0].in_per_s().expect("counted") - 2000.0).abs() < 1e-6);
+        assert!(!flow.has_unreported());
         let b = flow.bottleneck.expect("a busiest operator");
         assert_eq!((b.name.as_str(), b.worker), ("window", 1));
         assert!((b.busy - 0.9).abs() < 1e-9, "{b:?}");
@@ -395,6 +431,39 @@ mod tests {
         let b = flow.bottleneck.expect("a busiest operator");
         assert!(!b.holds_back());
         assert!(b.line("q5").starts_with("no operator holds the job back"));
+    }
+
+    #[test]
+    fn uncounted_records_and_fill_are_unavailable_not_zero() {
+        // Records some operators do not count, an exchange without fill.
+        let timely = |t_s: u64| {
+            let t_ns = t_s * 1_000_000_000;
+            let mut s = snap(t_s, [t_ns * 3 / 5, t_ns / 4], false);
+            for w in &mut s.workers {
+                w.operators[0].records_out = None;
+                w.operators[1].records_in = None;
+                w.operators[1].fill = None;
+                w.operators[3].records_out = None;
+            }
+            s.exchange_fill = None;
+            s
+        };
+        let mut window = OperatorWindow::default();
+        window.ingest(&timely(1));
+        let latest = timely(2);
+        window.ingest(&latest);
+        let flow = window.dataflow(&latest).expect("operators are reported");
+        assert!(flow.has_unreported());
+        let key_by = &flow.ops[1];
+        assert!(
+            key_by.exchange,
+            "an exchange without fill is still an exchange"
+        );
+        assert_eq!((key_by.in_per_s(), key_by.fill()), (None, None));
+        assert!((key_by.out_per_s().expect("counted") - 2000.0).abs() < 1e-6);
+        assert!((flow.ops[2].in_per_s().expect("counted") - 2000.0).abs() < 1e-6);
+        let b = flow.bottleneck.expect("a busiest operator");
+        assert_eq!(b.line("q5"), "window(q5) on w0: 60% busy");
     }
 
     #[test]

@@ -110,9 +110,10 @@ pub fn for_worker(vertices: &[Vertex], worker: usize) -> Vec<OperatorMetrics> {
                 .copied()
                 .filter(|&j| j < vertices.len())
                 .collect(),
-            records_in: at(&v.records_in),
-            records_out: at(&v.records_out),
+            records_in: Some(at(&v.records_in)),
+            records_out: Some(at(&v.records_out)),
             state_records: None,
+            exchange,
             busy_ns: at(&v.busy_ms).saturating_mul(1_000_000),
             fill: if exchange {
                 v.out_pool_usage
@@ -192,7 +193,7 @@ mod tests {
         // max shuffles; the sinks have no output edge.
         assert_eq!(fills, [Some(1.0), None, Some(0.4), None, None]);
         assert_eq!(w1[1].inputs, [0]);
-        assert_eq!((w1[1].records_in, w1[1].records_out), (20, 6));
+        assert_eq!((w1[1].records_in, w1[1].records_out), (Some(20), Some(6)));
         assert_eq!(w1[1].busy_ns, 4_000_000);
         assert_eq!(w1[0].state_records, None);
         let w0 = for_worker(&vertices, 0);
@@ -208,7 +209,7 @@ mod tests {
         let ops = for_worker(&vertices, 5);
         assert!(ops.iter().all(|o| o.fill.is_none()));
         assert_eq!(ops[1].inputs, [0], "an input naming no vertex is left out");
-        assert_eq!((ops[1].records_in, ops[1].busy_ns), (0, 0));
+        assert_eq!((ops[1].records_in, ops[1].busy_ns), (Some(0), 0));
         let p = protocol::Progress {
             vertices: Some(vertices),
             ..protocol::Progress::default()

@@ -1,7 +1,8 @@
 //! The harness shared by the timely and differential adapters: starting workers from a
 //! [`RunSpec`] (pinned as asked, `pinning.rs`), the digest sink, metrics publishing and the
 //! final [`Outcome`]. The source operator is in `source.rs`, failure handling and cluster
-//! mode's control dataflow in `control.rs`.
+//! mode's control dataflow in `control.rs`, per-operator metrics from timely's log in
+//! `oplog.rs` (on unless [`crate::job::TIMELY_OPERATORS_ENV`] says `off`).
 //!
 //! # Time
 //!
@@ -41,6 +42,7 @@ use timely::worker::Worker;
 use weir_engine::{Collector, MetricsSnapshot, WorkerMetrics};
 
 use super::control::{Control, describe_panic, gather, panic_after_events};
+use super::oplog::{self, OperatorLog};
 use super::pinning::{pin_worker, pinning_plan};
 pub(crate) use super::shared::{Ctx, DIFFERENTIAL_VERSION, QueryFiles, ResultSlot, TIMELY_VERSION};
 use super::shared::{PARK_AT_MOST, Shared, WorkerCell, WorkerResult};
@@ -217,6 +219,7 @@ where
         replay: spec.source == SourceMode::Replay && spec.input.is_none(),
         keep_rows: spec.output.is_some(),
         first_worker,
+        operator_metrics: oplog::enabled()?,
     });
     let collector = Collector::new();
     let stop = shared.stop.clone();
@@ -250,10 +253,14 @@ where
         let ctx = ctx.clone();
         let shared = Arc::clone(&ctx.shared);
         pin_worker(&shared, shared.local(worker.index()));
+        // Before any dataflow: timely hands operators and channels their logger when built.
+        let oplog = shared
+            .operator_metrics
+            .then(|| OperatorLog::install(worker));
         // Cluster mode: the control dataflow comes first, on every worker.
         let control = cluster.then(|| Control::build(worker, &shared));
         let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let result = run_worker(worker, &ctx, &build, control.as_ref());
+            let result = run_worker(worker, &ctx, &build, control.as_ref(), oplog.as_ref());
             match &control {
                 Some(control) if !shared.aborted() => gather(worker, &shared, control, result),
                 _ => result,
@@ -365,12 +372,16 @@ fn run_worker<F>(
     ctx: &Ctx,
     build: &F,
     control: Option<&Control>,
+    oplog: Option<&OperatorLog>,
 ) -> WorkerResult
 where
     F: Fn(&mut Worker, &Ctx) -> ResultSlot,
 {
     let shared = &ctx.shared;
     let local = shared.local(worker.index());
+    if let Some(log) = oplog {
+        log.watch_next_dataflow(worker);
+    }
     let slot = build(worker, ctx);
     // Every worker has built its dataflow (and generated its replay buffer) before any source
     // starts the clock.
@@ -388,12 +399,15 @@ where
     let loop_start = Instant::now();
     let mut last_publish = Instant::now();
     let cell = &shared.workers[local];
-    let publish = |cell: &WorkerCell| {
+    let publish = |worker: &Worker, cell: &WorkerCell| {
         let wall = loop_start.elapsed().as_nanos() as u64;
         if let (Some(now), Some(start)) = (thread_cpu_ns(), cpu_at_start) {
             let busy = now.saturating_sub(start).min(wall);
             cell.busy_ns.store(busy, Ordering::Relaxed);
             cell.idle_ns.store(wall - busy, Ordering::Relaxed);
+        }
+        if let Some(log) = oplog {
+            log.publish(worker, &cell.operators);
         }
     };
     // In cluster mode the control dataflow stays installed until the very end.
@@ -410,7 +424,7 @@ where
         }
         if last_publish.elapsed() >= PUBLISH_EVERY {
             last_publish = Instant::now();
-            publish(cell);
+            publish(worker, cell);
             if local == 0
                 && shared.latency_observable
                 && shared.latency_rule == Latency::WindowResults
@@ -419,7 +433,7 @@ where
             }
         }
     }
-    publish(cell);
+    publish(worker, cell);
     let mut result = std::mem::take(&mut *slot.borrow_mut());
     result.events = cell.events_in.load(Ordering::Relaxed);
     result
@@ -462,6 +476,11 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
             busy_ns: w.busy_ns.load(Ordering::Relaxed),
             idle_ns: w.idle_ns.load(Ordering::Relaxed),
             dropped: w.dropped.load(Ordering::Relaxed),
+            operators: w
+                .operators
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
             ..WorkerMetrics::default()
         })
         .collect();

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use weir_engine::OperatorMetrics;
 
 use crate::catalog::Latency;
 use crate::digest::Digest;
@@ -46,6 +47,9 @@ pub(crate) struct WorkerCell {
     pub(crate) max_ts: AtomicU64,
     /// The frontier at this worker's sink (`u64::MAX` once empty).
     pub(crate) sink_frontier: AtomicU64,
+    /// The query's operators as timely's log shows them (`oplog.rs`), copied by the worker
+    /// on the publish interval; empty when they are not observed.
+    pub(crate) operators: Mutex<Vec<OperatorMetrics>>,
 }
 
 /// State shared by the driver and the workers of this process.
@@ -90,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) keep_rows: bool,
     /// Global index of this process's first worker.
     pub(crate) first_worker: usize,
+    /// Whether workers observe their operators through timely's log.
+    pub(crate) operator_metrics: bool,
 }
 
 impl std::fmt::Debug for Shared {
