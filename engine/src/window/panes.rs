@@ -107,12 +107,13 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
     /// Returns [`Admission::Late`] (and counts it) when all those windows have fired.
     #[inline]
     pub fn insert(&mut self, key: K, ts: Timestamp, value: &V) -> Admission {
-        let agg = &self.agg;
-        let Some(acc) = self.panes.entry_at(ts, self.width, key, || agg.init()) else {
+        let Some(map) = self.panes.map_at(ts, self.width) else {
             self.stats.late += 1;
             return Admission::Late;
         };
         self.stats.accepted += 1;
+        let agg = &self.agg;
+        let acc = map.entry(key).or_insert_with(|| agg.init());
         agg.accumulate(acc, value);
         Admission::Accepted
     }

@@ -121,7 +121,7 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
                 return false;
             };
             let k = self.windows.cached_slot(self.size);
-            let side = self.windows.entry(pos, key.clone(), Side::default);
+            let side = entry(self.windows.map(pos), key);
             visit(window_bounds(k, self.slide, self.size), side);
             return true;
         }
@@ -137,7 +137,7 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
                 continue;
             };
             any = true;
-            visit(window, self.windows.entry(pos, key.clone(), Side::default));
+            visit(window, entry(self.windows.map(pos), key));
         }
         any
     }
@@ -229,6 +229,14 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
     }
 }
 
+/// `key`'s state in a window's map, created empty.
+#[inline]
+fn entry<'m, K: Hash + Eq + Clone, V>(
+    map: &'m mut super::types::FastMap<K, Side<V>>,
+    key: &K,
+) -> &'m mut Side<V> {
+    map.entry(key.clone()).or_default()
+}
 
 impl<K, V> std::fmt::Debug for WindowSemiJoin<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -6,29 +6,20 @@
 //! lookup of its key. Slots below a bound are *released* once their windows have fired; a
 //! record for a released slot is late.
 //!
-//! **Freeing.** A released slot's map is reused for later slots, table and all, so steady state
-//! allocates nothing and never grows a table again. When its entries are plain data (no
-//! destructor), releasing it clears it at once: hashbrown then only resets its control bytes,
-//! a memset of about one byte per bucket. When the entries own heap memory (sets, vectors),
-//! dropping them one by one would be a burst of work proportional to the state at the moment
-//! a window fires; instead the released map is queued and [`SlotStore::reclaim`] removes a
-//! budget of entries at a time, which the window operators call once per input batch (freeing
-//! at least as many entries as records arrive, so the queue cannot grow without bound). It
-//! finds them through the keys [`SlotStore::entry_at`] and [`SlotStore::entry`] recorded as
-//! they were inserted, so the map keeps its table and is reused once empty. (Freeing the
-//! released map by consuming it instead, and giving its slot a new table, costs the page
-//! faults of a fresh table every window: hash inserts touch its pages at random, so nearly
-//! all of them fault within the first few thousand inserts, 0.3-0.8 s of zeroing per 10 s
-//! window for q8 at 22 M events/s on a 2-core VM, a stall every result waits behind.) End of
-//! input frees everything.
+//! **Freeing.** A released slot's map is reused for later slots, so steady state allocates
+//! nothing. When its entries are plain data (no destructor), releasing it clears it at once:
+//! hashbrown then only resets its control bytes, a memset of about one byte per bucket. When
+//! the entries own heap memory (sets, vectors), dropping them one by one would be a burst of
+//! work proportional to the state at the moment a window fires; instead the released map is
+//! queued and [`SlotStore::reclaim`] frees a budget of entries at a time, which the window
+//! operators call once per input batch (freeing at least as many entries as records arrive,
+//! so the queue cannot grow without bound). End of input frees everything.
 //!
 //! Base of the window state machines: imports only [`types`](super::types).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::Hash;
 use std::ops::Range;
-
-use hashbrown::hash_map::Entry;
 
 use super::types::{FastMap, fast_map};
 use crate::time::Timestamp;
@@ -47,12 +38,8 @@ pub(super) struct SlotStore<K, T> {
     cache_pos: usize,
     /// Slots below this are released.
     min_live: i64,
-    /// Per storage position (parallel to `maps`), when entries own heap memory: the keys
-    /// inserted through `entry_at`/`entry`, the order in which a released map is freed.
-    keys: Vec<Vec<K>>,
-    /// Released positions whose heap-owning entries are being freed, oldest first; a position
-    /// is freed from its key list's end and becomes reusable once empty.
-    draining: VecDeque<usize>,
+    /// Released maps whose entries own heap memory, freed a budget at a time.
+    freeing: VecDeque<hashbrown::hash_map::IntoIter<K, T>>,
 }
 
 impl<K, T> SlotStore<K, T> {
@@ -72,13 +59,19 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
             cache_end: Timestamp::MIN,
             cache_pos: 0,
             min_live: i64::MIN,
-            keys: Vec::new(),
-            draining: VecDeque::new(),
+            freeing: VecDeque::new(),
         }
     }
 
-    /// The storage position (see [`SlotStore::map`]) of the slot of width `width` holding `ts`
-    /// (slot `ts div width`), opened if needed; `None` when that slot is released.
+    /// The map of the slot of width `width` holding `ts` (slot `ts div width`), opened if
+    /// needed; `None` when that slot is released.
+    #[inline]
+    pub(super) fn map_at(&mut self, ts: Timestamp, width: i64) -> Option<&mut FastMap<K, T>> {
+        let pos = self.pos_at(ts, width)?;
+        Some(&mut self.maps[pos])
+    }
+
+    /// As [`SlotStore::map_at`], returning the map's storage position (see [`SlotStore::map`]).
     #[inline]
     pub(super) fn pos_at(&mut self, ts: Timestamp, width: i64) -> Option<usize> {
         if self.cache_start <= ts && ts < self.cache_end {
@@ -107,53 +100,10 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
         }
         let pos = self.free.pop().unwrap_or_else(|| {
             self.maps.push(fast_map());
-            self.keys.push(Vec::new());
             self.maps.len() - 1
         });
         self.index.insert(slot, pos);
         Some(pos)
-    }
-
-    /// Whether entries own heap memory, so released maps are freed a budget at a time.
-    const OWNS_HEAP: bool = std::mem::needs_drop::<(K, T)>();
-
-    /// The entry of `key` in the map at storage position `pos`, created by `init` when
-    /// absent. Insert through this (or [`SlotStore::entry_at`]) rather than through
-    /// [`SlotStore::map`]: when entries own heap memory, the store records the new key so
-    /// that the released map can be freed a budget at a time and keep its table.
-    #[inline]
-    pub(super) fn entry(&mut self, pos: usize, key: K, init: impl FnOnce() -> T) -> &mut T
-    where
-        K: Clone,
-    {
-        let map = &mut self.maps[pos];
-        if !Self::OWNS_HEAP {
-            return map.entry(key).or_insert_with(init);
-        }
-        match map.entry(key) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                self.keys[pos].push(entry.key().clone());
-                entry.insert(init())
-            }
-        }
-    }
-
-    /// The entry of `key` in the slot of width `width` holding `ts` (opened if needed),
-    /// created by `init` when absent; `None` when that slot is released.
-    #[inline]
-    pub(super) fn entry_at(
-        &mut self,
-        ts: Timestamp,
-        width: i64,
-        key: K,
-        init: impl FnOnce() -> T,
-    ) -> Option<&mut T>
-    where
-        K: Clone,
-    {
-        let pos = self.pos_at(ts, width)?;
-        Some(self.entry(pos, key, init))
     }
 
     /// The map at storage position `pos`.
@@ -207,40 +157,33 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
 
     /// Empties the map at `pos` and makes it reusable (see the module docs on freeing).
     fn release(&mut self, pos: usize) {
-        if Self::OWNS_HEAP && !self.maps[pos].is_empty() {
-            self.draining.push_back(pos);
+        let map = &mut self.maps[pos];
+        if std::mem::needs_drop::<(K, T)>() && !map.is_empty() {
+            let full = std::mem::replace(map, fast_map());
+            self.freeing.push_back(full.into_iter());
         } else {
-            self.maps[pos].clear();
-            self.keys[pos].clear();
-            self.free.push(pos);
+            map.clear();
         }
+        self.free.push(pos);
     }
 
-    /// Frees up to `budget` entries of released slots (removes up to `budget` recorded keys);
-    /// returns how many entries it freed.
+    /// Frees up to `budget` entries of released slots; returns how many it freed.
     pub(super) fn reclaim(&mut self, budget: usize) -> usize {
         let mut freed = 0;
-        let mut steps = 0;
-        while steps < budget {
-            let Some(&pos) = self.draining.front() else {
+        while freed < budget {
+            let Some(entries) = self.freeing.front_mut() else {
                 break;
             };
-            steps += 1;
-            if let Some(key) = self.keys[pos].pop() {
-                if self.maps[pos].remove(&key).is_some() {
+            match entries.next() {
+                Some(entry) => {
+                    drop(entry);
                     freed += 1;
                 }
-                continue;
+                None => {
+                    // Exhausted: dropping the iterator gives the table's memory back.
+                    self.freeing.pop_front();
+                }
             }
-            // Every recorded key is gone. Entries inserted without recording their key (through
-            // `map`) are dropped here. Draining (unlike `clear`, which skips an empty map) also
-            // turns the removals' tombstones back into empty buckets, one memset of the control
-            // bytes, so the reused table probes as short as a new one and never has to be
-            // rehashed in place to reclaim them.
-            let map = &mut self.maps[pos];
-            freed += map.drain().count();
-            self.draining.pop_front();
-            self.free.push(pos);
         }
         freed
     }
@@ -253,7 +196,7 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
     /// Released entries not freed yet.
     #[cfg(test)]
     pub(super) fn unreclaimed(&self) -> usize {
-        self.draining.iter().map(|&pos| self.maps[pos].len()).sum()
+        self.freeing.iter().map(ExactSizeIterator::len).sum()
     }
 }
 
@@ -264,16 +207,16 @@ mod tests {
     #[test]
     fn slots_open_release_and_reuse_their_maps() {
         let mut s: SlotStore<u32, u64> = SlotStore::new();
-        *s.entry_at(5, 10, 1, || 0).expect("open") += 1;
-        *s.entry_at(9, 10, 1, || 0).expect("cached") += 1;
-        *s.entry_at(-1, 10, 2, || 0).expect("slot -1") += 1;
+        *s.map_at(5, 10).expect("open").entry(1).or_default() += 1;
+        *s.map_at(9, 10).expect("cached").entry(1).or_default() += 1;
+        *s.map_at(-1, 10).expect("slot -1").entry(2).or_default() += 1;
         assert_eq!(s.first(), Some(-1));
         assert_eq!(s.get(0).and_then(|m| m.get(&1)), Some(&2));
         assert_eq!(s.len(), 2);
         s.release_below(0);
-        assert!(s.pos_at(-5, 10).is_none(), "slot -1 is released");
+        assert!(s.map_at(-5, 10).is_none(), "slot -1 is released");
         assert_eq!((s.len(), s.slots()), (1, 1));
-        *s.entry_at(25, 10, 3, || 0).expect("slot 2") += 1;
+        *s.map_at(25, 10).expect("slot 2").entry(3).or_default() += 1;
         assert_eq!(s.maps.len(), 2, "the released map is reused");
         assert_eq!(
             s.positions(0..10).map(|(slot, _)| slot).collect::<Vec<_>>(),
@@ -285,7 +228,7 @@ mod tests {
     fn heap_owning_entries_are_freed_a_budget_at_a_time() {
         let mut s: SlotStore<u32, Vec<u8>> = SlotStore::new();
         for key in 0..100 {
-            s.entry_at(0, 10, key, || vec![1, 2, 3]).expect("open");
+            s.map_at(0, 10).expect("open").insert(key, vec![1, 2, 3]);
         }
         s.release_below(1);
         assert_eq!((s.len(), s.unreclaimed()), (0, 100));
@@ -294,41 +237,5 @@ mod tests {
         assert_eq!(s.reclaim(usize::MAX), 70);
         assert_eq!(s.unreclaimed(), 0);
         assert_eq!(s.reclaim(5), 0);
-    }
-
-    #[test]
-    fn a_released_map_keeps_its_table_and_is_reused_once_freed() {
-        let mut s: SlotStore<u32, Vec<u8>> = SlotStore::new();
-        for key in 0..10_000 {
-            s.entry_at(0, 10, key, Vec::new).expect("open").push(1);
-        }
-        let table = s.maps[0].capacity();
-        s.release_below(1);
-        // Slot 1 opens while slot 0 is still being freed: it gets a map of its own.
-        s.entry_at(15, 10, 7, Vec::new).expect("slot 1");
-        assert_eq!((s.maps.len(), s.unreclaimed()), (2, 10_000));
-        assert_eq!(s.reclaim(4_000), 4_000);
-        assert_eq!(s.maps[0].len(), 6_000, "freed in place");
-        assert_eq!(s.reclaim(usize::MAX), 6_000);
-        assert_eq!(s.maps[0].capacity(), table, "the table is kept, tombstones cleared");
-        s.release_below(2);
-        assert_eq!(s.reclaim(usize::MAX), 1);
-        // Both positions are free; the next slots reuse them, the first with its whole table.
-        s.entry_at(25, 10, 1, Vec::new).expect("slot 2");
-        s.entry_at(35, 10, 1, Vec::new).expect("slot 3");
-        assert_eq!(s.maps.len(), 2, "no new map");
-        assert!(s.maps.iter().any(|m| m.capacity() == table));
-    }
-
-    #[test]
-    fn entries_inserted_without_their_key_recorded_are_freed_too() {
-        let mut s: SlotStore<u32, Vec<u8>> = SlotStore::new();
-        s.entry_at(0, 10, 1, Vec::new).expect("open");
-        let pos = s.pos_at(0, 10).expect("open");
-        s.map(pos).insert(2, vec![2]);
-        s.release_below(1);
-        assert_eq!(s.unreclaimed(), 2);
-        assert_eq!(s.reclaim(usize::MAX), 2);
-        assert_eq!(s.unreclaimed(), 0);
     }
 }
