@@ -335,6 +335,8 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         command,
         cluster,
         flink_cluster,
+        // The console's dataflow view and the summary's bottleneck line show them.
+        operator_metrics: true,
     })
 }
 
@@ -629,10 +631,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The summary's lines on where the time went, for an engine that reports its operators
-/// (weir; timely and differential through timely's log): the bottleneck over the whole run, as
-/// the dataflow view names it, and the busiest operators' own share of wall time on that
-/// worker (a flame graph of the run shows the same order). Empty for engines that report no
-/// operators.
+/// (weir; timely and differential through timely's log; Flink's job vertices from its
+/// metrics): the bottleneck over the whole run, as the dataflow view names it, and the busiest
+/// operators' own share of wall time on that worker (a flame graph of the run shows the same
+/// order). Empty for engines that report no operators.
 fn operators_line(last: &weir_engine::MetricsSnapshot, query: &str) -> String {
     let window = crate::console::operators::OperatorWindow::default();
     let Some(dataflow) = window.dataflow(last) else {
@@ -655,7 +657,7 @@ fn operators_line(last: &weir_engine::MetricsSnapshot, query: &str) -> String {
         .collect();
     format!(
         "bottleneck (whole run): {}\noperators' own time on w{w}: {}\n",
-        bottleneck.line(query),
+        bottleneck.whole_run_line(query),
         top.join(", ")
     )
 }

@@ -385,3 +385,46 @@ fn a_ceiling_that_could_not_be_measured_is_reported_not_dropped() {
         "{text}"
     );
 }
+
+/// The mock, recording every spec it is asked to run.
+struct Recording(MockExecutor, Vec<RunSpec>);
+
+impl Executor for Recording {
+    fn run(
+        &mut self,
+        spec: &RunSpec,
+        progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
+    ) -> Result<RunReport, RunError> {
+        self.1.push(spec.clone());
+        self.0.run(spec, progress)
+    }
+}
+
+#[test]
+fn no_run_of_a_comparison_pays_for_operator_metrics() {
+    // Unpaced, paced and --load (calibration) runs alike: nothing in a comparison shows
+    // operators, so timely's event log stays off.
+    let unpaced = plan(&["q5", "q8"], ALL4, 2);
+    let paced = ComparePlan {
+        rate: Some(1_000_000),
+        ..plan(&["q5"], ALL4, 2)
+    };
+    let loaded = ComparePlan {
+        load: Some(0.8),
+        duration_s: Some(2.0),
+        ..plan(&["q5"], ALL4, 2)
+    };
+    for p in [unpaced, paced, loaded] {
+        let mut executor = Recording(MockExecutor::new(), Vec::new());
+        run_compare(&p, &mut executor, &mut Quiet, &Outputs::default())
+            .expect("the mock writes no files");
+        assert!(executor.1.len() >= 2 * ALL4.len(), "{}", executor.1.len());
+        for spec in &executor.1 {
+            assert!(
+                !spec.operator_metrics,
+                "{} {} (rate {:?}) asked for operator metrics",
+                spec.engine, spec.query, spec.rate
+            );
+        }
+    }
+}

@@ -27,6 +27,7 @@ fn spec() -> RunSpec {
         command: String::new(),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

@@ -39,6 +39,7 @@ fn spec(engine: EngineKind, workers: usize) -> RunSpec {
         command: "weir run nexmark --engine sim".into(),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

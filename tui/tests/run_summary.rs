@@ -135,6 +135,7 @@ fn progress_line() {
         command: String::new(),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     };
     let mut state = ConsoleState::new(spec);
     for t in 1..=20u64 {

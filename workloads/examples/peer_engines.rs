@@ -65,6 +65,7 @@ fn main() {
                         command: std::env::args().collect::<Vec<_>>().join(" "),
                         cluster: None,
                         flink_cluster: None,
+                        operator_metrics: true,
                     };
                     match runner::start(&spec).and_then(weir_workloads::job::Job::wait) {
                         Ok(report) => {

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             command: format!("weir_run {}", args.join(" ")),
             cluster: None,
             flink_cluster: None,
+            operator_metrics: true,
         })
     })();
     let spec = match parsed {

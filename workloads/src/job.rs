@@ -158,12 +158,20 @@ pub struct RunSpec {
     pub flink_cluster: Option<String>,
     /// timely's cluster mode: this process's place in a multi-process job (timely only).
     pub cluster: Option<TimelyCluster>,
+    /// Observe the job's operators for the dataflow view where that costs the engine work it
+    /// would not do otherwise: timely's and differential's event log (which
+    /// [`TIMELY_OPERATORS_ENV`]`=off` also turns off). weir's operator metrics are part of its
+    /// runtime and Flink's come from the metrics it keeps anyway: both report them regardless.
+    /// `weir run` sets it (its console and summary show operators); `weir compare`'s runs do
+    /// not: nothing there shows operators, and the log costs timely a few per cent of its
+    /// throughput (docs/RESULTS.md, "What the profiling tools cost").
+    pub operator_metrics: bool,
 }
 
 impl RunSpec {
     /// A spec of `query` on `engine` with the defaults of a short test run: one worker, no
     /// pinning, 100,000 events at the suite's event rate, unpaced, generated, no output, no
-    /// input or side-input file.
+    /// input or side-input file, operators observed.
     /// Set fields with struct update syntax (`RunSpec { workers: 2, ..RunSpec::new(..) }`).
     pub fn new(query: Query, engine: EngineKind) -> Self {
         Self {
@@ -184,6 +192,7 @@ impl RunSpec {
             command: String::new(),
             cluster: None,
             flink_cluster: None,
+            operator_metrics: true,
         }
     }
 

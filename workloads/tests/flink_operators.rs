@@ -31,6 +31,7 @@ fn spec(query: &str) -> RunSpec {
         command: format!("test {query}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

@@ -37,6 +37,7 @@ fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
         command: format!("test {query}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

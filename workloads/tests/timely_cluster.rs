@@ -30,6 +30,7 @@ fn spec(query: &str, workers: usize) -> RunSpec {
         command: format!("test cluster {query}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

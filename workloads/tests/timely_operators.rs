@@ -226,3 +226,37 @@ fn differential_q5_reports_its_arrangements_and_reductions() {
         );
     }
 }
+
+#[test]
+fn a_spec_without_operator_metrics_installs_no_log_and_gets_the_same_answer() {
+    for engine in [EngineKind::Timely, EngineKind::Differential] {
+        let (observed, observed_report) = run("q5", engine, 2);
+        let spec = RunSpec {
+            workers: 2,
+            length: RunLength::Events(EVENTS),
+            event_rate: EVENT_RATE,
+            operator_metrics: false,
+            ..RunSpec::new(Query::Q5, engine)
+        };
+        let job = runner::start(&spec).expect("the job starts");
+        let collector = job.collector.clone();
+        let report = job.wait().expect("the job finishes");
+        let s = collector.latest();
+        assert!(s.finished, "{engine}: the final snapshot");
+        assert_eq!(s.workers.len(), 2, "{engine}: workers are still reported");
+        for w in &s.workers {
+            assert!(
+                w.operators.is_empty(),
+                "{engine}: no operators without the log: {:?}",
+                w.operators
+            );
+        }
+        // The run with the log did list operators, so the emptiness above is the switch's.
+        assert!(
+            observed.workers.iter().all(|w| !w.operators.is_empty()),
+            "{engine}"
+        );
+        assert_eq!(report.events, EVENTS);
+        assert_eq!(report.digest, observed_report.digest, "{engine}");
+    }
+}

@@ -41,6 +41,7 @@ fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> 
         command: format!("test {engine} {query} -w {workers}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

@@ -48,6 +48,7 @@ fn spec_n(
         command: format!("test latency {query}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

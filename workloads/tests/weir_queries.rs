@@ -41,6 +41,7 @@ fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> 
         command: format!("test {workload} {query}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

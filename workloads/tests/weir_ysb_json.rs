@@ -32,6 +32,7 @@ fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) ->
         command: format!("test ysb {query} --format {format}"),
         cluster: None,
         flink_cluster: None,
+        operator_metrics: true,
     }
 }
 

@@ -112,6 +112,9 @@ impl ComparePlan {
                 .flink_cluster
                 .clone()
                 .filter(|_| engine == EngineKind::Flink),
+            // Nothing in a comparison shows operators: timely's event log would only cost
+            // timely and differential throughput (docs/RESULTS.md).
+            operator_metrics: false,
         }
     }
 

@@ -289,6 +289,16 @@ impl Bottleneck {
             self.name, self.worker
         )
     }
+
+    /// The verdict over a whole run (the summary's line): as [`Bottleneck::line`], without the
+    /// input queue's fill, which is a reading at the last snapshot and says nothing of the run.
+    pub fn whole_run_line(&self, query: &str) -> String {
+        Self {
+            input_fill: None,
+            ..self.clone()
+        }
+        .line(query)
+    }
 }
 
 fn bottleneck(ops: &[OperatorView], latest: &MetricsSnapshot) -> Option<Bottleneck> {
@@ -403,6 +413,8 @@ mod tests {
             b.line("q5"),
             "window(q5) on w1: 90% busy, its input queue full"
         );
+        // The queue's fill is a reading of the moment: a whole run's verdict leaves it out.
+        assert_eq!(b.whole_run_line("q5"), "window(q5) on w1: 90% busy");
         assert!((flow.in_operators[1] - 1.0).abs() < 1e-9);
     }
 

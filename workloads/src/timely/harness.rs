@@ -194,6 +194,8 @@ where
         Some(c) => (cluster_config(c, spec.workers), c.process * spec.workers),
     };
     let local_workers = spec.workers;
+    // Read even when the spec turns operators off, so a bad value is an error either way.
+    let operators_env = oplog::enabled()?;
     let shared = Arc::new(Shared {
         workers: (0..local_workers).map(|_| WorkerCell::default()).collect(),
         clocks: (0..local_workers)
@@ -219,7 +221,7 @@ where
         replay: spec.source == SourceMode::Replay && spec.input.is_none(),
         keep_rows: spec.output.is_some(),
         first_worker,
-        operator_metrics: oplog::enabled()?,
+        operator_metrics: spec.operator_metrics && operators_env,
     });
     let collector = Collector::new();
     let stop = shared.stop.clone();
