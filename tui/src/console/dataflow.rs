@@ -129,7 +129,13 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
         y += 1;
     }
     if y < bottom {
-        buf.set_stringn(inner.x, y, summary(&flow), width, theme.dim());
+        buf.set_stringn(
+            inner.x,
+            y,
+            summary(state.spec().engine, &flow),
+            width,
+            theme.dim(),
+        );
     }
 }
 
@@ -179,30 +185,51 @@ impl Columns {
     }
 }
 
-/// The operator's name, indented by its depth under a tree glyph, with its inputs when they
-/// are not simply the row above.
-fn label(theme: &Theme, i: usize, op: &OperatorView) -> String {
+/// The operator's name, indented by its depth under a tree glyph, and what follows it: the
+/// exchange marker and its inputs when they are not simply the row above.
+fn label(theme: &Theme, i: usize, op: &OperatorView) -> (String, String) {
     let indent = "  ".repeat(op.depth.saturating_sub(1));
     let branch = match (op.depth, theme.ascii()) {
         (0, _) => "",
         (_, true) => "`-",
         (_, false) => "└─",
     };
-    let mut name = format!("{indent}{branch}{}", op.name);
+    let name = format!("{indent}{branch}{}", op.name);
+    let mut tail = String::new();
     if op.exchange {
-        name.push_str(if theme.ascii() { " <>" } else { " ⇄" });
+        tail.push_str(if theme.ascii() { " <>" } else { " ⇄" });
     }
     let from_above = op.inputs.len() == 1 && op.inputs[0] + 1 == i;
     if !op.inputs.is_empty() && !from_above {
         let list: Vec<String> = op.inputs.iter().map(|j| format!("#{j}")).collect();
         let _ = write!(
-            name,
+            tail,
             " {} {}",
             if theme.ascii() { "<-" } else { "←" },
             list.join(",")
         );
     }
-    name
+    (name, tail)
+}
+
+/// `name` then `tail` in `width` cells: a name too long is cut (marked `~`) before the tail,
+/// so the exchange marker and the inputs stay visible; only a tail that leaves no room for a
+/// name is cut itself.
+fn fit_label(name: &str, tail: &str, width: usize) -> String {
+    let (n, t) = (name.chars().count(), tail.chars().count());
+    if n + t <= width {
+        return format!("{name}{tail}");
+    }
+    if t + 2 <= width {
+        let kept: String = name.chars().take(width - t - 1).collect();
+        return format!("{kept}~{tail}");
+    }
+    let whole: String = name
+        .chars()
+        .chain(tail.chars())
+        .take(width.saturating_sub(1))
+        .collect();
+    whole + "~"
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -228,14 +255,8 @@ fn row(
         col += n;
     };
     put(format!("{i:<3}"), theme.dim(), buf);
-    let mut name = label(theme, i, op);
-    if name.chars().count() > cols.name {
-        name = name
-            .chars()
-            .take(cols.name.saturating_sub(1))
-            .collect::<String>()
-            + "~";
-    }
+    let (name, tail) = label(theme, i, op);
+    let name = fit_label(&name, &tail, cols.name);
     put(format!("{name:<w$}", w = cols.name), name_style, buf);
     let in_s = if op.inputs.is_empty() {
         "-".to_string()
@@ -299,13 +320,40 @@ fn busy_style(theme: &Theme, busy: f64) -> Style {
 }
 
 /// Per worker: the share of wall time inside operators (the rest of the busy time is the
-/// worker loop itself).
-fn summary(flow: &Dataflow) -> String {
+/// worker loop itself). Flink runs each vertex's subtask in a thread of its own, so there the
+/// shares of one subtask index are summed over threads and may pass 100 %; the line says so.
+fn summary(engine: EngineKind, flow: &Dataflow) -> String {
     let parts: Vec<String> = flow
         .in_operators
         .iter()
         .enumerate()
         .map(|(w, share)| format!("w{w} {}", fmt::pct(*share)))
         .collect();
-    format!("time inside operators: {}", parts.join("  "))
+    let what = if engine == EngineKind::Flink {
+        "busy summed over vertices (a thread each)"
+    } else {
+        "time inside operators"
+    };
+    format!("{what}: {}", parts.join("  "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_label;
+
+    #[test]
+    fn a_long_name_is_cut_before_its_exchange_marker_and_inputs() {
+        assert_eq!(fit_label("└─window", " ⇄", 20), "└─window ⇄");
+        assert_eq!(
+            fit_label("└─q5-count-per-auction -> late", " ⇄", 20),
+            "└─q5-count-per-au~ ⇄"
+        );
+        assert_eq!(fit_label("  └─join", " ⇄ ← #2,#5", 12), " ~ ⇄ ← #2,#5");
+        // A tail that leaves no room for a name is cut itself.
+        assert_eq!(fit_label("join", " ← #1,#2,#3,#4,#5", 8), "join ← ~");
+        for width in 0..30 {
+            let cut = fit_label("└─q5-count-per-auction", " ⇄ ← #3", width);
+            assert!(cut.chars().count() <= width.max(1), "{width}: {cut}");
+        }
+    }
 }
