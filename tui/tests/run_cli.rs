@@ -584,3 +584,44 @@ fn timely_operator_metrics_turn_off_and_a_bad_value_is_named() {
             "WEIR_TIMELY_OPERATORS=maybe: expected 'on' or 'off'",
         ));
 }
+
+#[test]
+fn run_flamegraph_writes_an_svg_of_the_engine_s_own_frames() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let svg = dir.path().join("q5.svg");
+    let out = weir()
+        .args(["run", "nexmark", "--engine", "weir", "--query", "q5"])
+        .args([
+            "--workers",
+            "1",
+            "--events",
+            "3000000",
+            "--no-tui",
+            "--quiet",
+        ])
+        .arg("--flamegraph")
+        .arg(&svg)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("flame graph: "))
+        .unwrap_or_else(|| panic!("no flame graph line in\n{stderr}"));
+    let samples: usize = line
+        .rsplit_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(" samples)"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a sample count in {line:?}"));
+    assert!(samples > 0, "{line}");
+    let text = std::fs::read_to_string(&svg).expect("the SVG is written");
+    assert!(text.starts_with("<?xml") && text.contains("<svg"), "an SVG");
+    assert!(text.contains("weir run nexmark q5 on weir"), "its title");
+    // The run's own code is in it: the generator that feeds q5's source.
+    assert!(
+        text.contains("weir_workloads::nexmark"),
+        "the engine's frames are named"
+    );
+}

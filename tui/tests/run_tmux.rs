@@ -354,3 +354,43 @@ fn the_dataflow_view_of_a_real_weir_run_lists_its_operators_and_names_the_busies
     );
     assert_restored(&tmux, &screen);
 }
+
+#[test]
+fn the_dataflow_view_of_a_real_timely_run_shows_its_operators_from_timelys_log() {
+    let tmux = Tmux::start(
+        "dataflow-timely",
+        (120, 30),
+        &format!(
+            "env -u NO_COLOR -u WEIR_TIMELY_OPERATORS RUST_BACKTRACE=0 '{}' run nexmark \
+             --query q5 --engine timely --workers 2 --duration 120",
+            weir().display()
+        ),
+    );
+    wait_live(&tmux);
+    tmux.send("4");
+    let screen = tmux.wait_for("timely's operators with rates", |s| {
+        s.contains("view: dataflow") && s.contains("Q5PaneCount") && s.contains("% busy")
+    });
+    // timely's own operator names, as its log reports them, from the source to the sink.
+    for operator in [
+        "Source",
+        "FlatMap",
+        "Q5PaneCount",
+        "Q5GlobalMax",
+        "DigestSink",
+    ] {
+        assert!(screen.contains(operator), "missing {operator}:\n{screen}");
+    }
+    // What timely's log cannot say is drawn n/a and explained, not shown as zero.
+    assert!(
+        screen.contains("n/a: not in timely's log"),
+        "the n/a line:\n{screen}"
+    );
+    // Records cross workers, so the exchanges are marked.
+    assert!(screen.contains('⇄'), "an exchange is marked:\n{screen}");
+    assert!(screen.contains("(q5) on w"), "{screen}");
+    tmux.send("q");
+    let screen = wait_exit(&tmux);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert_restored(&tmux, &screen);
+}
