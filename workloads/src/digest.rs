@@ -6,9 +6,8 @@
 //! digest their own output and [`Digest::merge`] combines them; a retraction subtracts
 //! ([`Digest::add_weighted`]), so an updating result folds to the digest of its final table.
 //!
-//! Cost: encoding appends each column to a reused buffer with one copy (an integer's decimal
-//! text is formatted on the stack first); the hash is one XXH3 call per row (see
-//! `benches/benches/digest.rs` for ns/row).
+//! Cost: encoding writes a few bytes per column into a reused buffer (an integer's decimal text
+//! by itoa); the hash is one XXH3 call per row (see `benches/benches/digest.rs` for ns/row).
 
 use std::fmt::Write as _;
 
@@ -101,61 +100,18 @@ impl RowEncoder {
     }
 }
 
-/// The two-digit decimal texts of 0..=99, back to back (`"00", "01", ..., "99"`).
-const DIGIT_PAIRS: &[u8; 200] = b"\
-    0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
-
-/// Writes the two digits of `pair` (0..=99) at `out[pos..pos + 2]`.
-#[inline]
-fn put_pair(out: &mut [u8; INT_MAX_BYTES], pos: usize, pair: u64) {
-    let at = pair as usize * 2;
-    out[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[at..at + 2]);
-}
-
-/// An encoded integer at most: `I`, the length byte, `-` and 19 digits.
-const INT_MAX_BYTES: usize = 22;
-
 impl ColumnSink for RowEncoder {
-    /// The decimal text is written right to left into a stack array that already holds the tag
-    /// and the length in front of it, and appended with one copy: the digest's hottest path
-    /// on rows of ids and timestamps (one capacity check per column instead of three).
     #[inline]
     fn int(&mut self, v: i64) {
-        let mut out = [0u8; INT_MAX_BYTES];
-        let mut pos = INT_MAX_BYTES;
-        let mut n = v.unsigned_abs();
-        while n >= 10_000 {
-            let low = n % 10_000;
-            n /= 10_000;
-            pos -= 4;
-            put_pair(&mut out, pos, low / 100);
-            put_pair(&mut out, pos + 2, low % 100);
-        }
-        if n >= 100 {
-            pos -= 2;
-            put_pair(&mut out, pos, n % 100);
-            n /= 100;
-        }
-        if n >= 10 {
-            pos -= 2;
-            put_pair(&mut out, pos, n);
-        } else {
-            pos -= 1;
-            out[pos] = b'0' + n as u8;
-        }
-        if v < 0 {
-            pos -= 1;
-            out[pos] = b'-';
-        }
-        let len = INT_MAX_BYTES - pos;
-        pos -= 2;
-        out[pos] = b'I';
-        out[pos + 1] = len as u8;
-        self.buf.extend_from_slice(&out[pos..]);
+        // Decimal text, two digits per step (itoa): the hottest part of the digest on rows of
+        // timestamps and ids. A hand-written formatter into a stack array appended with one
+        // copy measured slower (q0 3.4 %, q1 1.3 % in throughput; 2.8-3.6 % more
+        // instructions under callgrind), so itoa stays.
+        let mut text = itoa::Buffer::new();
+        let digits = text.format(v).as_bytes();
+        self.buf.push(b'I');
+        self.buf.push(digits.len() as u8);
+        self.buf.extend_from_slice(digits);
     }
 
     #[inline]
