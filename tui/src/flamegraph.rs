@@ -10,9 +10,11 @@
 //! shows up under its own frames). Flink runs in its own JVM, which this sampler cannot see:
 //! for Flink, weir says where Flink's own flame graphs are instead of writing an empty file.
 //!
-//! **Cost.** [`FREQUENCY_HZ`] samples per CPU-second; each one unwinds one stack (tens of
-//! microseconds), so the sampler takes well under 1 % of the CPU it samples. The measured
-//! figure is in docs/RESULTS.md (`scripts/overhead.sh`).
+//! **Cost.** [`FREQUENCY_HZ`] samples per CPU-second, each unwinding one stack. `perf` puts
+//! the signal handler and its unwinding at about 0.2 % of a q8 run's CPU; building the graph
+//! (symbols from the binary's debug info) runs on the main thread after the run. Throughput
+//! A/B runs (`scripts/overhead.sh`) show 0-4 %, mostly noise: halving the rate did not lower it
+//! (docs/RESULTS.md).
 
 use std::fs::File;
 use std::io::BufWriter;
