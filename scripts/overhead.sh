@@ -14,7 +14,9 @@
 #
 # Usage: scripts/overhead.sh [-n ROUNDS] [-b BINARY] [-B BASE_BINARY] [-e NAME=VALUE] -- RUN-ARGS...
 # Example (release build first: cargo build --release -p weir-tui):
-#   scripts/overhead.sh -n 5 -- nexmark --query q5 --engine weir --workers 1 --events 50000000
+#   scripts/overhead.sh -n 5 -- nexmark --query q5 --engine weir --workers 1 --events 150000000
+# Give each run 10 s or more: on a 2-core VM, 1-2 s runs differ by up to 20 % between rounds
+# and sampling's start-up weighs on them (docs/RESULTS.md, "What the profiling tools cost").
 # Needs python3 and /usr/bin/time. Do not run it while anything else loads the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
