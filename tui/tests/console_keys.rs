@@ -6,28 +6,18 @@ use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::console::app::{DEFAULT_SCALE_INDEX, TIME_SCALES_S};
 use weir_tui::console::{App, ConsoleState, KeyOutcome, Theme, View};
 use weir_workloads::catalog::{EngineKind, Query, Workload};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 
 fn spec() -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
-        engine: EngineKind::Sim,
         workers: 2,
         pinning: true,
         length: RunLength::Events(1_000_000),
-        rate: None,
         event_rate: 10_000_000,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
-        command: String::new(),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
+            EngineKind::Sim,
+        )
     }
 }
 

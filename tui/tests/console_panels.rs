@@ -15,31 +15,22 @@ use weir_tui::console::{
     watermark, workers,
 };
 use weir_workloads::catalog::{EngineKind, Query, Workload};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 const BASE_MS: i64 = 1_436_918_400_000;
 
 fn spec(engine: EngineKind, workers: usize) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
-        engine,
         workers,
         pinning: true,
         length: RunLength::Events(60_000_000),
-        rate: None,
         event_rate: 10_000_000,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: "weir run nexmark --engine sim".into(),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
+            engine,
+        )
     }
 }
 

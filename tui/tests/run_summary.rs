@@ -5,7 +5,7 @@ use weir_tui::console::ConsoleState;
 use weir_tui::summary;
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::cpu::CpuTime;
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::report::{
     CpuReport, DigestSummary, LatencySummary, Machine, RunReport, Versions, WorkerReport,
 };
@@ -118,24 +118,13 @@ fn final_line() {
 #[test]
 fn progress_line() {
     let spec = RunSpec {
-        query: Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
-        engine: EngineKind::Sim,
-        workers: 1,
         pinning: true,
         length: RunLength::Events(10_000_000),
-        rate: None,
         event_rate: 10_000_000,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
-        command: String::new(),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
+            EngineKind::Sim,
+        )
     };
     let mut state = ConsoleState::new(spec);
     for t in 1..=20u64 {

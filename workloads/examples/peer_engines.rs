@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use weir_workloads::catalog::{EngineKind, Query, Workload};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::runner;
 
 fn list<T: std::str::FromStr>(arg: Option<String>, what: &str) -> Vec<T> {
@@ -48,24 +48,14 @@ fn main() {
             for round in 0..=runs {
                 for &engine in &engines {
                     let spec = RunSpec {
-                        query: Query::parse(workload, query).expect("a catalog query"),
-                        engine,
                         workers: w,
-                        pinning: false,
                         length: RunLength::Events(events),
-                        rate: None,
                         event_rate: 10_000_000,
-                        source: SourceMode::Generate,
-                        format: EventFormat::Records,
-                        output: None,
-                        input: None,
-                        side_input: None,
-                        sink_dir: None,
-                        changelog: false,
                         command: std::env::args().collect::<Vec<_>>().join(" "),
-                        cluster: None,
-                        flink_cluster: None,
-                        operator_metrics: true,
+                        ..RunSpec::new(
+                            Query::parse(workload, query).expect("a catalog query"),
+                            engine,
+                        )
                     };
                     match runner::start(&spec).and_then(weir_workloads::job::Job::wait) {
                         Ok(report) => {

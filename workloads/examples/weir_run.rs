@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use weir_workloads::catalog::{EngineKind, Query, Workload};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::DEFAULT_EVENT_RATE;
 use weir_workloads::runner;
 
@@ -28,24 +28,17 @@ fn main() -> ExitCode {
             .map(|r| r.parse().map_err(|e| format!("RATE: {e}")))
             .transpose()?;
         Ok(RunSpec {
-            query: Query::parse(workload, &args[1]).map_err(|e| e.to_string())?,
-            engine: EngineKind::Weir,
             workers,
             pinning: true,
             length: RunLength::Events(events),
             rate,
             event_rate: rate.unwrap_or(DEFAULT_EVENT_RATE),
             source,
-            format: EventFormat::Records,
-            output: None,
-            input: None,
-            side_input: None,
-            sink_dir: None,
-            changelog: false,
             command: format!("weir_run {}", args.join(" ")),
-            cluster: None,
-            flink_cluster: None,
-            operator_metrics: true,
+            ..RunSpec::new(
+                Query::parse(workload, &args[1]).map_err(|e| e.to_string())?,
+                EngineKind::Weir,
+            )
         })
     })();
     let spec = match parsed {

@@ -5,7 +5,7 @@
 
 use weir_engine::{MetricsSnapshot, OperatorMetrics};
 use weir_workloads::catalog::{EngineKind, Query, Workload};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit};
 use weir_workloads::runner;
 use weir_workloads::split::WorkerSplit;
@@ -14,24 +14,14 @@ const EVENTS: u64 = 20_000;
 
 fn spec(query: &str) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
-        engine: EngineKind::Flink,
         workers: 2,
-        pinning: false,
         length: RunLength::Events(EVENTS),
-        rate: None,
         event_rate: 1_000,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test {query}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, query).expect("a catalog query"),
+            EngineKind::Flink,
+        )
     }
 }
 

@@ -12,7 +12,7 @@ use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::flink::{self, Install};
 use weir_workloads::inputs::SideInput;
-use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunError, RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, format, reference};
 use weir_workloads::references::{self, ReferenceInput};
 use weir_workloads::runner;
@@ -20,24 +20,14 @@ use weir_workloads::split::WorkerSplit;
 
 fn spec(query: &str, workers: usize, length: RunLength) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
-        engine: EngineKind::Flink,
         workers,
-        pinning: false,
         length,
-        rate: None,
         event_rate: 1_000,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test {query}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, query).expect("a catalog query"),
+            EngineKind::Flink,
+        )
     }
 }
 

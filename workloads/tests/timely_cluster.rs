@@ -8,29 +8,19 @@ use std::time::Duration;
 
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::cluster::TimelyCluster;
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec};
 use weir_workloads::runner;
 
 fn spec(query: &str, workers: usize) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
-        engine: EngineKind::Timely,
         workers,
-        pinning: false,
         length: RunLength::Events(30_000),
-        rate: None,
         event_rate: 1_000,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test cluster {query}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, query).expect("a catalog query"),
+            EngineKind::Timely,
+        )
     }
 }
 

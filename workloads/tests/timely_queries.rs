@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference as nx;
 use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::references::{self, ReferenceInput};
@@ -24,24 +24,14 @@ const ENGINES: [EngineKind; 2] = [EngineKind::Timely, EngineKind::Differential];
 
 fn spec(workload: Workload, query: &str, engine: EngineKind, workers: usize) -> RunSpec {
     RunSpec {
-        query: Query::parse(workload, query).expect("a catalog query"),
-        engine,
         workers,
-        pinning: false,
         length: RunLength::Events(EVENTS),
-        rate: None,
         event_rate: EVENT_RATE,
-        source: SourceMode::Generate,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test {engine} {query} -w {workers}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(workload, query).expect("a catalog query"),
+            engine,
+        )
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::digest::{Digest, ResultRow};
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference::{q0, q1, q3};
 use weir_workloads::nexmark::{Event, EventKind, NexmarkConfig, NexmarkSplit, generate_event};
 use weir_workloads::report::{DigestSummary, RunReport};
@@ -31,24 +31,16 @@ fn spec_n(
     rate: Option<u64>,
 ) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Nexmark, query).expect("a catalog query"),
-        engine: EngineKind::Weir,
         workers,
-        pinning: false,
         length: RunLength::Events(events),
         rate,
         event_rate: rate.unwrap_or(10_000_000),
         source,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test latency {query}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Nexmark, query).expect("a catalog query"),
+            EngineKind::Weir,
+        )
     }
 }
 

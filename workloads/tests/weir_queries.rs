@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use weir_workloads::catalog::{EngineKind, Query, Support, Workload};
 use weir_workloads::digest::ResultRow;
-use weir_workloads::job::{EventFormat, RunLength, RunSpec, SourceMode};
+use weir_workloads::job::{RunLength, RunSpec, SourceMode};
 use weir_workloads::nexmark::reference::{q5, q8, q12_check, q18, q19};
 use weir_workloads::nexmark::{Event, NexmarkConfig, NexmarkSplit, Q12Row};
 use weir_workloads::references::{self, ReferenceInput};
@@ -24,24 +24,15 @@ const EVENT_RATE: u64 = 1_000;
 
 fn spec(workload: Workload, query: &str, workers: usize, source: SourceMode) -> RunSpec {
     RunSpec {
-        query: Query::parse(workload, query).expect("a catalog query"),
-        engine: EngineKind::Weir,
         workers,
-        pinning: false,
         length: RunLength::Events(EVENTS),
-        rate: None,
         event_rate: EVENT_RATE,
         source,
-        format: EventFormat::Records,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test {workload} {query}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(workload, query).expect("a catalog query"),
+            EngineKind::Weir,
+        )
     }
 }
 

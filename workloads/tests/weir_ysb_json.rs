@@ -15,24 +15,16 @@ const EVENT_RATE: u64 = 1_000;
 
 fn spec(query: &str, workers: usize, source: SourceMode, format: EventFormat) -> RunSpec {
     RunSpec {
-        query: Query::parse(Workload::Ysb, query).expect("a catalog query"),
-        engine: EngineKind::Weir,
         workers,
-        pinning: false,
         length: RunLength::Events(EVENTS),
-        rate: None,
         event_rate: EVENT_RATE,
         source,
         format,
-        output: None,
-        input: None,
-        side_input: None,
-        sink_dir: None,
-        changelog: false,
         command: format!("test ysb {query} --format {format}"),
-        cluster: None,
-        flink_cluster: None,
-        operator_metrics: true,
+        ..RunSpec::new(
+            Query::parse(Workload::Ysb, query).expect("a catalog query"),
+            EngineKind::Weir,
+        )
     }
 }
 
