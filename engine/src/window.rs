@@ -56,7 +56,10 @@
 //!   records that may still match; a record costs one hash lookup, intervals fire from a heap
 //!   of their ends, stale right records are swept in bulk (amortised constant per record).
 //!
-//! All keyed state lives in `hashbrown` maps with the fixed `foldhash` hasher ([`FastMap`]).
+//! Keyed state lives in `hashbrown` maps with the fixed `foldhash` hasher ([`FastMap`]), except
+//! the open sessions: keys there come and go for the whole run, and they live in a
+//! [`SteadyMap`] (linear probing without tombstones, growth moved a few positions per insert),
+//! whose operations never stop the worker to rehash.
 
 pub mod aggregate;
 pub(crate) mod dataflow;
@@ -68,6 +71,7 @@ mod panes;
 mod proctime;
 mod semi_join;
 mod session;
+mod steady_map;
 mod store;
 mod two_phase;
 mod types;
@@ -85,6 +89,7 @@ pub use panes::SlidingWindows;
 pub use proctime::ProcessingTimeWindows;
 pub use semi_join::WindowSemiJoin;
 pub use session::SessionWindows;
+pub use steady_map::{MapEntry, OccupiedEntry, SteadyMap, VacantEntry};
 pub use types::{Admission, FastMap, Window, WindowError, WindowStats};
 
 pub(crate) use dataflow::key_hash;

@@ -15,7 +15,9 @@
 //! State: per key a short list of open sessions, sorted and pairwise apart; the first is stored
 //! inline in the key's map entry (most keys have one open session at a time, so a record's
 //! common case, extending it, touches the entry and nothing else: no allocation, no second
-//! cache line), later ones in a vector. Fire times sit in a timer queue keyed by session end.
+//! cache line), later ones in a vector. The map is a [`SteadyMap`]: keys open and fire sessions
+//! all the time, and in a `hashbrown` map their removals would leave tombstones until the table
+//! stopped the worker to rehash (up to 1.9 s for q11's millions of bidders). Fire times sit in a timer queue keyed by session end.
 //! A timer is registered when a session is created; when it comes due and the session has
 //! grown meanwhile, it is re-registered at the new end, so extending a session costs no timer
 //! work. Timers of sessions absorbed by a merge go stale and are skipped.
@@ -24,12 +26,9 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use hashbrown::hash_map::Entry;
-
 use super::aggregate::Aggregate;
-use super::types::{
-    Admission, FastMap, Window, WindowError, WindowStats, check_lateness, check_positive, fast_map,
-};
+use super::steady_map::{MapEntry, SteadyMap};
+use super::types::{Admission, Window, WindowError, WindowStats, check_lateness, check_positive};
 use crate::time::Timestamp;
 
 /// One open session of one key.
@@ -96,7 +95,7 @@ pub struct SessionWindows<K, V, A: Aggregate<V>> {
     agg: A,
     gap: i64,
     lateness: i64,
-    sessions: FastMap<K, Open<A::Acc>>,
+    sessions: SteadyMap<K, Open<A::Acc>>,
     timers: BTreeMap<Timestamp, Vec<K>>,
     /// Records with a timestamp below this are late (`frontier - lateness`).
     late_below: Timestamp,
@@ -117,7 +116,7 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
             agg,
             gap,
             lateness,
-            sessions: fast_map(),
+            sessions: SteadyMap::new(),
             timers: BTreeMap::new(),
             late_below: Timestamp::MIN,
             stats: WindowStats::default(),
@@ -138,18 +137,20 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
         let end = ts.saturating_add(self.gap);
         let agg = &self.agg;
         let open = match self.sessions.entry(key) {
-            Entry::Occupied(occupied) => occupied,
-            Entry::Vacant(vacant) => {
+            MapEntry::Occupied(occupied) => occupied,
+            MapEntry::Vacant(vacant) => {
                 let mut acc = agg.init();
                 agg.accumulate(&mut acc, value);
-                let key = vacant.key().clone();
+                self.timers
+                    .entry(end)
+                    .or_default()
+                    .push(vacant.key().clone());
                 vacant.insert(Open::new(Session {
                     start,
                     end,
                     timer: end,
                     acc,
                 }));
-                self.timers.entry(end).or_default().push(key);
                 return Admission::Accepted;
             }
         };
@@ -216,14 +217,14 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
                 break;
             }
             for key in entry.remove() {
-                let Some(sessions) = self.sessions.get_mut(&key) else {
+                let Some(mut open) = self.sessions.occupied(&key) else {
                     continue; // stale: the key's sessions have all fired
                 };
-                if sessions.rest.is_empty() {
+                if open.get().rest.is_empty() {
                     // The common case: one open session.
-                    let session = &mut sessions.first;
+                    let session = &mut open.get_mut().first;
                     if due(session.end) {
-                        let session = self.sessions.remove(&key).expect("looked up above").first;
+                        let session = open.remove_entry().1.first;
                         self.stats.emitted += 1;
                         let window = Window {
                             start: session.start,
@@ -237,7 +238,7 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
                     }
                     continue;
                 }
-                let (_, sessions) = self.sessions.remove_entry(&key).expect("looked up above");
+                let (_, sessions) = open.remove_entry();
                 let mut list = sessions.into_vec();
                 let mut i = 0;
                 while i < list.len() {
