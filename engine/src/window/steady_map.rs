@@ -614,11 +614,10 @@ mod tests {
             if map.table.bits != before {
                 grew_at.push(k);
             }
-            if map.growing.is_some() {
+            if let Some(g) = &map.growing {
                 run += 1;
                 longest = longest.max(run);
                 // The old table keeps only the chunks not yet moved.
-                let g = map.growing.as_ref().expect("growing");
                 let freed = g.moved >> g.table.chunk_bits;
                 assert!(g.table.chunks[..freed].iter().all(Option::is_none));
                 // ... and hands them to the new table, which takes them as it needs them.
