@@ -98,6 +98,17 @@ med = {a: statistics.median(v) for a, v in eps.items()}
 print()
 print(f"median events/s: " + ", ".join(f"{a} {v:.0f}" for a, v in med.items()))
 print(f"flame graph sampling costs {100 * (1 - med['flame'] / med['plain']):.2f} % of throughput (target < 3 %)")
+# The two arms of a round ran back to back, so a round's pair sees the same machine state: the
+# mean of the per-round costs, with its 95 % confidence interval (Student's t), says how sure the
+# figure is on a noisy machine.
+pairs = [100 * (1 - f / p) for p, f in zip(eps["plain"], eps["flame"])]
+if len(pairs) >= 2:
+    t95 = {2: 12.71, 3: 4.30, 4: 3.18, 5: 2.78, 6: 2.57, 7: 2.45, 8: 2.36, 9: 2.31, 10: 2.26,
+           11: 2.23, 12: 2.20, 13: 2.18, 14: 2.16, 15: 2.14, 16: 2.13, 17: 2.12, 18: 2.11,
+           19: 2.10, 20: 2.09}.get(len(pairs), 2.0)
+    half = t95 * statistics.stdev(pairs) / len(pairs) ** 0.5
+    print(f"  paired by round: mean {statistics.mean(pairs):.2f} % +- {half:.2f} (95 % CI), "
+          f"rounds: {', '.join(f'{c:.1f}' for c in pairs)} %")
 if "base" in med:
     print(f"per-operator metrics cost {100 * (1 - med['plain'] / med['base']):.2f} % of throughput against the base binary")
 if "env" in med:

@@ -13,8 +13,9 @@
 //! **Cost.** [`FREQUENCY_HZ`] samples per CPU-second, each unwinding one stack. `perf` puts
 //! the signal handler and its unwinding at about 0.2 % of a q8 run's CPU; building the graph
 //! (symbols from the binary's debug info) runs on the main thread after the run. Throughput
-//! A/B runs (`scripts/overhead.sh`) show 0-4 %, mostly noise: halving the rate did not lower it
-//! (docs/RESULTS.md).
+//! A/B runs (`scripts/overhead.sh`) of q8, the most sensitive query: over 26 interleaved pairs
+//! -0.2 % with a 95 % interval of -1.8 to 1.4 % (docs/RESULTS.md); single 5-round runs read
+//! 0-4.5 %, the machine's drift.
 
 use std::fs::File;
 use std::io::BufWriter;
