@@ -15,9 +15,10 @@
 //! State: per key a short list of open sessions, sorted and pairwise apart; the first is stored
 //! inline in the key's map entry (most keys have one open session at a time, so a record's
 //! common case, extending it, touches the entry and nothing else: no allocation, no second
-//! cache line), later ones in a vector. The map is a [`SteadyMap`]: keys open and fire sessions
-//! all the time, and in a `hashbrown` map their removals would leave tombstones until the table
-//! stopped the worker to rehash (up to 1.9 s for q11's millions of bidders). Fire times sit in a timer queue keyed by session end.
+//! cache line), later ones in a vector behind one pointer. The map is a [`SteadyMap`]: keys
+//! open and fire sessions all the time, and in a `hashbrown` map their removals would leave
+//! tombstones until the table stopped the worker to rehash (up to 1.9 s for q11's millions of
+//! bidders). Fire times sit in a timer queue keyed by session end.
 //! A timer is registered when a session is created; when it comes due and the session has
 //! grown meanwhile, it is re-registered at the new end, so extending a session costs no timer
 //! work. Timers of sessions absorbed by a merge go stale and are skipped.
@@ -41,26 +42,31 @@ struct Session<Acc> {
     acc: Acc,
 }
 
-/// A key's open sessions, sorted and pairwise apart: the first inline, the others (rare) in a
-/// vector that allocates only when used.
+/// A key's open sessions, sorted and pairwise apart: the first inline, the others (rare)
+/// behind one pointer, allocated only when used, so the map's entry stays small (with an
+/// 8-byte key and a count, 48 bytes: a map of millions of keys is that much memory to fault in
+/// as it grows).
 struct Open<Acc> {
     first: Session<Acc>,
-    rest: Vec<Session<Acc>>,
+    rest: Option<Box<Vec<Session<Acc>>>>,
 }
 
 impl<Acc> Open<Acc> {
     fn new(first: Session<Acc>) -> Self {
-        Self {
-            first,
-            rest: Vec::new(),
-        }
+        Self { first, rest: None }
+    }
+
+    /// The sessions after the first, in order.
+    fn rest(&self) -> &[Session<Acc>] {
+        self.rest.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// All sessions in order (for the rare paths that reshape the list).
     fn into_vec(self) -> Vec<Session<Acc>> {
-        let mut list = Vec::with_capacity(1 + self.rest.len());
+        let rest = self.rest.map_or_else(Vec::new, |rest| *rest);
+        let mut list = Vec::with_capacity(1 + rest.len());
         list.push(self.first);
-        list.extend(self.rest);
+        list.extend(rest);
         list
     }
 
@@ -70,7 +76,8 @@ impl<Acc> Open<Acc> {
             return None;
         }
         let first = list.remove(0);
-        Some(Self { first, rest: list })
+        let rest = (!list.is_empty()).then(|| Box::new(list));
+        Some(Self { first, rest })
     }
 }
 
@@ -158,7 +165,7 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
         let sessions = open.get();
         if sessions.first.start <= end
             && start <= sessions.first.end
-            && sessions.rest.first().is_none_or(|next| next.start > end)
+            && sessions.rest().first().is_none_or(|next| next.start > end)
         {
             let first = &mut open.into_mut().first;
             first.start = first.start.min(start);
@@ -220,7 +227,7 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
                 let Some(mut open) = self.sessions.occupied(&key) else {
                     continue; // stale: the key's sessions have all fired
                 };
-                if open.get().rest.is_empty() {
+                if open.get().rest().is_empty() {
                     // The common case: one open session.
                     let session = &mut open.get_mut().first;
                     if due(session.end) {
@@ -272,7 +279,7 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SessionWindows<K, V, A> {
 
     /// Number of open sessions: the state that firing frees.
     pub fn state_len(&self) -> usize {
-        self.sessions.values().map(|s| 1 + s.rest.len()).sum()
+        self.sessions.values().map(|s| 1 + s.rest().len()).sum()
     }
 
     /// Record and result counts so far.
@@ -423,7 +430,7 @@ mod tests {
                         });
                         // Nothing due is left behind: state is freed as sessions fire.
                         let due = s.sessions.values()
-                            .flat_map(|o| std::iter::once(&o.first).chain(&o.rest))
+                            .flat_map(|o| std::iter::once(&o.first).chain(o.rest()))
                             .any(|x| x.end + lateness < frontier);
                         prop_assert!(!due);
                     }
