@@ -93,7 +93,8 @@ impl<K, V> Table<K, V> {
 
     #[inline]
     fn at(&self, i: usize) -> Option<&Entry<K, V>> {
-        let chunk = self.chunks[i >> self.chunk_bits].as_ref()?;
+        // Past the last chunk is empty: a cluster may run off the end, and the tail grows.
+        let chunk = self.chunks.get(i >> self.chunk_bits)?.as_ref()?;
         chunk[i & ((1 << self.chunk_bits) - 1)].as_ref()
     }
 
@@ -188,6 +189,19 @@ impl<K: Hash, V> Table<K, V> {
     }
 }
 
+/// Of a map's current table and the one it is moving from, the one that holds (or would hold)
+/// a key of this hash: the old one when the key's old home is at or past the boundary.
+fn route<'a, K, V>(
+    table: &'a mut Table<K, V>,
+    growing: &'a mut Option<Moving<K, V>>,
+    hash: u64,
+) -> &'a mut Table<K, V> {
+    match growing {
+        Some(g) if g.table.home(hash) >= g.moved => &mut g.table,
+        _ => table,
+    }
+}
+
 /// A table being moved into a larger one: positions below `moved` are moved (and empty).
 struct Moving<K, V> {
     table: Table<K, V>,
@@ -196,8 +210,9 @@ struct Moving<K, V> {
 
 /// A hash map whose inserts and removals never pause for a rehash or a burst of page faults:
 /// linear probing without tombstones, and growth moved a few positions per insert into a table
-/// written front to back. For keyed state that lives long and churns, such as open sessions. Keys are hashed with the same fixed hasher as
-/// [`FastMap`](super::types::FastMap), so runs are reproducible.
+/// written front to back. For keyed state that lives long and churns, such as open sessions.
+/// Keys are hashed with the same fixed hasher as [`FastMap`](super::types::FastMap), so runs
+/// are reproducible.
 ///
 /// # Examples
 ///
@@ -350,10 +365,7 @@ impl<'a, K: Hash + Eq, V> VacantEntry<'a, K, V> {
             spare,
             ..
         } = map;
-        let table = match growing {
-            Some(g) if g.table.home(hash) >= g.moved => &mut g.table,
-            _ => table,
-        };
+        let table = route(table, growing, hash);
         let i = table.place(hash, Entry { key, value }, spare);
         &mut table.occupied_mut(i).as_mut().expect("just placed").value
     }
@@ -371,10 +383,7 @@ impl<K: Hash + Eq, V> SteadyMap<K, V> {
 
     #[inline]
     fn table_of_mut(&mut self, hash: u64) -> &mut Table<K, V> {
-        match &mut self.growing {
-            Some(g) if g.table.home(hash) >= g.moved => &mut g.table,
-            _ => &mut self.table,
-        }
+        route(&mut self.table, &mut self.growing, hash)
     }
 
     /// Makes room for one more entry: starts a growth once the table is `GROW_AT_SIXTEENTHS`
@@ -642,6 +651,28 @@ mod tests {
         }
         assert!(map.is_empty());
         check(&map);
+    }
+
+    #[test]
+    fn a_cluster_that_runs_past_the_end_grows_the_tail() {
+        // 40 keys whose home is the last of 16 positions: their cluster runs past the table's
+        // 32 positions (16 and a tail chunk of 16), which must grow rather than panic.
+        let hasher = FixedState::default();
+        let mut table = Table::new(MIN_BITS, hasher.clone());
+        let keys: Vec<u64> = (0..)
+            .filter(|k| table.home(hasher.hash_one(k)) == 15)
+            .take(40)
+            .collect();
+        let mut spare = Vec::new();
+        for &k in &keys {
+            table.place(hasher.hash_one(k), Entry { key: k, value: () }, &mut spare);
+        }
+        assert!(table.positions() >= 15 + 40);
+        for &k in &keys {
+            let i = table.find(hasher.hash_one(k), &k).expect("placed");
+            assert_eq!(table.take(i).key, k);
+        }
+        assert_eq!(table.len, 0);
     }
 
     #[test]
