@@ -23,14 +23,19 @@
 //! the distinct left values so far (a short list, searched linearly: cost linear in a key's
 //! distinct values per window, one for q8) and whether a right record was seen. A window's
 //! state is released when it fires (`end + lateness <= frontier`); records for fired windows
-//! are late (counted). Released state is freed a budget at a time as batches arrive
-//! ([`SlotStore`](super::store::SlotStore)).
+//! are late (counted). A window's keys live in a [`SteadyMap`], emptied a budget of positions at
+//! a time as batches arrive ([`SlotStore`](super::store::SlotStore)) and then reused, table
+//! and memory, by a later window: after the first windows, a window of the usual size neither
+//! grows a table nor faults in fresh memory (with a map consumed per window, each window grew
+//! its table from nothing, and each growth stalled the worker for up to 0.8 s at q8's 80 %
+//! load).
 
 use std::hash::Hash;
 use std::rc::Rc;
 
 use super::dataflow::{Kind, WindowSpec, hold_back, key_hash};
 use super::panes::{last_due, pane_layout, window_bounds};
+use super::steady_map::SteadyMap;
 use super::store::SlotStore;
 use super::types::{Admission, Window, WindowError, WindowStats};
 use crate::operator::{BinaryOperator, Output};
@@ -80,7 +85,7 @@ pub struct WindowSemiJoin<K, V> {
     /// Windows per record (`size / slide` rounded up; 1 for tumbling windows).
     per_record: i64,
     /// Per window index, per key.
-    windows: SlotStore<K, Side<V>>,
+    windows: SlotStore<K, Side<V>, SteadyMap<K, Side<V>>>,
     /// Smallest window index not fired yet.
     next: i64,
     stats: WindowStats,
@@ -232,7 +237,7 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
 /// `key`'s state in a window's map, created empty.
 #[inline]
 fn entry<'m, K: Hash + Eq + Clone, V>(
-    map: &'m mut super::types::FastMap<K, Side<V>>,
+    map: &'m mut SteadyMap<K, Side<V>>,
     key: &K,
 ) -> &'m mut Side<V> {
     map.entry(key.clone()).or_default()

@@ -152,6 +152,35 @@ impl<K, V> Table<K, V> {
         i
     }
 
+    /// Drops the entries from position `from` on, until `budget` is spent (a position costs
+    /// one, a whole unallocated chunk one) or the table is empty; returns the next position
+    /// and the entries dropped. The chunks stay allocated.
+    fn clear_from(&mut self, from: usize, budget: &mut usize) -> (usize, usize) {
+        let mask = (1_usize << self.chunk_bits) - 1;
+        let mut i = from;
+        let mut dropped = 0;
+        while i < self.positions() && *budget > 0 && self.len > dropped {
+            let c = i >> self.chunk_bits;
+            let chunk_end = (c + 1) << self.chunk_bits;
+            match self.chunks[c].as_mut() {
+                None => {
+                    i = chunk_end;
+                    *budget -= 1;
+                }
+                Some(chunk) => {
+                    let end = chunk_end.min(i.saturating_add(*budget));
+                    for slot in &mut chunk[i & mask..=(end - 1) & mask] {
+                        dropped += usize::from(slot.take().is_some());
+                    }
+                    *budget -= end - i;
+                    i = end;
+                }
+            }
+        }
+        self.len -= dropped;
+        (i, dropped)
+    }
+
     fn entries(&self) -> impl Iterator<Item = &Entry<K, V>> {
         self.chunks
             .iter()
@@ -285,12 +314,75 @@ impl<K, V> SteadyMap<K, V> {
     }
 }
 
+impl<K, V> SteadyMap<K, V> {
+    /// Empties the map a part at a time and keeps its memory, so that refilling it to the same
+    /// size neither grows a table nor faults in fresh pages. Each call drops the entries of
+    /// the next `budget` positions from `*cursor` on (start with 0; a chunk of positions never
+    /// written costs one) and returns how many it dropped; the map is empty once
+    /// [`SteadyMap::is_empty`] says so, and a growth under way is then abandoned, keeping the
+    /// larger table. For a map nothing is inserted into until it is empty: an entry inserted
+    /// between calls may land behind the cursor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_engine::window::SteadyMap;
+    ///
+    /// let mut window: SteadyMap<u64, Vec<u64>> = SteadyMap::new();
+    /// for person in 0..10_000 {
+    ///     window.insert(person, vec![person]);
+    /// }
+    /// let mut cursor = 0;
+    /// let mut dropped = 0;
+    /// while !window.is_empty() {
+    ///     dropped += window.clear_part(&mut cursor, 1_000);
+    /// }
+    /// assert_eq!(dropped, 10_000);
+    /// ```
+    pub fn clear_part(&mut self, cursor: &mut usize, budget: usize) -> usize {
+        let mut budget = budget.max(1);
+        let mut dropped = 0;
+        let current = self.table.positions();
+        if *cursor < current {
+            let (next, n) = self.table.clear_from(*cursor, &mut budget);
+            dropped += n;
+            // An emptied table is done: go on with the old one, if any.
+            *cursor = if self.table.len == 0 { current } else { next };
+        }
+        if let Some(g) = self.growing.as_mut()
+            && *cursor >= current
+        {
+            let (next, n) = g.table.clear_from(*cursor - current, &mut budget);
+            *cursor = current + next;
+            dropped += n;
+        }
+        if self.is_empty() {
+            // Nothing is left to move: the old table's chunks go back to the allocator.
+            self.growing = None;
+        }
+        dropped
+    }
+}
+
 /// A key's place in a [`SteadyMap`], from [`SteadyMap::entry`].
 pub enum MapEntry<'a, K, V> {
     /// The map holds the key.
     Occupied(OccupiedEntry<'a, K, V>),
     /// The map does not hold the key.
     Vacant(VacantEntry<'a, K, V>),
+}
+
+impl<'a, K: Hash + Eq, V> MapEntry<'a, K, V> {
+    /// The value, inserted as `V::default()` first if the map does not hold the key.
+    pub fn or_default(self) -> &'a mut V
+    where
+        V: Default,
+    {
+        match self {
+            MapEntry::Occupied(occupied) => occupied.into_mut(),
+            MapEntry::Vacant(vacant) => vacant.insert(V::default()),
+        }
+    }
 }
 
 /// A key the map holds, with its value.
@@ -552,6 +644,8 @@ mod tests {
         Insert(u16, u32),
         Remove(u16),
         Get(u16),
+        /// Empty the map a part of this many positions at a time.
+        Clear(usize),
     }
 
     /// Checks the structure's invariants: every entry reachable from its home without passing
@@ -588,6 +682,7 @@ mod tests {
             5 => (0_u16..400, any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
             3 => (0_u16..400).prop_map(Op::Remove),
             2 => (0_u16..400).prop_map(Op::Get),
+            1 => prop_oneof![Just(0), 1_usize..40, Just(usize::MAX)].prop_map(Op::Clear),
         ], 0..1500)) {
             let mut map = SteadyMap::new();
             let mut reference = HashMap::new();
@@ -596,6 +691,15 @@ mod tests {
                     Op::Insert(k, v) => prop_assert_eq!(map.insert(k, v), reference.insert(k, v)),
                     Op::Remove(k) => prop_assert_eq!(map.remove(&k), reference.remove(&k)),
                     Op::Get(k) => prop_assert_eq!(map.get(&k), reference.get(&k)),
+                    Op::Clear(budget) => {
+                        let mut cursor = 0;
+                        let mut dropped = 0;
+                        while !map.is_empty() {
+                            dropped += map.clear_part(&mut cursor, budget);
+                        }
+                        prop_assert_eq!(dropped, reference.len());
+                        reference.clear();
+                    }
                 }
                 prop_assert_eq!(map.len(), reference.len());
                 if n % 50 == 0 {
@@ -673,6 +777,37 @@ mod tests {
             assert_eq!(table.take(i).key, k);
         }
         assert_eq!(table.len, 0);
+    }
+
+    #[test]
+    fn a_map_cleared_in_parts_keeps_its_table_and_refills_without_growing() {
+        let mut map: SteadyMap<u64, Vec<u64>> = SteadyMap::new();
+        // Stop in the middle of a growth: both tables hold entries.
+        let mut k = 0;
+        while map.growing.as_ref().is_none_or(|g| g.moved < 1 << 16) {
+            map.insert(k, vec![k]);
+            k += 1;
+        }
+        let bits = map.table.bits;
+        let (mut cursor, mut dropped, mut calls) = (0, 0, 0_u64);
+        while !map.is_empty() {
+            let before = map.len();
+            dropped += map.clear_part(&mut cursor, 4_096);
+            calls += 1;
+            assert!(before - map.len() <= 4_096, "one part drops at most its budget");
+        }
+        assert_eq!(dropped, k as usize);
+        assert!(calls >= k / 4_096, "{calls} calls: cleared in parts");
+        assert!(map.growing.is_none(), "the growth is abandoned once empty");
+        assert_eq!(map.table.bits, bits, "the larger table is kept");
+        check(&map);
+        // Refilled to the size it had (below the larger table's growth point), it does not grow.
+        for k in 0..k {
+            map.insert(k, vec![k]);
+            assert!(map.growing.is_none());
+        }
+        assert_eq!(map.table.bits, bits);
+        check(&map);
     }
 
     #[test]

@@ -6,29 +6,109 @@
 //! lookup of its key. Slots below a bound are *released* once their windows have fired; a
 //! record for a released slot is late.
 //!
-//! **Freeing.** A released slot's map is reused for later slots, so steady state allocates
-//! nothing. When its entries are plain data (no destructor), releasing it clears it at once:
-//! hashbrown then only resets its control bytes, a memset of about one byte per bucket. When
-//! the entries own heap memory (sets, vectors), dropping them one by one would be a burst of
-//! work proportional to the state at the moment a window fires; instead the released map is
-//! queued and [`SlotStore::reclaim`] frees a budget of entries at a time, which the window
-//! operators call once per input batch (freeing at least as many entries as records arrive,
-//! so the queue cannot grow without bound). End of input frees everything.
+//! **Freeing.** A released slot's map is reused for later slots. Emptying it must not be a
+//! burst of work proportional to the state at the moment a window fires, so the map type
+//! ([`SlotMap`]) decides how: a [`FastMap`] whose entries are plain data (no destructor) is
+//! cleared at once (hashbrown only resets its control bytes, a memset of about one byte per
+//! bucket); one whose entries own heap memory (sets, vectors) is swapped for a fresh map and
+//! its entries are dropped a budget at a time. A [`SteadyMap`] is emptied in place a budget of
+//! positions at a time and keeps its table, so a window refilled to the size of the one before
+//! neither grows a table nor faults in fresh memory. [`SlotStore::reclaim`] does that work; the
+//! window operators call it once per input batch with a budget of at least the records that
+//! arrived, so the queue cannot grow without bound. A map is reused only once it is empty. End
+//! of input frees everything.
 //!
-//! Base of the window state machines: imports only [`types`](super::types).
+//! Base of the window state machines: imports only [`types`](super::types) and
+//! [`steady_map`](super::steady_map).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::Hash;
 use std::ops::Range;
 
+use super::steady_map::SteadyMap;
 use super::types::{FastMap, fast_map};
 use crate::time::Timestamp;
 
-/// Keyed maps in numbered slots (see the module docs).
-pub(super) struct SlotStore<K, T> {
+/// A map a [`SlotStore`] keeps a slot's keyed state in, and how a released one is emptied
+/// (see the module docs).
+pub(super) trait SlotMap: Default {
+    /// The work left to empty a released map.
+    type Emptying;
+    /// Entries.
+    fn len(&self) -> usize;
+    /// Starts emptying the map: `None` when it is empty at once, else the work left for
+    /// [`SlotMap::empty_some`].
+    fn release(&mut self) -> Option<Self::Emptying>;
+    /// Frees up to `budget` entries' worth of the work; returns the entries freed and whether
+    /// the map is empty (and reusable) now.
+    fn empty_some(&mut self, work: &mut Self::Emptying, budget: usize) -> (usize, bool);
+    /// Entries the work has still to free.
+    #[cfg(test)]
+    fn unfreed(&self, work: &Self::Emptying) -> usize;
+}
+
+impl<K, T> SlotMap for FastMap<K, T> {
+    /// The released entries, the map itself already swapped for an empty one.
+    type Emptying = hashbrown::hash_map::IntoIter<K, T>;
+
+    fn len(&self) -> usize {
+        FastMap::len(self)
+    }
+
+    fn release(&mut self) -> Option<Self::Emptying> {
+        if std::mem::needs_drop::<(K, T)>() && !self.is_empty() {
+            Some(std::mem::replace(self, fast_map()).into_iter())
+        } else {
+            self.clear();
+            None
+        }
+    }
+
+    fn empty_some(&mut self, entries: &mut Self::Emptying, budget: usize) -> (usize, bool) {
+        // Exhausted, the iterator is dropped by the caller, giving the table's memory back.
+        let freed = entries.take(budget).count();
+        (freed, entries.len() == 0)
+    }
+
+    #[cfg(test)]
+    fn unfreed(&self, entries: &Self::Emptying) -> usize {
+        entries.len()
+    }
+}
+
+impl<K, T> SlotMap for SteadyMap<K, T> {
+    /// The position the emptying has reached.
+    type Emptying = usize;
+
+    fn len(&self) -> usize {
+        SteadyMap::len(self)
+    }
+
+    fn release(&mut self) -> Option<usize> {
+        (!self.is_empty()).then_some(0)
+    }
+
+    fn empty_some(&mut self, cursor: &mut usize, budget: usize) -> (usize, bool) {
+        // The budget counts positions scanned: at most as many entries are freed.
+        let freed = self.clear_part(cursor, budget);
+        (freed, self.is_empty())
+    }
+
+    #[cfg(test)]
+    fn unfreed(&self, _: &usize) -> usize {
+        self.len()
+    }
+}
+
+/// Keyed maps in numbered slots (see the module docs): [`FastMap`]s unless the slots' maps
+/// are `M`.
+pub(super) struct SlotStore<K, T, M = FastMap<K, T>>
+where
+    M: SlotMap,
+{
     /// Live slots: slot number -> position in `maps`.
     index: BTreeMap<i64, usize>,
-    maps: Vec<FastMap<K, T>>,
+    maps: Vec<M>,
     /// Positions in `maps` free for reuse (their maps are empty).
     free: Vec<usize>,
     /// The slot used last covers timestamps `[cache_start, cache_end)` and lives at
@@ -38,18 +118,19 @@ pub(super) struct SlotStore<K, T> {
     cache_pos: usize,
     /// Slots below this are released.
     min_live: i64,
-    /// Released maps whose entries own heap memory, freed a budget at a time.
-    freeing: VecDeque<hashbrown::hash_map::IntoIter<K, T>>,
+    /// Released maps being emptied (position in `maps`, the work left), a budget at a time.
+    emptying: VecDeque<(usize, M::Emptying)>,
+    _entries: std::marker::PhantomData<fn(K, T)>,
 }
 
-impl<K, T> SlotStore<K, T> {
+impl<K, T, M: SlotMap> SlotStore<K, T, M> {
     /// Live slots.
     pub(super) fn slots(&self) -> usize {
         self.index.len()
     }
 }
 
-impl<K: Hash + Eq, T> SlotStore<K, T> {
+impl<K: Hash + Eq, T, M: SlotMap> SlotStore<K, T, M> {
     pub(super) fn new() -> Self {
         Self {
             index: BTreeMap::new(),
@@ -59,14 +140,15 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
             cache_end: Timestamp::MIN,
             cache_pos: 0,
             min_live: i64::MIN,
-            freeing: VecDeque::new(),
+            emptying: VecDeque::new(),
+            _entries: std::marker::PhantomData,
         }
     }
 
     /// The map of the slot of width `width` holding `ts` (slot `ts div width`), opened if
     /// needed; `None` when that slot is released.
     #[inline]
-    pub(super) fn map_at(&mut self, ts: Timestamp, width: i64) -> Option<&mut FastMap<K, T>> {
+    pub(super) fn map_at(&mut self, ts: Timestamp, width: i64) -> Option<&mut M> {
         let pos = self.pos_at(ts, width)?;
         Some(&mut self.maps[pos])
     }
@@ -99,7 +181,7 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
             return Some(pos);
         }
         let pos = self.free.pop().unwrap_or_else(|| {
-            self.maps.push(fast_map());
+            self.maps.push(M::default());
             self.maps.len() - 1
         });
         self.index.insert(slot, pos);
@@ -108,18 +190,18 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
 
     /// The map at storage position `pos`.
     #[inline]
-    pub(super) fn map(&mut self, pos: usize) -> &mut FastMap<K, T> {
+    pub(super) fn map(&mut self, pos: usize) -> &mut M {
         &mut self.maps[pos]
     }
 
     /// The map of a live slot.
     #[cfg(test)]
-    pub(super) fn get(&self, slot: i64) -> Option<&FastMap<K, T>> {
+    pub(super) fn get(&self, slot: i64) -> Option<&M> {
         self.index.get(&slot).map(|&pos| &self.maps[pos])
     }
 
     /// The map of a live slot, mutably.
-    pub(super) fn get_mut(&mut self, slot: i64) -> Option<&mut FastMap<K, T>> {
+    pub(super) fn get_mut(&mut self, slot: i64) -> Option<&mut M> {
         self.index.get(&slot).map(|&pos| &mut self.maps[pos])
     }
 
@@ -129,7 +211,7 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
     }
 
     /// The live slots in `range`, in order, with their maps.
-    pub(super) fn range(&self, range: Range<i64>) -> impl Iterator<Item = (i64, &FastMap<K, T>)> {
+    pub(super) fn range(&self, range: Range<i64>) -> impl Iterator<Item = (i64, &M)> {
         self.index
             .range(range)
             .map(|(&slot, &pos)| (slot, &self.maps[pos]))
@@ -155,35 +237,29 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
         self.cache_end = Timestamp::MIN;
     }
 
-    /// Empties the map at `pos` and makes it reusable (see the module docs on freeing).
+    /// Starts emptying the map at `pos`; it is reusable once empty (see the module docs).
     fn release(&mut self, pos: usize) {
-        let map = &mut self.maps[pos];
-        if std::mem::needs_drop::<(K, T)>() && !map.is_empty() {
-            let full = std::mem::replace(map, fast_map());
-            self.freeing.push_back(full.into_iter());
-        } else {
-            map.clear();
+        match self.maps[pos].release() {
+            None => self.free.push(pos),
+            Some(work) => self.emptying.push_back((pos, work)),
         }
-        self.free.push(pos);
     }
 
-    /// Frees up to `budget` entries of released slots; returns how many it freed.
+    /// Frees up to `budget` entries' worth of released maps; returns the entries it freed.
     pub(super) fn reclaim(&mut self, budget: usize) -> usize {
         let mut freed = 0;
         while freed < budget {
-            let Some(entries) = self.freeing.front_mut() else {
+            let Some((pos, work)) = self.emptying.front_mut() else {
                 break;
             };
-            match entries.next() {
-                Some(entry) => {
-                    drop(entry);
-                    freed += 1;
-                }
-                None => {
-                    // Exhausted: dropping the iterator gives the table's memory back.
-                    self.freeing.pop_front();
-                }
+            let (n, empty) = self.maps[*pos].empty_some(work, budget - freed);
+            freed += n;
+            if !empty {
+                // The budget is spent (a budget of positions can free fewer entries).
+                break;
             }
+            self.free.push(*pos);
+            self.emptying.pop_front();
         }
         freed
     }
@@ -196,7 +272,10 @@ impl<K: Hash + Eq, T> SlotStore<K, T> {
     /// Released entries not freed yet.
     #[cfg(test)]
     pub(super) fn unreclaimed(&self) -> usize {
-        self.freeing.iter().map(ExactSizeIterator::len).sum()
+        self.emptying
+            .iter()
+            .map(|(pos, work)| self.maps[*pos].unfreed(work))
+            .sum()
     }
 }
 
@@ -237,5 +316,34 @@ mod tests {
         assert_eq!(s.reclaim(usize::MAX), 70);
         assert_eq!(s.unreclaimed(), 0);
         assert_eq!(s.reclaim(5), 0);
+    }
+
+    #[test]
+    fn steady_maps_are_emptied_in_place_and_reused_only_once_empty() {
+        let mut s: SlotStore<u32, Vec<u8>, SteadyMap<u32, Vec<u8>>> = SlotStore::new();
+        for key in 0..1_000 {
+            s.map_at(0, 10).expect("open").insert(key, vec![1]);
+        }
+        s.release_below(1);
+        assert_eq!((s.len(), s.unreclaimed()), (0, 1_000));
+        // Not empty yet, so slot 1 gets a map of its own.
+        s.map_at(10, 10).expect("slot 1").insert(7, vec![7]);
+        assert_eq!(s.maps.len(), 2);
+        let (mut freed, mut calls) = (0, 0);
+        while s.unreclaimed() > 0 {
+            let n = s.reclaim(100);
+            assert!(n <= 100, "a budget of 100 positions freed {n} entries");
+            freed += n;
+            calls += 1;
+        }
+        assert_eq!(freed, 1_000);
+        assert!(calls >= 10, "emptied in {calls} parts");
+        // Slot 2 reuses the emptied map, which kept its table.
+        s.map_at(25, 10).expect("slot 2").insert(9, vec![9]);
+        assert_eq!(s.maps.len(), 2, "the emptied map is reused");
+        assert_eq!(s.get(2).map(SteadyMap::len), Some(1));
+        s.release_below(3);
+        assert_eq!(s.reclaim(usize::MAX), 2);
+        assert_eq!((s.len(), s.unreclaimed()), (0, 0));
     }
 }
