@@ -794,7 +794,10 @@ mod tests {
             let before = map.len();
             dropped += map.clear_part(&mut cursor, 4_096);
             calls += 1;
-            assert!(before - map.len() <= 4_096, "one part drops at most its budget");
+            assert!(
+                before - map.len() <= 4_096,
+                "one part drops at most its budget"
+            );
         }
         assert_eq!(dropped, k as usize);
         assert!(calls >= k / 4_096, "{calls} calls: cleared in parts");
