@@ -154,7 +154,8 @@ impl<K, V> Table<K, V> {
 
     /// Drops the entries from position `from` on, until `budget` is spent (a position costs
     /// one, a whole unallocated chunk one) or the table is empty; returns the next position
-    /// and the entries dropped. The chunks stay allocated.
+    /// (past the end once the table is empty) and the entries dropped. The chunks stay
+    /// allocated.
     fn clear_from(&mut self, from: usize, budget: &mut usize) -> (usize, usize) {
         let mask = (1_usize << self.chunk_bits) - 1;
         let mut i = from;
@@ -178,6 +179,9 @@ impl<K, V> Table<K, V> {
             }
         }
         self.len -= dropped;
+        if self.len == 0 {
+            i = self.positions();
+        }
         (i, dropped)
     }
 
@@ -345,9 +349,8 @@ impl<K, V> SteadyMap<K, V> {
         let current = self.table.positions();
         if *cursor < current {
             let (next, n) = self.table.clear_from(*cursor, &mut budget);
+            *cursor = next;
             dropped += n;
-            // An emptied table is done: go on with the old one, if any.
-            *cursor = if self.table.len == 0 { current } else { next };
         }
         if let Some(g) = self.growing.as_mut()
             && *cursor >= current
