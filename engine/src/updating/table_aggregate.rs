@@ -5,9 +5,11 @@
 //! is ever complete before end of input. What an accumulator holds is the aggregate's choice:
 //! [`FilteredCounts`] is a few integers; [`FilteredDistinct`] keeps every distinct value of
 //! the group once, with a bit mask of the filters it has passed (a `COUNT(DISTINCT x) FILTER
-//! (WHERE ...)` family shares one set instead of one set per filter). During a batch the
-//! operator also remembers the previous result of each key the batch touched, and forgets it
-//! when the batch ends.
+//! (WHERE ...)` family shares one set instead of one set per filter). The groups live in a
+//! vector (key, accumulator and the number of the batch that last touched it), found through
+//! one hash map from key to position, so a row costs one hash lookup. During a batch the
+//! operator also remembers the previous result of each group the batch touched, and forgets
+//! it when the batch ends.
 //!
 //! **Changes.** Once per batch and changed key (mini-batching: a key updated by a thousand
 //! rows of one batch emits one update, not a thousand): the retraction of the key's previous
@@ -42,9 +44,22 @@ pub trait TableAggregate<V: ?Sized> {
 pub struct TableAggregator<T, K, A: TableAggregate<T>> {
     key: Rc<dyn Fn(&T) -> K>,
     agg: A,
-    groups: FastMap<K, A::Acc>,
-    /// The keys the current batch changed, with their result before it (`None`: new key).
-    touched: FastMap<K, Option<A::Out>>,
+    /// Each key's position in `groups`.
+    index: FastMap<K, usize>,
+    groups: Vec<Group<K, A::Acc>>,
+    /// The groups the current batch changed (positions in `groups`), with their result
+    /// before it (`None`: the batch created the group).
+    touched: Vec<(usize, Option<A::Out>)>,
+    /// The number of the current batch (a group whose `batch` equals it is in `touched`).
+    batch: u64,
+}
+
+/// One key's state.
+struct Group<K, Acc> {
+    key: K,
+    acc: Acc,
+    /// The last batch that touched the group.
+    batch: u64,
 }
 
 impl<T, K, A: TableAggregate<T>> std::fmt::Debug for TableAggregator<T, K, A> {
@@ -65,32 +80,37 @@ where
     type Out = Change<(K, A::Out)>;
 
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        // Batch numbers start at 1: a new group's 0 never matches.
+        self.batch += 1;
+        let batch = self.batch;
         for row in input.drain(..) {
             let key = (self.key)(&row);
-            if let Some(acc) = self.groups.get_mut(&key) {
-                if !self.touched.contains_key(&key) {
-                    self.touched.insert(key.clone(), Some(self.agg.result(acc)));
+            if let Some(&at) = self.index.get(&key) {
+                let group = &mut self.groups[at];
+                if group.batch != batch {
+                    group.batch = batch;
+                    self.touched.push((at, Some(self.agg.result(&group.acc))));
                 }
-                self.agg.accumulate(acc, &row);
+                self.agg.accumulate(&mut group.acc, &row);
             } else {
                 let mut acc = self.agg.init(&row);
                 self.agg.accumulate(&mut acc, &row);
-                self.groups.insert(key.clone(), acc);
-                self.touched.insert(key, None);
+                let at = self.groups.len();
+                self.index.insert(key.clone(), at);
+                self.groups.push(Group { key, acc, batch });
+                self.touched.push((at, None));
             }
         }
-        for (key, before) in self.touched.drain() {
-            let Some(acc) = self.groups.get(&key) else {
-                continue;
-            };
-            let now = self.agg.result(acc);
+        for (at, before) in self.touched.drain(..) {
+            let group = &self.groups[at];
+            let now = self.agg.result(&group.acc);
             match before {
                 Some(before) if before == now => {}
                 Some(before) => {
-                    out.push(Change::retract((key.clone(), before)));
-                    out.push(Change::insert((key, now)));
+                    out.push(Change::retract((group.key.clone(), before)));
+                    out.push(Change::insert((group.key.clone(), now)));
                 }
-                None => out.push(Change::insert((key, now))),
+                None => out.push(Change::insert((group.key.clone(), now))),
             }
         }
     }
@@ -167,8 +187,10 @@ impl<T: Send + 'static> Stream<T> {
         let op = TableAggregator {
             key,
             agg,
-            groups: FastMap::default(),
-            touched: FastMap::default(),
+            index: FastMap::default(),
+            groups: Vec::new(),
+            touched: Vec::new(),
+            batch: 0,
         };
         self.key_by(move |r| key_hash(&route(r)))
             .unary("table_aggregate", op)

@@ -10,7 +10,8 @@
 //!   event id)` (the winning bid; the auction and its best bid freed once the frontier passes
 //!   `expires`) ~> the final row, inserted once.
 //! - q15, q16, q17: bids => `table_aggregate` per day, (channel, day), (auction, day), with
-//!   filtered counts and filtered distinct counts ~> updated rows.
+//!   filtered counts and filtered distinct counts ~> updated rows. The day is grouped on as
+//!   its number ([`Date::day_number`]) and written as a date only in the result rows.
 //! - q18: bids => `keep_last` per (bidder, auction) by (dateTime, event id) ~> the last bid.
 //! - q19: bids => `top_n(10)` per auction by (price desc, event id) ~> ranked rows.
 //!
@@ -218,40 +219,43 @@ impl TableAggregate<Bid> for DayStats {
 }
 
 fn q15(bids: Stream<Bid>) -> Stream<Change<Q15Row>> {
-    bids.table_aggregate(|b: &Bid| Date::of_epoch_ms(b.date_time), DayStats)
-        .map(|c| c.map(|(day, stats)| Q15Row { day, stats }))
+    bids.table_aggregate(|b: &Bid| Date::day_number(b.date_time), DayStats)
+        .map(|c| {
+            c.map(|(day, stats)| Q15Row {
+                day: Date::of_day(day),
+                stats,
+            })
+        })
 }
 
-/// q16's aggregate per (channel, day): the latest minute and q15's counts.
+/// q16's aggregate per (channel, day): the latest bid time (its minute is the row's, as
+/// every bid of the group is of the same day) and q15's counts.
 struct ChannelStats;
 
 impl TableAggregate<Bid> for ChannelStats {
-    type Acc = (HourMinute, StatsAcc);
+    type Acc = (u64, StatsAcc);
     type Out = (HourMinute, BidStats);
     fn init(&self, first: &Bid) -> Self::Acc {
-        (
-            HourMinute::of_epoch_ms(first.date_time),
-            StatsAcc::default(),
-        )
+        (first.date_time, StatsAcc::default())
     }
     fn accumulate(&self, acc: &mut Self::Acc, b: &Bid) {
-        acc.0 = acc.0.max(HourMinute::of_epoch_ms(b.date_time));
+        acc.0 = acc.0.max(b.date_time);
         acc.1.add(b);
     }
     fn result(&self, acc: &Self::Acc) -> Self::Out {
-        (acc.0, acc.1.stats())
+        (HourMinute::of_epoch_ms(acc.0), acc.1.stats())
     }
 }
 
 fn q16(bids: Stream<Bid>) -> Stream<Change<Q16Row<&'static str>>> {
     bids.table_aggregate(
-        |b: &Bid| (b.channel.name(), Date::of_epoch_ms(b.date_time)),
+        |b: &Bid| (b.channel.name(), Date::day_number(b.date_time)),
         ChannelStats,
     )
     .map(|c| {
         c.map(|((channel, day), (minute, stats))| Q16Row {
             channel,
-            day,
+            day: Date::of_day(day),
             minute,
             stats,
         })
@@ -293,11 +297,12 @@ impl TableAggregate<Bid> for AuctionDayStats {
 
 fn q17(bids: Stream<Bid>, failure: RunFailure) -> Stream<Change<Q17Row>> {
     bids.table_aggregate(
-        |b: &Bid| (b.auction, Date::of_epoch_ms(b.date_time)),
+        |b: &Bid| (b.auction, Date::day_number(b.date_time)),
         AuctionDayStats,
     )
     .flat_map(move |c| {
         let ((auction, day), s) = c.row;
+        let day = Date::of_day(day);
         let Ok(sum_price) = i64::try_from(s.sum) else {
             // The contract fails the run (sum_price is a BIGINT); the row is left out.
             failure.raise(format!(
