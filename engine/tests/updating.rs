@@ -242,3 +242,18 @@ fn table_refuses_negative_rows() {
     assert!(t.is_empty());
     assert!(t.apply(Change::retract(1)).is_err());
 }
+
+/// Mini-batching: a key changed by several rows of one batch emits one update, not one per
+/// row (the rows of one worker's source poll reach the operator as one batch).
+#[test]
+fn a_key_changed_by_several_rows_of_one_batch_emits_one_update() {
+    let input: Vec<Rec> = (0..5).map(|i| (0, 1_000 + i, i)).collect();
+    let (changes, _) = run_changes(&input, 1, false, 32, |s| {
+        s.keep_last(|r: &Rec| r.0, |r| (r.1, r.2))
+    });
+    assert_eq!(changes, vec![Change::insert((0, 1_004, 4))]);
+    let (changes, _) = run_changes(&input, 1, false, 32, |s| {
+        s.table_aggregate(|r: &Rec| r.0, Stats)
+    });
+    assert_eq!(changes, vec![Change::insert((0, [5, 3, 5, 4]))]);
+}

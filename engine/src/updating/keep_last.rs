@@ -1,18 +1,21 @@
 //! Keep-last deduplication: per key, the last row in a total order, as a changelog.
 //!
 //! **State.** One row and its order key per distinct key seen, never freed: the result is a
-//! table over an unbounded input (Nexmark q18: one bid per (bidder, auction) pair). A row
-//! that is not later than its key's current row is dropped at once.
+//! table over an unbounded input (Nexmark q18: one bid per (bidder, auction) pair). The rows
+//! live in a vector, found through one hash map from key to position. A row that is not later
+//! than its key's current row is dropped at once. During a batch the operator also remembers
+//! the row each key the batch replaced had before it, and forgets it when the batch ends.
 //!
-//! **Changes.** A key's first row is inserted; a later row retracts the current one, then is
-//! inserted. "Last" is by the order key, not by arrival, so the result does not depend on
-//! the order in which the workers' rows meet; for equal order keys the row that arrived
-//! first stays (the order should be total: Nexmark breaks ties on the event id).
+//! **Changes.** Once per batch and changed key (mini-batching, as
+//! [`TableAggregator`](super::TableAggregator): a key replaced by ten rows of one batch emits
+//! one update): a key's first row is inserted; a key whose row the batch replaced retracts the
+//! row it had before the batch, then inserts its last. "Last" is by the order key, not by
+//! arrival, so the result does not depend on the order in which the workers' rows meet; for
+//! equal order keys the row that arrived first stays (the order should be total: Nexmark
+//! breaks ties on the event id).
 
 use std::hash::Hash;
 use std::rc::Rc;
-
-use hashbrown::hash_map::Entry;
 
 use super::changelog::Change;
 use crate::operator::{Operator, Output};
@@ -25,13 +28,28 @@ use crate::window::dataflow::key_hash;
 pub struct KeepLast<T, K, O> {
     key: Rc<dyn Fn(&T) -> K>,
     order: Box<dyn Fn(&T) -> O>,
-    last: FastMap<K, (O, T)>,
+    /// Each key's position in `rows`.
+    index: FastMap<K, usize>,
+    rows: Vec<Last<O, T>>,
+    /// The keys the current batch changed (positions in `rows`), with their row before it
+    /// (`None`: the batch inserted the key's first row).
+    touched: Vec<(usize, Option<T>)>,
+    /// The number of the current batch (a key whose `batch` equals it is in `touched`).
+    batch: u64,
+}
+
+/// One key's current row.
+struct Last<O, T> {
+    order: O,
+    row: T,
+    /// The last batch that changed the key.
+    batch: u64,
 }
 
 impl<T, K, O> std::fmt::Debug for KeepLast<T, K, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeepLast")
-            .field("keys", &self.last.len())
+            .field("keys", &self.rows.len())
             .finish_non_exhaustive()
     }
 }
@@ -46,21 +64,34 @@ where
     type Out = Change<T>;
 
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        // Batch numbers start at 1: a new key's 0 never matches.
+        self.batch += 1;
+        let batch = self.batch;
         for row in input.drain(..) {
             let order = (self.order)(&row);
-            match self.last.entry((self.key)(&row)) {
-                Entry::Vacant(v) => {
-                    out.push(Change::insert(row.clone()));
-                    v.insert((order, row));
-                }
-                Entry::Occupied(mut o) => {
-                    if order > o.get().0 {
-                        let (_, old) = std::mem::replace(o.get_mut(), (order, row.clone()));
-                        out.push(Change::retract(old));
-                        out.push(Change::insert(row));
+            let key = (self.key)(&row);
+            if let Some(&at) = self.index.get(&key) {
+                let last = &mut self.rows[at];
+                if order > last.order {
+                    last.order = order;
+                    let before = std::mem::replace(&mut last.row, row);
+                    if last.batch != batch {
+                        last.batch = batch;
+                        self.touched.push((at, Some(before)));
                     }
                 }
+            } else {
+                let at = self.rows.len();
+                self.index.insert(key, at);
+                self.rows.push(Last { order, row, batch });
+                self.touched.push((at, None));
             }
+        }
+        for (at, before) in self.touched.drain(..) {
+            if let Some(before) = before {
+                out.push(Change::retract(before));
+            }
+            out.push(Change::insert(self.rows[at].row.clone()));
         }
     }
 
@@ -121,7 +152,10 @@ impl<T: Clone + Send + 'static> Stream<T> {
         let op = KeepLast {
             key,
             order: Box::new(order),
-            last: FastMap::default(),
+            index: FastMap::default(),
+            rows: Vec::new(),
+            touched: Vec::new(),
+            batch: 0,
         };
         self.key_by(move |r| key_hash(&route(r)))
             .unary("keep_last", op)
