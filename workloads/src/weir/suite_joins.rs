@@ -200,9 +200,9 @@ impl ResultRow for BidWithAuction {
 
 /// A q20 input record, projected before the stream is split in two: an auction by id (its
 /// fields only when it is of category 10), or a bid.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Q20In {
-    Auction(u64, Option<Auction>),
+    Auction(u64, Option<Box<Auction>>),
     Bid(Stamped<Bid>),
 }
 
@@ -210,7 +210,12 @@ enum Q20In {
 pub(crate) fn q20(events: Stream<Stamped<Event>>) -> Stream<Stamped<BidWithAuction>> {
     let (a, b) = events
         .flat_map(|s| match s.value {
-            Event::Auction(a) => Some(Q20In::Auction(a.id, (a.category == 10).then_some(a))),
+            // Only category-10 auctions are kept whole (boxed: the join keeps every auction
+            // id, most with nothing beside it).
+            Event::Auction(a) => Some(Q20In::Auction(
+                a.id,
+                (a.category == 10).then(|| Box::new(a)),
+            )),
             Event::Bid(b) => Some(Q20In::Bid(s.map(|_| b))),
             Event::Person(_) => None,
         })
@@ -230,7 +235,7 @@ pub(crate) fn q20(events: Stream<Stamped<Event>>) -> Stream<Stamped<BidWithAucti
         |a| a.0,
         |b| b.value.auction,
         |_, (_, auction), bid| {
-            auction.map(|auction| Stamped {
+            auction.as_deref().map(|&auction| Stamped {
                 value: BidWithAuction {
                     bid: bid.value,
                     auction,
