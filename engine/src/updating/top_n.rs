@@ -4,13 +4,18 @@
 //! moves at most `n` entries). A row that does not enter its key's first `n` is dropped at
 //! once, and the row pushed out of the first `n` is freed. Keys are never freed: the result is
 //! a table over an unbounded input, so memory is `n` rows per distinct key seen (Nexmark q19:
-//! at most 10 bids per auction).
+//! at most 10 bids per auction). The keys' rows live in a vector found through one hash map
+//! from key to position.
 //!
-//! **Changes.** A row entering at rank `r` shifts the rows at ranks `r..` down by one: the
-//! operator retracts each of them with its old rank, then inserts the new row and the shifted
-//! rows with their new ranks (the row pushed beyond `n` is only retracted). A rank that does
-//! not change is not touched. Ties: the order must be total (Nexmark breaks ties on the
-//! event id); for equal order keys the row that arrived first keeps the better rank.
+//! **Changes.** Once per batch and changed key (mini-batching, as
+//! [`TableAggregator`](super::TableAggregator)): a row entering at rank `r` shifts the rows at
+//! ranks `r..` down by one, so the operator remembers, from the first rank the batch changed,
+//! the key's rows as they were before the batch; when the batch ends it retracts those with
+//! their old ranks and inserts the key's rows from that rank on with their new ones (the row
+//! pushed beyond `n` is only retracted). Ranks above the first changed one are not touched. A
+//! key that received ten better rows in one batch thus emits at most `n` retractions and `n`
+//! insertions, not up to `10 n` of each. Ties: the order must be total (Nexmark breaks ties
+//! on the event id); for equal order keys the row that arrived first keeps the better rank.
 //!
 //! [`BestBy`] is the top-1 of a bounded group as an [`Aggregate`]: a window or interval
 //! aggregate keeps it per open group and frees it when the group closes (Nexmark q9: the
@@ -46,8 +51,28 @@ pub struct TopN<T, K, O> {
     n: usize,
     key: Rc<dyn Fn(&T) -> K>,
     order: Box<dyn Fn(&T) -> O>,
-    /// Per key the first `n` rows, best first.
-    tops: FastMap<K, Vec<(O, T)>>,
+    /// Each key's position in `tops`.
+    index: FastMap<K, usize>,
+    tops: Vec<Top<O, T>>,
+    /// The keys the current batch changed.
+    touched: Vec<Touched<T>>,
+    /// The number of the current batch (a key whose `batch` equals it is in `touched`).
+    batch: u64,
+}
+
+/// One key's first `n` rows, best first.
+struct Top<O, T> {
+    rows: Vec<(O, T)>,
+    /// The last batch that changed the key, and its entry in `touched` then.
+    batch: u64,
+    touched: usize,
+}
+
+/// A key the current batch changed: its rows from rank `from + 1` on as they were before.
+struct Touched<T> {
+    top: usize,
+    from: usize,
+    before: Vec<T>,
 }
 
 impl<T, K, O> std::fmt::Debug for TopN<T, K, O> {
@@ -76,25 +101,64 @@ where
     type Out = Change<Ranked<T>>;
 
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
+        // Batch numbers start at 1: a new key's 0 never matches.
+        self.batch += 1;
+        let batch = self.batch;
         for row in input.drain(..) {
             let order = (self.order)(&row);
-            let top = self.tops.entry((self.key)(&row)).or_default();
+            let key = (self.key)(&row);
+            let k = match self.index.get(&key) {
+                Some(&k) => k,
+                None => {
+                    let k = self.tops.len();
+                    self.index.insert(key, k);
+                    self.tops.push(Top {
+                        rows: Vec::new(),
+                        batch: 0,
+                        touched: 0,
+                    });
+                    k
+                }
+            };
+            let top = &mut self.tops[k];
             // Equal order keys: the earlier row stays ahead.
-            let at = top.partition_point(|(o, _)| *o <= order);
+            let at = top.rows.partition_point(|(o, _)| *o <= order);
             if at >= self.n {
                 continue;
             }
-            for (i, (_, old)) in top.iter().enumerate().skip(at) {
+            if top.batch != batch {
+                top.batch = batch;
+                top.touched = self.touched.len();
+                self.touched.push(Touched {
+                    top: k,
+                    from: at,
+                    before: top.rows[at..].iter().map(|(_, r)| r.clone()).collect(),
+                });
+            } else {
+                let touched = &mut self.touched[top.touched];
+                if at < touched.from {
+                    // The batch changed nothing above `from`: these rows are still as they
+                    // were before it.
+                    let earlier = top.rows[at..touched.from].iter().map(|(_, r)| r.clone());
+                    touched.before.splice(0..0, earlier);
+                    touched.from = at;
+                }
+            }
+            top.rows.insert(at, (order, row));
+            top.rows.truncate(self.n);
+        }
+        for touched in self.touched.drain(..) {
+            let rank = |i: usize| (touched.from + i) as u32 + 1;
+            for (i, old) in touched.before.into_iter().enumerate() {
                 out.push(Change::retract(Ranked {
-                    rank: i as u32 + 1,
-                    row: old.clone(),
+                    rank: rank(i),
+                    row: old,
                 }));
             }
-            top.insert(at, (order, row));
-            top.truncate(self.n);
-            for (i, (_, new)) in top.iter().enumerate().skip(at) {
+            let rows = &self.tops[touched.top].rows[touched.from..];
+            for (i, (_, new)) in rows.iter().enumerate() {
                 out.push(Change::insert(Ranked {
-                    rank: i as u32 + 1,
+                    rank: rank(i),
                     row: new.clone(),
                 }));
             }
@@ -169,7 +233,10 @@ impl<T: Clone + Send + 'static> Stream<T> {
             n,
             key,
             order: Box::new(order),
-            tops: FastMap::default(),
+            index: FastMap::default(),
+            tops: Vec::new(),
+            touched: Vec::new(),
+            batch: 0,
         };
         Ok(self.key_by(move |r| key_hash(&route(r))).unary("top_n", op))
     }
