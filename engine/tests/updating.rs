@@ -85,12 +85,17 @@ fn reference_top_n(input: &[Rec], n: usize) -> Vec<(Rec, u32)> {
     rows
 }
 
-/// Per key (mod 3), the record with the greatest (time, value).
-fn reference_keep_last(input: &[Rec]) -> Vec<Rec> {
+/// The keep-last test's order: (time, value), then the record's own key when `total`.
+fn keep_last_order(r: &Rec, total: bool) -> (i64, i64, u64) {
+    (r.1, r.2, if total { r.0 } else { 0 })
+}
+
+/// Per key (mod 3), the record with the greatest [`keep_last_order`]; the first one on ties.
+fn reference_keep_last(input: &[Rec], total: bool) -> Vec<Rec> {
     let mut last: BTreeMap<u64, Rec> = BTreeMap::new();
     for &r in input {
         let e = last.entry(r.0 % 3).or_insert(r);
-        if (r.1, r.2) > (e.1, e.2) {
+        if keep_last_order(&r, total) > keep_last_order(e, total) {
             *e = r;
         }
     }
@@ -176,10 +181,13 @@ proptest! {
     fn keep_last_matches_the_maximum(
         input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..32,
     ) {
-        let (changes, snap) = run_changes(&input, w, pin, batch, |s| {
-            s.keep_last(|r: &Rec| r.0 % 3, |r| (r.1, r.2))
+        // Ties keep the first arrival, which only one worker makes the input order: with
+        // more, records of two workers meet in any order, so the order is made total.
+        let total = w > 1;
+        let (changes, snap) = run_changes(&input, w, pin, batch, move |s| {
+            s.keep_last(|r: &Rec| r.0 % 3, move |r| keep_last_order(r, total))
         });
-        let want = reference_keep_last(&input);
+        let want = reference_keep_last(&input, total);
         check_metrics(&snap, &changes, want.len());
         prop_assert_eq!(fold(changes), want);
     }
@@ -256,4 +264,16 @@ fn a_key_changed_by_several_rows_of_one_batch_emits_one_update() {
         s.table_aggregate(|r: &Rec| r.0, Stats)
     });
     assert_eq!(changes, vec![Change::insert((0, [5, 3, 5, 4]))]);
+    // Each row better than the last: every one enters at rank 1 and shifts the others.
+    let (changes, _) = run_changes(&input, 1, false, 32, |s| {
+        s.top_n(2, |r: &Rec| r.0, |r| Reverse(r.2)).unwrap()
+    });
+    let ranked = |rank, i: i64| Ranked {
+        rank,
+        row: (0, 1_000 + i, i),
+    };
+    assert_eq!(
+        changes,
+        vec![Change::insert(ranked(1, 4)), Change::insert(ranked(2, 3))]
+    );
 }
