@@ -2,7 +2,8 @@
 //! section 9), on the engine's keyed operators in `weir_engine::updating`.
 //!
 //! Shapes (`|` = fused, `=>` = exchange, `~>` = a changelog):
-//! - q6: auctions and bids => `interval_aggregate` (each auction's `[dateTime, expires]`,
+//! - q6: auctions (projected to id, dateTime, expires and seller) and bids =>
+//!   `interval_aggregate` (each auction's `[dateTime, expires]`,
 //!   `Max` of the price, the auction freed once the frontier passes `expires`) | drop auctions
 //!   without a bid => `last_n_average` per seller (closing order `(expires, id)`, at most 10
 //!   prices per seller). Append-only: one row per closed auction.
@@ -89,13 +90,18 @@ fn bid_key(b: &Bid) -> (u64, Timestamp) {
 /// A closed auction with a final price, for q6: `(seller, expires, id, price)`.
 type Closed = (u64, Timestamp, u64, u64);
 
+/// What q6 keeps of an auction while it is open: `(id, dateTime, expires, seller)` (32 bytes
+/// instead of the whole auction's 200).
+type OpenAuction = (u64, Timestamp, Timestamp, u64);
+
 fn q6(events: Stream<Event>) -> Stream<Q6Row> {
     let (auctions, bids) = auctions_and_bids(events);
     auctions
+        .map(|a| -> OpenAuction { (a.id, ts(a.date_time), ts(a.expires), a.seller) })
         .interval_aggregate(
             bids,
             IntervalAggregateSpec::new().unique_left_keys(),
-            interval,
+            |a: &OpenAuction| (a.0, a.1, a.2),
             bid_key,
             on(|b: &Bid| b.price, Max::new()),
         )
@@ -103,7 +109,7 @@ fn q6(events: Stream<Event>) -> Stream<Q6Row> {
         // An auction without a qualifying bid takes no part.
         .flat_map(|(a, max)| {
             max.flatten()
-                .map(|price| -> Closed { (a.seller, ts(a.expires), a.id, price) })
+                .map(|price| -> Closed { (a.3, a.2, a.0, price) })
         })
         .last_n_average(Q6_LAST, |c: &Closed| c.0, |c| (c.1, c.2), |c| c.3 as i64)
         .expect("10 >= 1")
