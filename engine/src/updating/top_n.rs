@@ -107,18 +107,17 @@ where
         for row in input.drain(..) {
             let order = (self.order)(&row);
             let key = (self.key)(&row);
-            let k = match self.index.get(&key) {
-                Some(&k) => k,
-                None => {
-                    let k = self.tops.len();
-                    self.index.insert(key, k);
-                    self.tops.push(Top {
-                        rows: Vec::new(),
-                        batch: 0,
-                        touched: 0,
-                    });
-                    k
-                }
+            let k = if let Some(&k) = self.index.get(&key) {
+                k
+            } else {
+                let k = self.tops.len();
+                self.index.insert(key, k);
+                self.tops.push(Top {
+                    rows: Vec::new(),
+                    batch: 0,
+                    touched: 0,
+                });
+                k
             };
             let top = &mut self.tops[k];
             // Equal order keys: the earlier row stays ahead.
@@ -126,15 +125,7 @@ where
             if at >= self.n {
                 continue;
             }
-            if top.batch != batch {
-                top.batch = batch;
-                top.touched = self.touched.len();
-                self.touched.push(Touched {
-                    top: k,
-                    from: at,
-                    before: top.rows[at..].iter().map(|(_, r)| r.clone()).collect(),
-                });
-            } else {
+            if top.batch == batch {
                 let touched = &mut self.touched[top.touched];
                 if at < touched.from {
                     // The batch changed nothing above `from`: these rows are still as they
@@ -143,6 +134,14 @@ where
                     touched.before.splice(0..0, earlier);
                     touched.from = at;
                 }
+            } else {
+                top.batch = batch;
+                top.touched = self.touched.len();
+                self.touched.push(Touched {
+                    top: k,
+                    from: at,
+                    before: top.rows[at..].iter().map(|(_, r)| r.clone()).collect(),
+                });
             }
             top.rows.insert(at, (order, row));
             top.rows.truncate(self.n);
