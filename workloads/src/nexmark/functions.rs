@@ -318,7 +318,7 @@ mod tests {
     const BASE: u64 = 1_436_918_400_000;
 
     #[test]
-    fn every_dates_text_is_its_civil_date_zero_padded() {
+    fn every_date_is_its_civil_date_zero_padded() {
         // Every 13th day from 1970 to the last four-digit year, and the days around 10000.
         let last = Date::day_number(253_402_300_800_000);
         for day in (0..last).step_by(13).chain(last - 3..last + 3) {
