@@ -273,41 +273,70 @@ impl PriceBand {
 /// URL or follows a `&`, up to the next `&` or the end (possibly empty). `None` (SQL NULL)
 /// when there is no such parameter: q21's filter then drops the bid.
 pub fn channel_id<'a>(channel: &str, url: &'a str) -> Option<&'a str> {
-    let hot = |name: &str| {
-        if channel.is_ascii() {
-            channel.eq_ignore_ascii_case(name)
+    // The four names are 5-8 bytes long: an ASCII name of another length is none of them (a
+    // non-ASCII one may lower-case to one: the Kelvin sign lowers to `k`).
+    let ascii = channel.is_ascii();
+    if !ascii || (5..=8).contains(&channel.len()) {
+        let lower;
+        let name = if ascii {
+            channel
         } else {
-            channel.to_lowercase() == name
-        }
-    };
-    for (name, id) in [
-        ("apple", "0"),
-        ("google", "1"),
-        ("facebook", "2"),
-        ("baidu", "3"),
-    ] {
-        if hot(name) {
-            return Some(id);
+            lower = channel.to_lowercase();
+            lower.as_str()
+        };
+        for (hot, id) in [
+            ("apple", "0"),
+            ("google", "1"),
+            ("facebook", "2"),
+            ("baidu", "3"),
+        ] {
+            if name.eq_ignore_ascii_case(hot) {
+                return Some(id);
+            }
         }
     }
-    const KEY: &str = "channel_id=";
-    let mut from = 0;
-    while let Some(found) = url[from..].find(KEY) {
-        let at = from + found;
-        if at == 0 || url.as_bytes()[at - 1] == b'&' {
-            let value = &url[at + KEY.len()..];
-            return Some(value.split('&').next().unwrap_or(value));
+    // The parameter starts the URL or follows a `&`: only those places are tried, each by one
+    // comparison of 11 bytes (a substring search, set up per call, was a third of q21's time).
+    const KEY: &[u8] = b"channel_id=";
+    let bytes = url.as_bytes();
+    let mut at = 0;
+    loop {
+        if bytes[at..].starts_with(KEY) {
+            let value = &bytes[at + KEY.len()..];
+            let end = value.iter().position(|&b| b == b'&').unwrap_or(value.len());
+            let start = at + KEY.len();
+            return Some(&url[start..start + end]);
         }
-        from = at + 1;
+        at += bytes[at..].iter().position(|&b| b == b'&')? + 1;
     }
-    None
 }
 
 /// q22's `dir1`, `dir2`, `dir3`: pieces 3, 4 and 5 of `url` split on `/` (pieces numbered from
 /// 0, empty pieces kept: `SPLIT_INDEX`), each `None` (SQL NULL) when the URL has fewer pieces.
 pub fn url_dirs(url: &str) -> [Option<&str>; 3] {
-    let mut pieces = url.split('/').skip(3);
-    [pieces.next(), pieces.next(), pieces.next()]
+    // One pass over the bytes (a `split('/')` iterator searched for each piece separately and
+    // was 45 % of q22's time; what remains is mostly the cache miss on the URL itself, and
+    // reading it eight bytes at a time measured no faster). `/` is ASCII, so every cut is at a
+    // character boundary.
+    let mut dirs = [None; 3];
+    let mut piece = 0;
+    let mut start = 0;
+    for (i, &b) in url.as_bytes().iter().enumerate() {
+        if b == b'/' {
+            if piece >= 3 {
+                dirs[piece - 3] = Some(&url[start..i]);
+                if piece == 5 {
+                    return dirs;
+                }
+            }
+            piece += 1;
+            start = i + 1;
+        }
+    }
+    if piece >= 3 {
+        dirs[piece - 3] = Some(&url[start..]);
+    }
+    dirs
 }
 
 #[cfg(test)]
@@ -449,6 +478,48 @@ mod tests {
             None
         );
         assert_eq!(channel_id("Apples", "q"), None);
+    }
+
+    /// The contract's formulations, written plainly: `SPLIT_INDEX` as `split`, `REGEXP_EXTRACT`
+    /// as a search for every occurrence of the key.
+    fn plain_url_dirs(url: &str) -> [Option<&str>; 3] {
+        let mut pieces = url.split('/').skip(3);
+        [pieces.next(), pieces.next(), pieces.next()]
+    }
+
+    fn plain_channel_id<'a>(channel: &str, url: &'a str) -> Option<&'a str> {
+        let lower = channel.to_lowercase();
+        let hot = ["apple", "google", "facebook", "baidu"];
+        if let Some(i) = hot.iter().position(|&h| h == lower) {
+            return Some(["0", "1", "2", "3"][i]);
+        }
+        url.match_indices("channel_id=")
+            .find(|&(at, _)| at == 0 || url.as_bytes()[at - 1] == b'&')
+            .map(|(at, key)| url[at + key.len()..].split('&').next().unwrap_or(""))
+    }
+
+    proptest::proptest! {
+        /// URLs made of the pieces that matter (separators, the key, near misses, non-ASCII).
+        #[test]
+        fn url_functions_match_their_plain_formulations(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "/", "&", "channel_id=", "channel_id", "xchannel_id=", "=", "a", "42", "é",
+                    "\u{af}",
+                    "?query=1", "https://", "//",
+                ]),
+                0..12,
+            ),
+            channel in proptest::sample::select(vec![
+                "Apple", "GOOGLE", "facebook", "bAidu", "faceboo\u{212a}", "channel-7", "apples",
+                "", "Ｇoogle",
+            ]),
+        ) {
+            let url = pieces.concat();
+            proptest::prop_assert_eq!(url_dirs(&url), plain_url_dirs(&url));
+            proptest::prop_assert_eq!(channel_id(channel, &url), plain_channel_id(channel, &url));
+            proptest::prop_assert_eq!(channel_id("x", &url), plain_channel_id("x", &url));
+        }
     }
 
     #[test]
