@@ -1,5 +1,6 @@
 //! Digest cost per row: canonical encoding plus XXH3-128 plus the 128-bit sum, for a narrow
-//! row (q5: two integers), a wide one (q0: four integers and a ~70-byte string) and YSB's.
+//! row (q5: two integers), a wide one (q0: four integers and a ~70-byte string), one of short
+//! strings (q22: three integers and four strings of 3-13 bytes) and YSB's.
 //!
 //! The `digest_cpu` group measures the same loops in on-CPU time of the benchmark thread
 //! (`CLOCK_THREAD_CPUTIME_ID`), which an oversubscribed machine distorts less than wall time.
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use weir_workloads::digest::Digest;
-use weir_workloads::nexmark::reference::q0;
+use weir_workloads::nexmark::reference::{q0, q22};
 use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, Q5Row};
 use weir_workloads::split::{Split, WorkerSplit};
 use weir_workloads::ysb::{YsbConfig, YsbSplit, reference};
@@ -22,6 +23,7 @@ fn digest(c: &mut Criterion) {
     let mut events = Vec::new();
     while split.fill(&mut events, 4096) {}
     let q0_rows = q0(&events);
+    let q22_rows = q22(&events);
     let q5_rows: Vec<Q5Row> = (0..q0_rows.len() as u64)
         .map(|i| Q5Row {
             auction: 1000 + i,
@@ -62,6 +64,16 @@ fn digest(c: &mut Criterion) {
             black_box(d.sum())
         });
     });
+    g.throughput(Throughput::Elements(q22_rows.len() as u64));
+    g.bench_function("q22_row", |b| {
+        b.iter(|| {
+            let mut d = Digest::new();
+            for r in &q22_rows {
+                d.add(r);
+            }
+            black_box(d.sum())
+        });
+    });
     g.throughput(Throughput::Elements(ysb_rows.len() as u64));
     g.bench_function("ysb_row", |b| {
         b.iter(|| {
@@ -82,6 +94,10 @@ fn digest(c: &mut Criterion) {
     g.throughput(Throughput::Elements(q5_rows.len() as u64));
     g.bench_function("q5_row", |b| {
         b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(&q5_rows))));
+    });
+    g.throughput(Throughput::Elements(q22_rows.len() as u64));
+    g.bench_function("q22_row", |b| {
+        b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(&q22_rows))));
     });
     g.throughput(Throughput::Elements(ysb_rows.len() as u64));
     g.bench_function("ysb_row", |b| {

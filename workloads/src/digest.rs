@@ -106,7 +106,10 @@ impl ColumnSink for RowEncoder {
         // Decimal text, two digits per step (itoa): the hottest part of the digest on rows of
         // timestamps and ids. A hand-written formatter into a stack array appended with one
         // copy measured slower (q0 3.4 %, q1 1.3 % in throughput; 2.8-3.6 % more
-        // instructions under callgrind), so itoa stays.
+        // instructions under callgrind), so itoa stays. Also tried and slower (q0 and q13,
+        // 1 worker, medians of 5 interleaved runs, 1-6 %): the text written straight into the
+        // row two digits at a time, or eight at a time in 32-bit arithmetic; and built in
+        // registers by multiply-and-shift, stored at once (slower still in the digest bench).
         let mut text = itoa::Buffer::new();
         let digits = text.format(v).as_bytes();
         self.buf.push(b'I');
