@@ -10,8 +10,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use weir_workloads::digest::Digest;
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use weir_workloads::digest::{Digest, ResultRow};
 use weir_workloads::nexmark::reference::{q0, q22};
 use weir_workloads::nexmark::{NexmarkConfig, NexmarkSplit, Q5Row};
 use weir_workloads::split::{Split, WorkerSplit};
@@ -43,70 +44,40 @@ fn digest(c: &mut Criterion) {
     while ysb.fill(&mut ysb_events, 4096) {}
     let ysb_rows = reference(&ysb_events);
 
-    let mut g = c.benchmark_group("digest");
-    g.throughput(Throughput::Elements(q0_rows.len() as u64));
-    g.bench_function("q0_row", |b| {
-        b.iter(|| {
-            let mut d = Digest::new();
-            for r in &q0_rows {
-                d.add(r);
-            }
-            black_box(d.sum())
-        });
-    });
-    g.throughput(Throughput::Elements(q5_rows.len() as u64));
-    g.bench_function("q5_row", |b| {
-        b.iter(|| {
-            let mut d = Digest::new();
-            for r in &q5_rows {
-                d.add(r);
-            }
-            black_box(d.sum())
-        });
-    });
-    g.throughput(Throughput::Elements(q22_rows.len() as u64));
-    g.bench_function("q22_row", |b| {
-        b.iter(|| {
-            let mut d = Digest::new();
-            for r in &q22_rows {
-                d.add(r);
-            }
-            black_box(d.sum())
-        });
-    });
-    g.throughput(Throughput::Elements(ysb_rows.len() as u64));
-    g.bench_function("ysb_row", |b| {
-        b.iter(|| {
-            let mut d = Digest::new();
-            for r in &ysb_rows {
-                d.add(r);
-            }
-            black_box(d.sum())
-        });
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("digest_cpu");
-    g.throughput(Throughput::Elements(q0_rows.len() as u64));
-    g.bench_function("q0_row", |b| {
-        b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(&q0_rows))));
-    });
-    g.throughput(Throughput::Elements(q5_rows.len() as u64));
-    g.bench_function("q5_row", |b| {
-        b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(&q5_rows))));
-    });
-    g.throughput(Throughput::Elements(q22_rows.len() as u64));
-    g.bench_function("q22_row", |b| {
-        b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(&q22_rows))));
-    });
-    g.throughput(Throughput::Elements(ysb_rows.len() as u64));
-    g.bench_function("ysb_row", |b| {
-        b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(&ysb_rows))));
-    });
-    g.finish();
+    for (group, clock) in [("digest", Clock::Wall), ("digest_cpu", Clock::ThreadCpu)] {
+        let mut g = c.benchmark_group(group);
+        rows_bench(&mut g, "q0_row", &q0_rows, clock);
+        rows_bench(&mut g, "q5_row", &q5_rows, clock);
+        rows_bench(&mut g, "q22_row", &q22_rows, clock);
+        rows_bench(&mut g, "ysb_row", &ysb_rows, clock);
+        g.finish();
+    }
 }
 
-fn digest_all<R: weir_workloads::digest::ResultRow>(rows: &[R]) -> u128 {
+/// What a benchmark's time is.
+#[derive(Clone, Copy)]
+enum Clock {
+    /// Wall time (criterion's default).
+    Wall,
+    /// The benchmark thread's on-CPU time ([`on_cpu`]).
+    ThreadCpu,
+}
+
+/// Adds to `g` the benchmark `name`: digesting every row of `rows`, in rows per second.
+fn rows_bench<R: ResultRow>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    rows: &[R],
+    clock: Clock,
+) {
+    g.throughput(Throughput::Elements(rows.len() as u64));
+    g.bench_function(name, |b| match clock {
+        Clock::Wall => b.iter(|| black_box(digest_all(rows))),
+        Clock::ThreadCpu => b.iter_custom(|iters| on_cpu(iters, || black_box(digest_all(rows)))),
+    });
+}
+
+fn digest_all<R: ResultRow>(rows: &[R]) -> u128 {
     let mut d = Digest::new();
     for r in rows {
         d.add(r);
