@@ -302,8 +302,10 @@ pub fn channel_id<'a>(channel: &str, url: &'a str) -> Option<&'a str> {
     let mut at = 0;
     loop {
         if bytes[at..].starts_with(KEY) {
-            let value = &url[at + KEY.len()..];
-            return Some(value.find('&').map_or(value, |end| &value[..end]));
+            let value = &bytes[at + KEY.len()..];
+            let end = value.iter().position(|&b| b == b'&').unwrap_or(value.len());
+            let start = at + KEY.len();
+            return Some(&url[start..start + end]);
         }
         at += bytes[at..].iter().position(|&b| b == b'&')? + 1;
     }
