@@ -93,6 +93,7 @@ mod gate;
 pub mod metrics;
 pub mod pinning;
 mod port;
+mod prefetch;
 mod rings;
 mod source;
 mod time;

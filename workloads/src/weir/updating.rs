@@ -198,6 +198,12 @@ impl StatsAcc {
         self.auctions.add(b.auction, filters);
     }
 
+    /// Asks for the set slots [`add`](Self::add) of `b` will touch.
+    fn prefetch(&self, b: &Bid) {
+        self.bidders.prefetch(&b.bidder);
+        self.auctions.prefetch(&b.auction);
+    }
+
     fn stats(&self) -> BidStats {
         BidStats {
             bids: band_counts(|i| self.bids.get(i)),
@@ -221,6 +227,9 @@ impl TableAggregate<Bid> for DayStats {
     }
     fn result(&self, acc: &StatsAcc) -> BidStats {
         acc.stats()
+    }
+    fn prefetch(&self, acc: &StatsAcc, b: &Bid) {
+        acc.prefetch(b);
     }
 }
 
@@ -250,6 +259,9 @@ impl TableAggregate<Bid> for ChannelStats {
     }
     fn result(&self, acc: &Self::Acc) -> Self::Out {
         (HourMinute::of_epoch_ms(acc.0), acc.1.stats())
+    }
+    fn prefetch(&self, acc: &Self::Acc, b: &Bid) {
+        acc.1.prefetch(b);
     }
 }
 
