@@ -262,7 +262,8 @@ impl<const N: usize> FilteredCounts<N> {
 /// with the mask of the filters it has been counted under (`N` at most 32). A value added under
 /// no filter counts nowhere and is not kept.
 ///
-/// The set is an open-addressing table (linear probing, at most three quarters full) whose
+/// The set is an open-addressing table (linear probing, at most seven eighths full, as full as
+/// a hash map gets, so it takes no more memory than one) whose
 /// slots hold the value and its mask side by side, so adding a value costs one cache miss where
 /// a map with separate control bytes costs two, and [`prefetch`](Self::prefetch) can ask for
 /// that slot ahead of time. The values are hashed with a seed of their own, so a set of values
@@ -297,7 +298,7 @@ impl<V: Hash + Eq + Default, const N: usize> FilteredDistinct<V, N> {
         if filters == 0 {
             return;
         }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
         let wrap = self.slots.len() - 1;
