@@ -263,10 +263,9 @@ impl<const N: usize> FilteredCounts<N> {
 /// no filter counts nowhere and is not kept.
 ///
 /// The set is an open-addressing table (linear probing, at most seven eighths full, as full as
-/// a hash map gets, so it takes no more memory than one) whose
-/// slots hold the value and its mask side by side, so adding a value costs one cache miss where
-/// a map with separate control bytes costs two, and [`prefetch`](Self::prefetch) can ask for
-/// that slot ahead of time. The values are hashed with a seed of their own, so a set of values
+/// a hash map gets, so it takes no more memory than one) whose slots hold the value and its
+/// mask side by side, so adding a value costs one cache miss where a map with separate control
+/// bytes costs two, and [`prefetch`](Self::prefetch) can ask for that slot ahead of time. The values are hashed with a seed of their own, so a set of values
 /// that also route the stream between workers still spreads over its slots.
 #[derive(Clone, Debug)]
 pub struct FilteredDistinct<V, const N: usize> {
@@ -274,7 +273,8 @@ pub struct FilteredDistinct<V, const N: usize> {
     slots: Vec<(V, u32)>,
     /// Slots in use.
     len: usize,
-    counts: [u64; N],
+    /// Per filter, the values counted under it.
+    counts: FilteredCounts<N>,
 }
 
 /// The hasher of [`FilteredDistinct`]'s slots (a seed unlike the exchange's `key_hash`).
@@ -286,7 +286,7 @@ impl<V, const N: usize> Default for FilteredDistinct<V, N> {
         FilteredDistinct {
             slots: Vec::new(),
             len: 0,
-            counts: [0; N],
+            counts: FilteredCounts::default(),
         }
     }
 }
@@ -301,23 +301,16 @@ impl<V: Hash + Eq + Default, const N: usize> FilteredDistinct<V, N> {
         if (self.len + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
-        let wrap = self.slots.len() - 1;
-        let mut at = self.home(&value);
-        loop {
-            let slot = &mut self.slots[at];
-            if slot.1 == 0 {
-                *slot = (value, filters);
-                self.len += 1;
-                self.count(filters);
-                return;
-            }
-            if slot.0 == value {
-                let new = filters & !slot.1;
-                slot.1 |= new;
-                self.count(new);
-                return;
-            }
-            at = (at + 1) & wrap;
+        let at = self.slot_of(&value);
+        let slot = &mut self.slots[at];
+        if slot.1 == 0 {
+            *slot = (value, filters);
+            self.len += 1;
+            self.counts.add(filters);
+        } else {
+            let new = filters & !slot.1;
+            slot.1 |= new;
+            self.counts.add(new);
         }
     }
 
@@ -331,7 +324,7 @@ impl<V: Hash + Eq + Default, const N: usize> FilteredDistinct<V, N> {
 
     /// The distinct count of filter `i`.
     pub fn get(&self, i: usize) -> u64 {
-        self.counts[i]
+        self.counts.get(i)
     }
 
     /// Distinct values kept (the state's size).
@@ -345,11 +338,16 @@ impl<V: Hash + Eq + Default, const N: usize> FilteredDistinct<V, N> {
         (SLOT_HASH.hash_one(value) as usize) & self.slots.len().wrapping_sub(1)
     }
 
+    /// The slot holding `value`, else the empty slot where it goes (there are slots, and at
+    /// least one of them is empty).
     #[inline]
-    fn count(&mut self, new: u32) {
-        for (i, n) in self.counts.iter_mut().enumerate() {
-            *n += u64::from(new >> i & 1);
+    fn slot_of(&self, value: &V) -> usize {
+        let wrap = self.slots.len() - 1;
+        let mut at = self.home(value);
+        while self.slots[at].1 != 0 && self.slots[at].0 != *value {
+            at = (at + 1) & wrap;
         }
+        at
     }
 
     /// Doubles the slots (8 at first) and puts every value back.
@@ -362,12 +360,8 @@ impl<V: Hash + Eq + Default, const N: usize> FilteredDistinct<V, N> {
                 .take(slots)
                 .collect(),
         );
-        let wrap = slots - 1;
         for (value, mask) in old.into_iter().filter(|&(_, mask)| mask != 0) {
-            let mut at = self.home(&value);
-            while self.slots[at].1 != 0 {
-                at = (at + 1) & wrap;
-            }
+            let at = self.slot_of(&value);
             self.slots[at] = (value, mask);
         }
     }
@@ -404,10 +398,9 @@ mod tests {
         }
     }
 
-    /// Values that share their home slot probe past each other, and a string set works as a
-    /// `u64` one does.
+    /// A set of owned values (moved, not copied, when the set grows) counts as a `u64` one does.
     #[test]
-    fn filtered_distinct_keeps_colliding_and_owned_values() {
+    fn filtered_distinct_keeps_owned_values() {
         let mut set = FilteredDistinct::<String, 2>::default();
         for round in 0..3 {
             for v in 0..100 {
