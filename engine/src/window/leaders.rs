@@ -5,23 +5,32 @@
 //! fires, by finishing every key's aggregate and taking the maximum: work proportional to the
 //! keys in the window, all of it between the watermark and the result. When the aggregate is
 //! [`Monotone`] (a key's result in a window only rises), the maximum and the keys at it can be
-//! maintained record by record instead: each window has a *board* `(best, keys at best)`, and
-//! a record that raises its key's result to `v` offers `(key, v)` to the boards of the windows
-//! it belongs to. An offer below `best` changes nothing, one equal to it adds the key, one
-//! above it replaces the keys. Because a key's result rises strictly between two offers, a key
-//! is offered at most once per value, so a board holds exactly the keys whose *final* result
-//! equals the window's maximum. Firing a window is then emitting its board: the cost at the
-//! watermark is proportional to the result, not to the state.
+//! maintained record by record instead: *boards* `(best, keys at best)` are kept, and a record
+//! that raises its key's result in a window to `v` offers `(key, v)` to a board the window
+//! reads (its pane's or its own, see **State**). An offer below `best` changes nothing, one
+//! equal to it adds the key, one above it replaces the keys. Because a key's result rises
+//! strictly between two offers to a board, a key is offered at most once per value, and the
+//! best of a window's boards holds exactly the keys whose *final* result equals the window's
+//! maximum. Firing a window is then emitting that best: the cost at the watermark is
+//! proportional to the result, not to the state.
 //!
 //! **State.** Accumulators are kept per key and *pane* (`gcd(size, slide)` ms, as in
 //! [`SlidingWindows`](super::SlidingWindows)): a record updates one accumulator (one hash
 //! lookup). A key's result in a window is the merge of its panes in that window. In the common
 //! case a key's records fall in one pane only (an auction is bid on for milliseconds); then its
-//! result in every window holding that pane is its pane accumulator, and a record costs one
-//! lookup plus one comparison per window of its pane (`size / slide` of them). A key found in
-//! two panes that share a window is marked *shared* (checked once, when the key first appears
-//! in a pane: at most `2 (size / gcd - 1)` lookups); its offers merge its panes of each window.
-//! Boards of the current pane's windows are cached, so offers need no ordered lookup.
+//! result in every window holding that pane is its pane accumulator, and a record that raises
+//! it offers it once, to the *pane's* board. A key found in two panes that share a window is
+//! marked *shared*, checked once, when the key first appears in a pane: a lookup in each live
+//! pane within a window's reach whose key range (its smallest and largest key) holds the key,
+//! so keys handed out in time order, as auction ids, skip nearly every lookup. A shared key's
+//! offers merge its panes of each window of the record's pane, each to that window's own board.
+//! A window's leaders, when it fires, are the best of its own board and its panes' boards: an
+//! offer to a pane board is never above the key's result in any window of the pane (results
+//! only rise), and the record that gave a key its final result in a window offered exactly that
+//! result to a board the window reads. A key is on at most one of those boards at a given value
+//! (it offers its pane's board only while unshared, and a board only when its result there
+//! rose). The pane of the previous record is cached with its map, board and windows, so a
+//! record in the same pane costs no ordered lookup and no division.
 //!
 //! **Time and lateness** are those of sliding windows: window `k` (`[k * slide, k * slide +
 //! size)`) fires once the frontier reaches `end + lateness`, exactly once, in order; a record
@@ -58,6 +67,13 @@ enum Found<Acc, O> {
     Shared(Acc),
     /// No entry yet.
     New,
+}
+
+/// A live pane's board (offers of keys alone in it) and the range of its keys.
+struct PaneInfo<K, O> {
+    board: Board<K, O>,
+    /// The smallest and largest key with an accumulator in the pane.
+    keys: Option<(K, K)>,
 }
 
 /// A window's best result so far and the keys at it (unsorted).
@@ -113,14 +129,23 @@ pub struct WindowLeaders<K, V, A: Monotone<V>> {
     /// Panes per slide.
     per_slide: i64,
     panes: SlotStore<K, Entry<A::Acc>>,
+    /// Live panes' boards and key ranges, in a slab indexed by `pane_index`.
+    pane_infos: Vec<PaneInfo<K, A::Out>>,
+    pane_index: BTreeMap<i64, usize>,
+    free_infos: Vec<usize>,
     /// Boards of unfired windows with data, in a slab indexed by `board_index`.
     boards: Vec<Board<K, A::Out>>,
     board_index: BTreeMap<i64, usize>,
     free_boards: Vec<usize>,
-    /// The pane whose windows' boards `pane_boards` holds (`i64::MIN`: none).
-    boards_pane: i64,
-    /// `(window index, board position)` of the unfired windows of `boards_pane`.
-    pane_boards: Vec<(i64, usize)>,
+    /// The pane of the previous record covers timestamps `[cache_start, cache_end)` (empty:
+    /// none cached); its number, its map's storage position, its info's slab position, and
+    /// `(window index, board position)` of its unfired windows.
+    cache_start: Timestamp,
+    cache_end: Timestamp,
+    cache_pane: i64,
+    cache_pos: usize,
+    cache_info: usize,
+    cache_windows: Vec<(i64, usize)>,
     /// Storage positions of the panes that may share a window with a pane (scratch).
     neighbours: Vec<usize>,
     /// Smallest window index not fired yet.
@@ -153,11 +178,18 @@ where
             per_window,
             per_slide,
             panes: SlotStore::new(),
+            pane_infos: Vec::new(),
+            pane_index: BTreeMap::new(),
+            free_infos: Vec::new(),
             boards: Vec::new(),
             board_index: BTreeMap::new(),
             free_boards: Vec::new(),
-            boards_pane: i64::MIN,
-            pane_boards: Vec::new(),
+            cache_start: Timestamp::MAX,
+            cache_end: Timestamp::MIN,
+            cache_pane: i64::MIN,
+            cache_pos: 0,
+            cache_info: 0,
+            cache_windows: Vec::new(),
             neighbours: Vec::new(),
             next: i64::MIN,
             stats: WindowStats::default(),
@@ -170,15 +202,12 @@ where
     /// Returns [`Admission::Late`] (and counts it) when all those windows have fired.
     #[inline]
     pub fn insert(&mut self, key: K, ts: Timestamp, value: &V) -> Admission {
-        let Some(pos) = self.panes.pos_at(ts, self.width) else {
+        if !(self.cache_start..self.cache_end).contains(&ts) && !self.open_pane(ts) {
             self.stats.late += 1;
             return Admission::Late;
-        };
-        self.stats.accepted += 1;
-        let pane = self.panes.cached_slot(self.width);
-        if pane != self.boards_pane {
-            self.load_boards(pane);
         }
+        self.stats.accepted += 1;
+        let (pane, pos) = (self.cache_pane, self.cache_pos);
         let found = match self.panes.map(pos).get_mut(&key) {
             Some(entry) if !entry.shared => {
                 let before = self.agg.current(&entry.acc);
@@ -194,7 +223,7 @@ where
             None => Found::New,
         };
         match found {
-            Found::Plain(Some(now)) => self.offer_all(&key, &now),
+            Found::Plain(Some(now)) => self.pane_infos[self.cache_info].board.offer(&key, now),
             Found::Plain(None) => {}
             Found::Shared(old) => self.offer_shared(pane, &key, Some(&old)),
             Found::New => self.insert_new(pos, pane, key, value),
@@ -206,6 +235,17 @@ where
     fn insert_new(&mut self, pos: usize, pane: i64, key: K, value: &V) {
         // The key's first record in this pane: does it share a window with another pane?
         let shared = self.mark_neighbours(pane, &key);
+        let keys = &mut self.pane_infos[self.cache_info].keys;
+        match keys {
+            Some((low, high)) => {
+                if key < *low {
+                    *low = key.clone();
+                } else if key > *high {
+                    *high = key.clone();
+                }
+            }
+            None => *keys = Some((key.clone(), key.clone())),
+        }
         let mut acc = self.agg.init();
         self.agg.accumulate(&mut acc, value);
         if shared {
@@ -215,36 +255,47 @@ where
             self.offer_shared(pane, &key, None);
         } else {
             let now = self.agg.current(&acc);
-            self.offer_all(&key, &now);
+            self.pane_infos[self.cache_info].board.offer(&key, now);
             self.panes.map(pos).insert(key, Entry { acc, shared });
         }
     }
 
-    /// Opens the boards of `pane`'s unfired windows and caches them.
-    fn load_boards(&mut self, pane: i64) {
-        self.pane_boards.clear();
+    /// Opens the pane holding `ts` (its map, its info, its unfired windows' boards) and caches
+    /// it; `false` when the pane is released (the record is late).
+    fn open_pane(&mut self, ts: Timestamp) -> bool {
+        let pane = ts.div_euclid(self.width);
+        let Some(pos) = self.panes.open(pane) else {
+            return false;
+        };
+        let info = *self.pane_index.entry(pane).or_insert_with(|| {
+            self.free_infos.pop().unwrap_or_else(|| {
+                self.pane_infos.push(PaneInfo {
+                    board: Board { best: None },
+                    keys: None,
+                });
+                self.pane_infos.len() - 1
+            })
+        });
+        self.cache_windows.clear();
         let first = first_window(pane, self.per_window, self.per_slide).max(self.next);
         let last = pane.div_euclid(self.per_slide);
         for k in first..=last {
-            let pos = *self.board_index.entry(k).or_insert_with(|| {
-                if let Some(pos) = self.free_boards.pop() {
-                    pos
+            let board = *self.board_index.entry(k).or_insert_with(|| {
+                if let Some(board) = self.free_boards.pop() {
+                    board
                 } else {
                     self.boards.push(Board { best: None });
                     self.boards.len() - 1
                 }
             });
-            self.pane_boards.push((k, pos));
+            self.cache_windows.push((k, board));
         }
-        self.boards_pane = pane;
-    }
-
-    /// Offers `key` at `value` to every unfired window of the cached pane.
-    #[inline]
-    fn offer_all(&mut self, key: &K, value: &A::Out) {
-        for &(_, pos) in &self.pane_boards {
-            self.boards[pos].offer(key, value.clone());
-        }
+        self.cache_start = pane.saturating_mul(self.width);
+        self.cache_end = pane.saturating_add(1).saturating_mul(self.width);
+        self.cache_pane = pane;
+        self.cache_pos = pos;
+        self.cache_info = info;
+        true
     }
 
     /// Marks `key`'s entries in the live panes that share a window with `pane` as shared;
@@ -255,10 +306,18 @@ where
         }
         let span = self.per_window - 1;
         self.neighbours.clear();
+        let near = pane.saturating_sub(span)..pane.saturating_add(span).saturating_add(1);
+        let infos = &self.pane_infos;
+        // A pane whose keys' range does not hold the key cannot hold it: no lookup.
+        let holds = |slot: i64| {
+            let info = self.pane_index.get(&slot).map(|&i| &infos[i]);
+            info.and_then(|info| info.keys.as_ref())
+                .is_some_and(|(low, high)| low <= key && key <= high)
+        };
         self.neighbours.extend(
             self.panes
-                .positions(pane.saturating_sub(span)..pane.saturating_add(span).saturating_add(1))
-                .filter(|&(slot, _)| slot != pane)
+                .positions(near)
+                .filter(|&(slot, _)| slot != pane && holds(slot))
                 .map(|(_, pos)| pos),
         );
         let mut shared = false;
@@ -275,7 +334,7 @@ where
     /// panes, when it rose (`old` is its accumulator in `pane` before the record, `None` when
     /// the record opened it).
     fn offer_shared(&mut self, pane: i64, key: &K, old: Option<&A::Acc>) {
-        for &(k, board) in &self.pane_boards {
+        for &(k, board) in &self.cache_windows {
             let first = k.saturating_mul(self.per_slide);
             let mut now = self.agg.init();
             let mut before = self.agg.init();
@@ -313,17 +372,56 @@ where
             }
             let pos = entry.remove();
             self.free_boards.push(pos);
-            if let Some((best, mut keys)) = self.boards[pos].best.take() {
+            let (mut best, mut keys) = self.boards[pos]
+                .best
+                .take()
+                .map_or((None, Vec::new()), |(best, keys)| (Some(best), keys));
+            // The window's own board, then its panes' boards.
+            let first = k.saturating_mul(self.per_slide);
+            for (_, &i) in self
+                .pane_index
+                .range(first..first.saturating_add(self.per_window))
+            {
+                let Some((value, at)) = &self.pane_infos[i].board.best else {
+                    continue;
+                };
+                match best.as_ref().map(|best| value.cmp(best)) {
+                    Some(std::cmp::Ordering::Less) => {}
+                    Some(std::cmp::Ordering::Equal) => keys.extend(at.iter().cloned()),
+                    _ => {
+                        best = Some(value.clone());
+                        keys.clone_from(at);
+                    }
+                }
+            }
+            if let Some(best) = best {
                 keys.sort_unstable();
+                debug_assert!(
+                    keys.windows(2).all(|pair| pair[0] < pair[1]),
+                    "a key on two of a window's boards at its best"
+                );
                 self.stats.emitted += 1;
                 emit(window_bounds(k, self.slide, self.size), best, keys);
             }
         }
         if i128::from(self.next) <= last {
             self.next = i64::try_from(last.saturating_add(1)).unwrap_or(i64::MAX);
-            self.panes
-                .release_below(self.next.saturating_mul(self.per_slide));
-            self.boards_pane = i64::MIN;
+            let min_live = self.next.saturating_mul(self.per_slide);
+            self.panes.release_below(min_live);
+            while let Some(entry) = self.pane_index.first_entry() {
+                if *entry.key() >= min_live {
+                    break;
+                }
+                let i = entry.remove();
+                self.pane_infos[i] = PaneInfo {
+                    board: Board { best: None },
+                    keys: None,
+                };
+                self.free_infos.push(i);
+            }
+            // The cached pane's windows have changed, or the pane is released.
+            self.cache_start = Timestamp::MAX;
+            self.cache_end = Timestamp::MIN;
         }
         if frontier == Timestamp::MAX {
             self.panes.reclaim(usize::MAX);
