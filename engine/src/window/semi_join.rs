@@ -125,7 +125,7 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
             let Some(pos) = self.windows.pos_at(ts, self.size) else {
                 return false;
             };
-            let k = self.windows.cached_slot(self.size);
+            let k = self.windows.cached_slot();
             let side = entry(self.windows.map(pos), key);
             visit(window_bounds(k, self.slide, self.size), side);
             return true;

@@ -116,6 +116,8 @@ where
     cache_start: Timestamp,
     cache_end: Timestamp,
     cache_pos: usize,
+    /// The cached slot's number.
+    cache_slot: i64,
     /// Slots below this are released.
     min_live: i64,
     /// Released maps being emptied (position in `maps`, the work left), a budget at a time.
@@ -139,6 +141,7 @@ impl<K: Hash + Eq, T, M: SlotMap> SlotStore<K, T, M> {
             cache_start: Timestamp::MAX,
             cache_end: Timestamp::MIN,
             cache_pos: 0,
+            cache_slot: i64::MIN,
             min_live: i64::MIN,
             emptying: VecDeque::new(),
             _entries: std::marker::PhantomData,
@@ -164,12 +167,13 @@ impl<K: Hash + Eq, T, M: SlotMap> SlotStore<K, T, M> {
         self.cache_start = slot.saturating_mul(width);
         self.cache_end = slot.saturating_add(1).saturating_mul(width);
         self.cache_pos = pos;
+        self.cache_slot = slot;
         Some(pos)
     }
 
-    /// The slot number `pos_at` resolved last (the cached one).
-    pub(super) fn cached_slot(&self, width: i64) -> i64 {
-        self.cache_start.div_euclid(width)
+    /// The slot number `pos_at` resolved last (the cached one), without a division.
+    pub(super) fn cached_slot(&self) -> i64 {
+        self.cache_slot
     }
 
     /// The storage position of `slot`, opened if needed; `None` when it is released.
