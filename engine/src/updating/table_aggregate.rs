@@ -265,8 +265,9 @@ impl<const N: usize> FilteredCounts<N> {
 /// The set is an open-addressing table (linear probing, at most seven eighths full, as full as
 /// a hash map gets, so it takes no more memory than one) whose slots hold the value and its
 /// mask side by side, so adding a value costs one cache miss where a map with separate control
-/// bytes costs two, and [`prefetch`](Self::prefetch) can ask for that slot ahead of time. The values are hashed with a seed of their own, so a set of values
-/// that also route the stream between workers still spreads over its slots.
+/// bytes costs two, and [`prefetch`](Self::prefetch) can ask for that slot ahead of time. The
+/// values are hashed with a seed of their own, so a set of values that also route the stream
+/// between workers still spreads over its slots.
 #[derive(Clone, Debug)]
 pub struct FilteredDistinct<V, const N: usize> {
     /// A power of two slots (or none before the first value); a mask of 0 marks an empty slot.

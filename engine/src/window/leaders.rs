@@ -76,9 +76,24 @@ struct PaneInfo<K, O> {
     keys: Option<(K, K)>,
 }
 
+impl<K, O> Default for PaneInfo<K, O> {
+    fn default() -> Self {
+        PaneInfo {
+            board: Board::default(),
+            keys: None,
+        }
+    }
+}
+
 /// A window's best result so far and the keys at it (unsorted).
 struct Board<K, O> {
     best: Option<(O, Vec<K>)>,
+}
+
+impl<K, O> Default for Board<K, O> {
+    fn default() -> Self {
+        Board { best: None }
+    }
 }
 
 impl<K: Clone, O: Ord> Board<K, O> {
@@ -97,6 +112,35 @@ impl<K: Clone, O: Ord> Board<K, O> {
             None => self.best = Some((value, vec![key.clone()])),
         }
     }
+
+    /// Takes in another board's best: the higher one, or both key lists when they tie.
+    fn absorb(&mut self, other: &Self)
+    where
+        O: Clone,
+    {
+        let Some((value, at)) = &other.best else {
+            return;
+        };
+        match &mut self.best {
+            Some((best, keys)) => match value.cmp(best) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => keys.extend(at.iter().cloned()),
+                std::cmp::Ordering::Greater => {
+                    *best = value.clone();
+                    keys.clone_from(at);
+                }
+            },
+            None => self.best.clone_from(&other.best),
+        }
+    }
+}
+
+/// A free position of a slab (`free`), or a new one at its end.
+fn slab_slot<T: Default>(slab: &mut Vec<T>, free: &mut Vec<usize>) -> usize {
+    free.pop().unwrap_or_else(|| {
+        slab.push(T::default());
+        slab.len() - 1
+    })
 }
 
 /// Keyed tumbling or sliding windows of a [`Monotone`] aggregate that emit, per window, the
@@ -267,27 +311,18 @@ where
         let Some(pos) = self.panes.open(pane) else {
             return false;
         };
-        let info = *self.pane_index.entry(pane).or_insert_with(|| {
-            self.free_infos.pop().unwrap_or_else(|| {
-                self.pane_infos.push(PaneInfo {
-                    board: Board { best: None },
-                    keys: None,
-                });
-                self.pane_infos.len() - 1
-            })
-        });
+        let info = *self
+            .pane_index
+            .entry(pane)
+            .or_insert_with(|| slab_slot(&mut self.pane_infos, &mut self.free_infos));
         self.cache_windows.clear();
         let first = first_window(pane, self.per_window, self.per_slide).max(self.next);
         let last = pane.div_euclid(self.per_slide);
         for k in first..=last {
-            let board = *self.board_index.entry(k).or_insert_with(|| {
-                if let Some(board) = self.free_boards.pop() {
-                    board
-                } else {
-                    self.boards.push(Board { best: None });
-                    self.boards.len() - 1
-                }
-            });
+            let board = *self
+                .board_index
+                .entry(k)
+                .or_insert_with(|| slab_slot(&mut self.boards, &mut self.free_boards));
             self.cache_windows.push((k, board));
         }
         self.cache_start = pane.saturating_mul(self.width);
@@ -372,29 +407,16 @@ where
             }
             let pos = entry.remove();
             self.free_boards.push(pos);
-            let (mut best, mut keys) = self.boards[pos]
-                .best
-                .take()
-                .map_or((None, Vec::new()), |(best, keys)| (Some(best), keys));
             // The window's own board, then its panes' boards.
+            let mut board = std::mem::take(&mut self.boards[pos]);
             let first = k.saturating_mul(self.per_slide);
             for (_, &i) in self
                 .pane_index
                 .range(first..first.saturating_add(self.per_window))
             {
-                let Some((value, at)) = &self.pane_infos[i].board.best else {
-                    continue;
-                };
-                match best.as_ref().map(|best| value.cmp(best)) {
-                    Some(std::cmp::Ordering::Less) => {}
-                    Some(std::cmp::Ordering::Equal) => keys.extend(at.iter().cloned()),
-                    _ => {
-                        best = Some(value.clone());
-                        keys.clone_from(at);
-                    }
-                }
+                board.absorb(&self.pane_infos[i].board);
             }
-            if let Some(best) = best {
+            if let Some((best, mut keys)) = board.best {
                 keys.sort_unstable();
                 debug_assert!(
                     keys.windows(2).all(|pair| pair[0] < pair[1]),
@@ -413,10 +435,7 @@ where
                     break;
                 }
                 let i = entry.remove();
-                self.pane_infos[i] = PaneInfo {
-                    board: Board { best: None },
-                    keys: None,
-                };
+                self.pane_infos[i] = PaneInfo::default();
                 self.free_infos.push(i);
             }
             // The cached pane's windows have changed, or the pane is released.
