@@ -12,7 +12,9 @@
 //! [`interval_aggregate`](crate::Stream::interval_aggregate). Each partitions its input by the
 //! window key itself (a key lives on exactly one worker, so each instance sees every record of
 //! its keys). [`window_all`](crate::Stream::window_all) has no key: it aggregates in two
-//! phases, per worker and then per window on one worker.
+//! phases, per worker and then per window on one worker;
+//! [`window_two_phase`](crate::Stream::window_two_phase) is its keyed form (per worker, then
+//! per key on the key's owner).
 //!
 //! # Module layout
 //!

@@ -1,6 +1,7 @@
-//! The global window (`WindowSpec::global`) and two-phase windows over all records
-//! (`Stream::window_all`) as real dataflows, against sequential references on random inputs at
-//! 1, 2 and 3 workers, pinning on and off.
+//! The global window (`WindowSpec::global`), two-phase windows over all records
+//! (`Stream::window_all`) and keyed two-phase windows (`Stream::window_two_phase`) as real
+//! dataflows, against sequential references on random inputs at 1, 2 and 3 workers (keyed: 1,
+//! 2, 3 and 8), pinning on and off.
 //!
 //! Inputs are out of order within the sources' bound (`OOO` ms), so nothing is late and the
 //! results must equal the batch reference exactly; every window must fire exactly once. Late
@@ -38,6 +39,11 @@ fn records() -> impl Strategy<Value = Vec<Rec>> {
 
 fn workers() -> impl Strategy<Value = usize> {
     prop::sample::select(vec![1_usize, 2, 3])
+}
+
+/// Worker counts for the keyed two-phase windows: more workers than keys as well.
+fn keyed_workers() -> impl Strategy<Value = usize> {
+    prop::sample::select(vec![1_usize, 2, 3, 8])
 }
 
 /// Tumbling, sliding or global windows.
@@ -179,6 +185,72 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// `window_two_phase` per key with a count, an exact sum and the keys at the largest
+    /// value (merged across workers): equal to the per-key reference, each window once.
+    #[test]
+    fn window_two_phase_matches_reference(input in records(), w in keyed_workers(), pin in any::<bool>(), batch in 1_usize..40, (spec, shape) in specs()) {
+        let (out, snap) = run(&input, w, pin, batch, false, |s| {
+            s.window_two_phase(spec, |r| r.0 % 4, |r| r.1, (Count, on(|r: &Rec| r.2, Sum), on(|r: &Rec| (r.0, r.2 / 10), ArgMaxAll::new())))
+                .expect("valid spec")
+        });
+        let mut got = BTreeMap::new();
+        for (key, window, result) in out {
+            prop_assert!(got.insert((window, key), result).is_none(), "key {} fired twice in {:?}", key, window);
+        }
+        let mut expected = BTreeMap::new();
+        for (window, records) in reference_windows(&input, shape) {
+            let mut per_key: BTreeMap<u64, Vec<Rec>> = BTreeMap::new();
+            for r in records {
+                per_key.entry(r.0 % 4).or_default().push(r);
+            }
+            for (key, records) in per_key {
+                let sum = records.iter().map(|r| i128::from(r.2)).sum::<i128>();
+                expected.insert((window, key), (records.len() as u64, sum, leaders(&records)));
+            }
+        }
+        prop_assert_eq!(got, expected);
+        prop_assert_eq!(snap.late(), 0);
+    }
+
+    /// Input more out of order than the watermark allows, at 1 worker with one record per
+    /// poll: the same results and late count as `Stream::window` (one worker's frontier
+    /// decides in both).
+    #[test]
+    fn window_two_phase_late_records_as_window_at_one_worker(input in late_records(), size in 1_i64..100, lateness in 0_i64..60) {
+        let spec = WindowSpec::tumbling(size).allowed_lateness(lateness);
+        let (mut two, two_snap) = run(&input, 1, false, 1, true, |s| {
+            s.window_two_phase(spec, |r| r.0, |r| r.1, Count).expect("valid spec")
+        });
+        let (mut one, one_snap) = run(&input, 1, false, 1, true, |s| {
+            s.window(spec, |r| r.0, |r| r.1, Count).expect("valid spec")
+        });
+        two.sort_unstable();
+        one.sort_unstable();
+        prop_assert_eq!(two, one);
+        prop_assert_eq!(two_snap.late(), one_snap.late());
+    }
+
+    /// At 2, 3 and 8 workers with batches: which records are late depends on thread timing,
+    /// but every record is either counted in its key's window or counted as late, and no key
+    /// fires twice in a window.
+    #[test]
+    fn window_two_phase_late_accounting_is_exact(input in late_records(), w in prop::sample::select(vec![2_usize, 3, 8]), batch in 1_usize..20, size in 1_i64..100) {
+        let (out, snap) = run(&input, w, false, batch, false, |s| {
+            s.window_two_phase(WindowSpec::tumbling(size), |r| r.0, |r| r.1, Count).expect("valid spec")
+        });
+        let mut fired = BTreeMap::new();
+        for (key, window, count) in out {
+            prop_assert_eq!(window.end - window.start, size);
+            prop_assert!(fired.insert((window, key), count).is_none(), "key {} fired twice in {:?}", key, window);
+        }
+        let counted: u64 = fired.values().sum();
+        prop_assert_eq!(counted + snap.late(), input.len() as u64);
+    }
+}
+
 /// Records drifting forward with jitter up to 150 ms, often behind the watermark.
 fn late_records() -> impl Strategy<Value = Vec<Rec>> {
     prop::collection::vec((0..4_u64, 0..15_i64, 0..150_i64), 0..200).prop_map(|steps| {
@@ -259,6 +331,12 @@ fn unsupported_windows_are_errors_naming_the_operator() {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
+        let (rest, keyed) = rest.split();
+        let two_phase = keyed
+            .window_two_phase(WindowSpec::session(10), |r| r.0, |r| r.1, Count)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         let (left, right) = rest.split();
         let join = left
             .window_join(
@@ -272,10 +350,14 @@ fn unsupported_windows_are_errors_naming_the_operator() {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        (all, join)
+        (all, two_phase, join)
     })
     .expect("job runs");
-    let (all, join) = &result[0];
+    let (all, two_phase, join) = &result[0];
+    assert!(
+        two_phase.contains("window_two_phase") && two_phase.contains("session"),
+        "{two_phase}"
+    );
     assert!(
         all.contains("window_all") && all.contains("session"),
         "{all}"

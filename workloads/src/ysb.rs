@@ -170,6 +170,60 @@ impl Tables {
     }
 }
 
+/// The static ad -> campaign join table of one worker, as campaign *indexes*: an engine
+/// counts per index (a `u32`, cheap to hash and to exchange) and looks the campaign's UUID up
+/// again only for result rows ([`Campaigns::id`]). Every engine keeps its own copy (the
+/// original benchmark keeps the table in a local cache in front of Redis); `S` is the hasher
+/// of the ad lookup, the engine's choice.
+#[derive(Debug)]
+pub struct Campaigns<S = std::hash::RandomState> {
+    by_ad: HashMap<&'static str, u32, S>,
+    ids: Vec<&'static str>,
+}
+
+impl<S: std::hash::BuildHasher + Default> Campaigns<S> {
+    /// The table of the generated ads and campaigns.
+    pub fn new() -> Self {
+        let t = tables();
+        let ids: Vec<&'static str> = t.campaigns().collect();
+        let index: HashMap<&'static str, u32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i as u32))
+            .collect();
+        let by_ad = t
+            .ad_campaigns()
+            .map(|(ad, campaign)| (ad, index[campaign]))
+            .collect();
+        Self { by_ad, ids }
+    }
+
+    /// The campaign index of an ad; `None` for an unknown ad.
+    pub fn of_ad(&self, ad_id: &str) -> Option<u32> {
+        self.by_ad.get(ad_id).copied()
+    }
+
+    /// The campaign index of a view event's ad; `None` for other events and unknown ads.
+    pub fn of_view(&self, e: &YsbEvent) -> Option<u32> {
+        if e.event_type == "view" {
+            self.of_ad(e.ad_id)
+        } else {
+            None
+        }
+    }
+
+    /// The UUID of campaign `index` (an index this table handed out).
+    pub fn id(&self, index: u32) -> &'static str {
+        self.ids[index as usize]
+    }
+}
+
+impl<S: std::hash::BuildHasher + Default> Default for Campaigns<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One YSB event (in-memory record form; every string a `&'static str` of the tables).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct YsbEvent {

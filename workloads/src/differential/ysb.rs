@@ -10,14 +10,13 @@ use timely::dataflow::operators::generic::Operator;
 use super::queries::final_at_window_end;
 use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
 use crate::timely::windows::tumble_end;
-use crate::timely::ysb::Campaigns;
-use crate::ysb::{WINDOW_MS, YsbEvent, YsbRow, tables};
+use crate::ysb::{Campaigns, WINDOW_MS, YsbEvent, YsbRow, tables};
 
 /// The YSB query over one worker's events.
 pub(crate) fn ysb(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
     let views = events
         .unary(Pipeline, "YsbViews", |_cap, _info| {
-            let campaigns = Campaigns::new();
+            let campaigns: Campaigns = Campaigns::new();
             let mut buffer = Vec::new();
             move |input, output| {
                 input.for_each(|cap, data| {

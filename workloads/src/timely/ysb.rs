@@ -14,39 +14,7 @@ use timely::dataflow::operators::generic::Operator;
 use super::harness::{Ctx, ResultSlot, digest_sink};
 use super::stateless::route;
 use super::windows::{Pending, passed, reached, tumble_end};
-use crate::ysb::{WINDOW_MS, YsbEvent, YsbRow, tables};
-
-/// The static join table of one worker.
-pub(crate) struct Campaigns {
-    by_ad: HashMap<&'static str, u32>,
-    ids: Vec<&'static str>,
-}
-
-impl Campaigns {
-    pub(crate) fn new() -> Self {
-        let t = tables();
-        let ids: Vec<&'static str> = t.campaigns().collect();
-        let index: HashMap<&'static str, u32> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (*c, i as u32))
-            .collect();
-        let by_ad = t
-            .ad_campaigns()
-            .map(|(ad, campaign)| (ad, index[campaign]))
-            .collect();
-        Self { by_ad, ids }
-    }
-
-    /// The campaign index of a view event's ad; `None` for other events and unknown ads.
-    pub(crate) fn of_view(&self, e: &YsbEvent) -> Option<u32> {
-        if e.event_type == "view" {
-            self.by_ad.get(e.ad_id).copied()
-        } else {
-            None
-        }
-    }
-}
+use crate::ysb::{Campaigns, WINDOW_MS, YsbEvent, YsbRow};
 
 fn plain<R>(row: &R) -> (&R, i64) {
     (row, 1)
@@ -58,7 +26,7 @@ fn plain<R>(row: &R) -> (&R, i64) {
 pub(crate) fn timely(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &ResultSlot) {
     let partials: StreamVec<'_, u64, (u32, u64, u64)> =
         events.unary_frontier(Pipeline, "YsbLocalCount", |_cap, _info| {
-            let campaigns = Campaigns::new();
+            let campaigns: Campaigns = Campaigns::new();
             let mut pending: Pending<HashMap<u32, u64>> = Pending::new();
             move |(input, frontier), output| {
                 input.for_each(|cap, data| {
@@ -85,7 +53,7 @@ pub(crate) fn timely(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &Res
         Exchange::new(|p: &(u32, u64, u64)| route(i64::from(p.0))),
         "YsbCount",
         |_cap, _info| {
-            let campaigns = Campaigns::new();
+            let campaigns: Campaigns = Campaigns::new();
             let mut pending: Pending<HashMap<u32, u64>> = Pending::new();
             move |(input, frontier), output| {
                 input.for_each(|cap, data| {
@@ -97,7 +65,7 @@ pub(crate) fn timely(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &Res
                     output
                         .session(&cap)
                         .give_iterator(counts.into_iter().map(|(c, n)| YsbRow {
-                            campaign_id: campaigns.ids[c as usize],
+                            campaign_id: campaigns.id(c),
                             window_start: end - WINDOW_MS,
                             count: n,
                         }));
