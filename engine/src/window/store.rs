@@ -171,6 +171,13 @@ impl<K: Hash + Eq, T, M: SlotMap> SlotStore<K, T, M> {
         Some(pos)
     }
 
+    /// The map of the slot `pos_at` resolved last, if it holds `ts` (no lookup, no division):
+    /// where a record a few places ahead most likely goes, for prefetching.
+    #[inline]
+    pub(super) fn cached_map(&self, ts: Timestamp) -> Option<&M> {
+        (self.cache_start <= ts && ts < self.cache_end).then(|| &self.maps[self.cache_pos])
+    }
+
     /// The slot number `pos_at` resolved last (the cached one), without a division.
     pub(super) fn cached_slot(&self) -> i64 {
         self.cache_slot
