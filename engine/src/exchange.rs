@@ -16,8 +16,12 @@
 //!
 //! The sender keeps one partial batch per destination and sends it when it reaches the batch
 //! size. Partial batches and the latest watermark are flushed together when the worker goes
-//! idle, when the latency budget has passed since the oldest of them arrived, and at end of
-//! input. (So a record that arrives after a watermark may be delivered before it; this only
+//! idle, when the latency budget has passed since the oldest of them arrived, at end of
+//! input, and at once when a watermark arrives while a partial batch holds *stamped* records:
+//! results whose latency the sink records (those of a window firing, stamped with its
+//! watermark, or those an operator emitted as soon as they existed). A window's results thus
+//! cross an exchange with the watermark that fired them, instead of waiting up to the budget
+//! behind a busy worker; unstamped data still travels in full batches. (So a record that arrives after a watermark may be delivered before it; this only
 //! ever makes a record less late, never more.) A flush sends the partial batches, publishes the
 //! watermark in the table, then pushes it into every ring the producer has.
 //!
@@ -323,7 +327,10 @@ impl<T> Push<T> for Sender<T> {
             .wm_in
             .map_or(wm.emitted_ns, |old| old.emitted_ns.min(wm.emitted_ns));
         self.wm_in = Some(Watermark::new(wm.time, stamp));
-        if wm.is_end() {
+        // Results waiting here that the sink will time (a nonzero stamp: a firing's results,
+        // or results an operator emitted the moment they existed) go with this watermark now,
+        // not a latency budget later; plain data keeps filling its batches.
+        if wm.is_end() || self.stamps.iter().any(|&s| s != 0) {
             self.flush_all();
         } else if self.oldest_ns.is_none() {
             self.oldest_ns = Some(self.ctx.clock.now_ns());
