@@ -19,10 +19,9 @@
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::hash::Hash;
 use std::marker::PhantomData;
 use std::rc::Rc;
-
-use std::hash::Hash;
 
 use super::aggregate::Aggregate;
 use super::dataflow::{EventState, Kind, WindowOperator, WindowSpec, key_hash};
