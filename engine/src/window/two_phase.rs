@@ -18,7 +18,6 @@
 //! Records late for the local phase are counted and dropped, as in [`Stream::window`].
 
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -51,13 +50,54 @@ impl<V, A: Aggregate<V>> Aggregate<V> for Partial<A> {
     }
 }
 
+/// The windows a merging phase holds, in end order, each with its merged partials `S`.
+struct OpenWindows<S> {
+    /// `(end, start)` -> the window's state, so windows fire in end order.
+    open: BTreeMap<(Timestamp, Timestamp), S>,
+    /// Windows ending at or below this have fired.
+    fired_to: Timestamp,
+}
+
+impl<S> OpenWindows<S> {
+    fn new() -> Self {
+        Self {
+            open: BTreeMap::new(),
+            fired_to: Timestamp::MIN,
+        }
+    }
+
+    /// The state of `window`, made by `new` when it has none; `None` when the window has
+    /// already fired (the partial is late). Few windows are open at once: the ordered lookup
+    /// is a couple of comparisons.
+    fn state(&mut self, window: Window, new: impl FnOnce() -> S) -> Option<&mut S> {
+        if window.end <= self.fired_to {
+            return None;
+        }
+        Some(
+            self.open
+                .entry((window.end, window.start))
+                .or_insert_with(new),
+        )
+    }
+
+    /// Hands `fire` every window ending at or below `frontier`, in end order, and forgets it.
+    fn fire(&mut self, frontier: Timestamp, mut fire: impl FnMut(Window, S)) {
+        while let Some(entry) = self.open.first_entry() {
+            let (end, start) = *entry.key();
+            if end > frontier {
+                break;
+            }
+            fire(Window { start, end }, entry.remove());
+        }
+        self.fired_to = self.fired_to.max(frontier);
+    }
+}
+
 /// The global phase: merges the partials of the windows routed to this worker.
 pub(super) struct GlobalPhase<V, A: Aggregate<V>> {
     agg: Rc<A>,
-    /// `(end, start)` -> merged partials, so windows fire in end order.
-    open: BTreeMap<(Timestamp, Timestamp), A::Acc>,
-    /// Windows ending at or below this have fired.
-    fired_to: Timestamp,
+    /// Per window its merged partials (`None` until the first arrives).
+    windows: OpenWindows<Option<A::Acc>>,
     _values: PhantomData<fn(&V)>,
 }
 
@@ -66,8 +106,7 @@ impl<V, A: Aggregate<V>> GlobalPhase<V, A> {
     pub(super) fn new(agg: Rc<A>) -> Self {
         Self {
             agg,
-            open: BTreeMap::new(),
-            fired_to: Timestamp::MIN,
+            windows: OpenWindows::new(),
             _values: PhantomData,
         }
     }
@@ -84,15 +123,10 @@ where
     fn on_batch(&mut self, input: &mut Vec<(Window, A::Acc)>, out: &mut Output<'_, Self::Out>) {
         let mut late = 0;
         for (window, partial) in input.drain(..) {
-            if window.end <= self.fired_to {
-                late += 1;
-                continue;
-            }
-            match self.open.entry((window.end, window.start)) {
-                Entry::Vacant(slot) => {
-                    slot.insert(partial);
-                }
-                Entry::Occupied(mut slot) => self.agg.merge(slot.get_mut(), &partial),
+            match self.windows.state(window, || None) {
+                None => late += 1,
+                Some(Some(acc)) => self.agg.merge(acc, &partial),
+                Some(empty) => *empty = Some(partial),
             }
         }
         if late > 0 {
@@ -101,15 +135,12 @@ where
     }
 
     fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        while let Some(entry) = self.open.first_entry() {
-            let (end, start) = *entry.key();
-            if end > wm.time {
-                break;
+        let agg = &self.agg;
+        self.windows.fire(wm.time, |window, acc| {
+            if let Some(acc) = acc {
+                out.push((window, agg.finish(acc)));
             }
-            let acc = entry.remove();
-            out.push((Window { start, end }, self.agg.finish(acc)));
-        }
-        self.fired_to = self.fired_to.max(wm.time);
+        });
         wm.time
     }
 }
@@ -117,10 +148,8 @@ where
 /// The keyed global phase: merges, per window, the partials of the keys routed to this worker.
 pub(super) struct KeyedGlobalPhase<K, V, A: Aggregate<V>> {
     agg: Rc<A>,
-    /// `(end, start)` -> each key's merged partials, so windows fire in end order.
-    open: BTreeMap<(Timestamp, Timestamp), FastMap<K, A::Acc>>,
-    /// Windows ending at or below this have fired.
-    fired_to: Timestamp,
+    /// Per window each key's merged partials.
+    windows: OpenWindows<FastMap<K, A::Acc>>,
     _values: PhantomData<fn(&V)>,
 }
 
@@ -136,15 +165,10 @@ where
     fn on_batch(&mut self, input: &mut Vec<Self::In>, out: &mut Output<'_, Self::Out>) {
         let mut late = 0;
         for (key, window, partial) in input.drain(..) {
-            if window.end <= self.fired_to {
+            let Some(keys) = self.windows.state(window, fast_map) else {
                 late += 1;
                 continue;
-            }
-            // Few windows are open at once: the ordered lookup is a couple of comparisons.
-            let keys = self
-                .open
-                .entry((window.end, window.start))
-                .or_insert_with(fast_map);
+            };
             match keys.entry(key) {
                 hashbrown::hash_map::Entry::Vacant(slot) => {
                     slot.insert(partial);
@@ -160,17 +184,12 @@ where
     }
 
     fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        while let Some(entry) = self.open.first_entry() {
-            let (end, start) = *entry.key();
-            if end > wm.time {
-                break;
+        let agg = &self.agg;
+        self.windows.fire(wm.time, |window, keys| {
+            for (key, acc) in keys {
+                out.push((key, window, agg.finish(acc)));
             }
-            let window = Window { start, end };
-            for (key, acc) in entry.remove() {
-                out.push((key, window, self.agg.finish(acc)));
-            }
-        }
-        self.fired_to = self.fired_to.max(wm.time);
+        });
         wm.time
     }
 }
@@ -359,8 +378,7 @@ impl<T: Send + 'static> Stream<T> {
         };
         let global = KeyedGlobalPhase {
             agg,
-            open: BTreeMap::new(),
-            fired_to: Timestamp::MIN,
+            windows: OpenWindows::new(),
             _values: PhantomData,
         };
         Ok(self
