@@ -21,9 +21,10 @@
 //! results whose latency the sink records (those of a window firing, stamped with its
 //! watermark, or those an operator emitted as soon as they existed). A window's results thus
 //! cross an exchange with the watermark that fired them, instead of waiting up to the budget
-//! behind a busy worker; unstamped data still travels in full batches. (So a record that arrives after a watermark may be delivered before it; this only
-//! ever makes a record less late, never more.) A flush sends the partial batches, publishes the
-//! watermark in the table, then pushes it into every ring the producer has.
+//! behind a busy worker; unstamped data still travels in full batches. (So a record that
+//! arrives after a watermark may be delivered before it; this only ever makes a record less
+//! late, never more.) A flush sends the partial batches, publishes the watermark in the
+//! table, then pushes it into every ring the producer has.
 //!
 //! **Backpressure.** A message that finds its ring full is kept in the sender's pending queue
 //! for that destination (FIFO preserved) and the sender's pending count rises. Every driver

@@ -304,6 +304,34 @@ struct SemiJoinOperator<L, R, K, V, FL, FR> {
     _inputs: std::marker::PhantomData<fn(&L, &R)>,
 }
 
+/// Inserts every record of a batch into `state` with `insert`, first prefetching the state of
+/// the record `PREFETCH_AHEAD` places ahead (`key_of` gives its key and time), so that the
+/// batch's cache misses overlap; empties the batch, frees a budget of released windows, and
+/// returns how many records were late.
+fn each_record<I, K, V>(
+    state: &mut WindowSemiJoin<K, V>,
+    input: &mut Vec<I>,
+    key_of: impl Fn(&I) -> (K, Timestamp),
+    mut insert: impl FnMut(&mut WindowSemiJoin<K, V>, &I) -> Admission,
+) -> u64
+where
+    K: Hash + Eq + Clone,
+    V: PartialEq + Clone,
+{
+    let n = input.len();
+    let mut late = 0;
+    for i in 0..n {
+        if let Some(ahead) = input.get(i + PREFETCH_AHEAD) {
+            let (key, ts) = key_of(ahead);
+            state.prefetch(&key, ts);
+        }
+        late += u64::from(insert(state, &input[i]).is_late());
+    }
+    input.clear();
+    state.reclaim(2 * n.max(128));
+    late
+}
+
 impl<L, R, K, V, FL, FR> BinaryOperator for SemiJoinOperator<L, R, K, V, FL, FR>
 where
     L: 'static,
@@ -320,46 +348,34 @@ where
     fn on_left(&mut self, input: &mut Vec<L>, out: &mut Output<'_, Self::Out>) {
         // Results found in this batch exist from now on.
         out.restamp(self.clock.now_ns());
-        let n = input.len();
-        let mut late = 0;
-        for i in 0..n {
-            if let Some(ahead) = input.get(i + PREFETCH_AHEAD) {
-                let (key, ts, _) = (self.left)(ahead);
-                self.state.prefetch(&key, ts);
-            }
-            let (key, ts, value) = (self.left)(&input[i]);
-            let admission = self
-                .state
-                .insert_left(&key, ts, &value, |k, w, v| out.push((k, w, v)));
-            late += u64::from(admission.is_late());
-        }
-        input.clear();
+        let left = &self.left;
+        let late = each_record(
+            &mut self.state,
+            input,
+            |r| {
+                let (key, ts, _) = left(r);
+                (key, ts)
+            },
+            |state, r| {
+                let (key, ts, value) = left(r);
+                state.insert_left(&key, ts, &value, |k, w, v| out.push((k, w, v)))
+            },
+        );
         if late > 0 {
             out.count_late(late);
         }
-        self.state.reclaim(2 * n.max(128));
     }
 
     fn on_right(&mut self, input: &mut Vec<R>, out: &mut Output<'_, Self::Out>) {
         out.restamp(self.clock.now_ns());
-        let n = input.len();
-        let mut late = 0;
-        for i in 0..n {
-            if let Some(ahead) = input.get(i + PREFETCH_AHEAD) {
-                let (key, ts) = (self.right)(ahead);
-                self.state.prefetch(&key, ts);
-            }
-            let (key, ts) = (self.right)(&input[i]);
-            let admission = self
-                .state
-                .insert_right(&key, ts, |k, w, v| out.push((k, w, v)));
-            late += u64::from(admission.is_late());
-        }
-        input.clear();
+        let right = &self.right;
+        let late = each_record(&mut self.state, input, right, |state, r| {
+            let (key, ts) = right(r);
+            state.insert_right(&key, ts, |k, w, v| out.push((k, w, v)))
+        });
         if late > 0 {
             out.count_late(late);
         }
-        self.state.reclaim(2 * n.max(128));
     }
 
     fn on_watermark(&mut self, wm: Watermark, _out: &mut Output<'_, Self::Out>) -> Timestamp {

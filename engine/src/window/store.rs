@@ -159,7 +159,7 @@ impl<K: Hash + Eq, T, M: SlotMap> SlotStore<K, T, M> {
     /// As [`SlotStore::map_at`], returning the map's storage position (see [`SlotStore::map`]).
     #[inline]
     pub(super) fn pos_at(&mut self, ts: Timestamp, width: i64) -> Option<usize> {
-        if self.cache_start <= ts && ts < self.cache_end {
+        if self.caches(ts) {
             return Some(self.cache_pos);
         }
         let slot = ts.div_euclid(width);
@@ -175,7 +175,13 @@ impl<K: Hash + Eq, T, M: SlotMap> SlotStore<K, T, M> {
     /// where a record a few places ahead most likely goes, for prefetching.
     #[inline]
     pub(super) fn cached_map(&self, ts: Timestamp) -> Option<&M> {
-        (self.cache_start <= ts && ts < self.cache_end).then(|| &self.maps[self.cache_pos])
+        self.caches(ts).then(|| &self.maps[self.cache_pos])
+    }
+
+    /// The cached slot holds `ts`.
+    #[inline]
+    fn caches(&self, ts: Timestamp) -> bool {
+        self.cache_start <= ts && ts < self.cache_end
     }
 
     /// The slot number `pos_at` resolved last (the cached one), without a division.

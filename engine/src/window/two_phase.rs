@@ -153,6 +153,17 @@ pub(super) struct KeyedGlobalPhase<K, V, A: Aggregate<V>> {
     _values: PhantomData<fn(&V)>,
 }
 
+impl<K, V, A: Aggregate<V>> KeyedGlobalPhase<K, V, A> {
+    /// Merges partials of `agg`'s accumulators, per key.
+    pub(super) fn new(agg: Rc<A>) -> Self {
+        Self {
+            agg,
+            windows: OpenWindows::new(),
+            _values: PhantomData,
+        }
+    }
+}
+
 impl<K, V, A> Operator for KeyedGlobalPhase<K, V, A>
 where
     K: Hash + Eq + 'static,
@@ -192,6 +203,33 @@ where
         });
         wm.time
     }
+}
+
+/// The local phase of a two-phase window: an ordinary window operator on the worker's own
+/// records whose results are `agg`'s accumulators, and the name of its window kind.
+#[allow(
+    clippy::type_complexity,
+    reason = "the operator and its name; an alias hides the shape"
+)]
+fn local_phase<T, K, A, FK, FT>(
+    spec: WindowSpec,
+    key: FK,
+    time: FT,
+    agg: &Rc<A>,
+) -> Result<(WindowOperator<T, K, Partial<A>, FK, FT>, &'static str), WindowError>
+where
+    K: Hash + Eq + Clone,
+    A: Aggregate<T>,
+{
+    let (state, name, hold) = EventState::new(spec, Partial(Rc::clone(agg)))?;
+    let local = WindowOperator {
+        state,
+        key: Rc::new(key),
+        time,
+        late: None,
+        hold,
+    };
+    Ok((local, name))
 }
 
 impl<T: Send + 'static> Stream<T> {
@@ -274,14 +312,7 @@ impl<T: Send + 'static> Stream<T> {
             }
         };
         let agg = Rc::new(agg);
-        let (state, _, hold) = EventState::new(spec, Partial(Rc::clone(&agg)))?;
-        let local = WindowOperator {
-            state,
-            key: Rc::new(|_: &T| ()),
-            time,
-            late: None,
-            hold,
-        };
+        let (local, _) = local_phase(spec, |_: &T| (), time, &agg)?;
         let peers = self.peers() as i64;
         let global = GlobalPhase::new(agg);
         Ok(self
@@ -368,19 +399,8 @@ impl<T: Send + 'static> Stream<T> {
             });
         }
         let agg = Rc::new(agg);
-        let (state, name, hold) = EventState::new(spec, Partial(Rc::clone(&agg)))?;
-        let local = WindowOperator {
-            state,
-            key: Rc::new(key),
-            time,
-            late: None,
-            hold,
-        };
-        let global = KeyedGlobalPhase {
-            agg,
-            windows: OpenWindows::new(),
-            _values: PhantomData,
-        };
+        let (local, name) = local_phase(spec, key, time, &agg)?;
+        let global = KeyedGlobalPhase::new(agg);
         Ok(self
             .unary(&format!("{name}_local"), local)
             .key_by(|(key, _, _)| key_hash(key))
