@@ -185,6 +185,47 @@ impl<T: 'static> Stream<T> {
         (a, b)
     }
 
+    /// Passes every record on unchanged and sends what `f` returns for it, if anything, to a
+    /// second stream (Flink's side output): a branch taken by a few records (a copy of some of
+    /// them, or the rejects of a filter worth keeping) without copying the others, as
+    /// [`Stream::split`] would. Returns `(main, side)`; both carry this stream's watermarks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weir_engine::{Config, IterSource, execute};
+    ///
+    /// let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    /// let sink = Arc::clone(&seen);
+    /// execute(Config::new(1).with_pinning(false), move |worker| {
+    ///     let (main, side) = worker
+    ///         .source(IterSource::new(1..=6_i64, |t: &i64| *t, 0))
+    ///         .side_output(|t| (t % 3 == 0).then_some(t * 10));
+    ///     let (a, b) = (Arc::clone(&sink), Arc::clone(&sink));
+    ///     main.for_each(move |t| a.lock().expect("lock").0.push(t));
+    ///     side.for_each(move |t| b.lock().expect("lock").1.push(t));
+    /// })?;
+    /// assert_eq!(*seen.lock().expect("lock"), (vec![1, 2, 3, 4, 5, 6], vec![30, 60]));
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    pub fn side_output<U: 'static>(
+        self,
+        f: impl FnMut(&T) -> Option<U> + 'static,
+    ) -> (Stream<T>, Stream<U>) {
+        let mut main = self.derive();
+        let ops = self.register("side_output", &[], &mut main);
+        let side = main.derive();
+        self.port.attach(Box::new(SideOutputNode {
+            f,
+            main: Rc::clone(&main.port),
+            side: Rc::clone(&side.port),
+            buf: Vec::new(),
+            ops,
+        }));
+        (main, side)
+    }
+
     /// Delivers batches to `f`, which may drain them; what it leaves is discarded afterwards.
     /// Every record reaching a sink counts in the worker's `records_out`; batches stamped by a
     /// watermark record their latency.
@@ -415,6 +456,31 @@ impl<T: Clone> Push<T> for SplitNode<T> {
     fn watermark(&mut self, wm: Watermark) {
         self.a.watermark(wm);
         self.b.watermark(wm);
+    }
+}
+
+struct SideOutputNode<T, U, F> {
+    f: F,
+    main: Rc<Port<T>>,
+    side: Rc<Port<U>>,
+    buf: Vec<U>,
+    ops: Rc<OpCounters>,
+}
+
+impl<T, U, F: FnMut(&T) -> Option<U>> Push<T> for SideOutputNode<T, U, F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let n = batch.len() as u64;
+        self.buf.extend(batch.iter().filter_map(&mut self.f));
+        self.ops.add(n, n + self.buf.len() as u64);
+        self.main.push(batch, stamp);
+        self.side.push(&mut self.buf, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.main.watermark(wm);
+        self.side.watermark(wm);
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
     }
 }
 

@@ -202,6 +202,32 @@ proptest! {
         prop_assert_eq!(events * 2, sunk);
     }
 
+    /// A side output carries only what its function returns, the main stream every record, and
+    /// both carry the watermark: windows after their union fire for every window, once.
+    #[test]
+    fn side_output_then_union(input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..64) {
+        let (out, snap) = run(&input, w, pin, batch, 2, |s| {
+            let (main, side) = s.side_output(|&(k, t)| (k % 3 == 0).then_some((k + 100, t)));
+            main.union(side).key_by(|r| r.0).unary("tumbling", Tumbling::default())
+        });
+        let mut reference: HashMap<(u64, i64), u64> = HashMap::new();
+        for &(k, t) in &input {
+            *reference.entry((k, t - t.rem_euclid(100))).or_default() += 1;
+            if k % 3 == 0 {
+                *reference.entry((k + 100, t - t.rem_euclid(100))).or_default() += 1;
+            }
+        }
+        let mut reference: Vec<(u64, i64, u64)> = reference.into_iter().map(|((k, s), n)| (k, s, n)).collect();
+        reference.sort_unstable();
+        let mut got: Vec<(u64, i64, u64)> = out.into_iter().map(|(_, r)| r).collect();
+        got.sort_unstable();
+        prop_assert_eq!(got, reference);
+        let (events, _, _, late, dropped) = check_accounting(&snap, w);
+        prop_assert_eq!(events, input.len() as u64);
+        prop_assert_eq!(late + dropped, 0);
+        prop_assert_eq!(snap.watermark_ms, Some(i64::MAX));
+    }
+
     #[test]
     fn keyed_running_count(input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..64, ring in 1_usize..4) {
         let (out, snap) = run(&input, w, pin, batch, ring, |s| s.key_by(|r| r.0).unary("count", RunningCount::default()));

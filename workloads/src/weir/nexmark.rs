@@ -14,7 +14,7 @@
 //! - q7: bids | `window_all` over tumbling 10 s windows with a max-with-the-bids-at-the-max
 //!   aggregate: per worker a partial of its own bids (no exchange of bids), then => per window
 //!   one worker merges the partials. A bid exactly on a window's end also joins that window
-//!   (BETWEEN is inclusive).
+//!   (BETWEEN is inclusive): a `side_output` copies those bids alone, marked, into the union.
 //! - q8: persons and auctions => tumbling 10 s `window_semi_join` on id = seller: a person's
 //!   row is emitted as soon as one of their auctions is in the same window.
 //! - q11: bids => session windows (gap 10 s) per bidder, count.
@@ -289,24 +289,24 @@ fn q5(bids: Stream<Bid>) -> Stream<Q5Row> {
 }
 
 fn q7(bids: Stream<Bid>) -> Stream<Q7Row> {
-    bids.flat_map(|b| {
-        // A bid exactly on a window's end also belongs to the previous window's BETWEEN.
-        let edge = (b.date_time % TUMBLE_MS == 0).then_some(Q7In { bid: b, edge: true });
-        std::iter::once(Q7In {
-            bid: b,
-            edge: false,
+    // A bid exactly on a window's end also belongs to the previous window's BETWEEN: a marked
+    // copy of it goes there too (a side output: the other bids are not copied).
+    let (bids, edges) = bids.side_output(|b| {
+        (b.date_time % TUMBLE_MS == 0).then_some(Bid {
+            event_id: EDGE_COPY,
+            ..*b
         })
-        .chain(edge)
-    })
+    });
     // Two-phase: per worker a partial max of its own bids (no exchange of bids), then one
     // worker per window merges the partials.
-    .window_all(
-        WindowSpec::tumbling(TUMBLE),
-        |r: &Q7In| ts(r.bid.date_time) - i64::from(r.edge),
-        MaxBids,
-    )
-    .expect("a 10 s window is valid")
-    .flat_map(|(_, rows)| rows)
+    bids.union(edges)
+        .window_all(
+            WindowSpec::tumbling(TUMBLE),
+            |b: &Bid| ts(b.date_time) - i64::from(is_edge_copy(b)),
+            MaxBids,
+        )
+        .expect("a 10 s window is valid")
+        .flat_map(|(_, rows)| rows)
 }
 
 fn q8(events: Stream<Event>) -> Stream<Q8Row> {
@@ -336,12 +336,15 @@ fn q8(events: Stream<Event>) -> Stream<Q8Row> {
         })
 }
 
-/// A bid offered to q7's window: `edge` marks the copy of a bid lying exactly on a window's end,
-/// assigned to the window that ends there (it may join it, but does not count for its max).
-#[derive(Debug, Clone, Copy)]
-struct Q7In {
-    bid: Bid,
-    edge: bool,
+/// The `event_id` of q7's copy of a bid lying exactly on a window's end, offered to the window
+/// that ends there: it may join that window's result but does not count for its max. No event
+/// has this id (ids are below the number of events).
+const EDGE_COPY: u64 = u64::MAX;
+
+/// Whether `b` is q7's copy of a bid on a window's end.
+#[inline]
+fn is_edge_copy(b: &Bid) -> bool {
+    b.event_id == EDGE_COPY
 }
 
 /// q7's accumulator: the highest price of the window's own bids, those bids, and the bids on
@@ -384,19 +387,19 @@ impl MaxAcc {
 #[derive(Debug, Clone, Copy)]
 struct MaxBids;
 
-impl Aggregate<Q7In> for MaxBids {
+impl Aggregate<Bid> for MaxBids {
     type Acc = MaxAcc;
     type Out = Vec<Q7Row>;
     fn init(&self) -> MaxAcc {
         MaxAcc::default()
     }
-    fn accumulate(&self, acc: &mut MaxAcc, r: &Q7In) {
-        if r.edge {
-            if r.bid.price >= acc.max {
-                acc.edge.push(r.bid);
+    fn accumulate(&self, acc: &mut MaxAcc, b: &Bid) {
+        if is_edge_copy(b) {
+            if b.price >= acc.max {
+                acc.edge.push(*b);
             }
         } else {
-            acc.offer(&r.bid);
+            acc.offer(b);
         }
     }
     fn merge(&self, acc: &mut MaxAcc, other: &MaxAcc) {
