@@ -54,28 +54,6 @@ fn ts(t: u64) -> Timestamp {
     t as Timestamp
 }
 
-/// A q8 input record, projected before the stream is split in two (so the split clones
-/// small records, not 200-byte events).
-#[derive(Debug, Clone, Copy)]
-enum PersonOrAuction {
-    /// `(id, dateTime, name)`.
-    Person(u64, Timestamp, &'static str),
-    /// `(seller, dateTime)`.
-    Auction(u64, Timestamp),
-}
-
-fn people_and_auctions(
-    events: Stream<Event>,
-) -> (Stream<PersonOrAuction>, Stream<PersonOrAuction>) {
-    events
-        .flat_map(|e| match e {
-            Event::Person(p) => Some(PersonOrAuction::Person(p.id, ts(p.date_time), p.name)),
-            Event::Auction(a) => Some(PersonOrAuction::Auction(a.seller, ts(a.date_time))),
-            Event::Bid(_) => None,
-        })
-        .split()
-}
-
 /// Builds `query` on `worker`.
 pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
     let sink = shared.sink(worker.index());
@@ -310,14 +288,15 @@ fn q7(bids: Stream<Bid>) -> Stream<Q7Row> {
 }
 
 fn q8(events: Stream<Event>) -> Stream<Q8Row> {
-    let (p, a) = people_and_auctions(events);
-    let people = p.flat_map(|r| match r {
-        PersonOrAuction::Person(id, t, name) => Some((id, t, name)),
-        PersonOrAuction::Auction(..) => None,
+    // The auctions' sellers branch off as a side output and the persons are picked from the
+    // rest: no event is copied whole on its way to the join.
+    let (events, sellers) = events.side_output(|e| match e {
+        Event::Auction(a) => Some((a.seller, ts(a.date_time))),
+        Event::Person(_) | Event::Bid(_) => None,
     });
-    let sellers = a.flat_map(|r| match r {
-        PersonOrAuction::Auction(seller, t) => Some((seller, t)),
-        PersonOrAuction::Person(..) => None,
+    let people = events.flat_map(|e| match e {
+        Event::Person(p) => Some((p.id, ts(p.date_time), p.name)),
+        Event::Auction(_) | Event::Bid(_) => None,
     });
     // Each (person, name, window) row is final once the person and one of their auctions are
     // both in the window: emitted then, not when the window closes.
