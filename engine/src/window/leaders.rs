@@ -192,6 +192,8 @@ pub struct WindowLeaders<K, V, A: Monotone<V>> {
     cache_windows: Vec<(i64, usize)>,
     /// Storage positions of the panes that may share a window with a pane (scratch).
     neighbours: Vec<usize>,
+    /// A shared key's accumulators in the live panes of a pane's unfired windows (scratch).
+    shared_accs: Vec<(i64, A::Acc)>,
     /// Smallest window index not fired yet.
     next: i64,
     stats: WindowStats,
@@ -235,6 +237,7 @@ where
             cache_info: 0,
             cache_windows: Vec::new(),
             neighbours: Vec::new(),
+            shared_accs: Vec::new(),
             next: i64::MIN,
             stats: WindowStats::default(),
             _values: PhantomData,
@@ -367,21 +370,36 @@ where
 
     /// Offers a shared key: per unfired window of `pane`, its result merged over the window's
     /// panes, when it rose (`old` is its accumulator in `pane` before the record, `None` when
-    /// the record opened it).
+    /// the record opened it). The key is looked up once in each live pane of those windows,
+    /// not once per window and pane: a new pane's first records are mostly such keys, and
+    /// they come just as the windows that end there fire.
     fn offer_shared(&mut self, pane: i64, key: &K, old: Option<&A::Acc>) {
+        let (Some(&(first_k, _)), Some(&(last_k, _))) =
+            (self.cache_windows.first(), self.cache_windows.last())
+        else {
+            return;
+        };
+        let mut found = std::mem::take(&mut self.shared_accs);
+        found.clear();
+        let span = first_k.saturating_mul(self.per_slide)
+            ..last_k
+                .saturating_mul(self.per_slide)
+                .saturating_add(self.per_window);
+        for (slot, map) in self.panes.range(span) {
+            if let Some(entry) = map.get(key) {
+                found.push((slot, entry.acc.clone()));
+            }
+        }
         for &(k, board) in &self.cache_windows {
             let first = k.saturating_mul(self.per_slide);
+            let panes = first..first.saturating_add(self.per_window);
             let mut now = self.agg.init();
             let mut before = self.agg.init();
             let mut present_before = false;
-            for (slot, map) in self
-                .panes
-                .range(first..first.saturating_add(self.per_window))
-            {
-                let Some(entry) = map.get(key) else { continue };
-                self.agg.merge(&mut now, &entry.acc);
-                if slot != pane {
-                    self.agg.merge(&mut before, &entry.acc);
+            for (slot, acc) in found.iter().filter(|(slot, _)| panes.contains(slot)) {
+                self.agg.merge(&mut now, acc);
+                if *slot != pane {
+                    self.agg.merge(&mut before, acc);
                     present_before = true;
                 } else if let Some(old) = old {
                     self.agg.merge(&mut before, old);
@@ -393,6 +411,7 @@ where
                 self.boards[board].offer(key, now);
             }
         }
+        self.shared_accs = found;
     }
 
     /// Advances the frontier: fires, in order, every window with data whose
