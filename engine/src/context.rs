@@ -170,9 +170,16 @@ impl BuildCtx {
     pub(crate) fn operator(&self, name: &str, inputs: &[Option<usize>]) -> Rc<OpCounters> {
         let mut operators = self.operators.borrow_mut();
         let ops = Rc::new(OpCounters::new(operators.len()));
+        // Each producer once: a union of a side output's two streams has one input operator.
+        let mut producers: Vec<usize> = Vec::with_capacity(inputs.len());
+        for &input in inputs.iter().flatten() {
+            if !producers.contains(&input) {
+                producers.push(input);
+            }
+        }
         operators.push(Registered {
             name: name.to_owned(),
-            inputs: inputs.iter().flatten().copied().collect(),
+            inputs: producers,
             ops: Rc::clone(&ops),
         });
         ops

@@ -28,7 +28,7 @@ pub struct OperatorMetrics {
     /// The operator's name as given when the dataflow was built (for example `"window"`).
     pub name: String,
     /// Indices (in [`WorkerMetrics::operators`]) of the operators feeding this one, in input
-    /// order; empty for sources.
+    /// order, each once (a union of a side output's two streams has one); empty for sources.
     pub inputs: Vec<usize>,
     /// Records that entered the operator; `None` where the engine does not count them (timely
     /// counts records per channel: an operator with no channel in, a source, has none).

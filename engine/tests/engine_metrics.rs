@@ -352,3 +352,37 @@ fn operators_report_their_inputs_and_their_own_time() {
         assert!(op("slow").fill.is_none(), "only exchanges have a fill");
     }
 }
+
+/// A union of a side output's two streams lists the side output once as its input, and the
+/// side output counts the records it passed on plus those it sent aside.
+#[test]
+fn a_side_output_is_one_operator_with_two_streams() {
+    let collector = Collector::new();
+    let config = Config::new(1)
+        .with_pinning(false)
+        .with_collector(collector.clone());
+    execute(config, move |worker| {
+        let source = worker.source(IterSource::new(0..100_i64, |t: &i64| *t, 0));
+        let (main, side) = source.side_output(|t| (t % 10 == 0).then_some(*t));
+        main.union(side).sink(Vec::clear);
+    })
+    .expect("job runs");
+    let snap = collector.latest();
+    let w = &snap.workers[0];
+    let graph: Vec<(&str, &[usize])> = w
+        .operators
+        .iter()
+        .map(|o| (o.name.as_str(), o.inputs.as_slice()))
+        .collect();
+    assert_eq!(
+        graph,
+        [
+            ("source", &[][..]),
+            ("side_output", &[0][..]),
+            ("union", &[1][..]),
+            ("sink", &[2][..]),
+        ]
+    );
+    let side = &w.operators[1];
+    assert_eq!((side.records_in, side.records_out), (Some(100), Some(110)));
+}
