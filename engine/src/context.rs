@@ -90,7 +90,7 @@ pub(crate) type DriverSlot = (Box<dyn Driver>, Rc<Gate>);
 pub(crate) trait SenderDyn {
     /// Retries pending messages; whether any went out.
     fn retry_pending(&mut self) -> bool;
-    /// Sends all partial batches and the latest watermark; whether anything was sent.
+    /// Sends all partial batches (watermarks go on as they arrive); whether anything was sent.
     fn flush_all(&mut self) -> bool;
     /// When the oldest unsent record or watermark arrived, if any.
     fn oldest_ns(&self) -> Option<u64>;

@@ -15,16 +15,15 @@
 //! few words per pair (the partial-batch and ring slots) however many workers run.
 //!
 //! The sender keeps one partial batch per destination and sends it when it reaches the batch
-//! size. Partial batches and the latest watermark are flushed together when the worker goes
-//! idle, when the latency budget has passed since the oldest of them arrived, at end of
-//! input, and at once when a watermark arrives while a partial batch holds *stamped* records:
-//! results whose latency the sink records (those of a window firing, stamped with its
-//! watermark, or those an operator emitted as soon as they existed). A window's results thus
-//! cross an exchange with the watermark that fired them, instead of waiting up to the budget
-//! behind a busy worker; unstamped data still travels in full batches. (So a record that
-//! arrives after a watermark may be delivered before it; this only ever makes a record less
-//! late, never more.) A flush sends the partial batches, publishes the watermark in the
-//! table, then pushes it into every ring the producer has.
+//! size. Partial batches are flushed when the worker goes idle, when the latency budget has
+//! passed since the oldest of them arrived, at end of input, and whenever a watermark arrives:
+//! the watermark goes on at once, after the partial batches it must follow, so the windows
+//! beyond the exchange fire as soon as their input is complete and a firing's results cross
+//! with the watermark that fired them (held for fuller batches, a watermark delayed every
+//! firing behind it by up to the budget). Watermarks advance about once per source poll, so
+//! data still travels in batches of about a poll's share per destination or more. A flush sends
+//! the partial batches, publishes the watermark in the table, then pushes it into every ring
+//! the producer has.
 //!
 //! **Backpressure.** A message that finds its ring full is kept in the sender's pending queue
 //! for that destination (FIFO preserved) and the sender's pending count rises. Every driver
@@ -231,7 +230,6 @@ pub(crate) struct Sender<T> {
     edge: Arc<EdgeShared<T>>,
     pending_count: Rc<Cell<usize>>,
     local: Rc<RefCell<ReceiverCore<T>>>,
-    wm_in: Option<Watermark>,
     wm_sent: Timestamp,
     oldest_ns: Option<u64>,
     ctx: Rc<BuildCtx>,
@@ -322,19 +320,21 @@ impl<T> Push<T> for Sender<T> {
         if wm.time <= self.wm_sent {
             return;
         }
-        // Watermarks waiting for the same flush are merged into the newest time with the
-        // oldest stamp: latency may be overstated for some results, never hidden.
-        let stamp = self
-            .wm_in
-            .map_or(wm.emitted_ns, |old| old.emitted_ns.min(wm.emitted_ns));
-        self.wm_in = Some(Watermark::new(wm.time, stamp));
-        // Results waiting here that the sink will time (a nonzero stamp: a firing's results,
-        // or results an operator emitted the moment they existed) go with this watermark now,
-        // not a latency budget later; plain data keeps filling its batches.
-        if wm.is_end() || self.stamps.iter().any(|&s| s != 0) {
-            self.flush_all();
-        } else if self.oldest_ns.is_none() {
-            self.oldest_ns = Some(self.ctx.clock.now_ns());
+        // A watermark goes on at once, after the partial batches it must follow: the windows
+        // beyond this exchange fire as soon as their input is complete, and the results
+        // waiting here (a firing's, stamped) go with the watermark that fired them. Holding
+        // it for fuller batches delayed every firing by up to the latency budget.
+        self.flush_all();
+        // Publish first, then push into the rings: a ring never delivers a watermark its
+        // producer has not published (the rings module's proof).
+        self.wm_sent = wm.time;
+        let rose = self.edge.progress.publish(self.me, wm);
+        for i in 0..self.connected.len() {
+            self.send_msg(self.connected[i], Msg::Watermark(wm));
+        }
+        self.local.borrow_mut().advance();
+        if rose {
+            self.ctx.wakers.wake_all_sleeping(self.me);
         }
     }
 }
@@ -378,22 +378,6 @@ impl<T> SenderDyn for Sender<T> {
                 self.send_buf(dest);
                 sent = true;
             }
-        }
-        if let Some(wm) = self.wm_in.take()
-            && wm.time > self.wm_sent
-        {
-            // Publish first, then push into the rings: a ring never delivers a watermark its
-            // producer has not published (the rings module's proof).
-            self.wm_sent = wm.time;
-            let rose = self.edge.progress.publish(self.me, wm);
-            for i in 0..self.connected.len() {
-                self.send_msg(self.connected[i], Msg::Watermark(wm));
-            }
-            self.local.borrow_mut().advance();
-            if rose {
-                self.ctx.wakers.wake_all_sleeping(self.me);
-            }
-            sent = true;
         }
         self.oldest_ns = None;
         sent
@@ -535,7 +519,6 @@ impl<T: Send + 'static> Stream<T> {
             edge: shared,
             pending_count,
             local: core,
-            wm_in: None,
             wm_sent: NO_PROGRESS,
             oldest_ns: None,
             ctx: Rc::clone(&ctx),

@@ -1,12 +1,13 @@
-//! An exchange sends a window firing's results on with the watermark that fired them, however
-//! long its latency budget and however busy the worker: results are the data the latency goal
-//! is about. (Plain data still waits for a full batch, the budget or an idle worker.)
+//! An exchange sends a watermark on at once, with the partial batches it must follow, however
+//! long its latency budget and however busy the worker: a window fires on the far side of an
+//! exchange as soon as its input is complete, and its results (the data the latency goal is
+//! about) come back with the watermark that fired them.
 //!
 //! One worker, a source that is never idle (one record per poll, always ready) and a latency
-//! budget of an hour, so nothing but that rule can move a partial batch before end of input.
-//! `window_all`'s local phase fires on the source's own watermark and its partials cross an
-//! exchange to the merging phase; the sink notes how many records the source had emitted when
-//! each window's result arrived.
+//! budget of an hour, so nothing but that rule can move a partial batch or a watermark before
+//! end of input. The sink notes how many records the source had emitted when each window's
+//! result arrived: `window_all`'s partials cross an exchange after the firing, a keyed
+//! `window`'s input crosses one before it.
 
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
 
@@ -41,10 +42,12 @@ impl Source for Busy {
     }
 }
 
-#[test]
-fn window_results_cross_an_exchange_with_their_watermark() {
-    const RECORDS: u64 = 5_000;
-    const SIZE: i64 = 100;
+/// Runs `window` (the source's stream to `(window end, count)` pairs) and returns
+/// `(window end, count, records emitted when the result arrived)` per result.
+fn arrivals<F>(window: F) -> Vec<(i64, u64, u64)>
+where
+    F: Fn(weir_engine::Stream<u64>) -> weir_engine::Stream<(i64, u64)> + Send + Sync + 'static,
+{
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&arrivals);
     let config = Config::new(1)
@@ -55,31 +58,67 @@ fn window_results_cross_an_exchange_with_their_watermark() {
         let emitted = Rc::new(Cell::new(0));
         let seen = Rc::clone(&emitted);
         let sink = Arc::clone(&sink);
-        worker
-            .source(Busy {
-                next: 0,
-                n: RECORDS,
-                emitted,
-            })
-            .window_all(WindowSpec::tumbling(SIZE), |t| *t as Timestamp, Count)
-            .expect("valid window")
-            .for_each(move |(window, count)| {
-                sink.lock().unwrap().push((window.end, count, seen.get()));
-            });
+        window(worker.source(Busy {
+            next: 0,
+            n: RECORDS,
+            emitted,
+        }))
+        .for_each(move |(end, count)| {
+            sink.lock().unwrap().push((end, count, seen.get()));
+        });
     })
     .expect("job runs");
-    let arrivals = arrivals.lock().unwrap();
-    assert_eq!(arrivals.len(), (RECORDS as i64 / SIZE) as usize);
-    for &(end, count, emitted_then) in arrivals.iter() {
-        assert_eq!(count, SIZE as u64, "window ending at {end}");
+    let mut arrivals = arrivals.lock().unwrap().clone();
+    arrivals.sort_unstable();
+    arrivals
+}
+
+const RECORDS: u64 = 5_000;
+const SIZE: i64 = 100;
+
+/// The record at `end` moves the watermark to `end` and fires the window ending there: its
+/// results must reach the sink within a few polls, not at end of input.
+fn assert_prompt(arrivals: &[(i64, u64, u64)]) {
+    for &(end, _, emitted_then) in arrivals {
         if end == RECORDS as i64 {
             continue; // the last window fires at end of input
         }
-        // The record at `end` moves the watermark to `end` and fires the window: its result
-        // must reach the sink within a few polls, not at end of input.
         assert!(
             emitted_then <= end as u64 + 4,
             "the window ending at {end} arrived after {emitted_then} records"
         );
     }
+}
+
+#[test]
+fn a_watermark_crosses_an_exchange_before_its_batch_is_full() {
+    // Three keys: each window has three results, all through the keyed exchange.
+    let arrivals = arrivals(|s| {
+        s.window(
+            WindowSpec::tumbling(SIZE),
+            |t| t % 3,
+            |t| *t as Timestamp,
+            Count,
+        )
+        .expect("valid window")
+        .map(|(_, window, count)| (window.end, count))
+    });
+    assert_eq!(arrivals.len(), 3 * (RECORDS as i64 / SIZE) as usize);
+    let total: u64 = arrivals.iter().map(|a| a.1).sum();
+    assert_eq!(total, RECORDS);
+    assert_prompt(&arrivals);
+}
+
+#[test]
+fn window_results_cross_an_exchange_with_their_watermark() {
+    let arrivals = arrivals(|s| {
+        s.window_all(WindowSpec::tumbling(SIZE), |t| *t as Timestamp, Count)
+            .expect("valid window")
+            .map(|(window, count)| (window.end, count))
+    });
+    assert_eq!(arrivals.len(), (RECORDS as i64 / SIZE) as usize);
+    for &(end, count, _) in &arrivals {
+        assert_eq!(count, SIZE as u64, "window ending at {end}");
+    }
+    assert_prompt(&arrivals);
 }
