@@ -54,7 +54,8 @@ pub struct Config {
     /// Records per batch (at least 1): sources are polled for at most this many, and exchange
     /// sends a batch once it holds this many.
     pub batch_size: usize,
-    /// How long a partial batch (or a watermark) may wait in an exchange before it is sent.
+    /// How long a partial batch may wait in an exchange before it is sent (a watermark never
+    /// waits: it goes on at once, after the partial batches it must follow).
     pub latency_budget: Duration,
     /// Interval between two metrics snapshots published to the collector.
     pub snapshot_interval: Duration,

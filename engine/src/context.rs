@@ -92,7 +92,7 @@ pub(crate) trait SenderDyn {
     fn retry_pending(&mut self) -> bool;
     /// Sends all partial batches (watermarks go on as they arrive); whether anything was sent.
     fn flush_all(&mut self) -> bool;
-    /// When the oldest unsent record or watermark arrived, if any.
+    /// When the oldest unsent record arrived, if any.
     fn oldest_ns(&self) -> Option<u64>;
     /// Whether messages wait for ring space.
     fn is_pending(&self) -> bool;
