@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use weir_engine::{
     Collector, Config, IterSource, Operator, Output, Source, SourcePoll, Timestamp, Watermark,
-    execute,
+    WorkerMetrics, execute,
 };
 
 /// Counts records per (key, 10 ms window), emitted when the watermark passes the window end.
@@ -279,6 +279,14 @@ impl Operator for Slow {
     }
 }
 
+/// A worker's operators as `(name, inputs)`.
+fn graph(w: &WorkerMetrics) -> Vec<(&str, &[usize])> {
+    w.operators
+        .iter()
+        .map(|o| (o.name.as_str(), o.inputs.as_slice()))
+        .collect()
+}
+
 #[test]
 fn operators_report_their_inputs_and_their_own_time() {
     let collector = Collector::new();
@@ -305,13 +313,8 @@ fn operators_report_their_inputs_and_their_own_time() {
     .expect("job runs");
     let snap = collector.latest();
     for (w, calls) in snap.workers.iter().zip(calls.iter()) {
-        let graph: Vec<(&str, &[usize])> = w
-            .operators
-            .iter()
-            .map(|o| (o.name.as_str(), o.inputs.as_slice()))
-            .collect();
         assert_eq!(
-            graph,
+            graph(w),
             [
                 ("source", &[][..]),
                 ("map", &[0][..]),
@@ -369,13 +372,8 @@ fn a_side_output_is_one_operator_with_two_streams() {
     .expect("job runs");
     let snap = collector.latest();
     let w = &snap.workers[0];
-    let graph: Vec<(&str, &[usize])> = w
-        .operators
-        .iter()
-        .map(|o| (o.name.as_str(), o.inputs.as_slice()))
-        .collect();
     assert_eq!(
-        graph,
+        graph(w),
         [
             ("source", &[][..]),
             ("side_output", &[0][..]),

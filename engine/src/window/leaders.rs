@@ -190,9 +190,10 @@ pub struct WindowLeaders<K, V, A: Monotone<V>> {
     cache_pos: usize,
     cache_info: usize,
     cache_windows: Vec<(i64, usize)>,
-    /// Storage positions of the panes that may share a window with a pane (scratch).
-    neighbours: Vec<usize>,
-    /// A shared key's accumulators in the live panes of a pane's unfired windows (scratch).
+    /// `(pane, storage position)` of the panes that may share a window with a pane (scratch).
+    neighbours: Vec<(i64, usize)>,
+    /// A shared key's accumulators in the live panes of a pane's unfired windows, by pane
+    /// (scratch).
     shared_accs: Vec<(i64, A::Acc)>,
     /// Smallest window index not fired yet.
     next: i64,
@@ -296,10 +297,13 @@ where
         let mut acc = self.agg.init();
         self.agg.accumulate(&mut acc, value);
         if shared {
+            // `mark_neighbours` found the key's accumulators in the other panes.
+            let at = self.shared_accs.partition_point(|&(slot, _)| slot < pane);
+            self.shared_accs.insert(at, (pane, acc.clone()));
             self.panes
                 .map(pos)
                 .insert(key.clone(), Entry { acc, shared });
-            self.offer_shared(pane, &key, None);
+            self.offer_found(pane, &key, None);
         } else {
             let now = self.agg.current(&acc);
             self.pane_infos[self.cache_info].board.offer(&key, now);
@@ -336,9 +340,10 @@ where
         true
     }
 
-    /// Marks `key`'s entries in the live panes that share a window with `pane` as shared;
-    /// returns whether there was one.
+    /// Marks `key`'s entries in the live panes that share a window with `pane` as shared and
+    /// lists their accumulators in `shared_accs`; returns whether there was one.
     fn mark_neighbours(&mut self, pane: i64, key: &K) -> bool {
+        self.shared_accs.clear();
         if self.per_window == 1 {
             return false; // tumbling: no two panes share a window
         }
@@ -355,41 +360,46 @@ where
         self.neighbours.extend(
             self.panes
                 .positions(near)
-                .filter(|&(slot, _)| slot != pane && holds(slot))
-                .map(|(_, pos)| pos),
+                .filter(|&(slot, _)| slot != pane && holds(slot)),
         );
-        let mut shared = false;
-        for &pos in &self.neighbours {
+        for &(slot, pos) in &self.neighbours {
             if let Some(entry) = self.panes.map(pos).get_mut(key) {
                 entry.shared = true;
-                shared = true;
+                self.shared_accs.push((slot, entry.acc.clone()));
             }
         }
-        shared
+        !self.shared_accs.is_empty()
     }
 
-    /// Offers a shared key: per unfired window of `pane`, its result merged over the window's
-    /// panes, when it rose (`old` is its accumulator in `pane` before the record, `None` when
-    /// the record opened it). The key is looked up once in each live pane of those windows,
-    /// not once per window and pane: a new pane's first records are mostly such keys, and
-    /// they come just as the windows that end there fire.
+    /// Offers a shared key that already had a record in `pane` (`old`: its accumulator there
+    /// before this one): looks the key up once in each live pane of the pane's unfired
+    /// windows, not once per window and pane, then offers it as [`Self::offer_found`] does.
     fn offer_shared(&mut self, pane: i64, key: &K, old: Option<&A::Acc>) {
         let (Some(&(first_k, _)), Some(&(last_k, _))) =
             (self.cache_windows.first(), self.cache_windows.last())
         else {
             return;
         };
-        let mut found = std::mem::take(&mut self.shared_accs);
-        found.clear();
+        self.shared_accs.clear();
         let span = first_k.saturating_mul(self.per_slide)
             ..last_k
                 .saturating_mul(self.per_slide)
                 .saturating_add(self.per_window);
         for (slot, map) in self.panes.range(span) {
             if let Some(entry) = map.get(key) {
-                found.push((slot, entry.acc.clone()));
+                self.shared_accs.push((slot, entry.acc.clone()));
             }
         }
+        self.offer_found(pane, key, old);
+    }
+
+    /// Offers a shared key whose accumulators, by pane, are in `shared_accs`: per unfired
+    /// window of `pane`, its result merged over the window's panes, when it rose (`old` is its
+    /// accumulator in `pane` before the record, `None` when the record opened it). A new
+    /// pane's first records are mostly such keys, and they come just as the windows that end
+    /// there fire.
+    fn offer_found(&mut self, pane: i64, key: &K, old: Option<&A::Acc>) {
+        let found = std::mem::take(&mut self.shared_accs);
         for &(k, board) in &self.cache_windows {
             let first = k.saturating_mul(self.per_slide);
             let panes = first..first.saturating_add(self.per_window);
