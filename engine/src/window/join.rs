@@ -116,6 +116,18 @@ where
         self.left.state_len() + self.right.state_len()
     }
 
+    /// Entries of released panes on both sides not emptied yet.
+    #[cfg(test)]
+    pub(super) fn unreclaimed(&self) -> usize {
+        self.left.unreclaimed() + self.right.unreclaimed()
+    }
+
+    /// Empties released panes on both sides (see [`SlidingWindows::reclaim`]): up to `budget`
+    /// entries each; returns how many entries it freed. The operator calls it once per batch.
+    pub fn reclaim(&mut self, budget: usize) -> usize {
+        self.left.reclaim(budget) + self.right.reclaim(budget)
+    }
+
     /// Counts of both sides together (`emitted` counts joined results).
     pub fn stats(&self) -> WindowStats {
         let (l, r) = (self.left.stats(), self.right.stats());

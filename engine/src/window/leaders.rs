@@ -471,9 +471,6 @@ where
             self.cache_start = Timestamp::MAX;
             self.cache_end = Timestamp::MIN;
         }
-        if frontier == Timestamp::MAX {
-            self.panes.reclaim(usize::MAX);
-        }
     }
 
     /// Frees up to `budget` entries of released panes whose accumulators own heap memory

@@ -15,9 +15,10 @@
 //!   fired). A record whose pane is still live is accepted even if some of its windows have
 //!   fired: it counts in the ones that have not (as in Flink).
 //!
-//! The panes live in a [`SlotStore`]: released panes' maps are cleared and reused, and when
-//! their entries own heap memory they are freed a budget at a time ([`SlidingWindows::reclaim`],
-//! which the operator calls once per input batch) instead of in one burst when a window fires.
+//! The panes live in a [`SlotStore`]: released panes' maps are emptied and reused. The
+//! emptying is left to [`SlidingWindows::reclaim`], which the operator calls once per input
+//! batch, so a firing's results leave before the panes it released are cleared, and entries
+//! owning heap memory are freed a budget at a time instead of in one burst.
 
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -120,7 +121,8 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
 
     /// Advances the frontier to `frontier`: fires, in window order, every window with data
     /// whose `end + lateness <= frontier`, calling `emit(key, window, result)` once per key in
-    /// it, and frees their state. `Timestamp::MAX` fires everything.
+    /// it, and releases their panes (emptied by [`SlidingWindows::reclaim`]).
+    /// `Timestamp::MAX` fires everything.
     pub fn advance(&mut self, frontier: Timestamp, mut emit: impl FnMut(K, Window, A::Out)) {
         let last = last_due(frontier, self.size, self.slide, self.lateness);
         while let Some(first_pane) = self.panes.first() {
@@ -139,9 +141,6 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
             self.next = i64::try_from(last.saturating_add(1)).unwrap_or(i64::MAX);
             self.panes
                 .release_below(self.next.saturating_mul(self.per_slide));
-        }
-        if frontier == Timestamp::MAX {
-            self.panes.reclaim(usize::MAX);
         }
     }
 
@@ -177,12 +176,19 @@ impl<K: Hash + Eq + Clone, V, A: Aggregate<V>> SlidingWindows<K, V, A> {
         }
     }
 
-    /// Frees up to `budget` entries of released panes whose accumulators own heap memory
-    /// (released panes of plain accumulators are cleared at once, which costs a memset);
-    /// returns how many it freed. The window operator calls it once per input batch, so
-    /// memory is given back as records arrive rather than in one burst when a window fires.
+    /// Empties released panes: up to `budget` entries of accumulators that own heap memory, or
+    /// whole panes of plain accumulators (a memset of their maps' control bytes); returns how
+    /// many entries it freed. The window operator calls it once per input batch, so the work
+    /// follows the results of the firing that released the panes, and memory is given back as
+    /// records arrive rather than in one burst when a window fires.
     pub fn reclaim(&mut self, budget: usize) -> usize {
         self.panes.reclaim(budget)
+    }
+
+    /// Entries of released panes not emptied yet.
+    #[cfg(test)]
+    pub(super) fn unreclaimed(&self) -> usize {
+        self.panes.unreclaimed()
     }
 
     /// The frontier at which the next window holding data fires, if any holds data.

@@ -239,15 +239,13 @@ impl<K: Hash + Eq + Clone, V: PartialEq + Clone> WindowSemiJoin<K, V> {
 
     /// Advances the frontier (the minimum over both inputs): releases every window with
     /// `end + lateness <= frontier` (their results are all out already); records for them are
-    /// late from now on. `Timestamp::MAX` frees everything.
+    /// late from now on. `Timestamp::MAX` releases everything (emptied by
+    /// [`WindowSemiJoin::reclaim`](Self::reclaim) or dropped with the state).
     pub fn advance(&mut self, frontier: Timestamp) {
         let last = last_due(frontier, self.size, self.slide, self.lateness);
         if i128::from(self.next) <= last {
             self.next = i64::try_from(last.saturating_add(1)).unwrap_or(i64::MAX);
             self.windows.release_below(self.next);
-        }
-        if frontier == Timestamp::MAX {
-            self.windows.reclaim(usize::MAX);
         }
     }
 

@@ -7,17 +7,19 @@
 //! record for a released slot is late.
 //!
 //! **Freeing.** A released slot's map is reused for later slots. Emptying it must not be a
-//! burst of work proportional to the state at the moment a window fires, so the map type
-//! ([`SlotMap`]) decides how: a [`FastMap`] whose entries are plain data (no destructor) is
-//! cleared at once (hashbrown only resets its control bytes, a memset of about one byte per
-//! bucket); one whose entries own heap memory (sets, vectors) is swapped for a fresh map and
-//! its entries are dropped a budget at a time. A [`SteadyMap`] is emptied in place a budget of
-//! positions at a time and keeps its table, so a window refilled to the size of the one before
-//! neither grows a table nor faults in fresh memory. [`SlotStore::reclaim`] does that work; the
-//! window operators call it once per input batch with a budget of at least the records that
-//! arrived, so the queue cannot grow without bound. A map is reused only once it is empty. End
-//! of input frees everything.
-//!
+//! burst of work proportional to the state at the moment a window fires, nor delay the results
+//! that firing emits, so releasing only queues the map and the map type ([`SlotMap`]) decides
+//! how it is emptied: a [`FastMap`] whose entries are plain data (no destructor) is cleared in
+//! one go (hashbrown only resets its control bytes, a memset of about one byte per bucket); one
+//! whose entries own heap memory (sets, vectors) is swapped for a fresh map and its entries are
+//! dropped a budget at a time. A [`SteadyMap`] is emptied in place a budget of positions at a
+//! time and keeps its table, so a window refilled to the size of the one before neither grows a
+//! table nor faults in fresh memory. [`SlotStore::reclaim`] does that work; the window
+//! operators call it once per input batch, after the batch's records, with a budget of at least
+//! the records that arrived, so the queue cannot grow without bound and the work happens after
+//! the results of the firing that released the map have left. A map is reused only once it is
+//! empty. Maps still queued at end of input are freed with the operator.
+
 //! Base of the window state machines: imports only [`types`](super::types) and
 //! [`steady_map`](super::steady_map).
 
@@ -47,32 +49,56 @@ pub(super) trait SlotMap: Default {
     fn unfreed(&self, work: &Self::Emptying) -> usize;
 }
 
+/// The work left to empty a released [`FastMap`].
+pub(super) enum FastEmptying<K, T> {
+    /// Plain entries: the map is cleared in one go.
+    Clear,
+    /// Entries owning heap memory: the released entries, the map itself already swapped for
+    /// an empty one.
+    Drop(hashbrown::hash_map::IntoIter<K, T>),
+}
+
 impl<K, T> SlotMap for FastMap<K, T> {
-    /// The released entries, the map itself already swapped for an empty one.
-    type Emptying = hashbrown::hash_map::IntoIter<K, T>;
+    type Emptying = FastEmptying<K, T>;
 
     fn len(&self) -> usize {
         FastMap::len(self)
     }
 
     fn release(&mut self) -> Option<Self::Emptying> {
-        if std::mem::needs_drop::<(K, T)>() && !self.is_empty() {
-            Some(std::mem::replace(self, fast_map()).into_iter())
-        } else {
-            self.clear();
+        if self.is_empty() {
             None
+        } else if std::mem::needs_drop::<(K, T)>() {
+            Some(FastEmptying::Drop(
+                std::mem::replace(self, fast_map()).into_iter(),
+            ))
+        } else {
+            Some(FastEmptying::Clear)
         }
     }
 
-    fn empty_some(&mut self, entries: &mut Self::Emptying, budget: usize) -> (usize, bool) {
-        // Exhausted, the iterator is dropped by the caller, giving the table's memory back.
-        let freed = entries.take(budget).count();
-        (freed, entries.len() == 0)
+    fn empty_some(&mut self, work: &mut Self::Emptying, budget: usize) -> (usize, bool) {
+        match work {
+            FastEmptying::Clear => {
+                let freed = FastMap::len(self);
+                self.clear();
+                (freed, true)
+            }
+            FastEmptying::Drop(entries) => {
+                // Exhausted, the iterator is dropped by the caller, giving the table's memory
+                // back.
+                let freed = entries.take(budget).count();
+                (freed, entries.len() == 0)
+            }
+        }
     }
 
     #[cfg(test)]
-    fn unfreed(&self, entries: &Self::Emptying) -> usize {
-        entries.len()
+    fn unfreed(&self, work: &Self::Emptying) -> usize {
+        match work {
+            FastEmptying::Clear => FastMap::len(self),
+            FastEmptying::Drop(entries) => entries.len(),
+        }
     }
 }
 
@@ -312,12 +338,31 @@ mod tests {
         s.release_below(0);
         assert!(s.map_at(-5, 10).is_none(), "slot -1 is released");
         assert_eq!((s.len(), s.slots()), (1, 1));
+        assert_eq!(s.reclaim(usize::MAX), 1);
         *s.map_at(25, 10).expect("slot 2").entry(3).or_default() += 1;
         assert_eq!(s.maps.len(), 2, "the released map is reused");
         assert_eq!(
             s.positions(0..10).map(|(slot, _)| slot).collect::<Vec<_>>(),
             [0, 2]
         );
+    }
+
+    #[test]
+    fn a_released_map_is_cleared_by_reclaim_not_by_release() {
+        let mut s: SlotStore<u32, u64> = SlotStore::new();
+        for key in 0..100 {
+            s.map_at(0, 10).expect("open").insert(key, 1);
+        }
+        s.release_below(1);
+        // Releasing is O(1): the map waits, full, for the next reclaim.
+        assert_eq!((s.len(), s.unreclaimed()), (0, 100));
+        s.map_at(10, 10).expect("slot 1").insert(7, 7);
+        assert_eq!(s.maps.len(), 2, "a map waiting to be cleared is not reused");
+        assert_eq!(s.reclaim(1), 100, "plain entries are cleared in one go");
+        assert_eq!(s.unreclaimed(), 0);
+        s.map_at(25, 10).expect("slot 2").insert(9, 9);
+        assert_eq!(s.maps.len(), 2, "the cleared map is reused");
+        assert_eq!(s.get(2).map(FastMap::len), Some(1));
     }
 
     #[test]
