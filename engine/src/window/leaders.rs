@@ -473,8 +473,9 @@ where
         }
     }
 
-    /// Frees up to `budget` entries of released panes whose accumulators own heap memory
-    /// (see [`SlidingWindows::reclaim`](super::SlidingWindows::reclaim)).
+    /// Empties released panes, up to `budget` entries (see
+    /// [`SlidingWindows::reclaim`](super::SlidingWindows::reclaim)); the operator calls it
+    /// once per batch, after the batch's records.
     pub fn reclaim(&mut self, budget: usize) -> usize {
         self.panes.reclaim(budget)
     }

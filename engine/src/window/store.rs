@@ -19,7 +19,7 @@
 //! the records that arrived, so the queue cannot grow without bound and the work happens after
 //! the results of the firing that released the map have left. A map is reused only once it is
 //! empty. Maps still queued at end of input are freed with the operator.
-
+//!
 //! Base of the window state machines: imports only [`types`](super::types) and
 //! [`steady_map`](super::steady_map).
 
@@ -38,7 +38,7 @@ pub(super) trait SlotMap: Default {
     type Emptying;
     /// Entries.
     fn len(&self) -> usize;
-    /// Starts emptying the map: `None` when it is empty at once, else the work left for
+    /// Queues the map for emptying: `None` when it is already empty, else the work left for
     /// [`SlotMap::empty_some`].
     fn release(&mut self) -> Option<Self::Emptying>;
     /// Frees up to `budget` entries' worth of the work; returns the entries freed and whether
