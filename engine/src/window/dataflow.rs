@@ -694,6 +694,24 @@ mod tests {
 
     type Rec = (u64, i64);
 
+    /// Feeds 50 panes of 200 keys, each with the watermark that closes it, to `step`, which
+    /// hands them to an operator and returns its released entries not emptied yet; returns
+    /// the most seen. No consumer: the port counts the results as dropped.
+    fn most_waiting<O>(
+        mut step: impl FnMut(Vec<Rec>, Watermark, &mut Output<'_, O>) -> usize,
+    ) -> usize {
+        let port = Port::new(Rc::new(WorkerCounters::new(None)));
+        let late = Cell::new(0);
+        let mut buf = Vec::new();
+        let mut most = 0;
+        for pane in 0..50_i64 {
+            let mut out = Output::new(&mut buf, &port, 1024, 0, &late);
+            let batch = (0..200).map(|key| (key, pane * 10)).collect();
+            most = most.max(step(batch, Watermark::new(pane * 10 + 10, 0), &mut out));
+        }
+        most
+    }
+
     /// The released panes of a sliding window (here of sets, which own heap memory) are
     /// emptied by the operator as batches arrive, not left for end of input.
     #[test]
@@ -707,21 +725,14 @@ mod tests {
             late: None,
             hold,
         };
-        // No consumer: the port counts the results as dropped; only the state is checked.
-        let port = Port::new(Rc::new(WorkerCounters::new(None)));
-        let late = Cell::new(0);
-        let mut buf = Vec::new();
-        let mut most = 0;
-        for pane in 0..50_i64 {
-            let mut out = Output::new(&mut buf, &port, 1024, 0, &late);
-            let mut batch: Vec<Rec> = (0..200).map(|key| (key, pane * 10)).collect();
-            op.on_batch(&mut batch, &mut out);
-            op.on_watermark(Watermark::new(pane * 10 + 10, 0), &mut out);
+        let most = most_waiting(|mut batch, wm, out| {
+            op.on_batch(&mut batch, out);
+            op.on_watermark(wm, out);
             let EventState::Sliding(w) = &op.state else {
                 unreachable!("sliding spec")
             };
-            most = most.max(w.unreclaimed());
-        }
+            w.unreclaimed()
+        });
         // Each firing releases one pane of 200 entries; the next batch empties it.
         assert!(most <= 200, "{most} released entries waited");
     }
@@ -736,19 +747,13 @@ mod tests {
             right: |r: &Rec| (r.0, r.1),
             lateness: 0,
         };
-        let port = Port::new(Rc::new(WorkerCounters::new(None)));
-        let late = Cell::new(0);
-        let mut buf = Vec::new();
-        let mut most = 0;
-        for pane in 0..50_i64 {
-            let mut out = Output::new(&mut buf, &port, 1024, 0, &late);
-            let mut left: Vec<Rec> = (0..200).map(|key| (key, pane * 10)).collect();
+        let most = most_waiting(|mut left, wm, out| {
             let mut right = left.clone();
-            op.on_left(&mut left, &mut out);
-            op.on_right(&mut right, &mut out);
-            op.on_watermark(Watermark::new(pane * 10 + 10, 0), &mut out);
-            most = most.max(op.state.unreclaimed());
-        }
+            op.on_left(&mut left, out);
+            op.on_right(&mut right, out);
+            op.on_watermark(wm, out);
+            op.state.unreclaimed()
+        });
         assert!(most <= 400, "{most} released entries waited");
     }
 }
