@@ -27,6 +27,7 @@ use super::join::{IntervalJoin, IntervalSpec, WindowJoin};
 use super::panes::SlidingWindows;
 use super::proctime::ProcessingTimeWindows;
 use super::session::SessionWindows;
+use super::store::reclaim_budget;
 use super::types::{Window, WindowError};
 use crate::operator::{BinaryOperator, Operator, Output};
 use crate::port::Port;
@@ -220,7 +221,7 @@ where
         }
         // Empty the panes released by earlier firings, at least as fast as records arrive.
         if let EventState::Sliding(w) = &mut self.state {
-            w.reclaim(2 * n.max(128));
+            w.reclaim(reclaim_budget(n));
         }
     }
 
@@ -323,7 +324,7 @@ where
         if late > 0 {
             out.count_late(late);
         }
-        self.state.reclaim(2 * n.max(128));
+        self.state.reclaim(reclaim_budget(n));
     }
 
     fn on_right(&mut self, input: &mut Vec<R>, out: &mut Output<'_, Self::Out>) {
@@ -336,7 +337,7 @@ where
         if late > 0 {
             out.count_late(late);
         }
-        self.state.reclaim(2 * n.max(128));
+        self.state.reclaim(reclaim_budget(n));
     }
 
     fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {

@@ -45,7 +45,7 @@ use std::rc::Rc;
 use super::aggregate::{ArgMaxAll, Monotone};
 use super::dataflow::{Kind, WindowSpec, hold_back, key_hash};
 use super::panes::{first_window, last_due, pane_layout, window_bounds};
-use super::store::SlotStore;
+use super::store::{SlotStore, reclaim_budget};
 use super::two_phase::GlobalPhase;
 use super::types::{Admission, Window, WindowError, WindowStats};
 use crate::operator::{Operator, Output};
@@ -554,7 +554,7 @@ where
             out.count_late(late);
         }
         // Free released state at least as fast as records arrive.
-        self.state.reclaim(2 * n.max(128));
+        self.state.reclaim(reclaim_budget(n));
     }
 
     fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {

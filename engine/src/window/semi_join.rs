@@ -37,7 +37,7 @@ use std::rc::Rc;
 use super::dataflow::{Kind, WindowSpec, hold_back, key_hash};
 use super::panes::{last_due, pane_layout, window_bounds};
 use super::steady_map::SteadyMap;
-use super::store::SlotStore;
+use super::store::{SlotStore, reclaim_budget};
 use super::types::{Admission, Window, WindowError, WindowStats};
 use crate::operator::{BinaryOperator, Output};
 use crate::stream::Stream;
@@ -326,7 +326,7 @@ where
         late += u64::from(insert(state, &input[i]).is_late());
     }
     input.clear();
-    state.reclaim(2 * n.max(128));
+    state.reclaim(reclaim_budget(n));
     late
 }
 

@@ -126,6 +126,13 @@ impl<K, T> SlotMap for SteadyMap<K, T> {
     }
 }
 
+/// The budget a window operator passes to [`SlotStore::reclaim`] after a batch of `records`
+/// records: twice the batch and at least 256, so released state is emptied faster than new
+/// state arrives.
+pub(super) fn reclaim_budget(records: usize) -> usize {
+    2 * records.max(128)
+}
+
 /// Keyed maps in numbered slots (see the module docs): [`FastMap`]s unless the slots' maps
 /// are `M`.
 pub(super) struct SlotStore<K, T, M = FastMap<K, T>>
