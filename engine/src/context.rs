@@ -138,6 +138,8 @@ pub(crate) struct BuildCtx {
     pub(crate) timers: RefCell<Vec<Rc<RefCell<dyn Timed>>>>,
     pub(crate) sink_frontiers: RefCell<Vec<Rc<Cell<Timestamp>>>>,
     latency: RefCell<Histogram<u64>>,
+    /// Latency of the results fired by the end of input, apart from the stream's.
+    end_latency: RefCell<Histogram<u64>>,
     edges: Cell<usize>,
 }
 
@@ -161,6 +163,7 @@ impl BuildCtx {
             timers: RefCell::default(),
             sink_frontiers: RefCell::default(),
             latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
+            end_latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
             edges: Cell::new(0),
         }
     }
@@ -196,12 +199,12 @@ impl BuildCtx {
     }
 
     pub(crate) fn record_latency(&self, latency_ns: u64, count: u64) {
-        let mut histogram = self.latency.borrow_mut();
-        // The histogram resizes itself to fit; only a value beyond u64's range could fail,
-        // and that one is clamped rather than lost.
-        if histogram.record_n(latency_ns.max(1), count).is_err() {
-            histogram.saturating_record_n(latency_ns.max(1), count);
-        }
+        record(&mut self.latency.borrow_mut(), latency_ns, count);
+    }
+
+    /// Records the latency of `count` results fired by the end of input.
+    pub(crate) fn record_end_latency(&self, latency_ns: u64, count: u64) {
+        record(&mut self.end_latency.borrow_mut(), latency_ns, count);
     }
 
     /// Copies the counters into the collector.
@@ -262,6 +265,7 @@ impl BuildCtx {
                 .collect(),
         };
         let mut latency = self.latency.borrow_mut();
+        let mut end_latency = self.end_latency.borrow_mut();
         let source_time = c.source_time.get();
         let table = c
             .table_sink
@@ -300,6 +304,14 @@ impl BuildCtx {
                     }
                     None => snapshot.latency_ns = Some(latency.clone()),
                 }
+                if !end_latency.is_empty() {
+                    match &mut snapshot.end_of_input_latency_ns {
+                        Some(total) => {
+                            let _ = total.add(&*end_latency);
+                        }
+                        None => snapshot.end_of_input_latency_ns = Some(end_latency.clone()),
+                    }
+                }
             }
             snapshot.watermark_ms = Some(
                 snapshot
@@ -318,5 +330,14 @@ impl BuildCtx {
             }
         });
         latency.reset();
+        end_latency.reset();
+    }
+}
+
+/// Records `count` samples of `latency_ns` (at least 1 ns). The histogram resizes itself to fit;
+/// only a value beyond u64's range could fail, and that one is clamped rather than lost.
+fn record(histogram: &mut Histogram<u64>, latency_ns: u64, count: u64) {
+    if histogram.record_n(latency_ns.max(1), count).is_err() {
+        histogram.saturating_record_n(latency_ns.max(1), count);
     }
 }

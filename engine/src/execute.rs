@@ -98,6 +98,7 @@ pub fn execute<R: Send>(
             s.workers = vec![WorkerMetrics::default(); config.workers];
             s.exchange_fill = None;
             s.latency_ns = None;
+            s.end_of_input_latency_ns = None;
             s.watermark_ms = None;
             s.source_time_ms = None;
             s.elapsed_ns = 0;

@@ -88,7 +88,12 @@ pub struct MetricsSnapshot {
     /// between that pair). `None` when the engine cannot observe its queues.
     pub exchange_fill: Option<Vec<Vec<f32>>>,
     /// Result latencies in nanoseconds so far (cumulative). `None` when not observable.
+    /// Results fired by the end of input are not in it but in `end_of_input_latency_ns`.
     pub latency_ns: Option<Histogram<u64>>,
+    /// Latencies (ns) of the results fired by the end of input: the final watermark closes
+    /// every window still open at once, so these measure the state left open, not the stream.
+    /// `None` until such a result reached a sink (or when not observable).
+    pub end_of_input_latency_ns: Option<Histogram<u64>>,
     /// The job's frontier: the lowest watermark (event-time ms) reaching the sinks.
     /// `i64::MAX` once the input has ended. `None` when not observable.
     pub watermark_ms: Option<i64>,

@@ -16,7 +16,7 @@
 use std::cell::Cell;
 
 use crate::port::Port;
-use crate::time::{Timestamp, Watermark};
+use crate::time::{END_FIRED, Timestamp, Watermark};
 
 /// A single-input operator on one worker.
 ///
@@ -174,7 +174,9 @@ impl<'a, T> Output<'a, T> {
     /// The latency stamp results get: the `emitted_ns` of the watermark being processed, of
     /// the batch being processed, or 0 (no latency sample).
     pub fn stamp(&self) -> u64 {
-        self.stamp
+        // Results fired by the end of input carry a marker bit for the sinks; the job clock
+        // reading is what callers get.
+        self.stamp & !END_FIRED
     }
 
     /// Stamps the results pushed from now on with `stamp` (job clock ns) instead of the

@@ -27,7 +27,7 @@ use crate::counters::{OpCounters, WorkerCounters};
 use crate::gate::Gate;
 use crate::operator::{BinaryOperator, Operator, Output};
 use crate::port::{Port, Push};
-use crate::time::{NO_PROGRESS, Timestamp, Watermark, advance_frontier};
+use crate::time::{END_FIRED, NO_PROGRESS, Timestamp, Watermark, advance_frontier};
 
 /// A typed handle to a stream of `T` on one worker. Consumed by every method that attaches an
 /// operator; use [`Stream::split`] to feed two consumers.
@@ -498,7 +498,13 @@ impl<T, F: FnMut(&mut Vec<T>)> Push<T> for SinkNode<F> {
         WorkerCounters::add(&self.ctx.counters.records_out, n);
         if stamp != 0 && self.ctx.metrics {
             let now = self.ctx.clock.now_ns();
-            self.ctx.record_latency(now.saturating_sub(stamp), n);
+            let fired_by_end = stamp & END_FIRED != 0;
+            let latency = now.saturating_sub(stamp & !END_FIRED);
+            if fired_by_end {
+                self.ctx.record_end_latency(latency, n);
+            } else {
+                self.ctx.record_latency(latency, n);
+            }
         }
         (self.f)(batch);
     }
@@ -584,7 +590,7 @@ impl<O: Operator> Push<O::In> for UnaryInput<O> {
     fn watermark(&mut self, wm: Watermark) {
         let UnaryNode { op, emit } = &mut *self.0.borrow_mut();
         let held = emit
-            .run(wm.emitted_ns, 0, |out| op.on_watermark(wm, out))
+            .run(wm.fired_stamp(), 0, |out| op.on_watermark(wm, out))
             .min(wm.time);
         emit.advance(held, wm.emitted_ns);
     }
@@ -669,7 +675,7 @@ fn binary_watermark<O: BinaryOperator>(
     let input = Watermark::new(frontier, wm.emitted_ns);
     let BinaryNode { op, emit, .. } = node;
     let held = emit
-        .run(wm.emitted_ns, 0, |out| op.on_watermark(input, out))
+        .run(input.fired_stamp(), 0, |out| op.on_watermark(input, out))
         .min(frontier);
     emit.advance(held, wm.emitted_ns);
 }

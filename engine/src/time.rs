@@ -39,7 +39,26 @@ impl Watermark {
     pub const fn is_end(&self) -> bool {
         self.time == END_OF_INPUT
     }
+
+    /// The latency stamp of the results this watermark fires: `emitted_ns`, with
+    /// [`END_FIRED`] set when it is the end of input (and it has a stamp at all).
+    pub(crate) const fn fired_stamp(&self) -> u64 {
+        if self.is_end() && self.emitted_ns != 0 {
+            self.emitted_ns | END_FIRED
+        } else {
+            self.emitted_ns
+        }
+    }
 }
+
+/// The bit of a latency stamp that marks results fired by the end of input: the flush that
+/// closes every window still open at once. Sinks record their latency apart from the
+/// stream's (a stream that never ends has no such flush, and its size is the state left open,
+/// not the load). A job clock reading never reaches this bit (2^63 ns is 292 years); a stamp
+/// carrying it is larger than every plain stamp, so where batches with different stamps merge
+/// (the exchange keeps the smallest), a plain stamp wins and the results count as the
+/// stream's.
+pub(crate) const END_FIRED: u64 = 1 << 63;
 
 /// Merges the frontiers of several inputs: the minimum, forwarded when it advances.
 ///

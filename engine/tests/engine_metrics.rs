@@ -1,6 +1,7 @@
 //! The metrics snapshot a job publishes: per-worker counters and operators in build order,
-//! exchange fill, latency samples for watermark-fired results, the sink frontier, the finished
-//! flag, periodic publishing while running, and the `metrics: false` switch.
+//! exchange fill, latency samples for watermark-fired results (those fired by the end of input
+//! apart), the sink frontier, the finished flag, periodic publishing while running, and the
+//! `metrics: false` switch.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use weir_engine::{
-    Collector, Config, IterSource, Operator, Output, Source, SourcePoll, Timestamp, Watermark,
-    WorkerMetrics, execute,
+    BinaryOperator, Collector, Config, IterSource, Operator, Output, Source, SourcePoll, Timestamp,
+    Watermark, WorkerMetrics, execute,
 };
 
 /// Counts records per (key, 10 ms window), emitted when the watermark passes the window end.
@@ -85,12 +86,19 @@ fn final_snapshot_describes_the_job() {
         fill.iter()
             .all(|row| row.len() == 2 && row.iter().all(|f| (0.0..=1.0).contains(f)))
     );
+    // Events 0..1000 ms: the last window, [990, 1000), ends past every watermark a source
+    // emits (999 at most), so the end of input fires its 5 results; the other 495 fire while
+    // the stream runs.
     let latency = snap.latency_ns.expect("metrics are on");
     assert_eq!(
         latency.len(),
-        500,
-        "every watermark-fired result is a latency sample"
+        495,
+        "every result fired by a watermark before the end is a latency sample"
     );
+    let end = snap
+        .end_of_input_latency_ns
+        .expect("the end of input fired results");
+    assert_eq!(end.len(), 5, "the end of input's results are sampled apart");
 }
 
 #[test]
@@ -100,6 +108,7 @@ fn metrics_off_keeps_counters_but_not_time_or_latency() {
     assert_eq!(snap.events_in(), 1000);
     assert_eq!(snap.records_out(), 500);
     assert!(snap.latency_ns.is_none());
+    assert!(snap.end_of_input_latency_ns.is_none());
     assert!(
         snap.workers
             .iter()
@@ -383,4 +392,64 @@ fn a_side_output_is_one_operator_with_two_streams() {
     );
     let side = &w.operators[1];
     assert_eq!((side.records_in, side.records_out), (Some(100), Some(110)));
+}
+
+/// Counts the right input's records per 10 ms window; the left input only holds the frontier.
+#[derive(Default)]
+struct RightCounts(HashMap<i64, u64>);
+
+impl BinaryOperator for RightCounts {
+    type Left = i64;
+    type Right = i64;
+    type Out = (i64, u64);
+    fn on_left(&mut self, input: &mut Vec<i64>, _: &mut Output<'_, Self::Out>) {
+        input.clear();
+    }
+    fn on_right(&mut self, input: &mut Vec<i64>, _: &mut Output<'_, Self::Out>) {
+        for t in input.drain(..) {
+            *self.0.entry(t - t.rem_euclid(10)).or_default() += 1;
+        }
+    }
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        self.0.retain(|&s, n| {
+            let closed = s + 10 <= wm.time;
+            if closed {
+                out.push((s, *n));
+            }
+            !closed
+        });
+        wm.time
+    }
+}
+
+/// One input of a binary operator ending early is not the end of input: what its end lets the
+/// operator fire while the other input still runs is the stream's latency; only what the end
+/// of both fires is the end of input's.
+#[test]
+fn one_input_ending_early_fires_no_end_of_input_results() {
+    let collector = Collector::new();
+    let config = Config::new(1)
+        .with_pinning(false)
+        .with_batch_size(16)
+        .with_collector(collector.clone());
+    execute(config, |worker| {
+        let short = worker.source(IterSource::new(0..100_i64, |t: &i64| *t, 0));
+        let long = worker.source(IterSource::new(0..1000_i64, |t: &i64| *t, 0));
+        short
+            .binary(long, "right_counts", RightCounts::default())
+            .sink(Vec::clear);
+    })
+    .expect("job runs");
+    let snap = collector.latest();
+    assert_eq!(snap.records_out(), 100, "100 windows of 10 ms");
+    let stream = snap.latency_ns.expect("metrics are on").len();
+    let end = snap
+        .end_of_input_latency_ns
+        .expect("the last window closes at the end of input")
+        .len();
+    assert_eq!(
+        (stream, end),
+        (99, 1),
+        "only the last window, [990, 1000), waits for the end of input"
+    );
 }

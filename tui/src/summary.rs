@@ -104,6 +104,21 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
             },
         ),
     );
+    if let Some(l) = report.end_of_input_latency_ns {
+        row(
+            &mut out,
+            "End of input",
+            format!(
+                "p50 {}  max {}  ({} results)\n{:17}the windows still open, fired at once by the \
+                 end of input;\n{:17}not in the latency above",
+                fmt::nanos(l.p50, false),
+                fmt::nanos(l.max, false),
+                fmt::count(l.samples),
+                "",
+                "",
+            ),
+        );
+    }
     row(
         &mut out,
         "Results",

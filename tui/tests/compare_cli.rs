@@ -38,6 +38,10 @@ fn real_small_compare_on_q5_agrees_and_writes_every_file() {
             "1",
             "--events",
             "200000",
+            // 10 s of event time: q5's windows close while the stream runs, so the runs have
+            // latency to plot (not only the end-of-input flush, which is reported apart).
+            "--event-rate",
+            "20000",
             "--no-tui",
         ])
         .arg("--out")

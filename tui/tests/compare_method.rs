@@ -428,3 +428,31 @@ fn no_run_of_a_comparison_pays_for_operator_metrics() {
         }
     }
 }
+
+/// Results fired by the end of input (q11's sessions in the mock) are reported on a line of
+/// their own, in the table and the Markdown export alike; a query without them has no line.
+#[test]
+fn the_end_of_input_flush_is_reported_apart_from_the_latency_columns() {
+    let engines = &[
+        EngineKind::Weir,
+        EngineKind::Timely,
+        EngineKind::Differential,
+    ];
+    let report = mock_compare(&plan(&["q11"], engines, 3));
+    let text = render(&report, Style::PLAIN);
+    let line = text
+        .lines()
+        .find(|l| l.contains("end of input (every window still open fired at once"))
+        .unwrap_or_else(|| panic!("no end-of-input line:\n{text}"));
+    assert!(line.contains("weir 100,000 results within 3"), "{line}");
+    assert!(line.contains("timely 100,000 results within 3"), "{line}");
+    assert!(
+        !line.contains("differential"),
+        "differential observed no latency in the mock, so no flush either: {line}"
+    );
+    let md = to_markdown(&report);
+    assert!(md.contains("- end of input (every window"), "{md}");
+    let q7 = mock_compare(&plan(&["q7"], engines, 3));
+    assert!(!render(&q7, Style::PLAIN).contains("end of input (every"));
+    assert!(!to_markdown(&q7).contains("end of input (every"));
+}

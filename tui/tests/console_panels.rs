@@ -84,6 +84,7 @@ fn snapshot(step: u64, workers: usize) -> MetricsSnapshot {
                 .collect(),
         ),
         latency_ns: Some(latency),
+        end_of_input_latency_ns: None,
         watermark_ms: Some(source - 2_000 - (step as i64 % 7) * 100),
         source_time_ms: Some(source),
         events_total: Some(60_000_000),

@@ -197,10 +197,17 @@ fn reference_digests_through_weir_run(cluster: &Cluster, dir: &Path) {
         assert_eq!((report.late, report.dropped), (0, 0), "{query}");
         assert_eq!(report.versions.flink.as_deref(), Some("2.3.0"));
         assert!(report.command.contains("--flink-cluster"), "{query}");
-        let latency = report
-            .latency_ns
-            .unwrap_or_else(|| panic!("{query}: window latency is measured across JVMs"));
-        assert!(latency.samples > 0, "{query}");
+        // An unpaced run this short may end before Flink's periodic watermarks close a
+        // window: its results are then the end of input's, reported apart.
+        let samples = [report.latency_ns, report.end_of_input_latency_ns]
+            .iter()
+            .flatten()
+            .map(|l| l.samples)
+            .sum::<u64>();
+        assert!(
+            samples > 0,
+            "{query}: window latency is measured across JVMs"
+        );
         assert_eq!(
             report.per_worker.len(),
             2,

@@ -32,6 +32,13 @@ fn report() -> RunReport {
             max: 18_400_000,
             samples: 1_234_567,
         }),
+        end_of_input_latency_ns: Some(LatencySummary {
+            p50: 150_000_000,
+            p99: 352_000_000,
+            p999: 358_000_000,
+            max: 360_000_000,
+            samples: 3_300_000,
+        }),
         digest: DigestSummary {
             rows: 2_173_913,
             hash: "0123456789abcdef0123456789abcdef".into(),
@@ -88,6 +95,7 @@ fn summary_of_a_stopped_run_with_late_records_and_no_latency() {
     let mut r = report();
     r.engine = "flink".into();
     r.latency_ns = None;
+    r.end_of_input_latency_ns = None;
     r.late = 42;
     r.per_worker.clear();
     r.versions.flink = Some("2.3.0".into());

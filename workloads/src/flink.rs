@@ -259,9 +259,39 @@ impl StderrTail {
     }
 }
 
-/// What [`Driver::read`] returns: the result, the latency histogram, the last progress and
+/// What [`Driver::read`] returns: the result, the latency histograms, the last progress and
 /// the JVM's CPU over the job.
-type ReadOutcome = (JobResult, Histogram<u64>, Progress, Option<CpuTime>);
+type ReadOutcome = (JobResult, Latencies, Progress, Option<CpuTime>);
+
+/// The latency samples of a run so far, ns: the stream's, and those of the results fired by
+/// the end of input.
+struct Latencies {
+    stream: Histogram<u64>,
+    end_of_input: Histogram<u64>,
+}
+
+impl Latencies {
+    fn new() -> Self {
+        let histogram = || {
+            Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
+                .expect("static histogram bounds are valid")
+        };
+        Self {
+            stream: histogram(),
+            end_of_input: histogram(),
+        }
+    }
+
+    /// Adds a progress line's samples.
+    fn add(&mut self, p: &Progress) {
+        for &ns in &p.latency_ns {
+            self.stream.saturating_record(ns);
+        }
+        for &ns in &p.end_of_input_latency_ns {
+            self.end_of_input.saturating_record(ns);
+        }
+    }
+}
 
 struct Driver {
     spec: RunSpec,
@@ -316,8 +346,8 @@ impl Driver {
         snapshot.finished = true;
         self.collector.publish(snapshot);
         match outcome {
-            Ok((result, histogram, last, cpu)) => {
-                let mut outcome = Self::outcome(&result, &histogram, &last);
+            Ok((result, latencies, last, cpu)) => {
+                let mut outcome = Self::outcome(&result, &latencies, &last);
                 outcome.cpu = match (cpu, &self.cluster) {
                     // A remote cluster's task managers are not this JVM.
                     (_, Some(_)) | (None, None) => EngineCpu::Unknown,
@@ -353,8 +383,7 @@ impl Driver {
             .stdout
             .take()
             .ok_or_else(|| "the JVM's stdout was not captured".to_string())?;
-        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
-            .expect("static histogram bounds are valid");
+        let mut latencies = Latencies::new();
         let mut result = None;
         let mut last = Progress::default();
         for line in BufReader::new(stdout).lines() {
@@ -364,10 +393,8 @@ impl Driver {
                     if cpu_start.is_none() {
                         cpu_start = CpuTime::of_proc(&pid);
                     }
-                    for &ns in &p.latency_ns {
-                        histogram.saturating_record(ns);
-                    }
-                    self.collector.publish(self.snapshot(&p, &histogram));
+                    latencies.add(&p);
+                    self.collector.publish(self.snapshot(&p, &latencies));
                     last = p;
                 }
                 Line::Result(r) => {
@@ -386,11 +413,11 @@ impl Driver {
             }
         }
         result
-            .map(|r| (r, histogram, last, cpu))
+            .map(|r| (r, latencies, last, cpu))
             .ok_or_else(|| "the JVM exited without printing its RESULT line".to_string())
     }
 
-    fn snapshot(&self, p: &Progress, histogram: &Histogram<u64>) -> MetricsSnapshot {
+    fn snapshot(&self, p: &Progress, latencies: &Latencies) -> MetricsSnapshot {
         let ns = |times: &Option<Vec<u64>>, w: usize| {
             times
                 .as_ref()
@@ -415,7 +442,9 @@ impl Driver {
             elapsed_ns: p.elapsed_ns,
             workers,
             exchange_fill: None,
-            latency_ns: (!histogram.is_empty()).then(|| histogram.clone()),
+            latency_ns: (!latencies.stream.is_empty()).then(|| latencies.stream.clone()),
+            end_of_input_latency_ns: (!latencies.end_of_input.is_empty())
+                .then(|| latencies.end_of_input.clone()),
             watermark_ms: p.watermark,
             source_time_ms: p.source_time,
             events_total: match self.spec.length {
@@ -446,12 +475,13 @@ impl Driver {
             .collect()
     }
 
-    fn outcome(r: &JobResult, histogram: &Histogram<u64>, last: &Progress) -> Outcome {
+    fn outcome(r: &JobResult, latencies: &Latencies, last: &Progress) -> Outcome {
         Outcome {
             events: r.events,
             startup_s: r.startup_ms as f64 / 1e3,
             wall_s: r.runtime_ns as f64 / 1e9,
-            latency: LatencySummary::from_histogram(histogram),
+            latency: LatencySummary::from_histogram(&latencies.stream),
+            end_of_input_latency: LatencySummary::from_histogram(&latencies.end_of_input),
             digest: DigestSummary {
                 rows: r.rows,
                 hash: r.hash.clone(),

@@ -264,8 +264,12 @@ pub struct Outcome {
     pub startup_s: f64,
     /// From the first source starting to the last result reaching the sink, seconds.
     pub wall_s: f64,
-    /// Result latency, when the engine observed it.
+    /// Result latency, when the engine observed it (without the results fired by the end of
+    /// input).
     pub latency: Option<LatencySummary>,
+    /// Latency of the results fired by the end of input, when there were any and the engine
+    /// observed them.
+    pub end_of_input_latency: Option<LatencySummary>,
     /// The result digest.
     pub digest: DigestSummary,
     /// Records that arrived after their window closed.
@@ -336,6 +340,7 @@ impl Outcome {
             wall_s,
             throughput_eps: self.events as f64 / wall_s,
             latency_ns: self.latency,
+            end_of_input_latency_ns: self.end_of_input_latency,
             digest: self.digest,
             late: self.late,
             dropped: self.dropped,

@@ -41,7 +41,15 @@ pub struct RunReport {
     /// `events / wall_s`.
     pub throughput_eps: f64,
     /// Result latency percentiles, nanoseconds; `None` when the engine cannot observe it.
+    /// Results fired by the end of input are not in it: see `end_of_input_latency_ns`.
     pub latency_ns: Option<LatencySummary>,
+    /// Latency percentiles (ns) of the results fired by the end of input, kept apart from
+    /// `latency_ns`: the final watermark closes every window still open at once (q11: every
+    /// bidder's session), so their latency is the time to emit the state left open, which a
+    /// stream that never ends does not have. `None` when no result was fired by it, when the
+    /// engine cannot observe it, and in reports written before this field.
+    #[serde(default)]
+    pub end_of_input_latency_ns: Option<LatencySummary>,
     /// The order-independent digest of the result multiset.
     pub digest: DigestSummary,
     /// Records that arrived after their window closed (counted, sent to the late output).

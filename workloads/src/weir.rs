@@ -306,6 +306,10 @@ fn drive(
             .latency_ns
             .as_ref()
             .and_then(LatencySummary::from_histogram),
+        end_of_input_latency: snapshot
+            .end_of_input_latency_ns
+            .as_ref()
+            .and_then(LatencySummary::from_histogram),
         digest: digest.summary(),
         late: snapshot.late(),
         dropped: snapshot.dropped(),

@@ -304,10 +304,13 @@ fn paced_runs_give_the_unpaced_digest() {
             assert_eq!(b.rate, Some(1_000_000));
             // The paced run cannot finish before its last event is due (99.999 ms).
             assert!(b.wall_s >= 0.099, "{query}: paced run took {} s", b.wall_s);
-            assert!(
-                b.latency_ns.is_some(),
-                "{query}: window results carry latency"
-            );
+            // 0.1 s of event time: no window closes before the end of input, whose results
+            // carry latency apart from the stream's, one sample per row.
+            assert_eq!(b.latency_ns, None, "{query}: no window closed while it ran");
+            let end = b
+                .end_of_input_latency_ns
+                .unwrap_or_else(|| panic!("{query}: window results carry latency"));
+            assert_eq!(end.samples, b.digest.rows, "{query}: one sample per row");
         }
     }
 }

@@ -21,7 +21,7 @@ use super::plot;
 use super::record::CompareReport;
 use super::stats::{latency_caveat, not_comparable_reason};
 use super::summary::{LatencySpread, QuerySummary, Spread};
-use super::verdict::setup_line;
+use super::verdict::{end_of_input_note, setup_line};
 
 /// Writes every export of `report` into `dir` (created if needed).
 ///
@@ -310,6 +310,9 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
         if let Some(caveat) = latency_caveat(&report.plan.workload, &q.query, &e.engine) {
             let _ = writeln!(out, "- latency: {caveat}");
         }
+    }
+    if let Some(note) = end_of_input_note(q) {
+        let _ = writeln!(out, "- {note}");
     }
     for c in report.calibrations.iter().filter(|c| c.query == q.query) {
         let _ = writeln!(

@@ -150,6 +150,18 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
                         .filter_map(|r| r.cpu.and_then(|c| c.cpu_s_per_million_events))
                         .collect::<Vec<_>>(),
                 ),
+                end_of_input_max_ns: Spread::of(
+                    &runs
+                        .iter()
+                        .filter_map(|r| r.end_of_input_latency_ns.map(|l| l.max as f64))
+                        .collect::<Vec<_>>(),
+                ),
+                end_of_input_results: Spread::of(
+                    &runs
+                        .iter()
+                        .filter_map(|r| r.end_of_input_latency_ns.map(|l| l.samples as f64))
+                        .collect::<Vec<_>>(),
+                ),
             })
         })
         .collect();

@@ -96,6 +96,13 @@ pub struct EngineSummary {
     /// CPU-seconds per million events over the same runs.
     #[serde(default)]
     pub cpu_s_per_million_events: Option<Spread>,
+    /// The end-of-input flush: the latest result fired by the end of input in each run that
+    /// had one (ns; not part of `latency_ns`); `None` when no run had one.
+    #[serde(default)]
+    pub end_of_input_max_ns: Option<Spread>,
+    /// Results fired by the end of input, per run that had any (its median).
+    #[serde(default)]
+    pub end_of_input_results: Option<Spread>,
 }
 
 /// Latency percentiles over runs, nanoseconds.

@@ -301,6 +301,9 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
         let _ = writeln!(out, "  winners: {}", winners.join(" · "));
     }
     render_pace(out, report, q, style);
+    if let Some(note) = end_of_input_note(q) {
+        let _ = writeln!(out, "  {}", style.dim(&note));
+    }
     render_ceiling(out, q, style);
     for e in q.engines.iter().filter(|e| e.latency_ns.is_some()) {
         if let Some(caveat) = latency_caveat(&report.plan.workload, &q.query, &e.engine) {
@@ -336,6 +339,33 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
             )
         );
     }
+}
+
+/// The end-of-input flush, for the engines whose runs had one: how many results the final
+/// watermark fired and the latest of them (not part of the latency columns); `None` when no
+/// engine's runs had one.
+pub(super) fn end_of_input_note(q: &QuerySummary) -> Option<String> {
+    let flushes: Vec<String> = q
+        .engines
+        .iter()
+        .filter_map(|e| {
+            let max = e.end_of_input_max_ns?;
+            let results = e.end_of_input_results.map_or(0.0, |r| r.median);
+            Some(format!(
+                "{} {} results within {}",
+                e.engine,
+                fmt_count(results.round() as u64),
+                fmt_ns(max.median)
+            ))
+        })
+        .collect();
+    (!flushes.is_empty()).then(|| {
+        format!(
+            "end of input (every window still open fired at once; not in the latency columns): \
+             {}",
+            flushes.join(" · ")
+        )
+    })
 }
 
 /// Paced runs: each engine's offered and achieved rate, and the runs that fell behind; with

@@ -40,6 +40,10 @@ pub struct Progress {
     pub finished: bool,
     /// Latency samples (ns) recorded since the previous line.
     pub latency_ns: Vec<u64>,
+    /// Latency samples (ns) of results fired by the end of input, recorded since the previous
+    /// line (kept apart from `latency_ns`).
+    #[serde(default)]
+    pub end_of_input_latency_ns: Vec<u64>,
 }
 
 /// One job vertex in a `PROGRESS` line: its place in the job graph and Flink's task metrics of
@@ -185,7 +189,17 @@ mod tests {
                 vertices: None,
                 finished: false,
                 latency_ns: vec![7],
+                end_of_input_latency_ns: Vec::new(),
             })
+        );
+        let Ok(Line::Progress(p)) = parse(
+            r#"PROGRESS {"elapsed_ns":5,"events":[3],"rows":[1],"watermark":null,"source_time":null,"late":0,"finished":true,"latency_ns":[7],"end_of_input_latency_ns":[8,9]}"#,
+        ) else {
+            panic!("a progress line with end-of-input samples parses");
+        };
+        assert_eq!(
+            (p.latency_ns, p.end_of_input_latency_ns),
+            (vec![7], vec![8, 9])
         );
         let r = parse(
             r#"RESULT {"events":10,"startup_ms":4000,"runtime_ns":99,"rows":2,"hash":"00ff","late":1,"dropped":0,"flink":"2.3.0","java":"17"}"#,

@@ -20,7 +20,9 @@
 //!
 //! [`Latency::WindowResults`]: each source logs `(watermark, instant)` whenever its watermark
 //! advances. A windowed result at time `t` (its window's end) is complete when the last split's
-//! watermark reached `t`; its latency is the sink's wall clock minus that instant.
+//! watermark reached `t`; its latency is the sink's wall clock minus that instant. A result
+//! that some split's watermark reached only by ending (the end-of-input flush) goes into a
+//! histogram of its own, the report's `end_of_input_latency_ns`, as on every engine.
 //! [`Latency::SampledRecords`]: the sources stamp the events with `id % 1024 == 0` with their
 //! ingestion time (`sampling.rs`), results carry the stamp, and the sink records `now - stamp`.
 //! Both need the job's clock and every source in this process, so latency is observed in
@@ -96,6 +98,7 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
     let stamp = stamp.filter(|_| observe && shared.latency_rule == Latency::SampledRecords);
     let slot = std::rc::Rc::clone(slot);
     let mut histogram = new_histogram();
+    let mut end_histogram = new_histogram();
     let mut last_merge = Instant::now();
     let mut out = 0u64;
     let mut encoder = RowEncoder::new();
@@ -126,9 +129,14 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                 && n > 0
                 && let Some(closed) = shared.closed_at(time)
             {
-                let ns = closed.elapsed().as_nanos() as u64;
+                let ns = closed.at.elapsed().as_nanos() as u64;
+                let into = if closed.by_end {
+                    &mut end_histogram
+                } else {
+                    &mut histogram
+                };
                 // Out-of-range values are clamped by the histogram's bounds check below.
-                let _ = histogram.record_n(ns.clamp(1, LATENCY_MAX_NS), n);
+                let _ = into.record_n(ns.clamp(1, LATENCY_MAX_NS), n);
             }
         });
         let cell = &shared.workers[local];
@@ -143,6 +151,13 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                 .unwrap_or_else(PoisonError::into_inner);
             let _ = merged.add(&histogram);
             histogram.reset();
+            drop(merged);
+            let mut merged = shared
+                .end_latency
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let _ = merged.add(&end_histogram);
+            end_histogram.reset();
         }
     });
 }
@@ -203,6 +218,7 @@ where
             .collect(),
         clock_start: OnceLock::new(),
         latency: Mutex::new(new_histogram()),
+        end_latency: Mutex::new(new_histogram()),
         latency_observable: spec.cluster.is_none()
             && !matches!(launch.latency, Latency::NotObserved(_)),
         latency_rule: launch.latency,
@@ -350,6 +366,10 @@ where
         wall_s,
         latency: last
             .latency_ns
+            .as_ref()
+            .and_then(LatencySummary::from_histogram),
+        end_of_input_latency: last
+            .end_of_input_latency_ns
             .as_ref()
             .and_then(LatencySummary::from_histogram),
         digest: digest.summary(),
@@ -509,6 +529,16 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone()
         }),
+        end_of_input_latency_ns: shared
+            .latency_observable
+            .then(|| {
+                shared
+                    .end_latency
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone()
+            })
+            .filter(|h| !h.is_empty()),
         watermark_ms: (frontier > 0).then(|| i64::try_from(frontier).unwrap_or(i64::MAX)),
         source_time_ms: (max_ts > 0).then_some(max_ts as i64),
         events_total: match spec.length {

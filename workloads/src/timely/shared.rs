@@ -19,6 +19,7 @@ use crate::catalog::Latency;
 use crate::digest::Digest;
 use crate::inputs::SideInput;
 use crate::job::{RunLength, StopSignal};
+use crate::split::WATERMARK_END;
 
 /// Events a source emits per activation before it yields to the other operators.
 pub(crate) const SOURCE_BATCH: usize = 4096;
@@ -52,6 +53,16 @@ pub(crate) struct WorkerCell {
     pub(crate) operators: Mutex<Vec<OperatorMetrics>>,
 }
 
+/// When event time reached a result's time on every source ([`Shared::closed_at`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Closed {
+    /// The instant the last source's watermark reached it.
+    pub(crate) at: Instant,
+    /// Whether a source's end of input is what reached it: the result was fired by the end of
+    /// input, and its latency is kept apart from the stream's.
+    pub(crate) by_end: bool,
+}
+
 /// State shared by the driver and the workers of this process.
 pub(crate) struct Shared {
     /// Per local worker.
@@ -62,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) clock_start: OnceLock<Instant>,
     /// Result latencies merged from the sinks, ns.
     pub(crate) latency: Mutex<Histogram<u64>>,
+    /// Latencies of the results closed by the end of input, merged from the sinks, ns.
+    pub(crate) end_latency: Mutex<Histogram<u64>>,
     /// Whether latency is observable in this run.
     pub(crate) latency_observable: bool,
     /// How latency is observed.
@@ -117,14 +130,20 @@ impl Shared {
             .map_or(0, |s| s.elapsed().as_nanos() as u64)
     }
 
-    /// The instant at which every source's watermark had reached `time`, if all have.
-    pub(crate) fn closed_at(&self, time: u64) -> Option<Instant> {
-        let mut latest: Option<Instant> = None;
+    /// The instant at which every source's watermark had reached `time`, if all have, and
+    /// whether the end of input is what closed it (some source's watermark stayed below
+    /// `time` until its input ended).
+    pub(crate) fn closed_at(&self, time: u64) -> Option<Closed> {
+        let mut latest: Option<Closed> = None;
         for clock in &self.clocks {
             let log = clock.lock().unwrap_or_else(PoisonError::into_inner);
             let i = log.partition_point(|&(wm, _)| wm < time);
-            let at = log.get(i)?.1;
-            latest = Some(latest.map_or(at, |l| l.max(at)));
+            let &(wm, at) = log.get(i)?;
+            let by_end = wm == WATERMARK_END;
+            latest = Some(latest.map_or(Closed { at, by_end }, |l| Closed {
+                at: l.at.max(at),
+                by_end: l.by_end || by_end,
+            }));
         }
         latest
     }

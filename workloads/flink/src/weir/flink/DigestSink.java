@@ -62,9 +62,13 @@ public final class DigestSink<T> implements Sink<T> {
         private final Digest digest = new Digest();
         private final long[] lat = new long[512];
         private int latLen;
+        /** Samples of rows fired by the end of input, kept apart (Stats.addEndLatency). */
+        private final long[] endLat = new long[512];
+        private int endLatLen;
         private long rows;
         private long lastEnd = Long.MIN_VALUE;
         private long lastComplete;
+        private boolean lastByEnd;
         private boolean published;
         private final StringBuilder json = new StringBuilder();
 
@@ -95,8 +99,11 @@ public final class DigestSink<T> implements Sink<T> {
                     lastEnd = end;
                     // Flink fires a window when the watermark reaches end - 1.
                     lastComplete = Stats.completeAt(end - 1);
+                    lastByEnd = lastComplete != 0 && Stats.completedByEnd(end - 1);
                 }
-                if (lastComplete != 0) {
+                if (lastComplete != 0 && lastByEnd) {
+                    endSample(Stats.now() - lastComplete);
+                } else if (lastComplete != 0) {
                     sample(Stats.now() - lastComplete);
                 }
             } else {
@@ -115,6 +122,14 @@ public final class DigestSink<T> implements Sink<T> {
             if (latLen == lat.length) {
                 Stats.addLatency(lat, latLen);
                 latLen = 0;
+            }
+        }
+
+        private void endSample(long ns) {
+            endLat[endLatLen++] = Math.max(ns, 1);
+            if (endLatLen == endLat.length) {
+                Stats.addEndLatency(endLat, endLatLen);
+                endLatLen = 0;
             }
         }
 
@@ -138,6 +153,8 @@ public final class DigestSink<T> implements Sink<T> {
             Stats.ROWS_OUT.addAndGet(subtask, rows & 255);
             Stats.addLatency(lat, latLen);
             latLen = 0;
+            Stats.addEndLatency(endLat, endLatLen);
+            endLatLen = 0;
             Stats.SINK_WATERMARK.set(subtask, Long.MAX_VALUE);
             Stats.addDigest(digest.rows(), digest.lo(), digest.hi());
         }

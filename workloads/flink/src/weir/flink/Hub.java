@@ -347,9 +347,13 @@ final class Hub implements AutoCloseable {
         int kept = 0;
         long[] lat = new long[pendingLen / 2];
         int n = 0;
+        long[] endLat = new long[pendingLen / 2];
+        int ends = 0;
         for (int k = 0; k < pendingLen; k += 2) {
             long at = Stats.completeAt(pending[k]);
-            if (at != 0) {
+            if (at != 0 && Stats.completedByEnd(pending[k])) {
+                endLat[ends++] = Math.max(pending[k + 1] - at, 1);
+            } else if (at != 0) {
                 lat[n++] = Math.max(pending[k + 1] - at, 1);
             } else {
                 pending[kept++] = pending[k];
@@ -358,5 +362,6 @@ final class Hub implements AutoCloseable {
         }
         pendingLen = kept;
         Stats.addLatency(lat, n);
+        Stats.addEndLatency(endLat, ends);
     }
 }

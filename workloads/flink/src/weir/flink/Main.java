@@ -393,6 +393,11 @@ public final class Main {
         for (int i = 0; i < lat.length; i++) {
             sb.append(i == 0 ? "" : ",").append(lat[i]);
         }
+        sb.append("],\"end_of_input_latency_ns\":[");
+        long[] end = Stats.drainEndLatency();
+        for (int i = 0; i < end.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(end[i]);
+        }
         sb.append("]}");
         return sb.toString();
     }

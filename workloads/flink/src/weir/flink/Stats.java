@@ -58,6 +58,9 @@ public final class Stats {
     private static int digestsPublished;
     private static long[] latency = new long[1024];
     private static int latencyLen;
+    /** Samples of results fired by the end of input, kept apart from the stream's. */
+    private static long[] endLatency = new long[1024];
+    private static int endLatencyLen;
     private static final List<long[]> WM_LOGS = new ArrayList<>();
     private static final List<int[]> WM_LENS = new ArrayList<>();
 
@@ -82,6 +85,7 @@ public final class Stats {
         digestLo = 0;
         digestHi = 0;
         latencyLen = 0;
+        endLatencyLen = 0;
         WM_LOGS.clear();
         WM_LENS.clear();
     }
@@ -155,6 +159,22 @@ public final class Stats {
         return out;
     }
 
+    /** Adds latency samples (ns) of results fired by the end of input. */
+    public static synchronized void addEndLatency(long[] samples, int n) {
+        while (endLatencyLen + n > endLatency.length) {
+            endLatency = java.util.Arrays.copyOf(endLatency, endLatency.length * 2);
+        }
+        System.arraycopy(samples, 0, endLatency, endLatencyLen, n);
+        endLatencyLen += n;
+    }
+
+    /** Takes the end-of-input latency samples recorded since the last call. */
+    public static synchronized long[] drainEndLatency() {
+        long[] out = java.util.Arrays.copyOf(endLatency, endLatencyLen);
+        endLatencyLen = 0;
+        return out;
+    }
+
     /** Registers a watermark generator; returns its slot for {@link #watermarkEmitted}. */
     public static synchronized int registerWatermarkSource() {
         WM_LOGS.add(new long[64]);
@@ -217,23 +237,44 @@ public final class Stats {
         }
         long at = 0;
         for (int s = 0; s < WM_LOGS.size(); s++) {
-            long[] log = WM_LOGS.get(s);
-            int n = WM_LENS.get(s)[0] / 2;
-            int lo = 0;
-            int hi = n;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (log[2 * mid] >= t) {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            if (lo == n) {
+            int e = firstReaching(s, t);
+            if (e < 0) {
                 return 0;
             }
-            at = Math.max(at, log[2 * lo + 1]);
+            at = Math.max(at, WM_LOGS.get(s)[2 * e + 1]);
         }
         return at;
+    }
+
+    /**
+     * Whether event time t became complete by the end of input: some source's watermark stayed
+     * below t until it ended (its first log entry at or past t is the final Long.MAX_VALUE).
+     * Meaningful once {@link #completeAt} returned non-zero for t.
+     */
+    public static synchronized boolean completedByEnd(long t) {
+        for (int s = 0; s < WM_LOGS.size(); s++) {
+            int e = firstReaching(s, t);
+            if (e >= 0 && WM_LOGS.get(s)[2 * e] == Long.MAX_VALUE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first entry of slot s's log with a watermark >= t, or -1. Caller holds the lock. */
+    private static int firstReaching(int s, long t) {
+        long[] log = WM_LOGS.get(s);
+        int n = WM_LENS.get(s)[0] / 2;
+        int lo = 0;
+        int hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (log[2 * mid] >= t) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo == n ? -1 : lo;
     }
 }
