@@ -410,3 +410,46 @@ fn the_flink_jvm_does_not_outlive_a_killed_weir() {
         thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The Flink JVM's temporary files (its RPC jar, 24 MB, and the MiniCluster's directories,
+/// which Flink leaves behind) go to a directory of the run's own under the temporary directory
+/// weir was given, removed after the run: while the job runs, that directory holds Flink's
+/// files; once weir has exited (here stopped by SIGINT), nothing is left.
+#[test]
+fn a_flink_run_leaves_nothing_in_the_temporary_directory() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let mut run = Running::spawn(
+        weir()
+            .env("TMPDIR", tmp.path())
+            .args(["run", "nexmark", "--engine", "flink", "--query", "q5"])
+            .args(["--workers", "1", "--rate", "20000", "--duration", "120"])
+            .arg("--no-tui"),
+    );
+    run.wait_line(" ev/s");
+    let entries = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("readable")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    let during = entries(tmp.path());
+    assert!(
+        during.len() == 1 && during[0].starts_with("weir-flink-"),
+        "one directory for the JVM: {during:?}"
+    );
+    let jvm_files = entries(&tmp.path().join(&during[0]));
+    assert!(
+        jvm_files.iter().any(|f| f.starts_with("flink-rpc")),
+        "Flink unpacks its RPC jar there: {jvm_files:?}"
+    );
+    run.signal("INT");
+    let (status, _, stderr) = run.finish(DEADLINE);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let after = entries(tmp.path());
+    assert!(after.is_empty(), "left behind: {after:?}");
+}

@@ -117,6 +117,48 @@ fn q10_sink_dir(given: Option<&Path>) -> Result<(PathBuf, Option<PathBuf>)> {
     Ok((dir, temporary))
 }
 
+/// A directory of the run's own for the JVM's temporary files (`-Djava.io.tmpdir`): Flink
+/// unpacks its RPC system's jar there (24 MB per JVM) and makes its MiniCluster's working
+/// directories, and leaves them behind when the JVM exits. Removed, with all it holds, when
+/// dropped (after the JVM is gone).
+#[derive(Debug)]
+struct JvmTemp(PathBuf);
+
+impl JvmTemp {
+    /// A fresh directory under the system's temporary directory.
+    ///
+    /// # Errors
+    /// [`RunError::Config`] when it cannot be created.
+    fn create() -> Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("weir-flink-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            RunError::Config(format!(
+                "cannot create {} for the Flink JVM's temporary files ({e}); set TMPDIR to a \
+                 directory this user can write",
+                dir.display()
+            ))
+        })?;
+        Ok(Self(dir))
+    }
+
+    /// `install`'s `java` with `flags` and this directory as the JVM's temporary directory.
+    fn java(&self, install: &Install, flags: &[&str]) -> Command {
+        let tmpdir = format!("-Djava.io.tmpdir={}", self.0.display());
+        let flags: Vec<&str> = flags.iter().copied().chain([tmpdir.as_str()]).collect();
+        install.java_with(&flags)
+    }
+}
+
+impl Drop for JvmTemp {
+    fn drop(&mut self) {
+        // Best effort: what cannot be removed stays under the system's temporary directory.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn start(spec: &RunSpec) -> Result<Job> {
     let install = Install::locate()?;
     let sink_dir = (spec.query == Query::Q10)
@@ -127,10 +169,11 @@ fn start(spec: &RunSpec) -> Result<Job> {
         .as_deref()
         .map(|address| cluster::Cluster::check(address, spec.workers, &install))
         .transpose()?;
+    let jvm_temp = JvmTemp::create()?;
     let mut cmd = if cluster.is_some() {
-        install.java_with(cluster::CLIENT_JVM_FLAGS)
+        jvm_temp.java(&install, cluster::CLIENT_JVM_FLAGS)
     } else {
-        install.java()
+        jvm_temp.java(&install, JVM_FLAGS)
     };
     cmd.args(["run", "--watch-stdin", "--workload"])
         .arg(spec.workload().as_str())
@@ -184,6 +227,7 @@ fn start(spec: &RunSpec) -> Result<Job> {
         stdin: Arc::clone(&stdin),
         cluster: cluster.as_ref().map(cluster::Cluster::submission),
         temporary: sink_dir.and_then(|(_, temporary)| temporary),
+        _jvm_temp: jvm_temp,
     };
     let handle = thread::Builder::new()
         .name("weir-flink".into())
@@ -302,6 +346,8 @@ struct Driver {
     cluster: Option<cluster::Submission>,
     /// q10's temporary directory (the spec named none): removed once the JVM is gone.
     temporary: Option<PathBuf>,
+    /// The JVM's temporary directory, removed when the driver is dropped (the JVM is gone).
+    _jvm_temp: JvmTemp,
 }
 
 impl Driver {
@@ -530,7 +576,8 @@ pub fn run_suite(
             .join(",")
     };
     let install = Install::locate()?;
-    let mut cmd = install.java();
+    let jvm_temp = JvmTemp::create()?;
+    let mut cmd = jvm_temp.java(&install, JVM_FLAGS);
     cmd.args(["suite", "--workers", &workers.to_string()])
         .args(["--events", &events.to_string()])
         .args(["--event-rate", &event_rate.to_string()])
