@@ -452,6 +452,28 @@ fn the_end_of_input_flush_is_reported_apart_from_the_latency_columns() {
     );
     let md = to_markdown(&report);
     assert!(md.contains("- end of input (every window"), "{md}");
+    let csv = to_csv(&report);
+    let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (results, max) = (
+        column("end_of_input_results"),
+        column("end_of_input_max_ns"),
+    );
+    for row in csv.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        if fields[2] == "differential" {
+            assert_eq!((fields[results], fields[max]), ("", ""), "{row}");
+        } else {
+            assert_eq!(fields[results], "100000", "{row}");
+            let max: u64 = fields[max].parse().expect("a number of ns");
+            assert!((300_000_000..400_000_000).contains(&max), "{row}");
+        }
+    }
     let q7 = mock_compare(&plan(&["q7"], engines, 3));
     assert!(!render(&q7, Style::PLAIN).contains("end of input (every"));
     assert!(!to_markdown(&q7).contains("end of input (every"));

@@ -69,10 +69,16 @@ fn a_run_reports_the_reference_digest_with_live_snapshots_and_output_rows() {
     assert!(report.wall_s > 0.0 && report.throughput_eps > 0.0);
     assert_eq!(report.versions.flink.as_deref(), Some("2.3.0"));
     assert!(report.versions.java.is_some());
-    let latency = report
-        .latency_ns
-        .expect("q5's windows have a measured latency");
-    assert!(latency.samples > 0 && latency.p50 <= latency.max);
+    // Unpaced, the run may end before Flink's periodic watermark (200 ms) closes a window:
+    // then every window closes at the end of input, whose results are reported apart.
+    let latencies: Vec<_> = [report.latency_ns, report.end_of_input_latency_ns]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(
+        !latencies.is_empty() && latencies.iter().all(|l| l.samples > 0 && l.p50 <= l.max),
+        "q5's windows have a measured latency: {latencies:?}"
+    );
 
     let last = collector.latest();
     assert!(last.finished);

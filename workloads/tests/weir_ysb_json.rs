@@ -77,7 +77,13 @@ fn paced_json_run_gives_the_result() {
     s.length = RunLength::Events(events);
     let report = run(&s);
     assert_eq!(report.digest, reference(rate, events));
-    assert!(report.latency_ns.is_some(), "window latency is recorded");
+    // 0.1 s of event time: the end of input closes the only window, and its results carry
+    // their latency apart from the stream's, one sample per row.
+    assert_eq!(report.latency_ns, None);
+    let end = report
+        .end_of_input_latency_ns
+        .expect("window latency is recorded");
+    assert_eq!(end.samples, report.digest.rows);
 }
 
 #[test]

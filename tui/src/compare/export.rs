@@ -46,7 +46,7 @@ pub fn to_json(report: &CompareReport) -> String {
 }
 
 /// The columns of `report.csv`.
-pub const CSV_HEADER: &str = "workload,query,engine,round,order,workers,pinning,source,events,rate,event_rate,startup_s,wall_s,throughput_eps,latency_p50_ns,latency_p99_ns,latency_p999_ns,latency_max_ns,latency_samples,digest_rows,digest_hash,late,dropped,weir_version,weir_commit,cpu,cores,cpu_user_s,cpu_system_s,events_per_cpu_s,cpu_s_per_million_events";
+pub const CSV_HEADER: &str = "workload,query,engine,round,order,workers,pinning,source,events,rate,event_rate,startup_s,wall_s,throughput_eps,latency_p50_ns,latency_p99_ns,latency_p999_ns,latency_max_ns,latency_samples,digest_rows,digest_hash,late,dropped,weir_version,weir_commit,cpu,cores,cpu_user_s,cpu_system_s,events_per_cpu_s,cpu_s_per_million_events,end_of_input_results,end_of_input_max_ns";
 
 /// `report.csv`: one row per measured run, in the order they ran.
 pub fn to_csv(report: &CompareReport) -> String {
@@ -61,6 +61,11 @@ pub fn to_csv(report: &CompareReport) -> String {
             });
         let lat = |f: fn(&weir_workloads::report::LatencySummary) -> u64| {
             r.latency_ns
+                .as_ref()
+                .map_or(String::new(), |l| f(l).to_string())
+        };
+        let end = |f: fn(&weir_workloads::report::LatencySummary) -> u64| {
+            r.end_of_input_latency_ns
                 .as_ref()
                 .map_or(String::new(), |l| f(l).to_string())
         };
@@ -102,6 +107,8 @@ pub fn to_csv(report: &CompareReport) -> String {
             cpu(|c| Some(c.system_s)),
             cpu(|c| c.events_per_cpu_s),
             cpu(|c| c.cpu_s_per_million_events),
+            end(|l| l.samples),
+            end(|l| l.max),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
