@@ -90,7 +90,13 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
         &mut out,
         "Latency",
         report.latency_ns.map_or_else(
-            || format!("not reported by engine '{}'", report.engine),
+            || {
+                if report.end_of_input_latency_ns.is_some() {
+                    "no window closed before the end of input".to_string()
+                } else {
+                    format!("not reported by engine '{}'", report.engine)
+                }
+            },
             |l| {
                 format!(
                     "p50 {}  p99 {}  p99.9 {}  max {}\n{:17}{} samples",

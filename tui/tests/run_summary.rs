@@ -154,3 +154,23 @@ fn progress_line() {
          late 3  dropped 0"
     );
 }
+
+/// A run whose windows all closed at the end of input has no stream latency: the summary says
+/// so instead of blaming the engine, and gives the end-of-input figures.
+#[test]
+fn summary_of_a_run_whose_windows_all_closed_at_the_end_of_input() {
+    let mut r = report();
+    r.latency_ns = None;
+    let text = summary::text(&r, false);
+    assert!(
+        text.contains("Latency        no window closed before the end of input"),
+        "{text}"
+    );
+    assert!(!text.contains("not reported by engine"), "{text}");
+    assert!(
+        text.contains("End of input   p50 150 ms  max 360 ms"),
+        "{text}"
+    );
+    r.end_of_input_latency_ns = None;
+    assert!(summary::text(&r, false).contains("not reported by engine 'weir'"));
+}

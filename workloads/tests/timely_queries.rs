@@ -226,14 +226,13 @@ fn windowed_queries_report_latency_and_others_do_not() {
     let latency = windowed.latency_ns.expect("q5 results close windows");
     assert!(latency.samples > 0);
     // differential's windows are retracted just after they close; only the final results
-    // (one sample per result update) reach the sink, those of the windows the end of input
-    // closes counted apart.
+    // (one sample per result update) reach the sink, those the end of input fires counted
+    // apart (how many of them that is varies between these unpaced runs; the paced split is
+    // checked exactly in end_of_input_latency.rs).
     let retracting = run(&spec(Workload::Nexmark, "q5", EngineKind::Differential, 2));
     let latency = retracting.latency_ns.expect("q5 results close windows");
-    let end = retracting
-        .end_of_input_latency_ns
-        .expect("the end of input closes q5's last windows");
-    assert_eq!(latency.samples + end.samples, retracting.digest.rows);
+    let end = retracting.end_of_input_latency_ns.map_or(0, |l| l.samples);
+    assert_eq!(latency.samples + end, retracting.digest.rows);
     for engine in ENGINES {
         let updating = run(&spec(Workload::Nexmark, "q4", engine, 1));
         assert_eq!(
