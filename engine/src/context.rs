@@ -297,20 +297,9 @@ impl BuildCtx {
                 rows[index] = fill;
             }
             if measured {
-                match &mut snapshot.latency_ns {
-                    Some(total) => {
-                        // Same bounds on both sides (auto-resizing), so adding cannot fail.
-                        let _ = total.add(&*latency);
-                    }
-                    None => snapshot.latency_ns = Some(latency.clone()),
-                }
+                merge_into(&mut snapshot.latency_ns, &latency);
                 if !end_latency.is_empty() {
-                    match &mut snapshot.end_of_input_latency_ns {
-                        Some(total) => {
-                            let _ = total.add(&*end_latency);
-                        }
-                        None => snapshot.end_of_input_latency_ns = Some(end_latency.clone()),
-                    }
+                    merge_into(&mut snapshot.end_of_input_latency_ns, &end_latency);
                 }
             }
             snapshot.watermark_ms = Some(
@@ -331,6 +320,17 @@ impl BuildCtx {
         });
         latency.reset();
         end_latency.reset();
+    }
+}
+
+/// Adds `histogram` to the job's `total` (its copy when there is none yet).
+fn merge_into(total: &mut Option<Histogram<u64>>, histogram: &Histogram<u64>) {
+    match total {
+        // Same bounds on both sides (auto-resizing), so adding cannot fail.
+        Some(total) => {
+            let _ = total.add(histogram);
+        }
+        None => *total = Some(histogram.clone()),
     }
 }
 

@@ -145,21 +145,27 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
         cell.sink_frontier.store(f, Ordering::Relaxed);
         if observe && (last_merge.elapsed() >= PUBLISH_EVERY || f == u64::MAX) {
             last_merge = Instant::now();
-            let mut merged = shared
-                .latency
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let _ = merged.add(&histogram);
-            histogram.reset();
-            drop(merged);
-            let mut merged = shared
-                .end_latency
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let _ = merged.add(&end_histogram);
-            end_histogram.reset();
+            merge_into(&shared.latency, &mut histogram);
+            merge_into(&shared.end_latency, &mut end_histogram);
         }
     });
+}
+
+/// Moves a sink's `local` samples into the process's `merged` histogram.
+fn merge_into(merged: &Mutex<Histogram<u64>>, local: &mut Histogram<u64>) {
+    let _ = merged
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .add(&*local);
+    local.reset();
+}
+
+/// A copy of the process's merged histogram `merged`.
+fn copy_of(merged: &Mutex<Histogram<u64>>) -> Histogram<u64> {
+    merged
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
 }
 
 const LATENCY_MAX_NS: u64 = 600_000_000_000;
@@ -522,22 +528,10 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
         elapsed_ns: shared.elapsed_ns(),
         workers,
         exchange_fill: None,
-        latency_ns: shared.latency_observable.then(|| {
-            shared
-                .latency
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone()
-        }),
+        latency_ns: shared.latency_observable.then(|| copy_of(&shared.latency)),
         end_of_input_latency_ns: shared
             .latency_observable
-            .then(|| {
-                shared
-                    .end_latency
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone()
-            })
+            .then(|| copy_of(&shared.end_latency))
             .filter(|h| !h.is_empty()),
         watermark_ms: (frontier > 0).then(|| i64::try_from(frontier).unwrap_or(i64::MAX)),
         source_time_ms: (max_ts > 0).then_some(max_ts as i64),

@@ -60,11 +60,9 @@ public final class DigestSink<T> implements Sink<T> {
         private final Format<T> format;
         private final int subtask;
         private final Digest digest = new Digest();
-        private final long[] lat = new long[512];
-        private int latLen;
+        private final Pending lat = new Pending(false);
         /** Samples of rows fired by the end of input, kept apart (Stats.addEndLatency). */
-        private final long[] endLat = new long[512];
-        private int endLatLen;
+        private final Pending endLat = new Pending(true);
         private long rows;
         private long lastEnd = Long.MIN_VALUE;
         private long lastComplete;
@@ -101,15 +99,13 @@ public final class DigestSink<T> implements Sink<T> {
                     lastComplete = Stats.completeAt(end - 1);
                     lastByEnd = lastComplete != 0 && Stats.completedByEnd(end - 1);
                 }
-                if (lastComplete != 0 && lastByEnd) {
-                    endSample(Stats.now() - lastComplete);
-                } else if (lastComplete != 0) {
-                    sample(Stats.now() - lastComplete);
+                if (lastComplete != 0) {
+                    (lastByEnd ? endLat : lat).add(Stats.now() - lastComplete);
                 }
             } else {
                 long ingest = format.ingestNanos(row);
                 if (ingest != 0) {
-                    sample(Stats.now() - ingest);
+                    lat.add(Stats.now() - ingest);
                 }
             }
             if ((++rows & 255) == 0) {
@@ -117,21 +113,33 @@ public final class DigestSink<T> implements Sink<T> {
             }
         }
 
-        private void sample(long ns) {
-            lat[latLen++] = Math.max(ns, 1);
-            if (latLen == lat.length) {
-                Stats.addLatency(lat, latLen);
-                latLen = 0;
+        /** Latency samples (ns) of one kind, handed to Stats 512 at a time. */
+        private static final class Pending {
+            private final long[] buf = new long[512];
+            private int len;
+            private final boolean endOfInput;
+
+            Pending(boolean endOfInput) {
+                this.endOfInput = endOfInput;
+            }
+
+            void add(long ns) {
+                buf[len++] = Math.max(ns, 1);
+                if (len == buf.length) {
+                    flush();
+                }
+            }
+
+            void flush() {
+                if (endOfInput) {
+                    Stats.addEndLatency(buf, len);
+                } else {
+                    Stats.addLatency(buf, len);
+                }
+                len = 0;
             }
         }
 
-        private void endSample(long ns) {
-            endLat[endLatLen++] = Math.max(ns, 1);
-            if (endLatLen == endLat.length) {
-                Stats.addEndLatency(endLat, endLatLen);
-                endLatLen = 0;
-            }
-        }
 
         @Override
         public void writeWatermark(Watermark wm) {
@@ -151,10 +159,8 @@ public final class DigestSink<T> implements Sink<T> {
             }
             published = true;
             Stats.ROWS_OUT.addAndGet(subtask, rows & 255);
-            Stats.addLatency(lat, latLen);
-            latLen = 0;
-            Stats.addEndLatency(endLat, endLatLen);
-            endLatLen = 0;
+            lat.flush();
+            endLat.flush();
             Stats.SINK_WATERMARK.set(subtask, Long.MAX_VALUE);
             Stats.addDigest(digest.rows(), digest.lo(), digest.hi());
         }

@@ -56,11 +56,9 @@ public final class Stats {
     private static long digestLo;
     private static long digestHi;
     private static int digestsPublished;
-    private static long[] latency = new long[1024];
-    private static int latencyLen;
+    private static final Samples LATENCY = new Samples();
     /** Samples of results fired by the end of input, kept apart from the stream's. */
-    private static long[] endLatency = new long[1024];
-    private static int endLatencyLen;
+    private static final Samples END_LATENCY = new Samples();
     private static final List<long[]> WM_LOGS = new ArrayList<>();
     private static final List<int[]> WM_LENS = new ArrayList<>();
 
@@ -84,8 +82,8 @@ public final class Stats {
         digestRows = 0;
         digestLo = 0;
         digestHi = 0;
-        latencyLen = 0;
-        endLatencyLen = 0;
+        LATENCY.drain();
+        END_LATENCY.drain();
         WM_LOGS.clear();
         WM_LENS.clear();
     }
@@ -145,34 +143,43 @@ public final class Stats {
 
     /** Adds latency samples (ns). */
     public static synchronized void addLatency(long[] samples, int n) {
-        while (latencyLen + n > latency.length) {
-            latency = java.util.Arrays.copyOf(latency, latency.length * 2);
-        }
-        System.arraycopy(samples, 0, latency, latencyLen, n);
-        latencyLen += n;
+        LATENCY.add(samples, n);
     }
 
     /** Takes the latency samples recorded since the last call. */
     public static synchronized long[] drainLatency() {
-        long[] out = java.util.Arrays.copyOf(latency, latencyLen);
-        latencyLen = 0;
-        return out;
+        return LATENCY.drain();
     }
 
     /** Adds latency samples (ns) of results fired by the end of input. */
     public static synchronized void addEndLatency(long[] samples, int n) {
-        while (endLatencyLen + n > endLatency.length) {
-            endLatency = java.util.Arrays.copyOf(endLatency, endLatency.length * 2);
-        }
-        System.arraycopy(samples, 0, endLatency, endLatencyLen, n);
-        endLatencyLen += n;
+        END_LATENCY.add(samples, n);
     }
 
     /** Takes the end-of-input latency samples recorded since the last call. */
     public static synchronized long[] drainEndLatency() {
-        long[] out = java.util.Arrays.copyOf(endLatency, endLatencyLen);
-        endLatencyLen = 0;
-        return out;
+        return END_LATENCY.drain();
+    }
+
+    /** A growing buffer of latency samples (ns); the caller holds Stats' lock. */
+    private static final class Samples {
+        private long[] buf = new long[1024];
+        private int len;
+
+        void add(long[] samples, int n) {
+            while (len + n > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+            }
+            System.arraycopy(samples, 0, buf, len, n);
+            len += n;
+        }
+
+        /** The samples added since the last call, removed. */
+        long[] drain() {
+            long[] out = java.util.Arrays.copyOf(buf, len);
+            len = 0;
+            return out;
+        }
     }
 
     /** Registers a watermark generator; returns its slot for {@link #watermarkEmitted}. */
