@@ -248,9 +248,14 @@ pub fn window_closings(report: &RunReport) -> Option<u64> {
 
 /// The one-line result (`--quiet` prints only this).
 pub fn final_line(report: &RunReport) -> String {
-    let p99 = report
-        .latency_ns
-        .map_or_else(|| "n/a".to_string(), |l| fmt::nanos(l.p99, false));
+    let p99 = match (report.latency_ns, report.end_of_input_latency_ns) {
+        (Some(stream), _) => fmt::nanos(stream.p99, false),
+        (None, Some(end)) => format!(
+            "n/a (every window closed at the end of input, max {})",
+            fmt::nanos(end.max, false)
+        ),
+        (None, None) => "n/a".to_string(),
+    };
     let behind = match (report.fell_behind(), report.achieved_fraction()) {
         (Some(true), Some(f)) => format!(" (FELL BEHIND: {:.0} % of the offered rate)", 100.0 * f),
         _ => String::new(),

@@ -171,6 +171,12 @@ fn summary_of_a_run_whose_windows_all_closed_at_the_end_of_input() {
         text.contains("End of input   p50 150 ms  max 360 ms"),
         "{text}"
     );
+    let line = summary::final_line(&r);
+    assert!(
+        line.contains(", p99 n/a (every window closed at the end of input, max 360 ms), "),
+        "{line}"
+    );
     r.end_of_input_latency_ns = None;
     assert!(summary::text(&r, false).contains("not reported by engine 'weir'"));
+    assert!(summary::final_line(&r).contains(", p99 n/a, "));
 }

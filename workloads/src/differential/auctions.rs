@@ -21,11 +21,11 @@ use std::collections::BTreeMap;
 use differential_dataflow::{AsCollection, VecCollection};
 use timely::dataflow::operators::vec::Map;
 
-use super::queries::{collect, update};
+use super::queries::collect;
 use crate::catalog::Query;
-use crate::nexmark::{Q6Row, Q9Row};
+use crate::nexmark::Q6Row;
 use crate::timely::events::{Events, NexmarkEvent};
-use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
+use crate::timely::harness::{Ctx, ResultSlot, update_sink};
 use crate::timely::wire::{WireAuction, WireBid, q9_row};
 
 /// How many closed auctions of a seller q6 averages over.
@@ -108,7 +108,7 @@ fn q9<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
         (a.expires == *expires).then(|| (a.expires, q9_row(a, w)))
     });
     let rows = at_close(rows, |(e, _)| *e).map(|(_, row)| row);
-    digest_sink(rows.inner, ctx, slot, update::<Q9Row<String>>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q6: per seller, for each closed auction with a qualifying bid, the average final price of
@@ -159,5 +159,5 @@ fn q6<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
             out.extend(averages);
         })
         .map(|(seller, avg)| Q6Row { seller, avg });
-    digest_sink(rows.inner, ctx, slot, update::<Q6Row>);
+    update_sink(rows.inner, ctx, slot);
 }

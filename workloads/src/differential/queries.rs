@@ -27,7 +27,7 @@ use crate::nexmark::{
     Q12Row, SESSION_GAP_MS, TUMBLE_MS,
 };
 use crate::timely::events::{self, Events, NexmarkEvent};
-use crate::timely::harness::{Ctx, ResultSlot, digest_sink, sampled_sink};
+use crate::timely::harness::{Ctx, ResultSlot, sampled_sink, update_sink};
 use crate::timely::windows::tumble_end;
 
 /// Builds `query` if it is one of this module's; otherwise hands the events back for the next
@@ -52,11 +52,6 @@ pub(crate) fn build<'s, E: NexmarkEvent>(
         _ => return Err(events),
     }
     Ok(())
-}
-
-/// A row update as the sink reads it.
-pub(crate) fn update<R>(u: &(R, u64, isize)) -> (&R, i64) {
-    (&u.0, u.2 as i64)
 }
 
 /// A row update that carries the ingestion stamp of a latency-sampled input record (or 0).
@@ -224,7 +219,7 @@ pub(crate) fn q4<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             category: category as u64,
             avg,
         });
-    digest_sink(rows.inner, ctx, slot, update::<Q4Row>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q5: bids counted per `(window, auction)` in hopping windows (each bid is an update in five
@@ -260,7 +255,7 @@ pub(crate) fn q5<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             };
             (end, row)
         });
-    digest_sink(final_at_window_end(rows), ctx, slot, update::<Q5Row>);
+    update_sink(final_at_window_end(rows), ctx, slot);
 }
 
 /// A q7 bid in its window: `(price, auction, bidder, dateTime, extra, inside)`, where `inside`
@@ -318,12 +313,7 @@ pub(crate) fn q7<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
             )
         })
     });
-    digest_sink(
-        final_at_window_end(rows),
-        ctx,
-        slot,
-        update::<Q7Row<String>>,
-    );
+    update_sink(final_at_window_end(rows), ctx, slot);
 }
 
 /// q8: distinct persons and distinct sellers per 10 s window, semijoined on `(id, window)`.
@@ -353,12 +343,7 @@ pub(crate) fn q8<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resul
                 },
             )
         });
-    digest_sink(
-        final_at_window_end(rows),
-        ctx,
-        slot,
-        update::<Q8Row<String>>,
-    );
+    update_sink(final_at_window_end(rows), ctx, slot);
 }
 
 /// q11: sessions per bidder by a `reduce` over the bidder's bid times; an updating result (a
@@ -397,7 +382,7 @@ pub(crate) fn q11<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
             starttime: start as u64,
             endtime: (last + gap) as u64,
         });
-    digest_sink(rows.inner, ctx, slot, update::<Q11Row>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q12: bids per bidder in 10 s windows of processing time (assigned when the bid is read),
@@ -418,5 +403,5 @@ pub(crate) fn q12<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &Resu
         starttime: start as u64,
         endtime: (start + window) as u64,
     });
-    digest_sink(rows.inner, ctx, slot, update::<Q12Row>);
+    update_sink(rows.inner, ctx, slot);
 }

@@ -20,14 +20,12 @@ use std::sync::Arc;
 
 use differential_dataflow::VecCollection;
 
-use super::queries::{collect, update};
+use super::queries::collect;
 use crate::catalog::Query;
 use crate::nexmark::reference::SumOverflow;
-use crate::nexmark::{
-    BandCounts, BidStats, Date, HourMinute, PriceBand, Q15Row, Q16Row, Q17Row, Q18Row, Q19Row,
-};
+use crate::nexmark::{BandCounts, BidStats, Date, HourMinute, PriceBand, Q15Row, Q16Row, Q17Row};
 use crate::timely::events::{Events, NexmarkEvent};
-use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
+use crate::timely::harness::{Ctx, ResultSlot, update_sink};
 use crate::timely::reports::DAY_MS;
 use crate::timely::wire::{WireBid, q18_row, q19_row};
 
@@ -125,7 +123,7 @@ fn q15<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
         }
     });
     let rows = bid_stats(bids, None).map(|(d, (stats, _))| Q15Row { day: day(d), stats });
-    digest_sink(rows.inner, ctx, slot, update::<Q15Row>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q16: per (channel, UTC day), with the `HH:mm` of its latest bid.
@@ -152,7 +150,7 @@ fn q16<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
         minute: HourMinute::of_epoch_ms(latest as u64),
         stats,
     });
-    digest_sink(rows.inner, ctx, slot, update::<Q16Row<String>>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q17: per (auction, UTC day), counts and price statistics in one `reduce`. A sum that does
@@ -200,7 +198,7 @@ fn q17<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
                 sum_price,
             },
         );
-    digest_sink(rows.inner, ctx, slot, update::<Q17Row>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q18: per (bidder, auction), its last bid; values sort by `(dateTime, event id)`.
@@ -217,7 +215,7 @@ fn q18<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
             out.push((last.2.clone(), 1isize));
         })
         .map(|(_, b)| q18_row(&b));
-    digest_sink(rows.inner, ctx, slot, update::<Q18Row<String>>);
+    update_sink(rows.inner, ctx, slot);
 }
 
 /// q19: per auction, its 10 best bids; values sort by `(price descending, event id)`.
@@ -239,5 +237,5 @@ fn q19<E: NexmarkEvent>(events: Events<'_, E>, ctx: &Ctx, slot: &ResultSlot) {
             }
         })
         .map(|(_, (rank, b))| q19_row(&b, rank as usize));
-    digest_sink(rows.inner, ctx, slot, update::<Q19Row<String>>);
+    update_sink(rows.inner, ctx, slot);
 }

@@ -8,7 +8,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 
 use super::queries::final_at_window_end;
-use crate::timely::harness::{Ctx, ResultSlot, digest_sink};
+use crate::timely::harness::{Ctx, ResultSlot, update_sink};
 use crate::timely::windows::tumble_end;
 use crate::ysb::{Campaigns, WINDOW_MS, YsbEvent, YsbRow, tables};
 
@@ -44,10 +44,5 @@ pub(crate) fn ysb(events: StreamVec<'_, u64, YsbEvent>, ctx: &Ctx, slot: &Result
             },
         )
     });
-    digest_sink(
-        final_at_window_end(rows),
-        ctx,
-        slot,
-        |u: &(YsbRow, u64, isize)| (&u.0, u.2 as i64),
-    );
+    update_sink(final_at_window_end(rows), ctx, slot);
 }

@@ -69,7 +69,27 @@ pub(crate) fn digest_sink<U: 'static, R: ResultRow + 'static>(
     slot: &ResultSlot,
     view: fn(&U) -> (&R, i64),
 ) {
-    any_sink(stream, ctx, slot, view, None);
+    any_sink(stream, ctx, slot, view, None, None);
+}
+
+/// [`digest_sink`] for differential's `(row, time, diff)` updates. Each update's own time says
+/// which watermark completed it: a batch's capability may be earlier than the times its updates
+/// carry (a batch holding several windows' results), and the capability would attribute them
+/// all to the earliest window.
+#[cfg(feature = "differential")]
+pub(crate) fn update_sink<R: ResultRow + 'static>(
+    stream: Stream<'_, u64, Vec<(R, u64, isize)>>,
+    ctx: &Ctx,
+    slot: &ResultSlot,
+) {
+    any_sink(
+        stream,
+        ctx,
+        slot,
+        |u| (&u.0, u.2 as i64),
+        None,
+        Some(|u| u.1),
+    );
 }
 
 /// [`digest_sink`] for results that carry the ingestion stamp of a sampled input record
@@ -81,15 +101,19 @@ pub(crate) fn sampled_sink<U: 'static, R: ResultRow + 'static>(
     view: fn(&U) -> (&R, i64),
     stamp: fn(&U) -> u64,
 ) {
-    any_sink(stream, ctx, slot, view, Some(stamp));
+    any_sink(stream, ctx, slot, view, Some(stamp), None);
 }
 
+/// The common sink: `stamp` gives a sampled record's ingestion stamp, `time_of` an update's
+/// own time where it carries one (otherwise its batch's time is the records' time, as in
+/// timely).
 fn any_sink<U: 'static, R: ResultRow + 'static>(
     stream: Stream<'_, u64, Vec<U>>,
     ctx: &Ctx,
     slot: &ResultSlot,
     view: fn(&U) -> (&R, i64),
     stamp: Option<fn(&U) -> u64>,
+    time_of: Option<fn(&U) -> u64>,
 ) {
     let shared = Arc::clone(&ctx.shared);
     let local = shared.local(stream.scope().index());
@@ -102,12 +126,14 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
     let mut last_merge = Instant::now();
     let mut out = 0u64;
     let mut encoder = RowEncoder::new();
+    let mut times: Vec<(u64, u64)> = Vec::new();
     stream.sink(Pipeline, "DigestSink", move |(input, frontier)| {
         let mut result = slot.borrow_mut();
         let WorkerResult { digest, rows, .. } = &mut *result;
         input.for_each(|cap, data| {
             let time = cap.least().copied().unwrap_or(u64::MAX);
-            let mut n = 0u64;
+            // Result counts per time (one entry unless updates carry their own times).
+            times.clear();
             let mut now_ns = None;
             for update in data.iter() {
                 let (row, diff) = view(update);
@@ -115,7 +141,12 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                 if shared.keep_rows {
                     rows.push((row.to_json(), diff));
                 }
-                n += diff.unsigned_abs();
+                let n = diff.unsigned_abs();
+                let t = time_of.map_or(time, |time_of| time_of(update));
+                match times.last_mut() {
+                    Some((at, count)) if *at == t => *count += n,
+                    _ => times.push((t, n)),
+                }
                 if let Some(stamp) = stamp
                     && let ingested @ 1.. = stamp(update)
                 {
@@ -124,19 +155,31 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                     let _ = histogram.record(ns.clamp(1, LATENCY_MAX_NS));
                 }
             }
-            out += n;
-            if windows
-                && n > 0
-                && let Some(closed) = shared.closed_at(time)
-            {
-                let ns = closed.at.elapsed().as_nanos() as u64;
-                let into = if closed.by_end {
-                    &mut end_histogram
-                } else {
-                    &mut histogram
-                };
-                // Out-of-range values are clamped by the histogram's bounds check below.
-                let _ = into.record_n(ns.clamp(1, LATENCY_MAX_NS), n);
+            if times.len() > 1 {
+                times.sort_unstable_by_key(|&(t, _)| t);
+                times.dedup_by(|later, kept| {
+                    let same = later.0 == kept.0;
+                    if same {
+                        kept.1 += later.1;
+                    }
+                    same
+                });
+            }
+            for &(t, n) in &times {
+                out += n;
+                if windows
+                    && n > 0
+                    && let Some(closed) = shared.closed_at(t)
+                {
+                    let ns = closed.at.elapsed().as_nanos() as u64;
+                    let into = if closed.by_end {
+                        &mut end_histogram
+                    } else {
+                        &mut histogram
+                    };
+                    // Out-of-range values are clamped by the histogram's bounds check below.
+                    let _ = into.record_n(ns.clamp(1, LATENCY_MAX_NS), n);
+                }
             }
         });
         let cell = &shared.workers[local];
@@ -214,10 +257,31 @@ where
         None => (timely::Config::process(spec.workers), 0),
         Some(c) => (cluster_config(c, spec.workers), c.process * spec.workers),
     };
-    let local_workers = spec.workers;
     // Read even when the spec turns operators off, so a bad value is an error either way.
     let operators_env = oplog::enabled()?;
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(new_shared(spec, &launch, first_worker, operators_env)?);
+    let collector = Collector::new();
+    let stop = shared.stop.clone();
+    let owned = spec.clone();
+    let (c, s) = (collector.clone(), Arc::clone(&shared));
+    let handle = std::thread::Builder::new()
+        .name(format!("weir-{}-driver", launch.engine))
+        .spawn(move || drive(&owned, &launch, config, &s, &c, build))
+        .map_err(|e| RunError::Failed(format!("cannot start the driver thread: {e}")))?;
+    Ok(Job::new(spec, collector, stop, handle))
+}
+
+/// The state `spec`'s run shares between its driver and its workers (`first_worker`: this
+/// process's first worker; `operators_env`: whether the environment lets workers observe
+/// their operators).
+fn new_shared(
+    spec: &RunSpec,
+    launch: &Launch,
+    first_worker: usize,
+    operators_env: bool,
+) -> Result<Shared> {
+    let local_workers = spec.workers;
+    Ok(Shared {
         workers: (0..local_workers).map(|_| WorkerCell::default()).collect(),
         clocks: (0..local_workers)
             .map(|_| Mutex::new(VecDeque::new()))
@@ -244,16 +308,7 @@ where
         keep_rows: spec.output.is_some(),
         first_worker,
         operator_metrics: spec.operator_metrics && operators_env,
-    });
-    let collector = Collector::new();
-    let stop = shared.stop.clone();
-    let owned = spec.clone();
-    let (c, s) = (collector.clone(), Arc::clone(&shared));
-    let handle = std::thread::Builder::new()
-        .name(format!("weir-{}-driver", launch.engine))
-        .spawn(move || drive(&owned, &launch, config, &s, &c, build))
-        .map_err(|e| RunError::Failed(format!("cannot start the driver thread: {e}")))?;
-    Ok(Job::new(spec, collector, stop, handle))
+    })
 }
 
 fn drive<F>(
@@ -541,5 +596,58 @@ fn snapshot(spec: &RunSpec, shared: &Shared, finished: bool) -> MetricsSnapshot 
         },
         finished,
         table: None,
+    }
+}
+
+#[cfg(all(test, feature = "differential"))]
+mod tests {
+    use timely::dataflow::operators::ToStream;
+
+    use super::*;
+    use crate::catalog::{Query, Workload};
+    use crate::nexmark::Q5Row;
+    use crate::split::WATERMARK_END;
+
+    fn row(auction: u64) -> Q5Row {
+        Q5Row { auction, num: 1 }
+    }
+
+    /// One batch (capability 0) holds a result at time 10, completed by a regular watermark,
+    /// and one at time 20, completed only by the end of input: each is attributed by its own
+    /// time. By the batch's time both would count as the stream's.
+    #[test]
+    fn a_batch_of_updates_is_attributed_per_update_time() {
+        let spec = RunSpec::new(
+            Query::parse(Workload::Nexmark, "q5").expect("a catalog query"),
+            EngineKind::Differential,
+        );
+        let launch = Launch {
+            engine: EngineKind::Differential,
+            latency: Latency::WindowResults,
+        };
+        let shared = Arc::new(new_shared(&spec, &launch, 0, false).expect("a local run"));
+        let now = Instant::now();
+        shared.clocks[0]
+            .lock()
+            .expect("not poisoned")
+            .extend([(10, now), (WATERMARK_END, now)]);
+        let ctx = Ctx {
+            shared: Arc::clone(&shared),
+            files: QueryFiles::default(),
+        };
+        timely::execute_directly(move |worker| {
+            let slot = ResultSlot::default();
+            worker.dataflow::<u64, _, _>(|scope| {
+                let updates = vec![(row(1), 10_u64, 1_isize), (row(2), 20, 1), (row(3), 20, 1)];
+                update_sink(updates.to_stream(scope), &ctx, &slot);
+            });
+        });
+        let stream = copy_of(&shared.latency).len();
+        let end = copy_of(&shared.end_latency).len();
+        assert_eq!(
+            (stream, end),
+            (1, 2),
+            "results of the stream, of the end of input"
+        );
     }
 }
