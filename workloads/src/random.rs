@@ -12,9 +12,23 @@ const MULTIPLIER: u64 = 0x5_DEEC_E66D;
 const ADDEND: u64 = 0xB;
 /// The state is 48 bits wide.
 const MASK: u64 = (1 << 48) - 1;
-/// Two LCG steps at once: `s2 = MULTIPLIER2 * s0 + ADDEND2 (mod 2^48)`.
-const MULTIPLIER2: u64 = MULTIPLIER.wrapping_mul(MULTIPLIER) & MASK;
-const ADDEND2: u64 = MULTIPLIER.wrapping_mul(ADDEND).wrapping_add(ADDEND) & MASK;
+
+/// States [`JavaRandom::beam_string_chars`] computes ahead at once.
+const JUMPS: usize = 8;
+/// `JUMP[k] = (a, c)`: `k` LCG steps from state `s` give `a * s + c (mod 2^48)`.
+const JUMP: [(u64, u64); JUMPS + 1] = {
+    let mut jump = [(1_u64, 0_u64); JUMPS + 1];
+    let mut k = 1;
+    while k <= JUMPS {
+        let (a, c) = jump[k - 1];
+        jump[k] = (
+            a.wrapping_mul(MULTIPLIER) & MASK,
+            c.wrapping_mul(MULTIPLIER).wrapping_add(ADDEND) & MASK,
+        );
+        k += 1;
+    }
+    jump
+};
 
 /// `nextInt(bound)` accepts a 31-bit draw `u` iff `u < accept_limit(bound)` (non-power-of-two
 /// bounds): the last partial block of `2^31 mod bound` values is rejected.
@@ -127,31 +141,53 @@ impl JavaRandom {
     /// The character loop of Beam's `nextString`: `len` times, a space if `nextInt(13) == 0`,
     /// otherwise `'a' + nextInt(26)`, exactly as the sequential draws give.
     ///
-    /// The two draws of a character are computed from the same state in parallel (the second
-    /// by a two-step jump), so the serial dependency per character is one multiply-add instead
-    /// of two; when either draw would hit Java's rejection rule (probability ~1e-8) it falls
-    /// back to the sequential draws.
+    /// A character takes one draw or two, so the draws form one serial chain of 48-bit
+    /// multiply-adds. Instead, the next [`JUMPS`] states are computed from the current one in
+    /// parallel (state `k` by a `k`-step jump) and the characters walk through them; the chain
+    /// is one multiply-add per block of about four characters. When a draw would hit Java's
+    /// rejection rule (probability ~1e-8) that character is drawn sequentially.
     #[inline]
     pub fn beam_string_chars(&mut self, len: u32, mut push: impl FnMut(u8)) {
         const LIMIT13: u32 = accept_limit(13);
         const LIMIT26: u32 = accept_limit(26);
-        for _ in 0..len {
-            let s1 = self.seed.wrapping_mul(MULTIPLIER).wrapping_add(ADDEND) & MASK;
-            let s2 = self.seed.wrapping_mul(MULTIPLIER2).wrapping_add(ADDEND2) & MASK;
-            let u1 = (s1 >> 17) as u32;
-            let u2 = (s2 >> 17) as u32;
-            if u1 < LIMIT13 && u2 < LIMIT26 {
+        let mut left = len;
+        while left > 0 {
+            let mut states = [self.seed; JUMPS + 1];
+            for (k, state) in states.iter_mut().enumerate().skip(1) {
+                let (multiplier, addend) = JUMP[k];
+                *state = self.seed.wrapping_mul(multiplier).wrapping_add(addend) & MASK;
+            }
+            // `at`: draws consumed in this block; a character needs at most two more.
+            let mut at = 0;
+            let mut rejected = false;
+            while left > 0 && at + 2 <= JUMPS {
+                let u1 = (states[at + 1] >> 17) as u32;
+                if u1 >= LIMIT13 {
+                    rejected = true;
+                    break;
+                }
                 if u1.is_multiple_of(13) {
-                    self.seed = s1;
+                    push(b' ');
+                    at += 1;
+                } else {
+                    let u2 = (states[at + 2] >> 17) as u32;
+                    if u2 >= LIMIT26 {
+                        rejected = true;
+                        break;
+                    }
+                    push(b'a' + (u2 % 26) as u8);
+                    at += 2;
+                }
+                left -= 1;
+            }
+            self.seed = states[at];
+            if rejected {
+                if self.below(13) == 0 {
                     push(b' ');
                 } else {
-                    self.seed = s2;
-                    push(b'a' + (u2 % 26) as u8);
+                    push(b'a' + self.below(26) as u8);
                 }
-            } else if self.below(13) == 0 {
-                push(b' ');
-            } else {
-                push(b'a' + self.below(26) as u8);
+                left -= 1;
             }
         }
     }
@@ -312,45 +348,48 @@ mod tests {
         }
     }
 
-    #[test]
-    fn beam_string_chars_equals_sequential_draws() {
-        for seed in 0..2000_u64 {
-            let mut fast = JavaRandom::new(mix(seed));
-            let mut slow = fast.clone();
-            let mut a = Vec::new();
-            fast.beam_string_chars(97, |c| a.push(c));
-            let b: Vec<u8> = (0..97)
-                .map(|_| {
-                    if slow.below(13) == 0 {
-                        b' '
-                    } else {
-                        b'a' + slow.below(26) as u8
-                    }
-                })
-                .collect();
-            assert_eq!(a, b);
-            assert_eq!(fast, slow);
-        }
-        // A state whose next draw is rejected by nextInt(13): the fallback must agree.
-        let mut r = JavaRandom { seed: 0 };
-        r.seed = ((u64::from(accept_limit(13)) << 17) | 5)
-            .wrapping_sub(ADDEND)
-            .wrapping_mul(inverse_multiplier())
-            & MASK;
-        let mut slow = r.clone();
-        let mut a = Vec::new();
-        r.beam_string_chars(3, |c| a.push(c));
-        let b: Vec<u8> = (0..3)
+    /// `len` characters of Beam's `nextString` loop by the sequential draws, and the state after.
+    fn sequential_chars(mut r: JavaRandom, len: u32) -> (Vec<u8>, JavaRandom) {
+        let chars = (0..len)
             .map(|_| {
-                if slow.below(13) == 0 {
+                if r.below(13) == 0 {
                     b' '
                 } else {
-                    b'a' + slow.below(26) as u8
+                    b'a' + r.below(26) as u8
                 }
             })
             .collect();
-        assert_eq!(a, b);
-        assert_eq!(r, slow);
+        (chars, r)
+    }
+
+    fn assert_chars_as_sequential(r: JavaRandom, len: u32) {
+        let (expected, after) = sequential_chars(r.clone(), len);
+        let mut fast = r;
+        let mut chars = Vec::new();
+        fast.beam_string_chars(len, |c| chars.push(c));
+        assert_eq!(chars, expected);
+        assert_eq!(fast, after);
+    }
+
+    #[test]
+    fn beam_string_chars_equals_sequential_draws() {
+        for seed in 0..2000_u64 {
+            for len in [0, 1, 3, 4, 5, 97] {
+                assert_chars_as_sequential(JavaRandom::new(mix(seed)), len);
+            }
+        }
+        // A state whose `k`-th draw is rejected whether it is a nextInt(13) or a nextInt(26)
+        // (its 31 bits are above both limits), for every position in and across the blocks
+        // of states computed ahead: the fallback must agree.
+        let rejected = ((u64::from(accept_limit(13)) + 5) << 17) | 3;
+        assert!((rejected >> 17) as u32 >= accept_limit(26));
+        for k in 1..=3 * JUMPS {
+            let mut seed = rejected;
+            for _ in 0..k {
+                seed = seed.wrapping_sub(ADDEND).wrapping_mul(inverse_multiplier()) & MASK;
+            }
+            assert_chars_as_sequential(JavaRandom { seed }, 40);
+        }
     }
 
     /// The inverse of the LCG multiplier mod 2^48 (it is odd), by Newton's iteration.

@@ -54,8 +54,11 @@ impl<const N: usize> InlineStr<N> {
         if start > 0 {
             self.bytes.copy_within(start..end, 0);
         }
-        // Bytes past the length are zero (the derived `Eq` and `Hash` compare all `N`).
-        self.bytes[end - start..len].fill(0);
+        // Bytes past the length are zero (the derived `Eq` and `Hash` compare all `N`). Most
+        // strings have nothing to trim: no call to zero nothing.
+        if end - start < len {
+            self.bytes[end - start..len].fill(0);
+        }
         self.len = (end - start) as u8;
     }
 

@@ -6,8 +6,15 @@
 //! extra; bid: auction, bidder, price, extra, then channel/url). `extra` is a slice of one 1 MiB
 //! letter pool; channel and url come from tables built once. Nothing is allocated per event.
 //!
-//! Cost: a bid is about a dozen LCG steps and one `pow`; an auction about 150 (its item name
-//! and description draw two numbers per character, as Beam does); a person about 60.
+//! Cost: a bid is about a dozen LCG steps and one `exp` (27 ns on the 2-core VM); an auction
+//! about 150 steps (its item name and description draw two numbers per character, as Beam
+//! does; 230 ns); a person about 60. The mixed stream runs at about 25 M events per CPU-second.
+//! Three things keep it there (`cargo bench -p weir-benches --bench generator`): each kind is
+//! pushed as itself (building a 200-byte `Event` and copying it cost a `memcpy` per event),
+//! the unpredictable hot-or-not choices are made without branches (`hot_or`), and the price
+//! is rounded in `i64` (the `u64` conversions cost more than the `exp`).
+
+use std::hint::select_unpredictable;
 
 use super::config::{FIRST_AUCTION_ID, FIRST_CATEGORY_ID, FIRST_PERSON_ID, NexmarkConfig};
 use super::event::{Auction, Bid, Channel, Event, EventKind, Extra, InlineStr, Person};
@@ -87,12 +94,33 @@ fn next_price(r: &mut JavaRandom) -> u64 {
 #[inline]
 pub(crate) fn price_of(d: f64) -> u64 {
     let y = (d * (6.0 * std::f64::consts::LN_10)).exp() * 100.0;
-    let frac = y - (y as u64) as f64;
+    // `y` is in [100, 1e8]: truncation is the floor, and as `i64` one instruction each way.
+    let whole = y as i64;
+    let frac = y - whole as f64;
     if (frac - 0.5).abs() > 1e-5 {
-        java_round(y) as u64
+        // Java's `Math.round`: the floor, plus one from a half up.
+        (whole + i64::from(frac >= 0.5)) as u64
     } else {
         java_round(10_f64.powf(d * 6.0) * 100.0) as u64
     }
+}
+
+/// Beam's `nextInt(ratio) > 0 ? hot : draw(random)`, without a branch on the coin: the draw
+/// is made from a copy of the generator either way and kept (with the copy's state) only when
+/// the coin says so. The coin is unpredictable (for a ratio of 2, half the picks), and a branch
+/// on it cost a pipeline flush per mispredicted pick, several per bid.
+#[inline]
+fn hot_or(
+    r: &mut JavaRandom,
+    ratio: u32,
+    hot: i64,
+    draw: impl FnOnce(&mut JavaRandom) -> i64,
+) -> i64 {
+    let is_hot = r.next_int_bounded(ratio as i32) > 0;
+    let mut cold = r.clone();
+    let drawn = draw(&mut cold);
+    *r = select_unpredictable(is_hot, r.clone(), cold);
+    select_unpredictable(is_hot, hot, drawn)
 }
 
 /// The last person id created up to event `id` (base 0).
@@ -158,6 +186,24 @@ fn event(config: &NexmarkConfig, id: u64, date_time: u64, pools: &'static Pools)
     }
 }
 
+/// Appends event `id` to `out`. One push per kind: a bid is written as a bid, not built as a
+/// whole 200-byte `Event` (the size of an auction) and copied, which cost a `memcpy` call per
+/// event.
+#[inline(always)]
+fn push_event(
+    out: &mut Vec<Event>,
+    config: &NexmarkConfig,
+    id: u64,
+    date_time: u64,
+    pools: &'static Pools,
+) {
+    match EventKind::of_id(id) {
+        EventKind::Bid => out.push(Event::Bid(bid(config, id, date_time))),
+        EventKind::Auction => out.push(Event::Auction(auction(config, id, date_time))),
+        EventKind::Person => out.push(Event::Person(person(id, date_time, pools))),
+    }
+}
+
 #[inline]
 fn person(id: u64, date_time: u64, pools: &'static Pools) -> Person {
     let mut r = JavaRandom::new(mix(id));
@@ -203,11 +249,12 @@ fn person(id: u64, date_time: u64, pools: &'static Pools) -> Person {
 #[inline]
 fn auction(config: &NexmarkConfig, id: u64, date_time: u64) -> Auction {
     let mut r = JavaRandom::new(mix(id));
-    let seller = if r.next_int_bounded(config.hot_seller_ratio as i32) > 0 {
-        (last_base0_person_id(id) / HOT_BATCH) * HOT_BATCH
-    } else {
-        next_base0_person_id(id, &mut r)
-    };
+    let seller = hot_or(
+        &mut r,
+        config.hot_seller_ratio,
+        (last_base0_person_id(id) / HOT_BATCH) * HOT_BATCH,
+        |r| next_base0_person_id(id, r),
+    );
     let category = FIRST_CATEGORY_ID + u64::from(r.below(5));
     let initial_bid = next_price(&mut r);
     let horizon = config.timestamp(id + EVENTS_FOR_AUCTIONS) as i64 - date_time as i64;
@@ -234,23 +281,26 @@ fn auction(config: &NexmarkConfig, id: u64, date_time: u64) -> Auction {
 #[inline]
 fn bid(config: &NexmarkConfig, id: u64, date_time: u64) -> Bid {
     let mut r = JavaRandom::new(mix(id));
-    let auction = if r.next_int_bounded(config.hot_auction_ratio as i32) > 0 {
-        (last_base0_auction_id(id) / HOT_BATCH) * HOT_BATCH
-    } else {
-        next_base0_auction_id(id, &mut r)
-    };
-    let bidder = if r.next_int_bounded(config.hot_bidder_ratio as i32) > 0 {
-        (last_base0_person_id(id) / HOT_BATCH) * HOT_BATCH + 1
-    } else {
-        next_base0_person_id(id, &mut r)
-    };
+    let auction = hot_or(
+        &mut r,
+        config.hot_auction_ratio,
+        (last_base0_auction_id(id) / HOT_BATCH) * HOT_BATCH,
+        |r| next_base0_auction_id(id, r),
+    );
+    let bidder = hot_or(
+        &mut r,
+        config.hot_bidder_ratio,
+        (last_base0_person_id(id) / HOT_BATCH) * HOT_BATCH + 1,
+        |r| next_base0_person_id(id, r),
+    );
     let price = next_price(&mut r);
     let extra = next_extra(&mut r, 32, AVG_BID_BYTES);
-    let channel = if r.below(2) > 0 {
-        Channel::new_unchecked(r.below(HOT_CHANNELS.len() as u32))
-    } else {
-        Channel::new_unchecked(HOT_CHANNELS.len() as u32 + r.below(CHANNELS))
-    };
+    // Beam: a hot channel if `nextInt(2) > 0`, otherwise one of the others; both draws are
+    // made (from copies) and one kept, as in `hot_or`.
+    let hot = r.below(2) > 0;
+    let hot_channel = r.clone().below(HOT_CHANNELS.len() as u32);
+    let other_channel = HOT_CHANNELS.len() as u32 + r.clone().below(CHANNELS);
+    let channel = Channel::new_unchecked(select_unpredictable(hot, hot_channel, other_channel));
     Bid {
         auction: auction as u64 + FIRST_AUCTION_ID,
         bidder: bidder as u64 + FIRST_PERSON_ID,
@@ -418,14 +468,14 @@ impl Split for NexmarkSplit {
         let pools = self.cursor.pools;
         if kinds == [true; 3] {
             self.cursor.run(max, |id, ts| {
-                out.push(event(&config, id, ts, pools));
+                push_event(out, &config, id, ts, pools);
                 true
             })
         } else {
             self.cursor.run(max, |id, ts| {
                 let kind = EventKind::of_id(id);
                 if kinds[kind as usize] {
-                    out.push(event(&config, id, ts, pools));
+                    push_event(out, &config, id, ts, pools);
                     true
                 } else {
                     false
