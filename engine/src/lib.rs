@@ -120,6 +120,6 @@ pub use execute::execute;
 pub use metrics::{Collector, MetricsSnapshot, OperatorMetrics, TableMetrics, WorkerMetrics};
 pub use operator::{BinaryOperator, Operator, Output};
 pub use source::{IterSource, Source, SourcePoll};
-pub use stream::Stream;
+pub use stream::{Route, Stream};
 pub use time::{Clock, END_OF_INPUT, NO_PROGRESS, Timestamp, Watermark};
 pub use worker::{LatencyRecorder, Worker};

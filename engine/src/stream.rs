@@ -185,6 +185,56 @@ impl<T: 'static> Stream<T> {
         (a, b)
     }
 
+    /// Routes every record to one of two streams, or to neither: `f` turns it into
+    /// `Some(Route::Left(a))`, `Some(Route::Right(b))` or `None`. Each record is moved once;
+    /// [`Stream::split`] followed by a filter on each side would clone every record and
+    /// filter it twice. Both streams carry this stream's watermarks. Counted as one operator,
+    /// `partition`, whose output is both sides together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weir_engine::{Config, IterSource, Route, execute};
+    ///
+    /// let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    /// let sink = Arc::clone(&seen);
+    /// execute(Config::new(1).with_pinning(false), move |worker| {
+    ///     let (evens, odds) = worker
+    ///         .source(IterSource::new(1..=7_i64, |t: &i64| *t, 0))
+    ///         .partition(|t| match t % 3 {
+    ///             0 => None,
+    ///             _ if t % 2 == 0 => Some(Route::Left(t * 10)),
+    ///             _ => Some(Route::Right(format!("odd {t}"))),
+    ///         });
+    ///     let (a, b) = (Arc::clone(&sink), Arc::clone(&sink));
+    ///     evens.for_each(move |t| a.lock().expect("lock").0.push(t));
+    ///     odds.for_each(move |t| b.lock().expect("lock").1.push(t));
+    /// })?;
+    /// let seen = seen.lock().expect("lock");
+    /// assert_eq!(seen.0, [20, 40]);
+    /// assert_eq!(seen.1, ["odd 1", "odd 5", "odd 7"]);
+    /// # Ok::<(), weir_engine::EngineError>(())
+    /// ```
+    pub fn partition<A: 'static, B: 'static>(
+        self,
+        f: impl FnMut(T) -> Option<Route<A, B>> + 'static,
+    ) -> (Stream<A>, Stream<B>) {
+        let mut left = self.derive();
+        let ops = self.register("partition", &[], &mut left);
+        let right = left.derive();
+        self.port.attach(Box::new(PartitionNode {
+            f,
+            left: Rc::clone(&left.port),
+            right: Rc::clone(&right.port),
+            left_buf: Vec::new(),
+            right_buf: Vec::new(),
+            batch_size: self.ctx.batch_size,
+            ops,
+        }));
+        (left, right)
+    }
+
     /// Passes every record on unchanged and sends what `f` returns for it, if anything, to a
     /// second stream (Flink's side output): a branch taken by a few records (a copy of some of
     /// them, or the rejects of a filter worth keeping) without copying the others, as
@@ -456,6 +506,62 @@ impl<T: Clone> Push<T> for SplitNode<T> {
     fn watermark(&mut self, wm: Watermark) {
         self.a.watermark(wm);
         self.b.watermark(wm);
+    }
+}
+
+/// Where [`Stream::partition`] sends a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route<A, B> {
+    /// To the first stream.
+    Left(A),
+    /// To the second stream.
+    Right(B),
+}
+
+struct PartitionNode<A, B, F> {
+    f: F,
+    left: Rc<Port<A>>,
+    right: Rc<Port<B>>,
+    left_buf: Vec<A>,
+    right_buf: Vec<B>,
+    batch_size: usize,
+    ops: Rc<OpCounters>,
+}
+
+impl<T, A, B, F: FnMut(T) -> Option<Route<A, B>>> Push<T> for PartitionNode<A, B, F> {
+    fn push(&mut self, batch: &mut Vec<T>, stamp: u64) {
+        let n = batch.len() as u64;
+        let mut produced = 0;
+        for record in batch.drain(..) {
+            match (self.f)(record) {
+                Some(Route::Left(a)) => {
+                    self.left_buf.push(a);
+                    if self.left_buf.len() >= self.batch_size {
+                        produced += self.left_buf.len() as u64;
+                        self.left.push(&mut self.left_buf, stamp);
+                    }
+                }
+                Some(Route::Right(b)) => {
+                    self.right_buf.push(b);
+                    if self.right_buf.len() >= self.batch_size {
+                        produced += self.right_buf.len() as u64;
+                        self.right.push(&mut self.right_buf, stamp);
+                    }
+                }
+                None => {}
+            }
+        }
+        produced += (self.left_buf.len() + self.right_buf.len()) as u64;
+        self.ops.add(n, produced);
+        self.left.push(&mut self.left_buf, stamp);
+        self.right.push(&mut self.right_buf, stamp);
+    }
+    fn watermark(&mut self, wm: Watermark) {
+        self.left.watermark(wm);
+        self.right.watermark(wm);
+    }
+    fn counters(&self) -> Option<Rc<OpCounters>> {
+        Some(Rc::clone(&self.ops))
     }
 }
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
 use weir_engine::{
-    BinaryOperator, Collector, Config, IterSource, MetricsSnapshot, Operator, Output, Timestamp,
-    Watermark, execute, worker_for_key,
+    BinaryOperator, Collector, Config, IterSource, MetricsSnapshot, Operator, Output, Route,
+    Timestamp, Watermark, execute, worker_for_key,
 };
 
 type Rec = (u64, i64);
@@ -230,6 +230,27 @@ proptest! {
         });
         let copies = input.iter().filter(|r| r.0 % 3 == 0).map(|&(k, t)| (k + 100, t));
         prop_assert_eq!(sorted_rows(out), tumbling_reference(input.iter().copied().chain(copies)));
+        let (events, _, _, late, dropped) = check_accounting(&snap, w);
+        prop_assert_eq!(events, input.len() as u64);
+        prop_assert_eq!(late + dropped, 0);
+        prop_assert_eq!(snap.watermark_ms, Some(i64::MAX));
+    }
+
+    /// A partition sends each record to the side its function picks, or to neither, and both
+    /// sides carry the watermark: windows after their union (the left side re-keyed) fire for
+    /// every window, once, over exactly the routed records.
+    #[test]
+    fn partition_then_union(input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..64) {
+        let (out, snap) = run(&input, w, pin, batch, 2, |s| {
+            let (left, right) = s.partition(|(k, t)| match k % 3 {
+                0 => None,
+                1 => Some(Route::Left((k + 100, t))),
+                _ => Some(Route::Right((k, t))),
+            });
+            left.union(right).key_by(|r| r.0).unary("tumbling", Tumbling::default())
+        });
+        let routed = input.iter().filter(|r| r.0 % 3 != 0).map(|&(k, t)| if k % 3 == 1 { (k + 100, t) } else { (k, t) });
+        prop_assert_eq!(sorted_rows(out), tumbling_reference(routed));
         let (events, _, _, late, dropped) = check_accounting(&snap, w);
         prop_assert_eq!(events, input.len() as u64);
         prop_assert_eq!(late + dropped, 0);

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use weir_engine::{
-    BinaryOperator, Collector, Config, IterSource, Operator, Output, Source, SourcePoll, Timestamp,
-    Watermark, WorkerMetrics, execute,
+    BinaryOperator, Collector, Config, IterSource, Operator, Output, Route, Source, SourcePoll,
+    Timestamp, Watermark, WorkerMetrics, execute,
 };
 
 /// Counts records per (key, 10 ms window), emitted when the watermark passes the window end.
@@ -392,6 +392,42 @@ fn a_side_output_is_one_operator_with_two_streams() {
     );
     let side = &w.operators[1];
     assert_eq!((side.records_in, side.records_out), (Some(100), Some(110)));
+}
+
+/// A partition is one operator feeding two streams; it counts every record in and those it
+/// routed out (not the dropped ones).
+#[test]
+fn a_partition_is_one_operator_with_two_streams() {
+    let collector = Collector::new();
+    let config = Config::new(1)
+        .with_pinning(false)
+        .with_collector(collector.clone());
+    execute(config, move |worker| {
+        let source = worker.source(IterSource::new(0..100_i64, |t: &i64| *t, 0));
+        let (tens, odds) = source.partition(|t| match t {
+            t if t % 10 == 0 => Some(Route::Left(t)),
+            t if t % 2 == 1 => Some(Route::Right(t)),
+            _ => None,
+        });
+        tens.union(odds).sink(Vec::clear);
+    })
+    .expect("job runs");
+    let snap = collector.latest();
+    let w = &snap.workers[0];
+    assert_eq!(
+        graph(w),
+        [
+            ("source", &[][..]),
+            ("partition", &[0][..]),
+            ("union", &[1][..]),
+            ("sink", &[2][..]),
+        ]
+    );
+    let partition = &w.operators[1];
+    assert_eq!(
+        (partition.records_in, partition.records_out),
+        (Some(100), Some(60))
+    );
 }
 
 /// Counts the right input's records per 10 ms window; the left input only holds the frontier.

@@ -29,7 +29,7 @@
 use weir_engine::joins::RegularJoinSpec;
 use weir_engine::updating::Change;
 use weir_engine::window::{Aggregate, Avg, Count, IntervalAggregateSpec, Max, WindowSpec, on};
-use weir_engine::{Stream, Timestamp, Worker};
+use weir_engine::{Route, Stream, Timestamp, Worker};
 
 use super::shared::Shared;
 use super::source::Stamped;
@@ -150,34 +150,21 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
     }
 }
 
-/// A q3 input record, projected before the stream is split in two.
-#[derive(Debug, Clone, Copy)]
-enum Q3In {
-    /// A seller in OR, ID or CA: `(id, dateTime, name, city, state)`.
-    Seller(u64, Timestamp, &'static str, &'static str, &'static str),
-    /// An auction of category 10: `(seller, dateTime, id, ingestion time if sampled)`.
-    Item(u64, Timestamp, u64, Option<std::num::NonZeroU64>),
-}
-
+/// q3's sellers in OR, ID or CA, `(id, dateTime, name, city, state)`, joined with its auctions
+/// of category 10, `(seller, dateTime, id, ingestion time if sampled)`.
 fn q3(events: Stream<Stamped<Event>>) -> Stream<Stamped<Q3Row>> {
-    let (p, a) = events
-        .flat_map(|s| match s.value {
-            Event::Person(p) if matches!(p.state, "OR" | "ID" | "CA") => {
-                Some(Q3In::Seller(p.id, ts(p.date_time), p.name, p.city, p.state))
-            }
-            Event::Auction(a) if a.category == 10 => {
-                Some(Q3In::Item(a.seller, ts(a.date_time), a.id, s.ingest))
-            }
-            _ => None,
-        })
-        .split();
-    let sellers = p.flat_map(|r| match r {
-        Q3In::Seller(id, t, name, city, state) => Some((id, t, name, city, state)),
-        Q3In::Item(..) => None,
-    });
-    let items = a.flat_map(|r| match r {
-        Q3In::Item(seller, t, id, ingest) => Some((seller, t, id, ingest)),
-        Q3In::Seller(..) => None,
+    let (sellers, items) = events.partition(|s| match s.value {
+        Event::Person(p) if matches!(p.state, "OR" | "ID" | "CA") => Some(Route::Left((
+            p.id,
+            ts(p.date_time),
+            p.name,
+            p.city,
+            p.state,
+        ))),
+        Event::Auction(a) if a.category == 10 => {
+            Some(Route::Right((a.seller, ts(a.date_time), a.id, s.ingest)))
+        }
+        _ => None,
     });
     // A regular join: persons and auctions stay in state until end of input (person ids are
     // not declared unique, so a file with repeated ids still joins every pair).
@@ -202,25 +189,15 @@ fn q3(events: Stream<Stamped<Event>>) -> Stream<Stamped<Q3Row>> {
 }
 
 fn q4(events: Stream<Event>) -> Stream<Q4Row> {
-    let (a, b) = events
-        .flat_map(|e| match e {
-            Event::Auction(a) => Some(AuctionOrBid::Auction(OpenAuction {
-                id: a.id,
-                date_time: a.date_time,
-                expires: a.expires,
-                category: a.category,
-            })),
-            Event::Bid(b) => Some(AuctionOrBid::Bid(b.auction, b.date_time, b.price)),
-            Event::Person(_) => None,
-        })
-        .split();
-    let auctions = a.flat_map(|r| match r {
-        AuctionOrBid::Auction(a) => Some(a),
-        AuctionOrBid::Bid(..) => None,
-    });
-    let bids = b.flat_map(|r| match r {
-        AuctionOrBid::Bid(auction, t, price) => Some((auction, t, price)),
-        AuctionOrBid::Auction(_) => None,
+    let (auctions, bids) = events.partition(|e| match e {
+        Event::Auction(a) => Some(Route::Left(OpenAuction {
+            id: a.id,
+            date_time: a.date_time,
+            expires: a.expires,
+            category: a.category,
+        })),
+        Event::Bid(b) => Some(Route::Right((b.auction, b.date_time, b.price))),
+        Event::Person(_) => None,
     });
     auctions
         .interval_aggregate(
@@ -398,14 +375,6 @@ impl Aggregate<Bid> for MaxBids {
             })
             .collect()
     }
-}
-
-/// A q4 input record, projected before the stream is split in two.
-#[derive(Debug, Clone, Copy)]
-enum AuctionOrBid {
-    Auction(OpenAuction),
-    /// `(auction, dateTime, price)`.
-    Bid(u64, u64, u64),
 }
 
 /// The auction fields q4 needs.

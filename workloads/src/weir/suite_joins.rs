@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use weir_engine::file_sink::PartitionedFileSink;
 use weir_engine::joins::{LookupTable, RegularJoinSpec};
-use weir_engine::{Stream, Timestamp, Worker};
+use weir_engine::{Route, Stream, Timestamp, Worker};
 
 use super::shared::Shared;
 use super::source::Stamped;
@@ -198,35 +198,14 @@ impl ResultRow for BidWithAuction {
     }
 }
 
-/// A q20 input record, projected before the stream is split in two: an auction by id (its
-/// fields only when it is of category 10), or a bid.
-#[derive(Clone, Debug)]
-enum Q20In {
-    Auction(u64, Option<Box<Auction>>),
-    Bid(Stamped<Bid>),
-}
-
 /// q20: the bids of category-10 auctions, each with its auction.
 pub(crate) fn q20(events: Stream<Stamped<Event>>) -> Stream<Stamped<BidWithAuction>> {
-    let (a, b) = events
-        .flat_map(|s| match s.value {
-            // Only category-10 auctions are kept whole (boxed: the join keeps every auction
-            // id, most with nothing beside it).
-            Event::Auction(a) => Some(Q20In::Auction(
-                a.id,
-                (a.category == 10).then(|| Box::new(a)),
-            )),
-            Event::Bid(b) => Some(Q20In::Bid(s.map(|_| b))),
-            Event::Person(_) => None,
-        })
-        .split();
-    let auctions = a.flat_map(|r| match r {
-        Q20In::Auction(id, auction) => Some((id, auction)),
-        Q20In::Bid(_) => None,
-    });
-    let bids = b.flat_map(|r| match r {
-        Q20In::Bid(bid) => Some(bid),
-        Q20In::Auction(..) => None,
+    let (auctions, bids) = events.partition(|s| match s.value {
+        // Only category-10 auctions are kept whole (boxed: the join keeps every auction id,
+        // most with nothing beside it).
+        Event::Auction(a) => Some(Route::Left((a.id, (a.category == 10).then(|| Box::new(a))))),
+        Event::Bid(b) => Some(Route::Right(s.map(|_| b))),
+        Event::Person(_) => None,
     });
     auctions.regular_join(
         bids,

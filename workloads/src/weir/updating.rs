@@ -25,7 +25,7 @@ use weir_engine::updating::{
     BestBy, Change, FilteredCounts, FilteredDistinct, Ranked, TableAggregate,
 };
 use weir_engine::window::{IntervalAggregateSpec, Max, on};
-use weir_engine::{Stream, Timestamp, Worker};
+use weir_engine::{Route, Stream, Timestamp, Worker};
 
 use super::shared::Shared;
 use super::sink::RunFailure;
@@ -66,16 +66,11 @@ pub(crate) fn build(query: Query, worker: &mut Worker, shared: &Shared) {
 
 /// Splits an event stream into its auctions and its bids.
 fn auctions_and_bids(events: Stream<Event>) -> (Stream<Auction>, Stream<Bid>) {
-    let (a, b) = events.split();
-    let auctions = a.flat_map(|e| match e {
-        Event::Auction(a) => Some(a),
-        Event::Person(_) | Event::Bid(_) => None,
-    });
-    let bids = b.flat_map(|e| match e {
-        Event::Bid(b) => Some(b),
-        Event::Person(_) | Event::Auction(_) => None,
-    });
-    (auctions, bids)
+    events.partition(|e| match e {
+        Event::Auction(a) => Some(Route::Left(a)),
+        Event::Bid(b) => Some(Route::Right(b)),
+        Event::Person(_) => None,
+    })
 }
 
 /// The auction's interval `(id, dateTime, expires)`, both ends inclusive.
