@@ -226,6 +226,24 @@ pub trait Split {
     /// Appends up to `max` events to `out`; returns whether more events remain afterwards.
     fn fill(&mut self, out: &mut Vec<Self::Event>, max: usize) -> bool;
 
+    /// [`Split::fill`] with each event wrapped by `wrap` on its way into `out` (a source that
+    /// tags its events). Generators override it to build each wrapped event in place; this
+    /// default fills a temporary batch and moves its events.
+    fn fill_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        wrap: impl FnMut(Self::Event) -> U,
+    ) -> bool
+    where
+        Self: Sized,
+    {
+        let mut events = Vec::with_capacity(max.min(1 << 16));
+        let more = self.fill(&mut events, max);
+        out.extend(events.into_iter().map(wrap));
+        more
+    }
+
     /// The current watermark (epoch ms): see the module docs.
     fn watermark(&self) -> u64;
 }

@@ -186,21 +186,22 @@ fn event(config: &NexmarkConfig, id: u64, date_time: u64, pools: &'static Pools)
     }
 }
 
-/// Appends event `id` to `out`. One push per kind: a bid is written as a bid, not built as a
-/// whole 200-byte `Event` (the size of an auction) and copied, which cost a `memcpy` call per
-/// event.
+/// Appends event `id` to `out`, wrapped by `wrap`. One push per kind: a bid is written as a
+/// bid, not built as a whole 200-byte `Event` (the size of an auction) and copied, which cost a
+/// `memcpy` call per event.
 #[inline(always)]
-fn push_event(
-    out: &mut Vec<Event>,
+fn push_event<U>(
+    out: &mut Vec<U>,
+    wrap: &mut impl FnMut(Event) -> U,
     config: &NexmarkConfig,
     id: u64,
     date_time: u64,
     pools: &'static Pools,
 ) {
     match EventKind::of_id(id) {
-        EventKind::Bid => out.push(Event::Bid(bid(config, id, date_time))),
-        EventKind::Auction => out.push(Event::Auction(auction(config, id, date_time))),
-        EventKind::Person => out.push(Event::Person(person(id, date_time, pools))),
+        EventKind::Bid => out.push(wrap(Event::Bid(bid(config, id, date_time)))),
+        EventKind::Auction => out.push(wrap(Event::Auction(auction(config, id, date_time)))),
+        EventKind::Person => out.push(wrap(Event::Person(person(id, date_time, pools)))),
     }
 }
 
@@ -462,20 +463,29 @@ impl Split for NexmarkSplit {
     type Event = Event;
 
     fn fill(&mut self, out: &mut Vec<Event>, max: usize) -> bool {
+        self.fill_with(out, max, |e| e)
+    }
+
+    fn fill_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        mut wrap: impl FnMut(Event) -> U,
+    ) -> bool {
         out.reserve(max.min(1 << 16));
         let kinds = self.kinds;
         let config = self.cursor.config.clone();
         let pools = self.cursor.pools;
         if kinds == [true; 3] {
             self.cursor.run(max, |id, ts| {
-                push_event(out, &config, id, ts, pools);
+                push_event(out, &mut wrap, &config, id, ts, pools);
                 true
             })
         } else {
             self.cursor.run(max, |id, ts| {
                 let kind = EventKind::of_id(id);
                 if kinds[kind as usize] {
-                    push_event(out, &config, id, ts, pools);
+                    push_event(out, &mut wrap, &config, id, ts, pools);
                     true
                 } else {
                     false
@@ -533,11 +543,20 @@ impl Split for BidSplit {
     type Event = Bid;
 
     fn fill(&mut self, out: &mut Vec<Bid>, max: usize) -> bool {
+        self.fill_with(out, max, |b| b)
+    }
+
+    fn fill_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        mut wrap: impl FnMut(Bid) -> U,
+    ) -> bool {
         out.reserve(max.min(1 << 16));
         let config = self.cursor.config.clone();
         self.cursor.run(max, |id, ts| {
             if id % 50 >= 4 {
-                out.push(bid(&config, id, ts));
+                out.push(wrap(bid(&config, id, ts)));
                 true
             } else {
                 false

@@ -268,25 +268,29 @@ where
         !self.buffer.is_empty()
     }
 
-    fn emitted(&mut self, out: &[S::Event]) -> SourcePoll {
-        if let Some(last) = out.last() {
-            self.last_ts = Some(last.timestamp());
+    fn emitted(&mut self, count: usize, last_ts: Option<u64>) -> SourcePoll {
+        if last_ts.is_some() {
+            self.last_ts = last_ts;
         }
-        self.count += out.len() as u64;
+        self.count += count as u64;
         SourcePoll::Ready {
             watermark: self.watermark(),
         }
     }
-}
 
-impl<S> Source for EventSource<S>
-where
-    S: Split + 'static,
-    S::Event: Timestamped + Clone + 'static,
-{
-    type Item = S::Event;
-
-    fn poll(&mut self, out: &mut Vec<S::Event>, max: usize, now_ns: u64) -> SourcePoll {
+    /// [`Source::poll`] into a batch of `U`: `fill` has the generator append up to `max`
+    /// events, `append` copies buffered ones, `ts` reads an appended event's timestamp. The
+    /// plain source appends the events themselves; [`StampedSource`] appends them wrapped,
+    /// built in place by the generator.
+    fn poll_into<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        now_ns: u64,
+        fill: impl FnOnce(&mut S, &mut Vec<U>, usize) -> bool,
+        append: impl FnOnce(&mut Vec<U>, &[S::Event]),
+        ts: impl Fn(&U) -> u64,
+    ) -> SourcePoll {
         let start = *self.start.get_or_insert_with(|| {
             match self.settings.start_ns.compare_exchange(
                 u64::MAX,
@@ -315,20 +319,19 @@ where
                 if !self.more {
                     return self.exhausted();
                 }
-                self.more = split.fill(out, max);
+                self.more = fill(split, out, max);
             } else {
                 if !self.refill(max) {
                     return self.exhausted();
                 }
                 let end = (self.pos + max).min(self.buffer.len());
-                out.extend_from_slice(&self.buffer[self.pos..end]);
+                append(out, &self.buffer[self.pos..end]);
                 self.pos = end;
             }
             if out.len() == before && !self.more && self.pos >= self.buffer.len() {
                 return self.exhausted();
             }
-            let poll = self.emitted(&out[before..]);
-            return poll;
+            return self.emitted(out.len() - before, out.last().map(ts));
         }
         if !self.refill(max) {
             return self.exhausted();
@@ -346,9 +349,28 @@ where
                 wake_at: Some(wake_at),
             };
         }
-        out.extend_from_slice(&self.buffer[self.pos..self.pos + due]);
+        append(out, &self.buffer[self.pos..self.pos + due]);
         self.pos += due;
-        self.emitted(&out[before..])
+        self.emitted(due, out.last().map(ts))
+    }
+}
+
+impl<S> Source for EventSource<S>
+where
+    S: Split + 'static,
+    S::Event: Timestamped + Clone + 'static,
+{
+    type Item = S::Event;
+
+    fn poll(&mut self, out: &mut Vec<S::Event>, max: usize, now_ns: u64) -> SourcePoll {
+        self.poll_into(
+            out,
+            max,
+            now_ns,
+            |split, out, max| split.fill(out, max),
+            |out, events| out.extend_from_slice(events),
+            Timestamped::timestamp,
+        )
     }
 
     /// Paced: the scheduled emission time of the newest emitted event, so that a late poll
@@ -371,14 +393,24 @@ where
 }
 
 /// An [`EventSource`] whose sampled events carry their ingestion time (see the module docs).
-#[derive(Debug)]
 pub(crate) struct StampedSource<S: Split> {
     inner: EventSource<S>,
     sampler: Sampler,
     clock: Clock,
-    scratch: Vec<S::Event>,
     /// Events emitted so far (the stream position of the next one).
     emitted: u64,
+}
+
+impl<S: Split> std::fmt::Debug for StampedSource<S>
+where
+    EventSource<S>: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StampedSource")
+            .field("inner", &self.inner)
+            .field("emitted", &self.emitted)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: Split> StampedSource<S>
@@ -390,7 +422,6 @@ where
             inner,
             sampler,
             clock,
-            scratch: Vec::new(),
             emitted: 0,
         }
     }
@@ -404,15 +435,22 @@ where
     type Item = Stamped<S::Event>;
 
     fn poll(&mut self, out: &mut Vec<Stamped<S::Event>>, max: usize, now_ns: u64) -> SourcePoll {
-        let poll = self.inner.poll(&mut self.scratch, max, now_ns);
-        if self.scratch.is_empty() {
-            return poll;
-        }
         let before = out.len();
-        out.extend(self.scratch.drain(..).map(|value| Stamped {
+        let unstamped = |value| Stamped {
             value,
             ingest: None,
-        }));
+        };
+        let poll = self.inner.poll_into(
+            out,
+            max,
+            now_ns,
+            |split, out, max| split.fill_with(out, max, unstamped),
+            |out, events| out.extend(events.iter().cloned().map(unstamped)),
+            |s| s.value.timestamp(),
+        );
+        if out.len() == before {
+            return poll;
+        }
         let batch = &mut out[before..];
         let first = self.emitted;
         self.emitted += batch.len() as u64;
