@@ -189,7 +189,7 @@ fn event(config: &NexmarkConfig, id: u64, date_time: u64, pools: &'static Pools)
 /// Appends event `id` to `out`, wrapped by `wrap`. One push per kind: a bid is written as a
 /// bid, not built as a whole 200-byte `Event` (the size of an auction) and copied, which cost a
 /// `memcpy` call per event.
-#[inline(always)]
+#[inline]
 fn push_event<U>(
     out: &mut Vec<U>,
     wrap: &mut impl FnMut(Event) -> U,

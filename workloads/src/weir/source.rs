@@ -367,8 +367,8 @@ where
             out,
             max,
             now_ns,
-            |split, out, max| split.fill(out, max),
-            |out, events| out.extend_from_slice(events),
+            Split::fill,
+            Vec::extend_from_slice,
             Timestamped::timestamp,
         )
     }
