@@ -142,7 +142,7 @@ impl JavaRandom {
     /// otherwise `'a' + nextInt(26)`, exactly as the sequential draws give.
     ///
     /// A character takes one draw or two, so the draws form one serial chain of 48-bit
-    /// multiply-adds. Instead, the next [`JUMPS`] states are computed from the current one in
+    /// multiply-adds. Instead, the next `JUMPS` (8) states are computed from the current one in
     /// parallel (state `k` by a `k`-step jump) and the characters walk through them; the chain
     /// is one multiply-add per block of about four characters. When a draw would hit Java's
     /// rejection rule (probability ~1e-8) that character is drawn sequentially.

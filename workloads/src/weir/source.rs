@@ -331,7 +331,7 @@ where
             if out.len() == before && !self.more && self.pos >= self.buffer.len() {
                 return self.exhausted();
             }
-            return self.emitted(out.len() - before, out.last().map(ts));
+            return self.emitted(out.len() - before, out[before..].last().map(ts));
         }
         if !self.refill(max) {
             return self.exhausted();
@@ -351,7 +351,7 @@ where
         }
         append(out, &self.buffer[self.pos..self.pos + due]);
         self.pos += due;
-        self.emitted(due, out.last().map(ts))
+        self.emitted(due, out[before..].last().map(ts))
     }
 }
 
