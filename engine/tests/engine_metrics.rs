@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use weir_engine::{
     BinaryOperator, Collector, Config, IterSource, Operator, Output, Route, Source, SourcePoll,
-    Timestamp, Watermark, WorkerMetrics, execute,
+    Stream, Timestamp, Watermark, WorkerMetrics, execute,
 };
 
 /// Counts records per (key, 10 ms window), emitted when the watermark passes the window end.
@@ -365,18 +365,21 @@ fn operators_report_their_inputs_and_their_own_time() {
     }
 }
 
-/// A union of a side output's two streams lists the side output once as its input, and the
-/// side output counts the records it passed on plus those it sent aside.
-#[test]
-fn a_side_output_is_one_operator_with_two_streams() {
+/// Runs `two_way` (one operator feeding two streams, named `name`) on the records 0..100 of one
+/// worker and a union of its two streams into a sink; checks that the union lists the
+/// operator once as its input, and returns the operator's records in and out.
+fn one_operator_with_two_streams(
+    name: &str,
+    two_way: impl Fn(Stream<i64>) -> (Stream<i64>, Stream<i64>) + Send + Sync + 'static,
+) -> (Option<u64>, Option<u64>) {
     let collector = Collector::new();
     let config = Config::new(1)
         .with_pinning(false)
         .with_collector(collector.clone());
     execute(config, move |worker| {
         let source = worker.source(IterSource::new(0..100_i64, |t: &i64| *t, 0));
-        let (main, side) = source.side_output(|t| (t % 10 == 0).then_some(*t));
-        main.union(side).sink(Vec::clear);
+        let (a, b) = two_way(source);
+        a.union(b).sink(Vec::clear);
     })
     .expect("job runs");
     let snap = collector.latest();
@@ -385,49 +388,34 @@ fn a_side_output_is_one_operator_with_two_streams() {
         graph(w),
         [
             ("source", &[][..]),
-            ("side_output", &[0][..]),
+            (name, &[0][..]),
             ("union", &[1][..]),
             ("sink", &[2][..]),
         ]
     );
-    let side = &w.operators[1];
-    assert_eq!((side.records_in, side.records_out), (Some(100), Some(110)));
+    (w.operators[1].records_in, w.operators[1].records_out)
 }
 
-/// A partition is one operator feeding two streams; it counts every record in and those it
-/// routed out (not the dropped ones).
+/// A side output counts the records it passed on plus those it sent aside.
+#[test]
+fn a_side_output_is_one_operator_with_two_streams() {
+    let counts = one_operator_with_two_streams("side_output", |source| {
+        source.side_output(|t| (t % 10 == 0).then_some(*t))
+    });
+    assert_eq!(counts, (Some(100), Some(110)));
+}
+
+/// A partition counts every record in and those it routed out (not the dropped ones).
 #[test]
 fn a_partition_is_one_operator_with_two_streams() {
-    let collector = Collector::new();
-    let config = Config::new(1)
-        .with_pinning(false)
-        .with_collector(collector.clone());
-    execute(config, move |worker| {
-        let source = worker.source(IterSource::new(0..100_i64, |t: &i64| *t, 0));
-        let (tens, odds) = source.partition(|t| match t {
+    let counts = one_operator_with_two_streams("partition", |source| {
+        source.partition(|t| match t {
             t if t % 10 == 0 => Some(Route::Left(t)),
             t if t % 2 == 1 => Some(Route::Right(t)),
             _ => None,
-        });
-        tens.union(odds).sink(Vec::clear);
-    })
-    .expect("job runs");
-    let snap = collector.latest();
-    let w = &snap.workers[0];
-    assert_eq!(
-        graph(w),
-        [
-            ("source", &[][..]),
-            ("partition", &[0][..]),
-            ("union", &[1][..]),
-            ("sink", &[2][..]),
-        ]
-    );
-    let partition = &w.operators[1];
-    assert_eq!(
-        (partition.records_in, partition.records_out),
-        (Some(100), Some(60))
-    );
+        })
+    });
+    assert_eq!(counts, (Some(100), Some(60)));
 }
 
 /// Counts the right input's records per 10 ms window; the left input only holds the frontier.

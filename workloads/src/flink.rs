@@ -130,10 +130,7 @@ impl JvmTemp {
     /// # Errors
     /// [`RunError::Config`] when it cannot be created.
     fn create() -> Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("weir-flink-{}-{nanos}", std::process::id()));
+        let dir = crate::job::fresh_temp_dir("weir-flink");
         std::fs::create_dir_all(&dir).map_err(|e| {
             RunError::Config(format!(
                 "cannot create {} for the Flink JVM's temporary files ({e}); set TMPDIR to a \

@@ -498,6 +498,15 @@ impl Job {
     }
 }
 
+/// A new path `<system temp dir>/<prefix>-<process id>-<ns since the epoch>`: unique per
+/// process and call, for the directories a run creates for itself (not created here).
+pub fn fresh_temp_dir(prefix: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()))
+}
+
 /// The message of a caught panic payload.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

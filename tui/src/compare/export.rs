@@ -59,16 +59,13 @@ pub fn to_csv(report: &CompareReport) -> String {
             .map_or((String::new(), String::new()), |s| {
                 (s.round.to_string(), s.order.to_string())
             });
-        let lat = |f: fn(&weir_workloads::report::LatencySummary) -> u64| {
-            r.latency_ns
-                .as_ref()
-                .map_or(String::new(), |l| f(l).to_string())
-        };
-        let end = |f: fn(&weir_workloads::report::LatencySummary) -> u64| {
-            r.end_of_input_latency_ns
-                .as_ref()
-                .map_or(String::new(), |l| f(l).to_string())
-        };
+        let summary =
+            |l: Option<&weir_workloads::report::LatencySummary>,
+             f: fn(&weir_workloads::report::LatencySummary) -> u64| {
+                l.map_or(String::new(), |l| f(l).to_string())
+            };
+        let lat = |f| summary(r.latency_ns.as_ref(), f);
+        let end = |f| summary(r.end_of_input_latency_ns.as_ref(), f);
         let cpu = |f: fn(&weir_workloads::report::CpuReport) -> Option<f64>| {
             r.cpu
                 .as_ref()

@@ -120,6 +120,7 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
     let observe = shared.latency_observable;
     let windows = observe && shared.latency_rule == Latency::WindowResults;
     let stamp = stamp.filter(|_| observe && shared.latency_rule == Latency::SampledRecords);
+    let time_of = time_of.filter(|_| windows);
     let slot = std::rc::Rc::clone(slot);
     let mut histogram = new_histogram();
     let mut end_histogram = new_histogram();
@@ -131,9 +132,10 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
         let mut result = slot.borrow_mut();
         let WorkerResult { digest, rows, .. } = &mut *result;
         input.for_each(|cap, data| {
-            let time = cap.least().copied().unwrap_or(u64::MAX);
-            // Result counts per time (one entry unless updates carry their own times).
+            // Result counts per time, for window latency: the batch's time, unless updates
+            // carry their own.
             times.clear();
+            let mut n_batch = 0u64;
             let mut now_ns = None;
             for update in data.iter() {
                 let (row, diff) = view(update);
@@ -142,10 +144,13 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                     rows.push((row.to_json(), diff));
                 }
                 let n = diff.unsigned_abs();
-                let t = time_of.map_or(time, |time_of| time_of(update));
-                match times.last_mut() {
-                    Some((at, count)) if *at == t => *count += n,
-                    _ => times.push((t, n)),
+                n_batch += n;
+                if let Some(time_of) = time_of {
+                    let t = time_of(update);
+                    match times.last_mut() {
+                        Some((at, count)) if *at == t => *count += n,
+                        _ => times.push((t, n)),
+                    }
                 }
                 if let Some(stamp) = stamp
                     && let ingested @ 1.. = stamp(update)
@@ -155,7 +160,13 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                     let _ = histogram.record(ns.clamp(1, LATENCY_MAX_NS));
                 }
             }
-            if times.len() > 1 {
+            out += n_batch;
+            if !windows {
+                return;
+            }
+            if time_of.is_none() {
+                times.push((cap.least().copied().unwrap_or(u64::MAX), n_batch));
+            } else if times.len() > 1 {
                 times.sort_unstable_by_key(|&(t, _)| t);
                 times.dedup_by(|later, kept| {
                     let same = later.0 == kept.0;
@@ -166,9 +177,7 @@ fn any_sink<U: 'static, R: ResultRow + 'static>(
                 });
             }
             for &(t, n) in &times {
-                out += n;
-                if windows
-                    && n > 0
+                if n > 0
                     && let Some(closed) = shared.closed_at(t)
                 {
                     let ns = closed.at.elapsed().as_nanos() as u64;

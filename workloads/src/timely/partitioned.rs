@@ -24,7 +24,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::Operator;
@@ -50,12 +49,7 @@ const MINUTE_MS: u64 = 60_000;
 /// A [`RunError::Config`] naming the directory when it cannot be created or written.
 pub(crate) fn prepare_sink_dir(given: Option<&Path>, engine: EngineKind) -> Result<SinkDir> {
     let dir = given.map_or_else(
-        || {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            std::env::temp_dir().join(format!("weir-q10-{engine}-{}-{nanos}", std::process::id()))
-        },
+        || crate::job::fresh_temp_dir(&format!("weir-q10-{engine}")),
         Path::to_path_buf,
     );
     let unusable = |e: std::io::Error| {

@@ -325,8 +325,5 @@ impl QueryFiles {
 /// A new directory path under the system's temporary directory for q10's files: the process
 /// id and the clock make it unique (`weir run` prints it in the summary).
 pub fn fresh_sink_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    std::env::temp_dir().join(format!("weir-q10-{}-{nanos}", std::process::id()))
+    crate::job::fresh_temp_dir("weir-q10")
 }
