@@ -19,6 +19,9 @@ pub const DEFAULT_BATCH_SIZE: usize = 1024;
 pub const DEFAULT_RING_CAPACITY: usize = 16;
 /// Default time a partial batch may wait before it is flushed.
 pub const DEFAULT_LATENCY_BUDGET: Duration = Duration::from_millis(1);
+/// Default time an updating operator collects its changes before emitting them
+/// ([`Config::mini_batch`]).
+pub const DEFAULT_MINI_BATCH: Duration = Duration::from_millis(10);
 /// Resident memory one worker needs before many records flow: its thread (stack pages
 /// touched, kernel task, allocator heap), build context, counters, latency histograms and
 /// metrics. Measured: the peak RSS of `weir run nexmark --query q5 --events 1000` grows by
@@ -57,6 +60,11 @@ pub struct Config {
     /// How long a partial batch may wait in an exchange before it is sent (a watermark never
     /// waits: it goes on at once, after the partial batches it must follow).
     pub latency_budget: Duration,
+    /// How long the updating operators ([`crate::updating`]: `table_aggregate`, `top_n`,
+    /// `keep_last`) collect changes before emitting them: a key changed many times within it
+    /// emits one retraction and one insertion (as Flink's `table.exec.mini-batch.allow-latency`).
+    /// Zero emits once per input batch.
+    pub mini_batch: Duration,
     /// Interval between two metrics snapshots published to the collector.
     pub snapshot_interval: Duration,
     /// Where snapshots go; `None` keeps them internal.
@@ -79,6 +87,7 @@ impl Config {
             ring_capacity: DEFAULT_RING_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
             latency_budget: DEFAULT_LATENCY_BUDGET,
+            mini_batch: DEFAULT_MINI_BATCH,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
             collector: None,
             metrics: true,
@@ -118,6 +127,13 @@ impl Config {
     #[must_use]
     pub fn with_latency_budget(mut self, budget: Duration) -> Self {
         self.latency_budget = budget;
+        self
+    }
+
+    /// Sets how long the updating operators collect changes ([`Config::mini_batch`]).
+    #[must_use]
+    pub fn with_mini_batch(mut self, interval: Duration) -> Self {
+        self.mini_batch = interval;
         self
     }
 

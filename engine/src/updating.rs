@@ -33,6 +33,7 @@
 pub mod changelog;
 pub mod keep_last;
 pub mod last_n;
+mod mini_batch;
 pub mod table_aggregate;
 pub mod top_n;
 

@@ -13,6 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 #[path = "support/dataflow.rs"]
 mod dataflow;
@@ -21,10 +22,12 @@ mod step;
 use dataflow::{OOO, Rec, run, run_changes};
 
 use proptest::prelude::*;
-use weir_engine::MetricsSnapshot;
+use std::sync::{Arc, Mutex};
+
 use weir_engine::updating::{
     Change, FilteredCounts, FilteredDistinct, Ranked, Table, TableAggregate,
 };
+use weir_engine::{Config, MetricsSnapshot, Source, SourcePoll, Timestamp, execute};
 
 /// Records in event-time order with jitter in `[0, OOO]`: never behind a source's watermark.
 fn records() -> impl Strategy<Value = Vec<Rec>> {
@@ -42,6 +45,17 @@ fn records() -> impl Strategy<Value = Vec<Rec>> {
 
 fn workers() -> impl Strategy<Value = usize> {
     prop::sample::select(vec![1_usize, 2, 3, 8])
+}
+
+/// Mini-batch intervals: one per input batch, a few input batches (so that the timer ends
+/// mini-batches while the input flows), and longer than a test's run (one at the start, one at
+/// the end of input).
+fn mini_batches() -> impl Strategy<Value = Duration> {
+    prop::sample::select(vec![
+        Duration::ZERO,
+        Duration::from_micros(20),
+        Duration::from_hours(1),
+    ])
 }
 
 /// Folds `changes` in order into a sorted multiset; panics on a retraction without its row.
@@ -170,8 +184,9 @@ proptest! {
     fn top_n_matches_sorting(
         input in records(), n in 1_usize..4, w in workers(), pin in any::<bool>(),
         batch in 1_usize..32,
+        mini in mini_batches(),
     ) {
-        let (changes, snap) = run_changes(&input, w, pin, batch, move |s| {
+        let (changes, snap) = run_changes(&input, w, pin, batch, mini, move |s| {
             s.top_n(n, |r: &Rec| r.0, |r| (Reverse(r.2), r.1, r.0)).unwrap()
         });
         let got = fold(changes.iter().map(|c| c.map(|Ranked { rank, row }| (row, rank))).collect());
@@ -183,11 +198,12 @@ proptest! {
     #[test]
     fn keep_last_matches_the_maximum(
         input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..32,
+        mini in mini_batches(),
     ) {
         // Ties keep the first arrival, which only one worker makes the input order: with
         // more, records of two workers meet in any order, so the order is made total.
         let total = w > 1;
-        let (changes, snap) = run_changes(&input, w, pin, batch, move |s| {
+        let (changes, snap) = run_changes(&input, w, pin, batch, mini, move |s| {
             s.keep_last(|r: &Rec| r.0 % 3, move |r| keep_last_order(r, total))
         });
         let want = reference_keep_last(&input, total);
@@ -198,8 +214,9 @@ proptest! {
     #[test]
     fn table_aggregate_matches_group_by(
         input in records(), w in workers(), pin in any::<bool>(), batch in 1_usize..32,
+        mini in mini_batches(),
     ) {
-        let (changes, snap) = run_changes(&input, w, pin, batch, |s| {
+        let (changes, snap) = run_changes(&input, w, pin, batch, mini, |s| {
             s.table_aggregate(|r: &Rec| r.0, Stats)
         });
         let want = reference_stats(&input);
@@ -255,20 +272,21 @@ fn table_refuses_negative_rows() {
 }
 
 /// Mini-batching: a key changed by several rows of one batch emits one update, not one per
-/// row (the rows of one worker's source poll reach the operator as one batch).
+/// row (the rows of one worker's source poll reach the operator as one batch), even when every
+/// batch is its own mini-batch.
 #[test]
 fn a_key_changed_by_several_rows_of_one_batch_emits_one_update() {
     let input: Vec<Rec> = (0..5).map(|i| (0, 1_000 + i, i)).collect();
-    let (changes, _) = run_changes(&input, 1, false, 32, |s| {
+    let (changes, _) = run_changes(&input, 1, false, 32, Duration::ZERO, |s| {
         s.keep_last(|r: &Rec| r.0, |r| (r.1, r.2))
     });
     assert_eq!(changes, vec![Change::insert((0, 1_004, 4))]);
-    let (changes, _) = run_changes(&input, 1, false, 32, |s| {
+    let (changes, _) = run_changes(&input, 1, false, 32, Duration::ZERO, |s| {
         s.table_aggregate(|r: &Rec| r.0, Stats)
     });
     assert_eq!(changes, vec![Change::insert((0, [5, 3, 5, 4]))]);
     // Each row better than the last: every one enters at rank 1 and shifts the others.
-    let (changes, _) = run_changes(&input, 1, false, 32, |s| {
+    let (changes, _) = run_changes(&input, 1, false, 32, Duration::ZERO, |s| {
         s.top_n(2, |r: &Rec| r.0, |r| Reverse(r.2)).unwrap()
     });
     let ranked = |rank, i: i64| Ranked {
@@ -279,4 +297,118 @@ fn a_key_changed_by_several_rows_of_one_batch_emits_one_update() {
         changes,
         vec![Change::insert(ranked(1, 4)), Change::insert(ranked(2, 3))]
     );
+}
+
+/// Mini-batches span input batches: with one row per input batch, a key changed by every row
+/// emits an update per row when every batch is its own mini-batch, and at most two within one
+/// long mini-batch (the first batch's, emitted at once because no mini-batch was pending, and
+/// the rest's at the end of input), with the same final table.
+#[test]
+fn a_key_changed_by_many_batches_of_one_mini_batch_emits_one_update() {
+    let input: Vec<Rec> = (0..5).map(|i| (0, 1_000 + i, i)).collect();
+    let long = Duration::from_hours(1);
+    let per_batch = |mini| {
+        run_changes(&input, 1, false, 1, mini, |s| {
+            s.keep_last(|r: &Rec| r.0, |r| (r.1, r.2))
+        })
+        .0
+    };
+    assert_eq!(
+        per_batch(Duration::ZERO).len(),
+        9,
+        "1 insertion, then 4 updates"
+    );
+    let changes = per_batch(long);
+    assert!(changes.len() <= 3, "{changes:?}");
+    assert_eq!(fold(changes), [(0, 1_004, 4)]);
+
+    let aggregate = |mini| {
+        run_changes(&input, 1, false, 1, mini, |s| {
+            s.table_aggregate(|r: &Rec| r.0, Stats)
+        })
+        .0
+    };
+    assert_eq!(aggregate(Duration::ZERO).len(), 9);
+    let changes = aggregate(long);
+    assert!(changes.len() <= 3, "{changes:?}");
+    assert_eq!(fold(changes), reference_stats(&input));
+
+    // Every row enters at rank 1: per batch, each shifts the rows below it.
+    let top = |mini| {
+        run_changes(&input, 1, false, 1, mini, |s| {
+            s.top_n(2, |r: &Rec| r.0, |r| Reverse(r.2)).unwrap()
+        })
+        .0
+    };
+    assert_eq!(top(Duration::ZERO).len(), 1 + 3 + 4 + 4 + 4);
+    let changes = top(long);
+    assert!(changes.len() <= 4, "{changes:?}");
+    let ranked: Vec<_> = fold(changes.iter().map(|c| c.map(|r| (r.rank, r.row))).collect());
+    assert_eq!(ranked, [(1, (0, 1_004, 4)), (2, (0, 1_003, 3))]);
+}
+
+/// Emits record `i` once the job clock reaches `i * gap_ns`, with a watermark at its time.
+struct Paced {
+    records: Vec<Rec>,
+    gap_ns: u64,
+    next: usize,
+}
+
+impl Source for Paced {
+    type Item = Rec;
+    fn poll(&mut self, out: &mut Vec<Rec>, _max: usize, now_ns: u64) -> SourcePoll {
+        let Some(&record) = self.records.get(self.next) else {
+            return SourcePoll::Done;
+        };
+        let watermark = self
+            .next
+            .checked_sub(1)
+            .map_or(Timestamp::MIN, |i| self.records[i].1);
+        let due = self.next as u64 * self.gap_ns;
+        if now_ns < due {
+            return SourcePoll::Pending {
+                watermark,
+                wake_at: Some(due),
+            };
+        }
+        self.next += 1;
+        out.push(record);
+        SourcePoll::Ready {
+            watermark: record.1,
+        }
+    }
+}
+
+/// A mini-batch ends on the job clock while the input pauses: rows 20 ms apart against a 1 ms
+/// mini-batch are emitted as they come (the operator's timer wakes the idle worker), not held
+/// until the end of input as a mini-batch longer than the run holds them.
+#[test]
+fn a_mini_batch_ends_while_the_input_pauses() {
+    let input: Vec<Rec> = (0..5).map(|i| (0, 1_000 + i, i)).collect();
+    let changes = |mini| {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&out);
+        let config = Config::new(1).with_pinning(false).with_mini_batch(mini);
+        execute(config, |worker| {
+            let sink = Arc::clone(&sink);
+            let source = Paced {
+                records: input.clone(),
+                gap_ns: 20_000_000,
+                next: 0,
+            };
+            worker
+                .source(source)
+                .table_aggregate(|r: &Rec| r.0, Stats)
+                .table_sink(move |batch| sink.lock().unwrap().append(batch));
+        })
+        .unwrap();
+        std::mem::take(&mut *out.lock().unwrap())
+    };
+    let held = changes(Duration::from_hours(1));
+    assert!(held.len() <= 3, "{held:?}");
+    let timed = changes(Duration::from_millis(1));
+    // 9 when every row is emitted before the next comes; more than the 3 of one long
+    // mini-batch unless the worker stalled past every gap.
+    assert!(timed.len() > 3, "{timed:?}");
+    assert_eq!(fold(timed), reference_stats(&input));
 }

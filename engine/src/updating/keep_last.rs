@@ -3,13 +3,15 @@
 //! **State.** One row and its order key per distinct key seen, never freed: the result is a
 //! table over an unbounded input (Nexmark q18: one bid per (bidder, auction) pair). The rows
 //! live in a vector, found through one hash map from key to position. A row that is not later
-//! than its key's current row is dropped at once. During a batch the operator also remembers
-//! the row each key the batch replaced had before it, and forgets it when the batch ends.
+//! than its key's current row is dropped at once. During a mini-batch the operator also
+//! remembers the row each key the mini-batch replaced had before it, and forgets it when the
+//! mini-batch's changes are emitted.
 //!
-//! **Changes.** Once per batch and changed key (mini-batching, as
-//! [`TableAggregator`](super::TableAggregator): a key replaced by ten rows of one batch emits
-//! one update): a key's first row is inserted; a key whose row the batch replaced retracts the
-//! row it had before the batch, then inserts its last. "Last" is by the order key, not by
+//! **Changes.** Once per mini-batch and changed key (as
+//! [`TableAggregator`](super::TableAggregator), [`Config::mini_batch`](crate::Config::mini_batch):
+//! a key replaced by ten rows of one mini-batch emits one update): a key's first row is
+//! inserted; a key whose row the mini-batch replaced retracts the row it had before it, then
+//! inserts its last. "Last" is by the order key, not by
 //! arrival, so the result does not depend on the order in which the workers' rows meet; for
 //! equal order keys the row that arrived first stays (the order should be total: Nexmark
 //! breaks ties on the event id).
@@ -18,6 +20,7 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use super::changelog::Change;
+use super::mini_batch::MiniBatch;
 use crate::operator::{Operator, Output};
 use crate::stream::Stream;
 use crate::time::{Timestamp, Watermark};
@@ -31,18 +34,19 @@ pub struct KeepLast<T, K, O> {
     /// Each key's position in `rows`.
     index: FastMap<K, usize>,
     rows: Vec<Last<O, T>>,
-    /// The keys the current batch changed (positions in `rows`), with their row before it
-    /// (`None`: the batch inserted the key's first row).
+    /// The keys the current mini-batch changed (positions in `rows`), with their row before
+    /// it (`None`: the mini-batch inserted the key's first row).
     touched: Vec<(usize, Option<T>)>,
-    /// The number of the current batch (a key whose `batch` equals it is in `touched`).
-    batch: u64,
+    /// When the changes are emitted (a key whose `batch` is the current mini-batch's number is
+    /// in `touched`).
+    mini: MiniBatch,
 }
 
 /// One key's current row.
 struct Last<O, T> {
     order: O,
     row: T,
-    /// The last batch that changed the key.
+    /// The last mini-batch that changed the key.
     batch: u64,
 }
 
@@ -64,9 +68,7 @@ where
     type Out = Change<T>;
 
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
-        // Batch numbers start at 1: a new key's 0 never matches.
-        self.batch += 1;
-        let batch = self.batch;
+        let batch = self.mini.number();
         for row in input.drain(..) {
             let order = (self.order)(&row);
             let key = (self.key)(&row);
@@ -87,20 +89,39 @@ where
                 self.touched.push((at, None));
             }
         }
+        if self.mini.per_batch() {
+            self.emit(out);
+            self.mini.next(None);
+        }
+    }
+
+    fn on_watermark(&mut self, watermark: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        if watermark.is_end() {
+            self.emit(out);
+            self.mini.next(None);
+        }
+        watermark.time
+    }
+
+    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
+        self.emit(out);
+        self.mini.next(Some(now_ns));
+    }
+
+    fn next_timer(&self) -> Option<u64> {
+        self.mini.due(!self.touched.is_empty())
+    }
+}
+
+impl<T: Clone, K, O> KeepLast<T, K, O> {
+    /// Emits the changes of the current mini-batch.
+    fn emit(&mut self, out: &mut Output<'_, Change<T>>) {
         for (at, before) in self.touched.drain(..) {
             if let Some(before) = before {
                 out.push(Change::retract(before));
             }
             out.push(Change::insert(self.rows[at].row.clone()));
         }
-    }
-
-    fn on_watermark(
-        &mut self,
-        watermark: Watermark,
-        _out: &mut Output<'_, Self::Out>,
-    ) -> Timestamp {
-        watermark.time
     }
 }
 
@@ -155,7 +176,7 @@ impl<T: Clone + Send + 'static> Stream<T> {
             index: FastMap::default(),
             rows: Vec::new(),
             touched: Vec::new(),
-            batch: 0,
+            mini: MiniBatch::new(self.ctx.mini_batch_ns),
         };
         self.key_by(move |r| key_hash(&route(r)))
             .unary("keep_last", op)

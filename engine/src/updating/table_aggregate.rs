@@ -6,10 +6,10 @@
 //! [`FilteredCounts`] is a few integers; [`FilteredDistinct`] keeps every distinct value of
 //! the group once, with a bit mask of the filters it has passed (a `COUNT(DISTINCT x) FILTER
 //! (WHERE ...)` family shares one set instead of one set per filter). The groups live in a
-//! vector (key, accumulator and the number of the batch that last touched it), found through
-//! one hash map from key to position, so a row costs one hash lookup. During a batch the
-//! operator also remembers the previous result of each group the batch touched, and forgets
-//! it when the batch ends.
+//! vector (key, accumulator and the number of the mini-batch that last touched it), found through
+//! one hash map from key to position, so a row costs one hash lookup. During a mini-batch
+//! the operator also remembers the previous result of each group the mini-batch touched, and
+//! forgets it when the mini-batch's changes are emitted.
 //!
 //! **Cost.** When the groups or their sets outgrow the caches (q16: 10,000 channels, each with
 //! two distinct sets), a row is a chain of cache misses: its group, then the slot of its value
@@ -19,15 +19,18 @@
 //! aggregate's [`TableAggregate::prefetch`] asks for the memory of the row a few places ahead,
 //! so the misses of several rows overlap instead of following each other.
 //!
-//! **Changes.** Once per batch and changed key (mini-batching: a key updated by a thousand
-//! rows of one batch emits one update, not a thousand): the retraction of the key's previous
-//! result, if it had one, then the insertion of its new result. A result that did not change
-//! emits nothing.
+//! **Changes.** Once per mini-batch and changed key (a key updated by a thousand rows within
+//! one mini-batch, [`Config::mini_batch`](crate::Config::mini_batch), emits one update, not a
+//! thousand): the retraction of the key's result before the mini-batch, if it had one, then
+//! the insertion of its new result. A result that did not change emits nothing. A mini-batch
+//! ends when its interval has passed on the job clock (a processing-time timer) and at the
+//! end of input; a zero interval makes every input batch one.
 
 use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
 
 use super::changelog::Change;
+use super::mini_batch::MiniBatch;
 use crate::operator::{Operator, Output};
 use crate::stream::Stream;
 use crate::time::{Timestamp, Watermark};
@@ -64,11 +67,12 @@ pub struct TableAggregator<T, K, A: TableAggregate<T>> {
     /// Each key's position in `groups`.
     index: FastMap<K, usize>,
     groups: Vec<Group<K, A::Acc>>,
-    /// The groups the current batch changed (positions in `groups`), with their result
-    /// before it (`None`: the batch created the group).
+    /// The groups the current mini-batch changed (positions in `groups`), with their result
+    /// before it (`None`: the mini-batch created the group).
     touched: Vec<(usize, Option<A::Out>)>,
-    /// The number of the current batch (a group whose `batch` equals it is in `touched`).
-    batch: u64,
+    /// When the changes are emitted (a group whose `batch` is the current mini-batch's number
+    /// is in `touched`).
+    mini: MiniBatch,
     /// The position in `groups` of each row of the current batch.
     rows_at: Vec<usize>,
 }
@@ -77,7 +81,7 @@ pub struct TableAggregator<T, K, A: TableAggregate<T>> {
 struct Group<K, Acc> {
     key: K,
     acc: Acc,
-    /// The last batch that touched the group.
+    /// The last mini-batch that touched the group.
     batch: u64,
 }
 
@@ -99,9 +103,7 @@ where
     type Out = Change<(K, A::Out)>;
 
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
-        // Batch numbers start at 1: a new group's 0 never matches.
-        self.batch += 1;
-        let batch = self.batch;
+        let batch = self.mini.number();
         // First each row's group, in order (a key's first row creates it), asking for the
         // group's memory; then the rows are accumulated, each a few rows after its
         // accumulator's memory was asked for, so the cache misses overlap.
@@ -135,6 +137,37 @@ where
             self.agg.accumulate(&mut group.acc, row);
         }
         input.clear();
+        if self.mini.per_batch() {
+            self.emit(out);
+            self.mini.next(None);
+        }
+    }
+
+    fn on_watermark(&mut self, watermark: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        if watermark.is_end() {
+            self.emit(out);
+            self.mini.next(None);
+        }
+        watermark.time
+    }
+
+    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
+        self.emit(out);
+        self.mini.next(Some(now_ns));
+    }
+
+    fn next_timer(&self) -> Option<u64> {
+        self.mini.due(!self.touched.is_empty())
+    }
+}
+
+impl<T, K, A> TableAggregator<T, K, A>
+where
+    K: Hash + Eq + Clone,
+    A: TableAggregate<T>,
+{
+    /// Emits the changes of the current mini-batch.
+    fn emit(&mut self, out: &mut Output<'_, Change<(K, A::Out)>>) {
         for (at, before) in self.touched.drain(..) {
             let group = &self.groups[at];
             let now = self.agg.result(&group.acc);
@@ -148,20 +181,13 @@ where
             }
         }
     }
-
-    fn on_watermark(
-        &mut self,
-        watermark: Watermark,
-        _out: &mut Output<'_, Self::Out>,
-    ) -> Timestamp {
-        watermark.time
-    }
 }
 
 impl<T: Send + 'static> Stream<T> {
     /// Unbounded keyed aggregation as a changelog of `(key, result)` rows: per key `key(row)`,
-    /// the result of `agg` over every row of the key so far, updated once per batch in which
-    /// it changes. The input is partitioned by key. See [`TableAggregator`] for the state.
+    /// the result of `agg` over every row of the key so far, updated once per mini-batch
+    /// ([`Config::mini_batch`](crate::Config::mini_batch)) in which it changes. The input is
+    /// partitioned by key. See [`TableAggregator`] for the state.
     ///
     /// # Examples
     ///
@@ -224,7 +250,7 @@ impl<T: Send + 'static> Stream<T> {
             index: FastMap::default(),
             groups: Vec::new(),
             touched: Vec::new(),
-            batch: 0,
+            mini: MiniBatch::new(self.ctx.mini_batch_ns),
             rows_at: Vec::new(),
         };
         self.key_by(move |r| key_hash(&route(r)))

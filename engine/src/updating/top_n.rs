@@ -7,14 +7,15 @@
 //! at most 10 bids per auction). The keys' rows live in a vector found through one hash map
 //! from key to position.
 //!
-//! **Changes.** Once per batch and changed key (mini-batching, as
-//! [`TableAggregator`](super::TableAggregator)): a row entering at rank `r` shifts the rows at
-//! ranks `r..` down by one, so the operator remembers, from the first rank the batch changed,
-//! the key's rows as they were before the batch; when the batch ends it retracts those with
-//! their old ranks and inserts the key's rows from that rank on with their new ones (the row
-//! pushed beyond `n` is only retracted). Ranks above the first changed one are not touched. A
-//! key that received ten better rows in one batch thus emits at most `n` retractions and `n`
-//! insertions, not up to `10 n` of each. Ties: the order must be total (Nexmark breaks ties
+//! **Changes.** Once per mini-batch and changed key (as
+//! [`TableAggregator`](super::TableAggregator), [`Config::mini_batch`](crate::Config::mini_batch)):
+//! a row entering at rank `r` shifts the rows at ranks `r..` down by one, so the operator
+//! remembers, from the first rank the mini-batch changed, the key's rows as they were before
+//! it; when the mini-batch ends it retracts those with their old ranks and inserts the key's
+//! rows from that rank on with their new ones (the row pushed beyond `n` is only retracted).
+//! Ranks above the first changed one are not touched. A key that received ten better rows in
+//! one mini-batch thus emits at most `n` retractions and `n` insertions, not up to `10 n` of
+//! each. Ties: the order must be total (Nexmark breaks ties
 //! on the event id); for equal order keys the row that arrived first keeps the better rank.
 //!
 //! [`BestBy`] is the top-1 of a bounded group as an [`Aggregate`]: a window or interval
@@ -25,6 +26,7 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use super::changelog::Change;
+use super::mini_batch::MiniBatch;
 use crate::operator::{Operator, Output};
 use crate::stream::Stream;
 use crate::time::{Timestamp, Watermark};
@@ -54,21 +56,22 @@ pub struct TopN<T, K, O> {
     /// Each key's position in `tops`.
     index: FastMap<K, usize>,
     tops: Vec<Top<O, T>>,
-    /// The keys the current batch changed.
+    /// The keys the current mini-batch changed.
     touched: Vec<Touched<T>>,
-    /// The number of the current batch (a key whose `batch` equals it is in `touched`).
-    batch: u64,
+    /// When the changes are emitted (a key whose `batch` is the current mini-batch's number is
+    /// in `touched`).
+    mini: MiniBatch,
 }
 
 /// One key's first `n` rows, best first.
 struct Top<O, T> {
     rows: Vec<(O, T)>,
-    /// The last batch that changed the key, and its entry in `touched` then.
+    /// The last mini-batch that changed the key, and its entry in `touched` then.
     batch: u64,
     touched: usize,
 }
 
-/// A key the current batch changed: its rows from rank `from + 1` on as they were before.
+/// A key the current mini-batch changed: its rows from rank `from + 1` on as they were before.
 struct Touched<T> {
     top: usize,
     from: usize,
@@ -101,9 +104,7 @@ where
     type Out = Change<Ranked<T>>;
 
     fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
-        // Batch numbers start at 1: a new key's 0 never matches.
-        self.batch += 1;
-        let batch = self.batch;
+        let batch = self.mini.number();
         for row in input.drain(..) {
             let order = (self.order)(&row);
             let key = (self.key)(&row);
@@ -128,7 +129,7 @@ where
             if top.batch == batch {
                 let touched = &mut self.touched[top.touched];
                 if at < touched.from {
-                    // The batch changed nothing above `from`: these rows are still as they
+                    // The mini-batch changed nothing above `from`: these rows are still as they
                     // were before it.
                     let earlier = top.rows[at..touched.from].iter().map(|(_, r)| r.clone());
                     touched.before.splice(0..0, earlier);
@@ -146,6 +147,33 @@ where
             top.rows.insert(at, (order, row));
             top.rows.truncate(self.n);
         }
+        if self.mini.per_batch() {
+            self.emit(out);
+            self.mini.next(None);
+        }
+    }
+
+    fn on_watermark(&mut self, watermark: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
+        if watermark.is_end() {
+            self.emit(out);
+            self.mini.next(None);
+        }
+        watermark.time
+    }
+
+    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
+        self.emit(out);
+        self.mini.next(Some(now_ns));
+    }
+
+    fn next_timer(&self) -> Option<u64> {
+        self.mini.due(!self.touched.is_empty())
+    }
+}
+
+impl<T: Clone, K, O> TopN<T, K, O> {
+    /// Emits the changes of the current mini-batch.
+    fn emit(&mut self, out: &mut Output<'_, Change<Ranked<T>>>) {
         for touched in self.touched.drain(..) {
             let rank = |i: usize| (touched.from + i) as u32 + 1;
             for (i, old) in touched.before.into_iter().enumerate() {
@@ -162,14 +190,6 @@ where
                 }));
             }
         }
-    }
-
-    fn on_watermark(
-        &mut self,
-        watermark: Watermark,
-        _out: &mut Output<'_, Self::Out>,
-    ) -> Timestamp {
-        watermark.time
     }
 }
 
@@ -235,7 +255,7 @@ impl<T: Clone + Send + 'static> Stream<T> {
             index: FastMap::default(),
             tops: Vec::new(),
             touched: Vec::new(),
-            batch: 0,
+            mini: MiniBatch::new(self.ctx.mini_batch_ns),
         };
         Ok(self.key_by(move |r| key_hash(&route(r))).unary("top_n", op))
     }

@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use weir_engine::updating::Change;
-use weir_engine::{Collector, Config, IterSource, MetricsSnapshot, Stream, execute};
+use weir_engine::{
+    Collector, Config, DEFAULT_MINI_BATCH, IterSource, MetricsSnapshot, Stream, execute,
+};
 
 use super::step::StepSource;
 
@@ -31,28 +34,46 @@ where
     O: Send + 'static,
     F: Fn(Stream<Rec>) -> Stream<O> + Sync,
 {
-    run_into(input, workers, pinning, batch, step, |s, out| {
-        pipeline(s).sink(move |batch| out.lock().unwrap().append(batch));
-    })
+    run_into(
+        input,
+        workers,
+        pinning,
+        batch,
+        step,
+        DEFAULT_MINI_BATCH,
+        |s, out| {
+            pipeline(s).sink(move |batch| out.lock().unwrap().append(batch));
+        },
+    )
 }
 
 /// [`run`] for a pipeline whose result is a changelog, consumed by a table sink (so the
-/// metrics count the table): the changes in the order each sink received them.
+/// metrics count the table): the changes in the order each sink received them. The updating
+/// operators emit their changes every `mini_batch` ([`Config::mini_batch`]).
 #[allow(dead_code)] // not every test binary including this file has changelogs
 pub(crate) fn run_changes<O, F>(
     input: &[Rec],
     workers: usize,
     pinning: bool,
     batch: usize,
+    mini_batch: Duration,
     pipeline: F,
 ) -> (Vec<Change<O>>, MetricsSnapshot)
 where
     O: Send + 'static,
     F: Fn(Stream<Rec>) -> Stream<Change<O>> + Sync,
 {
-    run_into(input, workers, pinning, batch, false, |s, out| {
-        pipeline(s).table_sink(move |batch| out.lock().unwrap().append(batch));
-    })
+    run_into(
+        input,
+        workers,
+        pinning,
+        batch,
+        false,
+        mini_batch,
+        |s, out| {
+            pipeline(s).table_sink(move |batch| out.lock().unwrap().append(batch));
+        },
+    )
 }
 
 type Results<O> = Arc<Mutex<Vec<O>>>;
@@ -63,6 +84,7 @@ fn run_into<O, F>(
     pinning: bool,
     batch: usize,
     step: bool,
+    mini_batch: Duration,
     attach: F,
 ) -> (Vec<O>, MetricsSnapshot)
 where
@@ -74,6 +96,7 @@ where
         .with_pinning(pinning)
         .with_batch_size(batch)
         .with_ring_capacity(2)
+        .with_mini_batch(mini_batch)
         .with_collector(collector.clone());
     let out = Arc::new(Mutex::new(Vec::new()));
     execute(config, |worker| {
