@@ -135,6 +135,13 @@ pub struct CompareArgs {
     /// start prints it) instead of a local MiniCluster; the other engines run here as usual.
     #[arg(long, value_name = "HOST:PORT")]
     pub flink_cluster: Option<String>,
+    /// Stop a run (weir, timely, differential: they run in this process) once the process
+    /// holds more than SIZE resident (16G, 800M), and record it as failed so that the other
+    /// runs go on; `auto`: what weir holds when the run starts plus 90 % of the memory
+    /// available then; `off`: never (a run that outgrows memory is then killed by the kernel,
+    /// with the whole comparison).
+    #[arg(long, value_name = "SIZE", default_value = "auto")]
+    pub max_memory: crate::compare::memory::MemoryLimit,
 }
 
 /// The queries `--query all` means: every query of the workload but the generator-only
@@ -404,7 +411,10 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         unicode: !args.ascii && !dumb,
     };
     let mut mock = MockExecutor::new();
-    let mut real = RunnerExecutor::default();
+    let mut real = RunnerExecutor {
+        memory_limit: args.max_memory,
+        ..RunnerExecutor::default()
+    };
     if let Some(dir) = &args.flamegraph {
         match crate::compare::FlameGraphs::new(dir.clone()) {
             Ok(graphs) => real.flamegraphs = Some(graphs),

@@ -26,7 +26,7 @@
 //! one; `scripts/module-cycles.py tui` (run by `scripts/test.sh`) fails on any import cycle.
 //!
 //! 1. Base, importing nothing from the crate: [`fmt`] (number and label formatting, [`Style`]),
-//!    [`plan`] ([`ComparePlan`], [`RunSlot`]), [`summary`] (the figures as data: `Spread`,
+//!    [`memory`] (`--max-memory`), [`plan`] ([`ComparePlan`], [`RunSlot`]), [`summary`] (the figures as data: `Spread`,
 //!    `QuerySummary`, `Summary`, `BaselineSummary`, ...), [`files`] (`write_atomic`,
 //!    `ExportError`).
 //! 2. Data: [`record`] (`CompareReport`, the record of runs, warm-ups and failures).
@@ -45,6 +45,7 @@
 
 pub mod files;
 pub mod fmt;
+pub mod memory;
 pub mod plan;
 pub mod summary;
 
@@ -74,6 +75,7 @@ use weir_workloads::report::RunReport;
 pub use self::plan::{ComparePlan, RunSlot};
 
 use self::files::ExportError;
+use self::memory::MemoryLimit;
 use self::record::{
     CalibrationRecord, CeilingRecord, CompareReport, FailureRecord, PlanRecord, RunSeries,
     WarmupRecord,
@@ -117,6 +119,8 @@ pub struct RunnerExecutor {
     pub sample_interval: Duration,
     /// `--flamegraph DIR`: the flame graphs to take, and those taken.
     pub flamegraphs: Option<FlameGraphs>,
+    /// `--max-memory`: a run whose process holds more is stopped and recorded as failed.
+    pub memory_limit: MemoryLimit,
 }
 
 impl Default for RunnerExecutor {
@@ -124,6 +128,7 @@ impl Default for RunnerExecutor {
         Self {
             sample_interval: Duration::from_millis(100),
             flamegraphs: None,
+            memory_limit: MemoryLimit::Auto,
         }
     }
 }
@@ -205,12 +210,27 @@ impl Executor for RunnerExecutor {
         progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
     ) -> Result<RunReport, RunError> {
         let sampling = self.flamegraphs.as_mut().and_then(|f| f.start(spec));
+        // Flink runs in its own JVM, which bounds its heap itself.
+        let limit = if spec.engine == EngineKind::Flink {
+            None
+        } else {
+            self.memory_limit.resolve()
+        };
         let job = weir_workloads::runner::start(spec)?;
         let poll = self.sample_interval.min(Duration::from_millis(10));
         let mut next_sample = Instant::now() + self.sample_interval;
         let mut stopped = false;
+        let mut over: Option<u64> = None;
         while !job.is_finished() {
             thread::sleep(poll);
+            if let Some(limit) = limit
+                && over.is_none()
+                && let Some(held) = memory::resident_bytes().filter(|&held| held > limit)
+            {
+                over = Some(held);
+                job.stop.raise();
+                stopped = true;
+            }
             if Instant::now() >= next_sample {
                 next_sample += self.sample_interval;
                 if progress(&job.collector.latest()) == Flow::Stop && !stopped {
@@ -224,7 +244,15 @@ impl Executor for RunnerExecutor {
         if let (Some((sampler, path)), Some(graphs)) = (sampling, self.flamegraphs.as_mut()) {
             graphs.finish(sampler, &path);
         }
-        result
+        match (over, limit) {
+            (Some(held), Some(limit)) => Err(RunError::Failed(over_limit(
+                spec,
+                held,
+                limit,
+                self.memory_limit,
+            ))),
+            _ => result,
+        }
     }
 
     /// Replay sources: [`weir_workloads::ceiling::memory_read`]; generated ones: the query's
@@ -249,6 +277,26 @@ impl Executor for RunnerExecutor {
             }
         }
     }
+}
+
+/// Why a run was stopped for its memory, and what to do.
+fn over_limit(spec: &RunSpec, held: u64, limit: u64, setting: MemoryLimit) -> String {
+    let how = match setting {
+        MemoryLimit::Auto => format!(
+            ", what weir held when the run started plus {:.0} % of the memory available then",
+            memory::AUTO_SHARE * 100.0
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "stopped with {} resident, over the limit of {} (--max-memory {setting}{how}): {} on {} \
+         held more state than that; give it fewer events (--events, --duration), a lower \
+         --load or --rate, or a higher --max-memory (off: never stop)",
+        memory::gib(held),
+        memory::gib(limit),
+        spec.query,
+        spec.engine,
+    )
 }
 
 /// Shows a comparison while it runs.

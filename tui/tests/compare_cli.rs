@@ -221,6 +221,44 @@ fn agreeing_mock_compare_exits_zero_and_compares_with_its_baseline() {
         .stdout(predicate::str::contains("ysb weir").and(predicate::str::contains("within noise")));
 }
 
+/// `--max-memory`: a run whose process holds more is stopped and recorded as failed with the
+/// memory it held, and the comparison goes on with the next engine (exit status 1).
+#[test]
+fn a_run_over_the_memory_limit_is_stopped_and_reported_and_the_others_go_on() {
+    let assert = weir()
+        .args([
+            "compare",
+            "nexmark",
+            "--engines",
+            "weir,timely",
+            "--query",
+            "q5",
+        ])
+        .args([
+            "--runs",
+            "1",
+            "--workers",
+            "1",
+            "--events",
+            "100000",
+            "--no-tui",
+        ])
+        .args(["--max-memory", "1M"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for engine in ["weir", "timely"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("q5 {engine} warm-up: failed: stopped with ")))
+            .unwrap_or_else(|| panic!("no stopped warm-up of {engine}: {stdout}"));
+        assert!(
+            line.contains("over the limit of 1 MiB (--max-memory 1 MiB)"),
+            "{line}"
+        );
+    }
+}
+
 #[test]
 fn bad_flags_name_the_flag() {
     let cases: &[(&[&str], &str)] = &[
@@ -249,6 +287,7 @@ fn bad_flags_name_the_flag() {
             "--baseline /nonexistent/report.json",
         ),
         (&["--noise-threshold", "120"], "--noise-threshold"),
+        (&["--max-memory", "12X"], "'12X' is not a memory size"),
     ];
     for (args, message) in cases {
         weir()
