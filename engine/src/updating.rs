@@ -25,7 +25,10 @@
 //!   `n` values.
 //!
 //! Every operator partitions its input by key (one worker owns each key), so a key's changes
-//! are produced, in order, by one worker.
+//! are produced, in order, by one worker. `top_n`, `keep_last` and `table_aggregate` emit their
+//! changes once per mini-batch ([`Config::mini_batch`](crate::Config::mini_batch), 10 ms of the
+//! job clock by default): a key changed many times within one emits one retraction and one
+//! insertion.
 //!
 //! **Layer.** Dataflow, beside [`window`](crate::window): imports the operator traits, the
 //! stream, and the window module's key hash and aggregate trait.
