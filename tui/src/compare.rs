@@ -26,9 +26,9 @@
 //! one; `scripts/module-cycles.py tui` (run by `scripts/test.sh`) fails on any import cycle.
 //!
 //! 1. Base, importing nothing from the crate: [`fmt`] (number and label formatting, [`Style`]),
-//!    [`memory`] (`--max-memory`), [`plan`] ([`ComparePlan`], [`RunSlot`]), [`summary`] (the figures as data: `Spread`,
-//!    `QuerySummary`, `Summary`, `BaselineSummary`, ...), [`files`] (`write_atomic`,
-//!    `ExportError`).
+//!    [`memory`] (`--max-memory`), [`plan`] ([`ComparePlan`], [`RunSlot`]), [`summary`] (the
+//!    figures as data: `Spread`, `QuerySummary`, `Summary`, `BaselineSummary`, ...), [`files`]
+//!    (`write_atomic`, `ExportError`).
 //! 2. Data: [`record`] (`CompareReport`, the record of runs, warm-ups and failures).
 //! 3. Computation, from a record: [`stats`] (the summary and its rules), [`baseline`] (the
 //!    changes since an earlier report, and their block of text).
