@@ -13,6 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[path = "support/dataflow.rs"]
@@ -22,8 +23,6 @@ mod step;
 use dataflow::{OOO, Rec, run, run_changes};
 
 use proptest::prelude::*;
-use std::sync::{Arc, Mutex};
-
 use weir_engine::updating::{
     Change, FilteredCounts, FilteredDistinct, Ranked, Table, TableAggregate,
 };

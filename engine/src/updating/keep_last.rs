@@ -11,10 +11,9 @@
 //! [`TableAggregator`](super::TableAggregator), [`Config::mini_batch`](crate::Config::mini_batch):
 //! a key replaced by ten rows of one mini-batch emits one update): a key's first row is
 //! inserted; a key whose row the mini-batch replaced retracts the row it had before it, then
-//! inserts its last. "Last" is by the order key, not by
-//! arrival, so the result does not depend on the order in which the workers' rows meet; for
-//! equal order keys the row that arrived first stays (the order should be total: Nexmark
-//! breaks ties on the event id).
+//! inserts its last. "Last" is by the order key, not by arrival, so the result does not depend
+//! on the order in which the workers' rows meet; for equal order keys the row that arrived
+//! first stays (the order should be total: Nexmark breaks ties on the event id).
 
 use std::hash::Hash;
 use std::rc::Rc;

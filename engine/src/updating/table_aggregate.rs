@@ -6,10 +6,10 @@
 //! [`FilteredCounts`] is a few integers; [`FilteredDistinct`] keeps every distinct value of
 //! the group once, with a bit mask of the filters it has passed (a `COUNT(DISTINCT x) FILTER
 //! (WHERE ...)` family shares one set instead of one set per filter). The groups live in a
-//! vector (key, accumulator and the number of the mini-batch that last touched it), found through
-//! one hash map from key to position, so a row costs one hash lookup. During a mini-batch
-//! the operator also remembers the previous result of each group the mini-batch touched, and
-//! forgets it when the mini-batch's changes are emitted.
+//! vector (key, accumulator and the number of the mini-batch that last touched it), found
+//! through one hash map from key to position, so a row costs one hash lookup. During a
+//! mini-batch the operator also remembers the previous result of each group the mini-batch
+//! touched, and forgets it when the mini-batch's changes are emitted.
 //!
 //! **Cost.** When the groups or their sets outgrow the caches (q16: 10,000 channels, each with
 //! two distinct sets), a row is a chain of cache misses: its group, then the slot of its value

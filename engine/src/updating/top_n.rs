@@ -15,8 +15,8 @@
 //! rows from that rank on with their new ones (the row pushed beyond `n` is only retracted).
 //! Ranks above the first changed one are not touched. A key that received ten better rows in
 //! one mini-batch thus emits at most `n` retractions and `n` insertions, not up to `10 n` of
-//! each. Ties: the order must be total (Nexmark breaks ties
-//! on the event id); for equal order keys the row that arrived first keeps the better rank.
+//! each. Ties: the order must be total (Nexmark breaks ties on the event id); for equal order
+//! keys the row that arrived first keeps the better rank.
 //!
 //! [`BestBy`] is the top-1 of a bounded group as an [`Aggregate`]: a window or interval
 //! aggregate keeps it per open group and frees it when the group closes (Nexmark q9: the
