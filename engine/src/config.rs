@@ -299,16 +299,7 @@ fn bytes(n: u64) -> String {
 /// Memory this process may still use, bytes: the kernel's `MemAvailable`, lowered to the
 /// room left under a cgroup (v2) memory limit when there is one; `None` when unknown.
 pub fn available_memory() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    let mut available = kib * 1024;
+    let mut available = proc_kib("/proc/meminfo", "MemAvailable:")? * 1024;
     let read = |name: &str| -> Option<u64> {
         std::fs::read_to_string(format!("/sys/fs/cgroup/{name}"))
             .ok()?
@@ -320,6 +311,25 @@ pub fn available_memory() -> Option<u64> {
         available = available.min(max.saturating_sub(current));
     }
     Some(available)
+}
+
+/// The resident memory of this process in bytes (`VmRSS` of `/proc/self/status`); `None` where
+/// that file cannot be read.
+pub fn resident_memory() -> Option<u64> {
+    Some(proc_kib("/proc/self/status", "VmRSS:")? * 1024)
+}
+
+/// The number on the line starting with `key` of a `/proc` file that counts in kB.
+fn proc_kib(path: &str, key: &str) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(key))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 impl Default for Config {

@@ -533,23 +533,15 @@ impl<T, A, B, F: FnMut(T) -> Option<Route<A, B>>> Push<T> for PartitionNode<A, B
         let n = batch.len() as u64;
         let mut produced = 0;
         for record in batch.drain(..) {
-            match (self.f)(record) {
+            produced += match (self.f)(record) {
                 Some(Route::Left(a)) => {
-                    self.left_buf.push(a);
-                    if self.left_buf.len() >= self.batch_size {
-                        produced += self.left_buf.len() as u64;
-                        self.left.push(&mut self.left_buf, stamp);
-                    }
+                    buffer(&mut self.left_buf, a, &self.left, self.batch_size, stamp)
                 }
                 Some(Route::Right(b)) => {
-                    self.right_buf.push(b);
-                    if self.right_buf.len() >= self.batch_size {
-                        produced += self.right_buf.len() as u64;
-                        self.right.push(&mut self.right_buf, stamp);
-                    }
+                    buffer(&mut self.right_buf, b, &self.right, self.batch_size, stamp)
                 }
-                None => {}
-            }
+                None => 0,
+            };
         }
         produced += (self.left_buf.len() + self.right_buf.len()) as u64;
         self.ops.add(n, produced);
@@ -563,6 +555,19 @@ impl<T, A, B, F: FnMut(T) -> Option<Route<A, B>>> Push<T> for PartitionNode<A, B
     fn counters(&self) -> Option<Rc<OpCounters>> {
         Some(Rc::clone(&self.ops))
     }
+}
+
+/// Appends `record` to `buf` and sends `buf` on through `port` once it holds `batch_size`
+/// records; returns how many records it sent.
+#[inline]
+fn buffer<T>(buf: &mut Vec<T>, record: T, port: &Port<T>, batch_size: usize, stamp: u64) -> u64 {
+    buf.push(record);
+    if buf.len() < batch_size {
+        return 0;
+    }
+    let sent = buf.len() as u64;
+    port.push(buf, stamp);
+    sent
 }
 
 struct SideOutputNode<T, U, F> {

@@ -225,7 +225,7 @@ impl Executor for RunnerExecutor {
             thread::sleep(poll);
             if let Some(limit) = limit
                 && over.is_none()
-                && let Some(held) = memory::resident_bytes().filter(|&held| held > limit)
+                && let Some(held) = weir_engine::resident_memory().filter(|&held| held > limit)
             {
                 over = Some(held);
                 job.stop.raise();

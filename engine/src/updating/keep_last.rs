@@ -19,10 +19,9 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use super::changelog::Change;
-use super::mini_batch::MiniBatch;
-use crate::operator::{Operator, Output};
+use super::mini_batch::{MiniBatched, Updating};
+use crate::operator::Output;
 use crate::stream::Stream;
-use crate::time::{Timestamp, Watermark};
 use crate::window::FastMap;
 use crate::window::dataflow::key_hash;
 
@@ -34,11 +33,9 @@ pub struct KeepLast<T, K, O> {
     index: FastMap<K, usize>,
     rows: Vec<Last<O, T>>,
     /// The keys the current mini-batch changed (positions in `rows`), with their row before
-    /// it (`None`: the mini-batch inserted the key's first row).
+    /// it (`None`: the mini-batch inserted the key's first row); a key whose `batch` is the
+    /// current mini-batch's number is here.
     touched: Vec<(usize, Option<T>)>,
-    /// When the changes are emitted (a key whose `batch` is the current mini-batch's number is
-    /// in `touched`).
-    mini: MiniBatch,
 }
 
 /// One key's current row.
@@ -57,7 +54,7 @@ impl<T, K, O> std::fmt::Debug for KeepLast<T, K, O> {
     }
 }
 
-impl<T, K, O> Operator for KeepLast<T, K, O>
+impl<T, K, O> Updating for KeepLast<T, K, O>
 where
     T: Clone + 'static,
     K: Hash + Eq + 'static,
@@ -66,8 +63,7 @@ where
     type In = T;
     type Out = Change<T>;
 
-    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
-        let batch = self.mini.number();
+    fn take(&mut self, input: &mut Vec<T>, batch: u64) {
         for row in input.drain(..) {
             let order = (self.order)(&row);
             let key = (self.key)(&row);
@@ -88,33 +84,13 @@ where
                 self.touched.push((at, None));
             }
         }
-        if self.mini.per_batch() {
-            self.emit(out);
-            self.mini.next(None);
-        }
     }
 
-    fn on_watermark(&mut self, watermark: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        if watermark.is_end() {
-            self.emit(out);
-            self.mini.next(None);
-        }
-        watermark.time
+    fn pending(&self) -> bool {
+        !self.touched.is_empty()
     }
 
-    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
-        self.emit(out);
-        self.mini.next(Some(now_ns));
-    }
-
-    fn next_timer(&self) -> Option<u64> {
-        self.mini.due(!self.touched.is_empty())
-    }
-}
-
-impl<T: Clone, K, O> KeepLast<T, K, O> {
-    /// Emits the changes of the current mini-batch.
-    fn emit(&mut self, out: &mut Output<'_, Change<T>>) {
+    fn emit(&mut self, out: &mut Output<'_, Self::Out>) {
         for (at, before) in self.touched.drain(..) {
             if let Some(before) = before {
                 out.push(Change::retract(before));
@@ -175,8 +151,8 @@ impl<T: Clone + Send + 'static> Stream<T> {
             index: FastMap::default(),
             rows: Vec::new(),
             touched: Vec::new(),
-            mini: MiniBatch::new(self.ctx.mini_batch_ns),
         };
+        let op = MiniBatched::new(op, self.ctx.mini_batch_ns);
         self.key_by(move |r| key_hash(&route(r)))
             .unary("keep_last", op)
     }

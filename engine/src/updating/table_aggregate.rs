@@ -30,10 +30,9 @@ use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
 
 use super::changelog::Change;
-use super::mini_batch::MiniBatch;
-use crate::operator::{Operator, Output};
+use super::mini_batch::{MiniBatched, Updating};
+use crate::operator::Output;
 use crate::stream::Stream;
-use crate::time::{Timestamp, Watermark};
 use crate::window::FastMap;
 use crate::window::dataflow::key_hash;
 
@@ -68,11 +67,9 @@ pub struct TableAggregator<T, K, A: TableAggregate<T>> {
     index: FastMap<K, usize>,
     groups: Vec<Group<K, A::Acc>>,
     /// The groups the current mini-batch changed (positions in `groups`), with their result
-    /// before it (`None`: the mini-batch created the group).
+    /// before it (`None`: the mini-batch created the group); a group whose `batch` is the
+    /// current mini-batch's number is here.
     touched: Vec<(usize, Option<A::Out>)>,
-    /// When the changes are emitted (a group whose `batch` is the current mini-batch's number
-    /// is in `touched`).
-    mini: MiniBatch,
     /// The position in `groups` of each row of the current batch.
     rows_at: Vec<usize>,
 }
@@ -93,7 +90,7 @@ impl<T, K, A: TableAggregate<T>> std::fmt::Debug for TableAggregator<T, K, A> {
     }
 }
 
-impl<T, K, A> Operator for TableAggregator<T, K, A>
+impl<T, K, A> Updating for TableAggregator<T, K, A>
 where
     T: 'static,
     K: Hash + Eq + Clone + 'static,
@@ -102,8 +99,7 @@ where
     type In = T;
     type Out = Change<(K, A::Out)>;
 
-    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
-        let batch = self.mini.number();
+    fn take(&mut self, input: &mut Vec<T>, batch: u64) {
         // First each row's group, in order (a key's first row creates it), asking for the
         // group's memory; then the rows are accumulated, each a few rows after its
         // accumulator's memory was asked for, so the cache misses overlap.
@@ -137,37 +133,13 @@ where
             self.agg.accumulate(&mut group.acc, row);
         }
         input.clear();
-        if self.mini.per_batch() {
-            self.emit(out);
-            self.mini.next(None);
-        }
     }
 
-    fn on_watermark(&mut self, watermark: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        if watermark.is_end() {
-            self.emit(out);
-            self.mini.next(None);
-        }
-        watermark.time
+    fn pending(&self) -> bool {
+        !self.touched.is_empty()
     }
 
-    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
-        self.emit(out);
-        self.mini.next(Some(now_ns));
-    }
-
-    fn next_timer(&self) -> Option<u64> {
-        self.mini.due(!self.touched.is_empty())
-    }
-}
-
-impl<T, K, A> TableAggregator<T, K, A>
-where
-    K: Hash + Eq + Clone,
-    A: TableAggregate<T>,
-{
-    /// Emits the changes of the current mini-batch.
-    fn emit(&mut self, out: &mut Output<'_, Change<(K, A::Out)>>) {
+    fn emit(&mut self, out: &mut Output<'_, Self::Out>) {
         for (at, before) in self.touched.drain(..) {
             let group = &self.groups[at];
             let now = self.agg.result(&group.acc);
@@ -250,9 +222,9 @@ impl<T: Send + 'static> Stream<T> {
             index: FastMap::default(),
             groups: Vec::new(),
             touched: Vec::new(),
-            mini: MiniBatch::new(self.ctx.mini_batch_ns),
             rows_at: Vec::new(),
         };
+        let op = MiniBatched::new(op, self.ctx.mini_batch_ns);
         self.key_by(move |r| key_hash(&route(r)))
             .unary("table_aggregate", op)
     }

@@ -26,10 +26,9 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use super::changelog::Change;
-use super::mini_batch::MiniBatch;
-use crate::operator::{Operator, Output};
+use super::mini_batch::{MiniBatched, Updating};
+use crate::operator::Output;
 use crate::stream::Stream;
-use crate::time::{Timestamp, Watermark};
 use crate::window::FastMap;
 use crate::window::aggregate::Aggregate;
 use crate::window::dataflow::key_hash;
@@ -56,11 +55,9 @@ pub struct TopN<T, K, O> {
     /// Each key's position in `tops`.
     index: FastMap<K, usize>,
     tops: Vec<Top<O, T>>,
-    /// The keys the current mini-batch changed.
+    /// The keys the current mini-batch changed (a key whose `batch` is the current
+    /// mini-batch's number is here).
     touched: Vec<Touched<T>>,
-    /// When the changes are emitted (a key whose `batch` is the current mini-batch's number is
-    /// in `touched`).
-    mini: MiniBatch,
 }
 
 /// One key's first `n` rows, best first.
@@ -94,7 +91,7 @@ impl<T, K, O> TopN<T, K, O> {
     }
 }
 
-impl<T, K, O> Operator for TopN<T, K, O>
+impl<T, K, O> Updating for TopN<T, K, O>
 where
     T: Clone + 'static,
     K: Hash + Eq + 'static,
@@ -103,8 +100,7 @@ where
     type In = T;
     type Out = Change<Ranked<T>>;
 
-    fn on_batch(&mut self, input: &mut Vec<T>, out: &mut Output<'_, Self::Out>) {
-        let batch = self.mini.number();
+    fn take(&mut self, input: &mut Vec<T>, batch: u64) {
         for row in input.drain(..) {
             let order = (self.order)(&row);
             let key = (self.key)(&row);
@@ -147,33 +143,13 @@ where
             top.rows.insert(at, (order, row));
             top.rows.truncate(self.n);
         }
-        if self.mini.per_batch() {
-            self.emit(out);
-            self.mini.next(None);
-        }
     }
 
-    fn on_watermark(&mut self, watermark: Watermark, out: &mut Output<'_, Self::Out>) -> Timestamp {
-        if watermark.is_end() {
-            self.emit(out);
-            self.mini.next(None);
-        }
-        watermark.time
+    fn pending(&self) -> bool {
+        !self.touched.is_empty()
     }
 
-    fn on_timer(&mut self, now_ns: u64, out: &mut Output<'_, Self::Out>) {
-        self.emit(out);
-        self.mini.next(Some(now_ns));
-    }
-
-    fn next_timer(&self) -> Option<u64> {
-        self.mini.due(!self.touched.is_empty())
-    }
-}
-
-impl<T: Clone, K, O> TopN<T, K, O> {
-    /// Emits the changes of the current mini-batch.
-    fn emit(&mut self, out: &mut Output<'_, Change<Ranked<T>>>) {
+    fn emit(&mut self, out: &mut Output<'_, Self::Out>) {
         for touched in self.touched.drain(..) {
             let rank = |i: usize| (touched.from + i) as u32 + 1;
             for (i, old) in touched.before.into_iter().enumerate() {
@@ -255,8 +231,8 @@ impl<T: Clone + Send + 'static> Stream<T> {
             index: FastMap::default(),
             tops: Vec::new(),
             touched: Vec::new(),
-            mini: MiniBatch::new(self.ctx.mini_batch_ns),
         };
+        let op = MiniBatched::new(op, self.ctx.mini_batch_ns);
         Ok(self.key_by(move |r| key_hash(&route(r))).unary("top_n", op))
     }
 }

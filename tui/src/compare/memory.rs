@@ -33,7 +33,7 @@ impl MemoryLimit {
         match self {
             MemoryLimit::Auto => {
                 let available = weir_engine::available_memory()?;
-                Some(resident_bytes()? + (available as f64 * AUTO_SHARE) as u64)
+                Some(weir_engine::resident_memory()? + (available as f64 * AUTO_SHARE) as u64)
             }
             MemoryLimit::Bytes(bytes) => Some(bytes),
             MemoryLimit::Off => None,
@@ -97,21 +97,6 @@ pub fn gib(bytes: u64) -> String {
     }
 }
 
-/// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`); `None` where there
-/// is no such file.
-pub fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +122,7 @@ mod tests {
 
     #[test]
     fn the_process_memory_is_read_and_bounds_the_automatic_limit() {
-        let rss = resident_bytes().expect("Linux has /proc/self/status");
+        let rss = weir_engine::resident_memory().expect("Linux has /proc/self/status");
         assert!(rss > 1 << 20, "a test process holds more than 1 MiB: {rss}");
         let limit = MemoryLimit::Auto.resolve().expect("meminfo is readable");
         assert!(limit > rss);
