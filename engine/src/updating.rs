@@ -19,7 +19,7 @@
 //!   total order (deduplication keeping the last row).
 //! - [`Stream::table_aggregate`](crate::Stream::table_aggregate) ([`table_aggregate`]): an
 //!   unbounded keyed aggregation whose per-key result is updated as rows arrive, with
-//!   [`FilteredCounts`] and [`FilteredDistinct`] as building blocks.
+//!   [`FilteredCounts`], [`FilteredDistinct`] and [`FilteredDistinctIds`] as building blocks.
 //! - [`Stream::last_n_average`](crate::Stream::last_n_average) ([`last_n`]): records released in
 //!   event-time order once the frontier passes them, each with the average of its key's last
 //!   `n` values.
@@ -43,5 +43,7 @@ pub mod top_n;
 pub use changelog::{Change, Diff, NegativeRow, Table};
 pub use keep_last::KeepLast;
 pub use last_n::LastNAverage;
-pub use table_aggregate::{FilteredCounts, FilteredDistinct, TableAggregate, TableAggregator};
+pub use table_aggregate::{
+    FilteredCounts, FilteredDistinct, FilteredDistinctIds, TableAggregate, TableAggregator,
+};
 pub use top_n::{BestBy, Ranked, TopN, ZeroN};

@@ -10,8 +10,9 @@
 //! - q9: auctions and bids => `interval_aggregate` with the top-1 `BestBy(price desc, dateTime,
 //!   event id)` (the winning bid; the auction and its best bid freed once the frontier passes
 //!   `expires`) ~> the final row, inserted once.
-//! - q15, q16, q17: bids => `table_aggregate` per day, (channel, day), (auction, day), with
-//!   filtered counts and filtered distinct counts ~> updated rows. The day is grouped on as
+//! - q15, q16, q17: bids | projected to the columns aggregated => `table_aggregate` per day,
+//!   (channel, day), (auction, day), with filtered counts and filtered distinct counts ~>
+//!   updated rows. The day is grouped on as
 //!   its number ([`Date::day_number`]) and written as a date only in the result rows.
 //! - q18: bids => `keep_last` per (bidder, auction) by (dateTime, event id) ~> the last bid.
 //! - q19: bids => `top_n(10)` per auction by (price desc, event id) ~> ranked rows.
@@ -22,7 +23,7 @@
 use std::cmp::Reverse;
 
 use weir_engine::updating::{
-    BestBy, Change, FilteredCounts, FilteredDistinct, Ranked, TableAggregate,
+    BestBy, Change, FilteredCounts, FilteredDistinctIds, Ranked, TableAggregate,
 };
 use weir_engine::window::{IntervalAggregateSpec, Max, on};
 use weir_engine::{Route, Stream, Timestamp, Worker};
@@ -32,8 +33,8 @@ use super::sink::RunFailure;
 use crate::catalog::Query;
 use crate::digest::{ColumnSink, ResultRow};
 use crate::nexmark::{
-    Auction, BandCounts, Bid, BidStats, Date, Event, HourMinute, PriceBand, Q6Row, Q9Row, Q15Row,
-    Q16Row, Q17Row, Q18Row, Q19Row,
+    Auction, BandCounts, Bid, BidStats, Channel, Date, Event, HourMinute, PriceBand, Q6Row, Q9Row,
+    Q15Row, Q16Row, Q17Row, Q18Row, Q19Row,
 };
 
 /// q6 averages the last this many closed auctions of a seller.
@@ -176,17 +177,40 @@ fn band_counts(get: impl Fn(usize) -> u64) -> BandCounts {
     }
 }
 
+/// What q15 and q16 count of a bid (32 of its 64 bytes). q15-q17 project their bids to the
+/// columns they aggregate before the exchange, as a SQL planner pushes a projection down, so
+/// the workers exchange half the bytes or less.
+#[derive(Clone, Copy, Debug)]
+struct Counted {
+    bidder: u64,
+    auction: u64,
+    price: u64,
+    date_time: u64,
+}
+
+impl Counted {
+    fn of(b: &Bid) -> Counted {
+        Counted {
+            bidder: b.bidder,
+            auction: b.auction,
+            price: b.price,
+            date_time: b.date_time,
+        }
+    }
+}
+
 /// q15's and q16's twelve counts of one group: bids, distinct bidders and distinct auctions,
-/// each overall and per band. State: every distinct bidder and auction of the group once.
+/// each overall and per band. State: every distinct bidder and auction of the group once
+/// (8 bytes each in a slot array at most 7/8 full).
 #[derive(Debug, Default)]
 struct StatsAcc {
     bids: FilteredCounts<4>,
-    bidders: FilteredDistinct<u64, 4>,
-    auctions: FilteredDistinct<u64, 4>,
+    bidders: FilteredDistinctIds<4>,
+    auctions: FilteredDistinctIds<4>,
 }
 
 impl StatsAcc {
-    fn add(&mut self, b: &Bid) {
+    fn add(&mut self, b: &Counted) {
         let filters = band_filters(b.price);
         self.bids.add(filters);
         self.bidders.add(b.bidder, filters);
@@ -194,9 +218,9 @@ impl StatsAcc {
     }
 
     /// Asks for the set slots [`add`](Self::add) of `b` will touch.
-    fn prefetch(&self, b: &Bid) {
-        self.bidders.prefetch(&b.bidder);
-        self.auctions.prefetch(&b.auction);
+    fn prefetch(&self, b: &Counted) {
+        self.bidders.prefetch(b.bidder);
+        self.auctions.prefetch(b.auction);
     }
 
     fn stats(&self) -> BidStats {
@@ -211,25 +235,26 @@ impl StatsAcc {
 /// q15's aggregate per day.
 struct DayStats;
 
-impl TableAggregate<Bid> for DayStats {
+impl TableAggregate<Counted> for DayStats {
     type Acc = StatsAcc;
     type Out = BidStats;
-    fn init(&self, _first: &Bid) -> StatsAcc {
+    fn init(&self, _first: &Counted) -> StatsAcc {
         StatsAcc::default()
     }
-    fn accumulate(&self, acc: &mut StatsAcc, b: &Bid) {
+    fn accumulate(&self, acc: &mut StatsAcc, b: &Counted) {
         acc.add(b);
     }
     fn result(&self, acc: &StatsAcc) -> BidStats {
         acc.stats()
     }
-    fn prefetch(&self, acc: &StatsAcc, b: &Bid) {
+    fn prefetch(&self, acc: &StatsAcc, b: &Counted) {
         acc.prefetch(b);
     }
 }
 
 fn q15(bids: Stream<Bid>) -> Stream<Change<Q15Row>> {
-    bids.table_aggregate(|b: &Bid| Date::day_number(b.date_time), DayStats)
+    bids.map(|b| Counted::of(&b))
+        .table_aggregate(|b: &Counted| Date::day_number(b.date_time), DayStats)
         .map(|c| {
             c.map(|(day, stats)| Q15Row {
                 day: Date::of_day(day),
@@ -242,37 +267,38 @@ fn q15(bids: Stream<Bid>) -> Stream<Change<Q15Row>> {
 /// every bid of the group is of the same day) and q15's counts.
 struct ChannelStats;
 
-impl TableAggregate<Bid> for ChannelStats {
+impl TableAggregate<(Channel, Counted)> for ChannelStats {
     type Acc = (u64, StatsAcc);
     type Out = (HourMinute, BidStats);
-    fn init(&self, first: &Bid) -> Self::Acc {
+    fn init(&self, (_, first): &(Channel, Counted)) -> Self::Acc {
         (first.date_time, StatsAcc::default())
     }
-    fn accumulate(&self, acc: &mut Self::Acc, b: &Bid) {
+    fn accumulate(&self, acc: &mut Self::Acc, (_, b): &(Channel, Counted)) {
         acc.0 = acc.0.max(b.date_time);
         acc.1.add(b);
     }
     fn result(&self, acc: &Self::Acc) -> Self::Out {
         (HourMinute::of_epoch_ms(acc.0), acc.1.stats())
     }
-    fn prefetch(&self, acc: &Self::Acc, b: &Bid) {
+    fn prefetch(&self, acc: &Self::Acc, (_, b): &(Channel, Counted)) {
         acc.1.prefetch(b);
     }
 }
 
 fn q16(bids: Stream<Bid>) -> Stream<Change<Q16Row<&'static str>>> {
-    bids.table_aggregate(
-        |b: &Bid| (b.channel.name(), Date::day_number(b.date_time)),
-        ChannelStats,
-    )
-    .map(|c| {
-        c.map(|((channel, day), (minute, stats))| Q16Row {
-            channel,
-            day: Date::of_day(day),
-            minute,
-            stats,
+    bids.map(|b| (b.channel, Counted::of(&b)))
+        .table_aggregate(
+            |(channel, b): &(Channel, Counted)| (channel.name(), Date::day_number(b.date_time)),
+            ChannelStats,
+        )
+        .map(|c| {
+            c.map(|((channel, day), (minute, stats))| Q16Row {
+                channel,
+                day: Date::of_day(day),
+                minute,
+                stats,
+            })
         })
-    })
 }
 
 /// q17's state per (auction, day): counts per band, min, max and the exact sum of the prices.
@@ -286,10 +312,18 @@ struct PriceStats {
 
 struct AuctionDayStats;
 
-impl TableAggregate<Bid> for AuctionDayStats {
+/// What q17 aggregates of a bid (24 of its 64 bytes): its auction, day number and price.
+#[derive(Clone, Copy, Debug)]
+struct DayPrice {
+    auction: u64,
+    day: u64,
+    price: u64,
+}
+
+impl TableAggregate<DayPrice> for AuctionDayStats {
     type Acc = PriceStats;
     type Out = PriceStats;
-    fn init(&self, first: &Bid) -> PriceStats {
+    fn init(&self, first: &DayPrice) -> PriceStats {
         PriceStats {
             bids: FilteredCounts::default(),
             min: first.price,
@@ -297,7 +331,7 @@ impl TableAggregate<Bid> for AuctionDayStats {
             sum: 0,
         }
     }
-    fn accumulate(&self, acc: &mut PriceStats, b: &Bid) {
+    fn accumulate(&self, acc: &mut PriceStats, b: &DayPrice) {
         acc.bids.add(band_filters(b.price));
         acc.min = acc.min.min(b.price);
         acc.max = acc.max.max(b.price);
@@ -309,10 +343,12 @@ impl TableAggregate<Bid> for AuctionDayStats {
 }
 
 fn q17(bids: Stream<Bid>, failure: RunFailure) -> Stream<Change<Q17Row>> {
-    bids.table_aggregate(
-        |b: &Bid| (b.auction, Date::day_number(b.date_time)),
-        AuctionDayStats,
-    )
+    bids.map(|b| DayPrice {
+        auction: b.auction,
+        day: Date::day_number(b.date_time),
+        price: b.price,
+    })
+    .table_aggregate(|b: &DayPrice| (b.auction, b.day), AuctionDayStats)
     .flat_map(move |c| {
         let ((auction, day), s) = c.row;
         let day = Date::of_day(day);
