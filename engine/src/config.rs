@@ -5,13 +5,15 @@
 //! workers, see [`MEMORY_PER_WORKER`] and [`MEMORY_PER_PAIR`]) exceeds what the machine has
 //! available, naming the largest count that fits.
 //!
-//! Base layer: imports only [`metrics`](crate::metrics) (the collector a job publishes into).
+//! Base layer: imports only [`metrics`](crate::metrics) (the collector a job publishes into) and
+//! [`time`](crate::time) (the timestamp type).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::metrics::{Collector, DEFAULT_SNAPSHOT_INTERVAL};
+use crate::time::Timestamp;
 
 /// Default number of records per batch.
 pub const DEFAULT_BATCH_SIZE: usize = 1024;
@@ -65,6 +67,14 @@ pub struct Config {
     /// emits one retraction and one insertion (as Flink's `table.exec.mini-batch.allow-latency`).
     /// Zero emits once per input batch.
     pub mini_batch: Duration,
+    /// Source alignment: when set, no worker's source runs more than this much event time
+    /// (in the sources' timestamp unit) ahead of the same source on the slowest worker; a
+    /// source ahead waits (its worker parks when nothing else moves) until its peers catch
+    /// up. It keeps each key's rows, which come from every worker's share of the input,
+    /// arriving together: fewer updates split across mini-batches, less window state held for
+    /// a late worker. Every worker must build the same sources in the same order (as with
+    /// exchanges). `None` (the default): each source runs at its own pace.
+    pub source_alignment: Option<Timestamp>,
     /// Interval between two metrics snapshots published to the collector.
     pub snapshot_interval: Duration,
     /// Where snapshots go; `None` keeps them internal.
@@ -88,6 +98,7 @@ impl Config {
             batch_size: DEFAULT_BATCH_SIZE,
             latency_budget: DEFAULT_LATENCY_BUDGET,
             mini_batch: DEFAULT_MINI_BATCH,
+            source_alignment: None,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
             collector: None,
             metrics: true,
@@ -134,6 +145,14 @@ impl Config {
     #[must_use]
     pub fn with_mini_batch(mut self, interval: Duration) -> Self {
         self.mini_batch = interval;
+        self
+    }
+
+    /// Aligns the sources to at most `max_drift` of event time apart
+    /// ([`Config::source_alignment`]).
+    #[must_use]
+    pub fn with_source_alignment(mut self, max_drift: Timestamp) -> Self {
+        self.source_alignment = Some(max_drift);
         self
     }
 

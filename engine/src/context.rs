@@ -17,11 +17,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hdrhistogram::Histogram;
 
+use crate::align::{Alignment, SourceWatermarks};
 use crate::config::Config;
 use crate::counters::{OpCounters, WorkerCounters};
 use crate::gate::Gate;
@@ -40,6 +41,8 @@ pub(crate) struct JobShared {
     pub(crate) collector: Option<Collector>,
     /// Per worker: the lowest watermark reaching its sinks.
     pub(crate) sink_frontiers: Vec<AtomicI64>,
+    /// Per source (in build order), every worker's watermark of it, when sources are aligned.
+    sources: Mutex<Vec<Arc<SourceWatermarks>>>,
     /// Whether idle workers spin briefly before parking: only when every worker can have a
     /// core of its own (oversubscribed, spinning steals time from the workers with work).
     pub(crate) spin: bool,
@@ -57,7 +60,17 @@ impl JobShared {
             sink_frontiers: (0..config.workers)
                 .map(|_| AtomicI64::new(NO_PROGRESS))
                 .collect(),
+            sources: Mutex::default(),
         }
+    }
+
+    /// The watermark table of the `k`-th source of every worker (made by the first to ask).
+    pub(crate) fn source_watermarks(&self, k: usize, workers: usize) -> Arc<SourceWatermarks> {
+        let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+        while sources.len() <= k {
+            sources.push(Arc::new(SourceWatermarks::new(workers)));
+        }
+        Arc::clone(&sources[k])
     }
 }
 
@@ -127,6 +140,7 @@ pub(crate) struct BuildCtx {
     pub(crate) ring_capacity: usize,
     pub(crate) latency_budget_ns: u64,
     pub(crate) mini_batch_ns: u64,
+    source_alignment: Option<Timestamp>,
     pub(crate) snapshot_interval_ns: u64,
     pub(crate) metrics: bool,
     pub(crate) clock: Clock,
@@ -142,6 +156,8 @@ pub(crate) struct BuildCtx {
     /// Latency of the results fired by the end of input, apart from the stream's.
     end_latency: RefCell<Histogram<u64>>,
     edges: Cell<usize>,
+    /// Sources built so far.
+    sources: Cell<usize>,
 }
 
 impl BuildCtx {
@@ -153,6 +169,7 @@ impl BuildCtx {
             ring_capacity: config.ring_capacity,
             latency_budget_ns: config.latency_budget.as_nanos() as u64,
             mini_batch_ns: u64::try_from(config.mini_batch.as_nanos()).unwrap_or(u64::MAX),
+            source_alignment: config.source_alignment,
             snapshot_interval_ns: config.snapshot_interval.as_nanos() as u64,
             metrics: config.metrics,
             clock,
@@ -167,6 +184,7 @@ impl BuildCtx {
             latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
             end_latency: RefCell::new(Histogram::new(3).expect("3 significant digits is valid")),
             edges: Cell::new(0),
+            sources: Cell::new(0),
         }
     }
 
@@ -192,6 +210,20 @@ impl BuildCtx {
 
     pub(crate) fn add_driver(&self, driver: Box<dyn Driver>, gate: Rc<Gate>) {
         self.drivers.borrow_mut().push((driver, gate));
+    }
+
+    /// The next source's place in the job's source alignment, if sources are aligned.
+    pub(crate) fn next_source_alignment(&self) -> Option<Alignment> {
+        let k = self.sources.get();
+        self.sources.set(k + 1);
+        let max_drift = self.source_alignment?;
+        let table = self.shared.source_watermarks(k, self.peers);
+        Some(Alignment::new(
+            table,
+            self.index,
+            max_drift,
+            Arc::clone(&self.wakers),
+        ))
     }
 
     pub(crate) fn next_edge(&self) -> usize {

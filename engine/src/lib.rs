@@ -86,6 +86,7 @@
 //    (changelogs and the keyed operators that emit them; it uses `window`'s key hash and
 //    aggregate trait).
 // 4. Running: `worker` (the Worker handle and the scheduling loop), then `execute` (the job).
+mod align;
 mod config;
 mod context;
 mod counters;

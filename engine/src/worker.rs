@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::align::Alignment;
 use crate::context::{BuildCtx, Driver, DriverPoll, DriverSlot, SenderDyn, Timed};
 use crate::counters::{OpCounters, WorkerCounters};
 use crate::gate::Gate;
@@ -100,6 +101,7 @@ impl Worker {
             batch_size: self.ctx.batch_size,
             ended: false,
             counted: 0,
+            alignment: self.ctx.next_source_alignment(),
         };
         self.ctx.add_driver(Box::new(driver), Rc::clone(&gate));
         Stream {
@@ -147,6 +149,8 @@ struct SourceDriver<S: Source> {
     ended: bool,
     /// Input events counted into `events_in` so far.
     counted: u64,
+    /// This source's place in the job's source alignment, if sources are aligned.
+    alignment: Option<Alignment>,
 }
 
 impl<S: Source> SourceDriver<S> {
@@ -171,6 +175,9 @@ impl<S: Source> SourceDriver<S> {
                 self.source.watermark_stamp_ns(now_ns).min(now_ns)
             };
             self.out.watermark(Watermark::new(watermark, stamp));
+            if let Some(alignment) = &self.alignment {
+                alignment.publish(watermark);
+            }
             true
         } else {
             false
@@ -195,6 +202,16 @@ impl<S: Source> Driver for SourceDriver<S> {
             return DriverPoll {
                 done: true,
                 ..DriverPoll::default()
+            };
+        }
+        if let Some(alignment) = &self.alignment
+            && alignment.must_wait(self.watermark)
+        {
+            // Ahead of a peer's share: the peer wakes this worker when it catches up.
+            return DriverPoll {
+                progress: false,
+                done: false,
+                wake_at: Some(now_ns + PENDING_SOURCE_PARK_NS),
             };
         }
         self.batch.clear();

@@ -66,6 +66,11 @@ use suite_joins::QueryFiles;
 /// The exchange latency budget of paced (`--rate`) runs.
 pub const PACED_LATENCY_BUDGET: Duration = Duration::from_micros(100);
 
+/// How far (ms of event time) one worker's share of the input may run ahead of the slowest
+/// worker's ([`Config::source_alignment`]): each key's rows, which come from every worker's
+/// share, then reach their owner close together (docs/ARCHITECTURE.md, "Source alignment").
+pub const SOURCE_DRIFT_MS: i64 = 1;
+
 /// weir-engine behind the runner's [`Engine`] interface.
 #[derive(Debug, Clone, Copy)]
 pub struct WeirEngine;
@@ -245,7 +250,8 @@ fn drive(
     }
     let mut config = Config::new(workers)
         .with_pinning(spec.pinning)
-        .with_collector(collector.clone());
+        .with_collector(collector.clone())
+        .with_source_alignment(SOURCE_DRIFT_MS);
     if spec.rate.is_some() {
         // A paced run measures latency: partial batches and watermarks wait in an exchange at
         // most this long (the default 1 ms budget alone would be the whole latency goal).

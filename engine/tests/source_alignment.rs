@@ -1,0 +1,154 @@
+//! Source alignment (`Config::with_source_alignment`): a worker's source polls only while its
+//! watermark is within the drift of every peer's, whatever the peers' speed, the worker count
+//! (up to more workers than cores) or the backpressure of a full ring; every record still
+//! arrives. Without alignment the same job lets the fast sources run far ahead, which shows
+//! that the check below can fail.
+
+#![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use weir_engine::{Collector, Config, Source, SourcePoll, Timestamp, execute};
+
+/// Records per worker; timestamps 0..RECORDS, one per record.
+const RECORDS: i64 = 3_000;
+
+/// What the sources of one job saw.
+#[derive(Default)]
+struct Seen {
+    /// Per worker, the newest timestamp its source emitted (`i64::MIN` before the first).
+    emitted: Vec<AtomicI64>,
+    /// The largest lead of a polling source over the slowest peer's emitted timestamps.
+    max_lead: AtomicI64,
+    /// Records that reached the sink.
+    arrived: AtomicU64,
+}
+
+/// Emits `(key, timestamp)` records in order, `per_poll` at a time, with the watermark at the
+/// newest timestamp; the slow worker's source sleeps at every poll.
+struct Ticking {
+    me: usize,
+    next: i64,
+    per_poll: i64,
+    sleep: Option<Duration>,
+    seen: Arc<Seen>,
+}
+
+impl Source for Ticking {
+    type Item = (u64, Timestamp);
+
+    fn poll(&mut self, out: &mut Vec<(u64, Timestamp)>, _max: usize, _now: u64) -> SourcePoll {
+        if self.next >= RECORDS {
+            return SourcePoll::Done;
+        }
+        if let Some(sleep) = self.sleep {
+            std::thread::sleep(sleep);
+        }
+        let mine = self.seen.emitted[self.me].load(Ordering::SeqCst);
+        if mine != i64::MIN {
+            let slowest = (0..self.seen.emitted.len())
+                .filter(|&w| w != self.me)
+                .map(|w| self.seen.emitted[w].load(Ordering::SeqCst))
+                .min()
+                .unwrap_or(i64::MAX);
+            let lead = mine.saturating_sub(slowest);
+            self.seen.max_lead.fetch_max(lead, Ordering::SeqCst);
+        }
+        let end = (self.next + self.per_poll).min(RECORDS);
+        out.extend((self.next..end).map(|t| (t as u64 % 7, t)));
+        self.next = end;
+        self.seen.emitted[self.me].store(end - 1, Ordering::SeqCst);
+        SourcePoll::Ready { watermark: end - 1 }
+    }
+}
+
+/// Runs the job: every worker's source emits `RECORDS` records, worker 0's slowly; all of them
+/// through a `key_by` on 7 keys into a sink. Returns the largest lead seen.
+fn run(workers: usize, alignment: Option<Timestamp>, ring_capacity: usize) -> i64 {
+    let seen = Arc::new(Seen {
+        emitted: (0..workers).map(|_| AtomicI64::new(i64::MIN)).collect(),
+        max_lead: AtomicI64::new(i64::MIN),
+        arrived: AtomicU64::new(0),
+    });
+    let mut config = Config::new(workers)
+        .with_pinning(false)
+        .with_batch_size(8)
+        .with_ring_capacity(ring_capacity)
+        .with_collector(Collector::new());
+    if let Some(drift) = alignment {
+        config = config.with_source_alignment(drift);
+    }
+    execute(config, |worker| {
+        let me = worker.index();
+        let source = Ticking {
+            me,
+            next: 0,
+            per_poll: 10,
+            sleep: (me == 0).then_some(Duration::from_micros(200)),
+            seen: Arc::clone(&seen),
+        };
+        let sink = Arc::clone(&seen);
+        worker.source(source).key_by(|r| r.0).sink(move |b| {
+            sink.arrived.fetch_add(b.len() as u64, Ordering::Relaxed);
+            b.clear();
+        });
+    })
+    .expect("job runs");
+    assert_eq!(
+        seen.arrived.load(Ordering::Relaxed),
+        RECORDS as u64 * workers as u64,
+        "every record arrives"
+    );
+    seen.max_lead.load(Ordering::SeqCst)
+}
+
+/// Aborts the process, naming the case, if a case hangs (a source held forever).
+fn watchdog(case: &Arc<Mutex<String>>, finished: &Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let (case, finished) = (Arc::clone(case), Arc::clone(finished));
+    std::thread::spawn(move || {
+        for _ in 0..1200 {
+            std::thread::sleep(Duration::from_millis(100));
+            if finished.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+        eprintln!(
+            "source alignment: case {} did not finish",
+            case.lock().unwrap()
+        );
+        std::process::abort();
+    })
+}
+
+#[test]
+fn aligned_sources_poll_only_within_the_drift_of_the_slowest() {
+    let case = Arc::new(Mutex::new(String::new()));
+    let finished = Arc::new(AtomicBool::new(false));
+    let dog = watchdog(&case, &finished);
+    for workers in [2, 3, 8] {
+        for drift in [0, 25] {
+            for capacity in [1, 16] {
+                *case.lock().unwrap() =
+                    format!("{workers} workers, drift {drift}, ring capacity {capacity}");
+                let lead = run(workers, Some(drift), capacity);
+                assert!(
+                    lead <= drift,
+                    "{}: a source polled {lead} ahead of the slowest",
+                    case.lock().unwrap()
+                );
+            }
+        }
+    }
+    finished.store(true, Ordering::Relaxed);
+    dog.join().unwrap();
+}
+
+#[test]
+fn unaligned_sources_run_ahead_of_a_slow_peer() {
+    // The check above can fail: without alignment the fast sources finish while the slow one
+    // (200 us per 10 records) has barely begun.
+    let lead = run(2, None, 16);
+    assert!(lead > 1_000, "the fast source led by only {lead}");
+}
