@@ -19,9 +19,11 @@
 //! **Parking.** A held source raises its waiting flag (a `SeqCst` store, then it reads the
 //! watermarks again: if it may go on after all, it does); a source whose watermark advances
 //! stores it (`SeqCst`) and then reads the count of waiting sources, and wakes the waiting
-//! workers when it is not zero. Of the two orders at least one sees the other's store, so a
-//! held worker is never left parked after the watermark it waits for has come; it also
-//! re-checks after a millisecond at most (the worker's safety net). The slowest source is
+//! workers when it is not zero. Before it parks, the held worker (having announced that it
+//! will) asks again whether its source may go on, and it asks while it spins before parking:
+//! a peer catching up is seen there or wakes it, so a held worker is never left parked after
+//! the watermark it waits for has come; it also re-checks after a millisecond at most (the
+//! worker's safety net). The slowest source is
 //! never held, so the job always progresses; a held worker keeps running its exchange
 //! receivers and operators, so a slow peer blocked on a full ring is drained.
 //!
@@ -101,19 +103,21 @@ impl Alignment {
         }
     }
 
+    /// Whether a source at `watermark` is more than the drift above its slowest peer.
+    fn ahead(&self, watermark: Timestamp) -> bool {
+        watermark != NO_PROGRESS
+            && watermark
+                > self
+                    .table
+                    .others_min(self.me)
+                    .saturating_add(self.max_drift)
+    }
+
     /// Whether a source at `watermark` must wait for its peers. A `true` leaves the waiting
     /// flag raised (the next watermark a peer publishes wakes this worker); a `false` lowers it.
     pub(crate) fn must_wait(&self, watermark: Timestamp) -> bool {
-        let ahead = |this: &Self| {
-            watermark != NO_PROGRESS
-                && watermark
-                    > this
-                        .table
-                        .others_min(this.me)
-                        .saturating_add(this.max_drift)
-        };
         let slot = &self.table.slots[self.me];
-        if !ahead(self) {
+        if !self.ahead(watermark) {
             self.stop_waiting(slot);
             return false;
         }
@@ -122,11 +126,18 @@ impl Alignment {
         }
         // Read again after the flag is visible: a watermark published in between either is
         // seen here or sees the flag (and wakes this worker).
-        if ahead(self) {
+        if self.ahead(watermark) {
             return true;
         }
         self.stop_waiting(slot);
         false
+    }
+
+    /// Whether a source held at `watermark` ([`Self::must_wait`]) may go on now. The worker
+    /// asks while it spins before parking and again after announcing that it parks, so a peer
+    /// that catches up just then is seen here or wakes the worker.
+    pub(crate) fn released(&self, watermark: Timestamp) -> bool {
+        self.table.slots[self.me].waiting.load(Ordering::Relaxed) && !self.ahead(watermark)
     }
 
     fn stop_waiting(&self, slot: &Slot) {
@@ -181,8 +192,15 @@ mod tests {
             a[0].table.waiting.load(std::sync::atomic::Ordering::SeqCst),
             1
         );
+        assert!(!a[0].released(9), "still held");
+        assert!(!a[1].released(10), "worker 1 was never held");
         a[2].publish(4);
+        assert!(
+            a[0].released(9),
+            "the slowest caught up: the worker has work again"
+        );
         assert!(!a[0].must_wait(9));
+        assert!(!a[0].released(9), "no longer held");
         assert_eq!(
             a[0].table.waiting.load(std::sync::atomic::Ordering::SeqCst),
             0

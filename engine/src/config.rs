@@ -210,6 +210,12 @@ impl Config {
                 "must be longer than zero (100 ms is the default)",
             ));
         }
+        if self.source_alignment.is_some_and(|drift| drift < 0) {
+            return Err(EngineError::config(
+                "source_alignment",
+                "must be a drift of at least 0 (sources at the same event time may both run)",
+            ));
+        }
         self.check_memory()?;
         if let Some(cores) = &self.cores {
             if cores.len() != self.workers {

@@ -216,7 +216,8 @@ impl BuildCtx {
     pub(crate) fn next_source_alignment(&self) -> Option<Alignment> {
         let k = self.sources.get();
         self.sources.set(k + 1);
-        let max_drift = self.source_alignment?;
+        // One worker has no peer to wait for.
+        let max_drift = self.source_alignment.filter(|_| self.peers > 1)?;
         let table = self.shared.source_watermarks(k, self.peers);
         Some(Alignment::new(
             table,

@@ -255,7 +255,10 @@ impl<S: Source> Driver for SourceDriver<S> {
     }
 
     fn has_work(&self) -> bool {
-        false
+        // A source held by its alignment has work once its peers have caught up.
+        self.alignment
+            .as_ref()
+            .is_some_and(|a| a.released(self.watermark))
     }
 
     fn stop(&mut self, now_ns: u64) -> bool {

@@ -32,6 +32,10 @@ fn bad_settings_are_named() {
         setting_of(Config::new(1).with_snapshot_interval(std::time::Duration::ZERO)),
         "snapshot_interval"
     );
+    assert_eq!(
+        setting_of(Config::new(2).with_source_alignment(-1)),
+        "source_alignment"
+    );
     let message = execute(Config::new(1).with_cores(vec![100_000]), |_| ())
         .expect_err("core 100000 does not exist")
         .to_string();
