@@ -34,6 +34,7 @@
 //! stream, and the window module's key hash and aggregate trait.
 
 pub mod changelog;
+mod chunked;
 pub mod keep_last;
 pub mod last_n;
 mod mini_batch;

@@ -19,6 +19,7 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use super::changelog::Change;
+use super::chunked::Chunked;
 use super::mini_batch::{MiniBatched, Updating};
 use crate::operator::Output;
 use crate::stream::Stream;
@@ -31,7 +32,7 @@ pub struct KeepLast<T, K, O> {
     order: Box<dyn Fn(&T) -> O>,
     /// Each key's position in `rows`.
     index: FastMap<K, usize>,
-    rows: Vec<Last<O, T>>,
+    rows: Chunked<Last<O, T>>,
     /// The keys the current mini-batch changed (positions in `rows`), with their row before
     /// it (`None`: the mini-batch inserted the key's first row); a key whose `batch` is the
     /// current mini-batch's number is here.
@@ -149,7 +150,7 @@ impl<T: Clone + Send + 'static> Stream<T> {
             key,
             order: Box::new(order),
             index: FastMap::default(),
-            rows: Vec::new(),
+            rows: Chunked::default(),
             touched: Vec::new(),
         };
         let op = MiniBatched::new(op, self.ctx.mini_batch_ns);

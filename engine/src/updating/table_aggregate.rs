@@ -30,6 +30,7 @@ use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
 
 use super::changelog::Change;
+use super::chunked::Chunked;
 use super::mini_batch::{MiniBatched, Updating};
 use crate::operator::Output;
 use crate::stream::Stream;
@@ -65,7 +66,7 @@ pub struct TableAggregator<T, K, A: TableAggregate<T>> {
     agg: A,
     /// Each key's position in `groups`.
     index: FastMap<K, usize>,
-    groups: Vec<Group<K, A::Acc>>,
+    groups: Chunked<Group<K, A::Acc>>,
     /// The groups the current mini-batch changed (positions in `groups`), with their result
     /// before it (`None`: the mini-batch created the group); a group whose `batch` is the
     /// current mini-batch's number is here.
@@ -220,7 +221,7 @@ impl<T: Send + 'static> Stream<T> {
             key,
             agg,
             index: FastMap::default(),
-            groups: Vec::new(),
+            groups: Chunked::default(),
             touched: Vec::new(),
             rows_at: Vec::new(),
         };
