@@ -23,9 +23,9 @@
 //! will) asks again whether its source may go on, and it asks while it spins before parking:
 //! a peer catching up is seen there or wakes it, so a held worker is never left parked after
 //! the watermark it waits for has come; it also re-checks after a millisecond at most (the
-//! worker's safety net). The slowest source is
-//! never held, so the job always progresses; a held worker keeps running its exchange
-//! receivers and operators, so a slow peer blocked on a full ring is drained.
+//! worker's safety net). The slowest source is never held, so the job always progresses; a
+//! held worker keeps running its exchange receivers and operators, so a slow peer blocked on a
+//! full ring is drained. A held worker's time counts as idle in the metrics.
 //!
 //! **Layer.** Base: imports [`time`](crate::time) and [`wake`](crate::wake) only.
 

@@ -5,9 +5,10 @@
 //! is ever complete before end of input. What an accumulator holds is the aggregate's choice:
 //! [`FilteredCounts`] is a few integers; [`FilteredDistinct`] keeps every distinct value of
 //! the group once, with a bit mask of the filters it has passed (a `COUNT(DISTINCT x) FILTER
-//! (WHERE ...)` family shares one set instead of one set per filter). The groups live in a
-//! vector (key, accumulator and the number of the mini-batch that last touched it), found
-//! through one hash map from key to position, so a row costs one hash lookup. During a
+//! (WHERE ...)` family shares one set instead of one set per filter; [`FilteredDistinctIds`]
+//! is the same set for integer ids, one 8-byte word per value). The groups live in a vector
+//! (key, accumulator and the number of the mini-batch that last touched it), found through
+//! one hash map from key to position, so a row costs one hash lookup. During a
 //! mini-batch the operator also remembers the previous result of each group the mini-batch
 //! touched, and forgets it when the mini-batch's changes are emitted.
 //!
