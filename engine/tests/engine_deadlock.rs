@@ -8,11 +8,13 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+#[path = "support/watchdog.rs"]
+mod watchdog;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use watchdog::Watchdog;
 use weir_engine::{
     BinaryOperator, Collector, Config, IterSource, Output, Stream, Timestamp, Watermark, execute,
 };
@@ -167,24 +169,7 @@ fn run_case(capacity: usize, keys: Keys, workers: usize, flow: Flow) {
 
 #[test]
 fn deadlock_matrix() {
-    let case = Arc::new(Mutex::new(String::new()));
-    let finished = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (case, finished) = (Arc::clone(&case), Arc::clone(&finished));
-        std::thread::spawn(move || {
-            for _ in 0..1200 {
-                std::thread::sleep(Duration::from_millis(100));
-                if finished.load(Ordering::Relaxed) {
-                    return;
-                }
-            }
-            eprintln!(
-                "deadlock matrix: case {} did not finish",
-                case.lock().unwrap()
-            );
-            std::process::abort();
-        })
-    };
+    let watchdog = Watchdog::start("deadlock matrix");
     for capacity in [1, 2, 64] {
         for keys in [Keys::Uniform, Keys::Hot] {
             for workers in [1, 2, 3, 8] {
@@ -194,13 +179,13 @@ fn deadlock_matrix() {
                     Flow::Exchanges(3),
                     Flow::Join,
                 ] {
-                    *case.lock().unwrap() =
-                        format!("capacity {capacity}, {keys:?}, {workers} workers, {flow:?}");
+                    watchdog.case(format!(
+                        "capacity {capacity}, {keys:?}, {workers} workers, {flow:?}"
+                    ));
                     run_case(capacity, keys, workers, flow);
                 }
             }
         }
     }
-    finished.store(true, Ordering::Relaxed);
-    watchdog.join().unwrap();
+    watchdog.finish();
 }

@@ -4,19 +4,20 @@
 //! arrives. Without alignment the same job lets the fast sources run far ahead, which shows
 //! that the check below can fail.
 
-#![allow(clippy::unwrap_used)] // test helpers: a poisoned lock means a test already failed
+#[path = "support/watchdog.rs"]
+mod watchdog;
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use watchdog::Watchdog;
 use weir_engine::{Collector, Config, Source, SourcePoll, Timestamp, execute};
 
 /// Records per worker; timestamps 0..RECORDS, one per record.
 const RECORDS: i64 = 3_000;
 
 /// What the sources of one job saw.
-#[derive(Default)]
 struct Seen {
     /// Per worker, the newest timestamp its source emitted (`i64::MIN` before the first).
     emitted: Vec<AtomicI64>,
@@ -104,45 +105,23 @@ fn run(workers: usize, alignment: Option<Timestamp>, ring_capacity: usize) -> i6
     seen.max_lead.load(Ordering::SeqCst)
 }
 
-/// Aborts the process, naming the case, if a case hangs (a source held forever).
-fn watchdog(case: &Arc<Mutex<String>>, finished: &Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
-    let (case, finished) = (Arc::clone(case), Arc::clone(finished));
-    std::thread::spawn(move || {
-        for _ in 0..1200 {
-            std::thread::sleep(Duration::from_millis(100));
-            if finished.load(Ordering::Relaxed) {
-                return;
-            }
-        }
-        eprintln!(
-            "source alignment: case {} did not finish",
-            case.lock().unwrap()
-        );
-        std::process::abort();
-    })
-}
-
 #[test]
 fn aligned_sources_poll_only_within_the_drift_of_the_slowest() {
-    let case = Arc::new(Mutex::new(String::new()));
-    let finished = Arc::new(AtomicBool::new(false));
-    let dog = watchdog(&case, &finished);
+    let watchdog = Watchdog::start("source alignment");
     for workers in [2, 3, 8] {
         for drift in [0, 25] {
             for capacity in [1, 16] {
-                *case.lock().unwrap() =
-                    format!("{workers} workers, drift {drift}, ring capacity {capacity}");
+                let case = format!("{workers} workers, drift {drift}, ring capacity {capacity}");
+                watchdog.case(case.clone());
                 let lead = run(workers, Some(drift), capacity);
                 assert!(
                     lead <= drift,
-                    "{}: a source polled {lead} ahead of the slowest",
-                    case.lock().unwrap()
+                    "{case}: a source polled {lead} ahead of the slowest"
                 );
             }
         }
     }
-    finished.store(true, Ordering::Relaxed);
-    dog.join().unwrap();
+    watchdog.finish();
 }
 
 #[test]

@@ -427,23 +427,16 @@ impl<const N: usize> FilteredDistinctIds<N> {
         if (self.len + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
-        let wrap = self.slots.len() - 1;
-        let mut at = self.home(value);
-        loop {
-            let slot = self.slots[at];
-            if slot == 0 {
-                self.slots[at] = value << N | filters;
-                self.len += 1;
-                self.counts.add(filters as u32);
-                return;
-            }
-            if slot >> N == value {
-                let new = filters & !slot;
-                self.slots[at] = slot | new;
-                self.counts.add(new as u32);
-                return;
-            }
-            at = (at + 1) & wrap;
+        let at = self.slot_of(value);
+        let slot = self.slots[at];
+        if slot == 0 {
+            self.slots[at] = value << N | filters;
+            self.len += 1;
+            self.counts.add(filters as u32);
+        } else {
+            let new = filters & !slot;
+            self.slots[at] = slot | new;
+            self.counts.add(new as u32);
         }
     }
 
@@ -475,6 +468,18 @@ impl<const N: usize> FilteredDistinctIds<N> {
         (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
     }
 
+    /// The slot holding `value`, else the empty slot where it goes (there are slots, and at
+    /// least one of them is empty).
+    #[inline]
+    fn slot_of(&self, value: u64) -> usize {
+        let wrap = self.slots.len() - 1;
+        let mut at = self.home(value);
+        while self.slots[at] != 0 && self.slots[at] >> N != value {
+            at = (at + 1) & wrap;
+        }
+        at
+    }
+
     #[cold]
     fn add_large(&mut self, value: u64, filters: u32) {
         let large = self.large.get_or_insert_with(Box::default);
@@ -490,12 +495,8 @@ impl<const N: usize> FilteredDistinctIds<N> {
     fn grow(&mut self) {
         let slots = (self.slots.len() * 2).max(8);
         let old = std::mem::replace(&mut self.slots, vec![0; slots]);
-        let wrap = slots - 1;
         for word in old.into_iter().filter(|&w| w != 0) {
-            let mut at = self.home(word >> N);
-            while self.slots[at] != 0 {
-                at = (at + 1) & wrap;
-            }
+            let at = self.slot_of(word >> N);
             self.slots[at] = word;
         }
     }
