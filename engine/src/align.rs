@@ -25,7 +25,8 @@
 //! the watermark it waits for has come; it also re-checks after a millisecond at most (the
 //! worker's safety net). The slowest source is never held, so the job always progresses; a
 //! held worker keeps running its exchange receivers and operators, so a slow peer blocked on a
-//! full ring is drained. A held worker's time counts as idle in the metrics.
+//! full ring is drained. Time a worker spends with nothing to do while its source is held is
+//! charged to `held_ns` in its metrics, apart from idle time.
 //!
 //! **Layer.** Base: imports [`time`](crate::time) and [`wake`](crate::wake) only.
 

@@ -80,6 +80,8 @@ pub(crate) struct DriverPoll {
     pub(crate) progress: bool,
     pub(crate) done: bool,
     pub(crate) wake_at: Option<u64>,
+    /// A source that did not poll because its alignment holds it behind a slower peer.
+    pub(crate) held: bool,
 }
 
 /// A source or an exchange receiver: something the loop polls to bring records in.
@@ -282,6 +284,7 @@ impl BuildCtx {
             busy_ns: c.busy_ns.get(),
             idle_ns: c.idle_ns.get(),
             backpressured_ns: c.backpressured_ns.get(),
+            held_ns: c.held_ns.get(),
             operators: self
                 .operators
                 .borrow()

@@ -117,6 +117,7 @@ pub(crate) struct WorkerCounters {
     pub(crate) busy_ns: Cell<u64>,
     pub(crate) idle_ns: Cell<u64>,
     pub(crate) backpressured_ns: Cell<u64>,
+    pub(crate) held_ns: Cell<u64>,
     /// The newest event time the worker's sources reported
     /// ([`Source::event_time`](crate::Source::event_time)).
     pub(crate) source_time: Cell<Option<Timestamp>>,
@@ -142,6 +143,7 @@ impl WorkerCounters {
             busy_ns: Cell::default(),
             idle_ns: Cell::default(),
             backpressured_ns: Cell::default(),
+            held_ns: Cell::default(),
             source_time: Cell::default(),
             profiler: Profiler::new(clock),
             table_sink: Cell::default(),

@@ -179,6 +179,7 @@ impl<T> Driver for ReceiverDriver<T> {
             progress: progress || core.frontier > before,
             done: core.ended(),
             wake_at: None,
+            held: false,
         }
     }
 

@@ -73,6 +73,11 @@ pub struct WorkerMetrics {
     pub idle_ns: u64,
     /// Time spent unable to push into a full exchange ring.
     pub backpressured_ns: u64,
+    /// Time spent with no other work while a source was held back by source alignment
+    /// ([`Config::with_source_alignment`](crate::Config::with_source_alignment)): waiting for
+    /// a slower worker's share of the input to catch up. Idle time, set apart so that a worker
+    /// that waits for a peer does not look like one that lacks input.
+    pub held_ns: u64,
     /// Per-operator record counts, in the order the operators were built.
     pub operators: Vec<OperatorMetrics>,
 }

@@ -9,7 +9,8 @@
 //!
 //! **Time.** The gap between two iteration starts is charged to what the earlier iteration
 //! did: busy (it moved records), backpressured (nothing moved and a sender waited for ring
-//! space) or idle.
+//! space), held (nothing moved and a source was held back by its alignment, waiting for a
+//! slower peer) or idle.
 //!
 //! **Metrics.** Counters are plain `Cell`s updated per batch; every snapshot interval (and at
 //! the end) the worker copies them into the job's [`Collector`](crate::Collector).
@@ -19,7 +20,7 @@
 //! code, and [`Worker::source`] builds the first [`Stream`] of a chain. Only
 //! [`execute`](fn@crate::execute) imports from here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -212,6 +213,7 @@ impl<S: Source> Driver for SourceDriver<S> {
                 progress: false,
                 done: false,
                 wake_at: Some(now_ns + PENDING_SOURCE_PARK_NS),
+                held: true,
             };
         }
         self.batch.clear();
@@ -232,6 +234,7 @@ impl<S: Source> Driver for SourceDriver<S> {
                     progress: n > 0 || advanced,
                     done: false,
                     wake_at: (n == 0 && !advanced).then_some(now_ns + PENDING_SOURCE_PARK_NS),
+                    held: false,
                 }
             }
             SourcePoll::Pending { watermark, wake_at } => {
@@ -240,6 +243,7 @@ impl<S: Source> Driver for SourceDriver<S> {
                     progress: advanced,
                     done: false,
                     wake_at: Some(wake_at.unwrap_or(now_ns + PENDING_SOURCE_PARK_NS)),
+                    held: false,
                 }
             }
             SourcePoll::Done => {
@@ -249,6 +253,7 @@ impl<S: Source> Driver for SourceDriver<S> {
                     progress: true,
                     done: true,
                     wake_at: None,
+                    held: false,
                 }
             }
         }
@@ -277,6 +282,20 @@ enum Spent {
     Busy,
     Idle,
     Backpressured,
+    /// Idle while a source was held by its alignment (waiting for a slower peer).
+    Held,
+}
+
+impl Spent {
+    /// The counter this kind of time is charged to.
+    fn cell(self, counters: &WorkerCounters) -> &Cell<u64> {
+        match self {
+            Spent::Busy => &counters.busy_ns,
+            Spent::Idle => &counters.idle_ns,
+            Spent::Backpressured => &counters.backpressured_ns,
+            Spent::Held => &counters.held_ns,
+        }
+    }
 }
 
 /// Runs the worker's dataflow to completion (or until the job aborts).
@@ -339,11 +358,7 @@ fn run_loop(ctx: &Rc<BuildCtx>, nodes: Nodes<'_>) -> Result<(), Aborted> {
         }
         let now = clock.now_ns();
         if ctx.metrics {
-            let cell = match spent {
-                Spent::Busy => &ctx.counters.busy_ns,
-                Spent::Idle => &ctx.counters.idle_ns,
-                Spent::Backpressured => &ctx.counters.backpressured_ns,
-            };
+            let cell = spent.cell(&ctx.counters);
             WorkerCounters::add(cell, now.saturating_sub(last_ns));
             if now >= next_publish {
                 ctx.publish(now, senders);
@@ -374,6 +389,7 @@ fn run_loop(ctx: &Rc<BuildCtx>, nodes: Nodes<'_>) -> Result<(), Aborted> {
         }
         let mut wake_at = if ctx.metrics { next_publish } else { u64::MAX };
         let mut all_done = true;
+        let mut held = false;
         for (i, ((driver, gate), ops)) in drivers.iter_mut().zip(driver_ops).enumerate() {
             if done[i] {
                 continue;
@@ -384,6 +400,7 @@ fn run_loop(ctx: &Rc<BuildCtx>, nodes: Nodes<'_>) -> Result<(), Aborted> {
             }
             let poll = profiler.time_if(ops, || driver.poll(now, gate), |p| p.progress);
             progress |= poll.progress;
+            held |= poll.held;
             done[i] = poll.done;
             if let Some(at) = poll.wake_at {
                 wake_at = wake_at.min(at);
@@ -434,6 +451,8 @@ fn run_loop(ctx: &Rc<BuildCtx>, nodes: Nodes<'_>) -> Result<(), Aborted> {
         }
         spent = if pending {
             Spent::Backpressured
+        } else if held {
+            Spent::Held
         } else {
             Spent::Idle
         };
@@ -472,11 +491,7 @@ fn run_loop(ctx: &Rc<BuildCtx>, nodes: Nodes<'_>) -> Result<(), Aborted> {
     }
     let now = clock.now_ns();
     if ctx.metrics {
-        let cell = match spent {
-            Spent::Busy => &ctx.counters.busy_ns,
-            Spent::Idle => &ctx.counters.idle_ns,
-            Spent::Backpressured => &ctx.counters.backpressured_ns,
-        };
+        let cell = spent.cell(&ctx.counters);
         WorkerCounters::add(cell, now.saturating_sub(last_ns));
     }
     ctx.publish(now, senders);

@@ -14,7 +14,7 @@
 //! | `weir_late_records_total` | counter | records that arrived after their window closed |
 //! | `weir_dropped_records_total` | counter | records dropped for any other reason |
 //! | `weir_worker_events_total{worker}` | counter | events per worker |
-//! | `weir_worker_{busy,idle,backpressured}_seconds_total{worker}` | counter | time split |
+//! | `weir_worker_{busy,idle,backpressured,held}_seconds_total{worker}` | counter | time split (held: (3)) |
 //! | `weir_operator_state_records{worker,operator}` | gauge | records a stateful operator holds (2) |
 //! | `weir_watermark_lag_seconds` | gauge | newest event time minus the frontier |
 //! | `weir_latency_seconds{quantile}` | gauge | result latency p50, p99, p99.9, max (1) |
@@ -25,6 +25,9 @@
 //!
 //! (2) Only for operators that report their state: weir's regular and lookup joins and its
 //! partitioned file sink.
+//!
+//! (3) Idle time while a source was held back by source alignment, waiting for a slower
+//! worker's share of the input: weir only (the other engines' sources are not aligned).
 //!
 //! A metric the engine cannot observe (timely's backpressure, Flink's exchange fill, latency
 //! before the first result) is left out rather than reported as zero.
@@ -377,6 +380,16 @@ impl PromCollector for JobMetrics {
                 "Time each worker waited for room in a full exchange queue.",
                 seconds,
                 &of(|w| w.backpressured_ns, ns),
+            )?;
+        }
+        if s.workers.iter().any(|w| w.held_ns > 0) || self.engine == "weir" {
+            per_worker(
+                e,
+                "weir_worker_held",
+                "Time each worker had nothing else to do while its source waited for a slower \
+                 worker's (source alignment).",
+                seconds,
+                &of(|w| w.held_ns, ns),
             )?;
         }
         if let (Some(source), Some(watermark)) = (s.source_time_ms, s.watermark_ms)

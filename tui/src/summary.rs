@@ -155,21 +155,29 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
             format!("not reported by engine '{}'", report.engine),
         );
     } else {
-        row(
-            &mut out,
-            "Workers",
-            format!(
-                "{:>7} {:>14} {:>7} {:>15}",
-                "busy", "backpressured", "idle", "events"
-            ),
-        );
+        // The held column (sources waiting for a slower peer's, weir's source alignment) only
+        // where some worker was held: other engines' sources are never aligned.
+        let held = report.per_worker.iter().any(|w| w.held_s > 0.0);
+        let mut header = format!("{:>7} {:>14}", "busy", "backpressured");
+        if held {
+            let _ = write!(header, " {:>7}", "held");
+        }
+        let _ = write!(header, " {:>7} {:>15}", "idle", "events");
+        row(&mut out, "Workers", header);
         for (i, w) in report.per_worker.iter().enumerate() {
-            let total = (w.busy_s + w.idle_s + w.backpressured_s).max(f64::MIN_POSITIVE);
-            let _ = writeln!(
+            let total = (w.busy_s + w.idle_s + w.backpressured_s + w.held_s).max(f64::MIN_POSITIVE);
+            let _ = write!(
                 out,
-                "    w{i:<11}{:>7.1}% {:>13.1}% {:>6.1}% {:>15}",
+                "    w{i:<11}{:>7.1}% {:>13.1}%",
                 100.0 * w.busy_s / total,
                 100.0 * w.backpressured_s / total,
+            );
+            if held {
+                let _ = write!(out, " {:>6.1}%", 100.0 * w.held_s / total);
+            }
+            let _ = writeln!(
+                out,
+                " {:>6.1}% {:>15}",
                 100.0 * w.idle_s / total,
                 fmt::count(w.records),
             );

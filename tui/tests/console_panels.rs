@@ -59,6 +59,7 @@ fn snapshot(step: u64, workers: usize) -> MetricsSnapshot {
                 busy_ns: t_ns / 100 * (70 + 5 * (w % 4) as u64),
                 idle_ns: t_ns / 100 * (25 - 5 * (w % 4) as u64),
                 backpressured_ns: t_ns / 100 * 5,
+                held_ns: 0,
                 operators: Vec::new(),
             }
         })
@@ -185,6 +186,30 @@ fn latency_panel() {
 fn workers_panel() {
     let s = running();
     snap_all_sizes!("workers", |a, b| workers::render(&s, &theme(), a, b));
+}
+
+/// A weir run whose worker 0 waits for its peers' sources a tenth of the time (source
+/// alignment): its idle share becomes held time.
+fn held() -> ConsoleState {
+    let mut state = ConsoleState::new(spec(EngineKind::Weir, 2));
+    for step in 1..=30 {
+        let mut s = snapshot(step, 2);
+        let w0 = &mut s.workers[0];
+        w0.held_ns = step * 10_000_000;
+        w0.idle_ns -= w0.held_ns;
+        state.ingest(s);
+    }
+    state
+}
+
+#[test]
+fn workers_panel_with_time_held_by_source_alignment() {
+    let s = held();
+    let split = s.worker_split(0).expect("time reported");
+    assert!((split.held - 0.1).abs() < 1e-9 && (split.idle - 0.15).abs() < 1e-9);
+    assert!(s.worker_split(1).expect("time reported").held == 0.0);
+    assert!(s.any_worker_held() && !running().any_worker_held());
+    snap_all_sizes!("workers_held", |a, b| workers::render(&s, &theme(), a, b));
 }
 
 #[test]

@@ -294,6 +294,7 @@ fn metrics_of_a_live_weir_run_can_be_scraped() {
         "weir_worker_busy_seconds_total{worker=\"0\"}",
         "weir_worker_idle_seconds_total{worker=\"1\"}",
         "weir_worker_backpressured_seconds_total{worker=\"1\"}",
+        "weir_worker_held_seconds_total{worker=\"1\"}",
         "weir_watermark_lag_seconds",
         "weir_latency_seconds{quantile=\"0.5\"}",
         "weir_latency_seconds{quantile=\"1\"}",

@@ -50,12 +50,14 @@ fn report() -> RunReport {
                 busy_s: 8.0,
                 idle_s: 1.5,
                 backpressured_s: 0.37,
+                held_s: 0.0,
                 records: 50_000_001,
             },
             WorkerReport {
                 busy_s: 7.0,
                 idle_s: 2.5,
                 backpressured_s: 0.37,
+                held_s: 0.0,
                 records: 49_999_999,
             },
         ],
@@ -101,6 +103,38 @@ fn summary_of_a_stopped_run_with_late_records_and_no_latency() {
     r.versions.flink = Some("2.3.0".into());
     r.versions.java = Some("17.0.12".into());
     insta::assert_snapshot!("summary_stopped_late", summary::text(&r, true));
+}
+
+#[test]
+fn a_worker_held_by_source_alignment_gets_a_held_column() {
+    let plain = summary::text(&report(), false);
+    assert!(!plain.contains("held"), "no worker was held: {plain}");
+    let mut r = report();
+    r.per_worker[0].idle_s = 0.5;
+    r.per_worker[0].held_s = 1.0;
+    let text = summary::text(&r, false);
+    let header = text
+        .lines()
+        .find(|l| l.contains("busy"))
+        .expect("a workers header");
+    assert!(
+        header.contains("backpressured    held    idle"),
+        "header: {header:?}"
+    );
+    // Worker 0: 8.0 busy, 0.37 backpressured, 1.0 held, 0.5 idle of 9.87 s.
+    let w0 = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("w0"))
+        .expect("w0");
+    assert!(w0.contains("10.1%") && w0.contains("5.1%"), "w0: {w0:?}");
+    let w1 = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("w1"))
+        .expect("w1");
+    assert!(w1.contains("0.0%"), "w1 was never held: {w1:?}");
+    for line in text.lines().filter(|l| l.contains('%')) {
+        assert!(line.chars().count() <= 80, "too wide: {line:?}");
+    }
 }
 
 #[test]

@@ -477,6 +477,7 @@ impl Driver {
                 busy_ns: ns(&p.busy_ms, w),
                 idle_ns: ns(&p.idle_ms, w),
                 backpressured_ns: ns(&p.backpressured_ms, w),
+                held_ns: 0,
                 operators: ops.next().unwrap_or_default(),
                 ..WorkerMetrics::default()
             })
@@ -513,6 +514,7 @@ impl Driver {
                 busy_s: busy.get(w).copied().unwrap_or(0) as f64 / 1e3,
                 idle_s: idle.get(w).copied().unwrap_or(0) as f64 / 1e3,
                 backpressured_s: bp.get(w).copied().unwrap_or(0) as f64 / 1e3,
+                held_s: 0.0,
                 records: last.events[w],
             })
             .collect()

@@ -169,6 +169,11 @@ pub struct WorkerReport {
     pub idle_s: f64,
     /// Seconds spent blocked on full exchange rings.
     pub backpressured_s: f64,
+    /// Seconds spent with nothing else to do while a source was held back by source alignment,
+    /// waiting for a slower worker's share of the input (weir's aligned sources; 0 on engines
+    /// whose sources are not aligned). Absent from reports written before it existed.
+    #[serde(default)]
+    pub held_s: f64,
     /// Events this worker's sources produced.
     pub records: u64,
 }

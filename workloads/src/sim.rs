@@ -154,6 +154,7 @@ fn drive(spec: &RunSpec, collector: &Collector, stop: &StopSignal, faults: Fault
             busy_s: wall_s * 0.8,
             idle_s: wall_s * 0.15,
             backpressured_s: wall_s * 0.05,
+            held_s: 0.0,
             records: share(events, workers, w),
         })
         .collect();
@@ -209,6 +210,7 @@ fn snapshot(
                     busy_ns: elapsed_ns / 10 * 8,
                     idle_ns: elapsed_ns / 100 * 15,
                     backpressured_ns: elapsed_ns / 100 * 5,
+                    held_ns: 0,
                     ..WorkerMetrics::default()
                 }
             })

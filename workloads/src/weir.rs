@@ -326,6 +326,7 @@ fn drive(
                 busy_s: secs(w.busy_ns),
                 idle_s: secs(w.idle_ns),
                 backpressured_s: secs(w.backpressured_ns),
+                held_s: secs(w.held_ns),
                 records: w.events_in,
             })
             .collect(),

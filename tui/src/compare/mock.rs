@@ -192,6 +192,7 @@ impl Executor for MockExecutor {
                     busy_s: wall_s * 0.9,
                     idle_s: wall_s * 0.1,
                     backpressured_s: 0.0,
+                    held_s: 0.0,
                     records: events / workers + u64::from(w < events % workers),
                 })
                 .collect(),

@@ -25,7 +25,7 @@ const KEYS: [(&str, &str); 6] = [
 const READING: [&str; 7] = [
     "throughput: events/s of all sources per column of time; now = last second",
     "latency: from an event's scheduled time to its result at the sink, since start",
-    "workers: share of the last second busy / backpressured / idle",
+    "workers: share of the last second busy / backpressured / held / idle",
     "exchange: fullest ring per producer -> consumer pair; a hot column is a slow consumer",
     "watermark lag: newest event time minus the frontier (event time)",
     "late: records after their window closed (counted, never silently dropped)",

@@ -35,6 +35,8 @@ pub struct WorkerTimes {
     pub idle_ns: u64,
     /// Time blocked on full exchange rings.
     pub backpressured_ns: u64,
+    /// Time with nothing else to do while a source was held by source alignment.
+    pub held_ns: u64,
 }
 
 /// The cumulative counters of one snapshot, as kept in the history ring.
@@ -50,14 +52,14 @@ pub struct Sample {
     pub changes: u64,
     /// Events produced per worker.
     pub worker_events: Vec<u64>,
-    /// Busy / idle / backpressured time per worker.
+    /// Busy / idle / backpressured / held time per worker.
     pub worker_times: Vec<WorkerTimes>,
     /// Watermark lag (newest event time minus the frontier), ms, when both are known and the
     /// input has not ended.
     pub lag_ms: Option<i64>,
 }
 
-/// Busy / idle / backpressured fractions of one worker over a span; they sum to 1.
+/// Busy / idle / backpressured / held fractions of one worker over a span; they sum to 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimeSplit {
     /// Fraction of time busy.
@@ -66,6 +68,8 @@ pub struct TimeSplit {
     pub idle: f64,
     /// Fraction of time backpressured.
     pub backpressured: f64,
+    /// Fraction of time held by source alignment (waiting for a slower peer).
+    pub held: f64,
 }
 
 /// Progress of the run towards its end.
@@ -137,6 +141,7 @@ impl ConsoleState {
                     busy_ns: w.busy_ns,
                     idle_ns: w.idle_ns,
                     backpressured_ns: w.backpressured_ns,
+                    held_ns: w.held_ns,
                 })
                 .collect(),
             lag_ms,
@@ -312,7 +317,14 @@ impl ConsoleState {
         })
     }
 
-    /// One worker's busy / idle / backpressured split over the last [`CURRENT_WINDOW_S`] (over
+    /// Whether some worker has spent time held by source alignment so far in the run.
+    pub fn any_worker_held(&self) -> bool {
+        self.history
+            .back()
+            .is_some_and(|s| s.worker_times.iter().any(|w| w.held_ns > 0))
+    }
+
+    /// One worker's busy / idle / backpressured / held split over the last [`CURRENT_WINDOW_S`] (over
     /// the whole run once it finished). `None` when the worker reported no time at all.
     pub fn worker_split(&self, worker: usize) -> Option<TimeSplit> {
         let last = self.history.back()?;
@@ -333,11 +345,13 @@ impl ConsoleState {
         let bp = now_times
             .backpressured_ns
             .saturating_sub(base.backpressured_ns) as f64;
-        let total = busy + idle + bp;
+        let held = now_times.held_ns.saturating_sub(base.held_ns) as f64;
+        let total = busy + idle + bp + held;
         (total > 0.0).then(|| TimeSplit {
             busy: busy / total,
             idle: idle / total,
             backpressured: bp / total,
+            held: held / total,
         })
     }
 

@@ -104,6 +104,11 @@ impl Theme {
         self.fg(Color::Red)
     }
 
+    /// Time held by source alignment in the worker bars.
+    pub fn held(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
     /// Idle time in the worker bars.
     pub fn idle(&self) -> Style {
         self.dim()
@@ -169,12 +174,12 @@ impl Theme {
         }
     }
 
-    /// Glyphs for busy, backpressured and idle segments of a worker bar.
-    pub fn split_glyphs(&self) -> [&'static str; 3] {
+    /// Glyphs for busy, backpressured, held and idle segments of a worker bar.
+    pub fn split_glyphs(&self) -> [&'static str; 4] {
         if self.ascii {
-            ["#", "!", "."]
+            ["#", "!", "~", "."]
         } else {
-            ["█", "▓", "░"]
+            ["█", "▓", "▒", "░"]
         }
     }
 

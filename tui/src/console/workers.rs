@@ -1,5 +1,6 @@
-//! Per-worker time split: busy / backpressured / idle over the last second (over the whole
-//! run once it finished), as a stacked bar and percentages.
+//! Per-worker time split: busy / backpressured / held / idle over the last second (over the
+//! whole run once it finished), as a stacked bar and percentages. Held is time a worker had
+//! nothing else to do while its source waited for a slower peer (source alignment).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -13,13 +14,28 @@ use super::theme::Theme;
 
 /// Draws the workers panel into `area` (with its border).
 pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let [busy_g, bp_g, idle_g] = theme.split_glyphs();
-    let title = Line::from(vec![
+    let [busy_g, bp_g, held_g, idle_g] = theme.split_glyphs();
+    // Held time (weir's source alignment) gets its segment, legend and number only in a run
+    // where some worker was held; the legend then shortens "backpressured" to fit the panel.
+    let held_shown = state.any_worker_held();
+    let mut legend = vec![
         Span::raw(" workers "),
         Span::styled(format!("{busy_g} busy "), theme.busy()),
-        Span::styled(format!("{bp_g} backpressured "), theme.backpressured()),
-        Span::styled(format!("{idle_g} idle "), theme.idle()),
-    ]);
+    ];
+    if held_shown {
+        legend.push(Span::styled(
+            format!("{bp_g} backpr "),
+            theme.backpressured(),
+        ));
+        legend.push(Span::styled(format!("{held_g} held "), theme.held()));
+    } else {
+        legend.push(Span::styled(
+            format!("{bp_g} backpressured "),
+            theme.backpressured(),
+        ));
+    }
+    legend.push(Span::styled(format!("{idle_g} idle "), theme.idle()));
+    let title = Line::from(legend);
     let Some(inner) = panel::open(state, theme, title, area, buf) else {
         return;
     };
@@ -29,12 +45,13 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
         return;
     }
     const LABEL: usize = 4;
-    const NUMBERS: usize = 17; // " 80% 5% 15%" with room
+    // " 80%   5%  15%" (and a held share before idle) with room.
+    let numbers = if held_shown { 22 } else { 17 };
     let width = inner.width as usize;
-    if width < LABEL + NUMBERS + 4 {
+    if width < LABEL + numbers + 4 {
         return;
     }
-    let bar_w = width - LABEL - NUMBERS;
+    let bar_w = width - LABEL - numbers;
     let rows = inner.height as usize;
     let shown = if workers > rows {
         rows.saturating_sub(1)
@@ -49,13 +66,17 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
             buf.set_string(x, y, "no time reported yet", theme.dim());
             continue;
         };
-        let busy = (split.busy * bar_w as f64).round() as usize;
-        let bp = ((split.busy + split.backpressured) * bar_w as f64).round() as usize - busy;
-        let idle = bar_w.saturating_sub(busy + bp);
+        // Segment ends rounded from cumulative shares, so the segments fill the bar exactly.
+        let end = |share: f64| (share * bar_w as f64).round() as usize;
+        let busy = end(split.busy);
+        let bp = end(split.busy + split.backpressured) - busy;
+        let held = end(split.busy + split.backpressured + split.held) - busy - bp;
+        let idle = bar_w.saturating_sub(busy + bp + held);
         let mut col = x;
         for (n, glyph, style) in [
             (busy, busy_g, theme.busy()),
             (bp, bp_g, theme.backpressured()),
+            (held, held_g, theme.held()),
             (idle, idle_g, theme.idle()),
         ] {
             buf.set_string(col, y, glyph.repeat(n), style);
@@ -74,12 +95,12 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
             format!(" {:>4}", fmt::pct(split.backpressured)),
             bp_style,
         );
-        buf.set_string(
-            nx + 10,
-            y,
-            format!(" {:>4}", fmt::pct(split.idle)),
-            theme.dim(),
-        );
+        let mut at = nx + 10;
+        if held_shown {
+            buf.set_string(at, y, format!(" {:>4}", fmt::pct(split.held)), theme.held());
+            at += 5;
+        }
+        buf.set_string(at, y, format!(" {:>4}", fmt::pct(split.idle)), theme.dim());
     }
     if shown < workers {
         buf.set_string(

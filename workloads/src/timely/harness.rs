@@ -427,6 +427,7 @@ where
             busy_s: w.busy_ns as f64 / 1e9,
             idle_s: w.idle_ns as f64 / 1e9,
             backpressured_s: 0.0,
+            held_s: 0.0,
             records: w.events_in,
         })
         .collect();
