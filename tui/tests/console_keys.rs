@@ -40,7 +40,6 @@ fn snap(t_ms: u64, per_worker: u64) -> MetricsSnapshot {
                 busy_ns: t_ms * 600_000,
                 idle_ns: t_ms * 300_000,
                 backpressured_ns: t_ms * 100_000,
-                held_ns: 0,
                 ..WorkerMetrics::default()
             })
             .collect(),

@@ -477,7 +477,6 @@ impl Driver {
                 busy_ns: ns(&p.busy_ms, w),
                 idle_ns: ns(&p.idle_ms, w),
                 backpressured_ns: ns(&p.backpressured_ms, w),
-                held_ns: 0,
                 operators: ops.next().unwrap_or_default(),
                 ..WorkerMetrics::default()
             })

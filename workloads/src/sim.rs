@@ -210,7 +210,6 @@ fn snapshot(
                     busy_ns: elapsed_ns / 10 * 8,
                     idle_ns: elapsed_ns / 100 * 15,
                     backpressured_ns: elapsed_ns / 100 * 5,
-                    held_ns: 0,
                     ..WorkerMetrics::default()
                 }
             })
