@@ -2,7 +2,8 @@
 //!
 //! **State.** One row and its order key per distinct key seen, never freed: the result is a
 //! table over an unbounded input (Nexmark q18: one bid per (bidder, auction) pair). The rows
-//! live in a vector, found through one hash map from key to position. A row that is not later
+//! live in chunks of 4,096 entries that never move (`chunked.rs`), found through one hash map
+//! from key to position. A row that is not later
 //! than its key's current row is dropped at once. During a mini-batch the operator also
 //! remembers the row each key the mini-batch replaced had before it, and forgets it when the
 //! mini-batch's changes are emitted.

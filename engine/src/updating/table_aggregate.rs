@@ -6,9 +6,10 @@
 //! [`FilteredCounts`] is a few integers; [`FilteredDistinct`] keeps every distinct value of
 //! the group once, with a bit mask of the filters it has passed (a `COUNT(DISTINCT x) FILTER
 //! (WHERE ...)` family shares one set instead of one set per filter; [`FilteredDistinctIds`]
-//! is the same set for integer ids, one 4-byte word per value). The groups live in a vector
-//! (key, accumulator and the number of the mini-batch that last touched it), found through
-//! one hash map from key to position, so a row costs one hash lookup. During a
+//! is the same set for integer ids, one 4-byte word per value). The groups (key, accumulator
+//! and the number of the mini-batch that last touched it) live in chunks of 4,096 entries
+//! that never move (`chunked.rs`: a doubling vector copied them all at each growth), found
+//! through one hash map from key to position, so a row costs one hash lookup. During a
 //! mini-batch the operator also remembers the previous result of each group the mini-batch
 //! touched, and forgets it when the mini-batch's changes are emitted.
 //!
