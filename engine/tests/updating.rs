@@ -117,6 +117,38 @@ fn reference_keep_last(input: &[Rec], total: bool) -> Vec<Rec> {
     rows
 }
 
+/// Keep-last over many keys: its index grows through many sizes while rows keep arriving for
+/// keys it already holds (the proptests use three keys). 60,000 records over 20,000 keys at 2
+/// workers, against the reference.
+#[test]
+fn keep_last_over_many_keys_matches_the_maximum() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let input: Vec<Rec> = (0..60_000_i64)
+        .map(|i| (next() % 20_000, 1_000 + i, (next() % 50) as i64))
+        .collect();
+    let order = |r: &Rec| (r.1, r.2, r.0);
+    let (changes, snap) = run_changes(&input, 2, false, 64, Duration::from_micros(20), move |s| {
+        s.keep_last(|r: &Rec| r.0, order)
+    });
+    let mut last: BTreeMap<u64, Rec> = BTreeMap::new();
+    for &r in &input {
+        let e = last.entry(r.0).or_insert(r);
+        if order(&r) > order(e) {
+            *e = r;
+        }
+    }
+    let want: Vec<Rec> = last.into_values().collect();
+    assert!(want.len() > 19_000, "most keys occur: {}", want.len());
+    check_metrics(&snap, &changes, want.len());
+    assert_eq!(fold(changes), want);
+}
+
 /// The aggregate of the tests: rows, even-value rows, distinct times, distinct times among the
 /// rows of positive value (a few dozen times per key, so the distinct sets grow).
 struct Stats;

@@ -2,11 +2,13 @@
 //!
 //! **State.** One row per distinct key seen, never freed: the result is a table over an
 //! unbounded input (Nexmark q18: one bid per (bidder, auction) pair). The rows live in chunks
-//! of 4,096 entries that never move (`chunked.rs`), found through one hash map from key to
-//! position. A row's order key is not kept beside it: it is computed again from the kept row
-//! when a later row of its key arrives, one more call of `order` per row for 16 fewer bytes
-//! per key in q18 (72 instead of 88: its order key is two of the bid's fields, and the order
-//! key's state was 18 % of the rows'). A row that is not later
+//! of 4,096 entries that never move (`chunked.rs`). Neither keys nor order keys are stored
+//! beside them: both are computed again from the kept row when a row of its key arrives, so
+//! q18 keeps 72 bytes per key in its rows (not 88 with the order key) and 8 in its index (not
+//! 24 with the key). The index is a hash table of (32 bits of the key's hash, position)
+//! pairs: a lookup compares the key with the kept row's only where those 32 bits match, and a
+//! growing table moves the pairs without reading the rows. One worker holds at most 2^32
+//! keys. A row that is not later
 //! than its key's current row is dropped at once. During a mini-batch the operator also
 //! remembers the row each key the mini-batch replaced had before it, and forgets it when the
 //! mini-batch's changes are emitted.
@@ -19,28 +21,49 @@
 //! on the order in which the workers' rows meet; for equal order keys the row that arrived
 //! first stays (the order should be total: Nexmark breaks ties on the event id).
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 
 use super::changelog::Change;
 use super::chunked::Chunked;
 use super::mini_batch::{MiniBatched, Updating};
 use crate::operator::Output;
 use crate::stream::Stream;
-use crate::window::FastMap;
 use crate::window::dataflow::key_hash;
 
 /// The keep-last operator ([`Stream::keep_last`]).
 pub struct KeepLast<T, K, O> {
     key: Rc<dyn Fn(&T) -> K>,
     order: Box<dyn Fn(&T) -> O>,
-    /// Each key's position in `rows`.
-    index: FastMap<K, usize>,
+    /// Each key's position in `rows`, found by [`Slot::hash`] and the kept row's key.
+    index: HashTable<Slot>,
+    /// Hashes keys for `index` (seeded apart from the exchange's partitioning hash, whose bits
+    /// are the same for every key of a worker).
+    hasher: FixedState,
     rows: Chunked<Last<T>>,
     /// The keys the current mini-batch changed (positions in `rows`), with their row before
     /// it (`None`: the mini-batch inserted the key's first row); a key whose `batch` is the
     /// current mini-batch's number is here.
     touched: Vec<(usize, Option<T>)>,
+}
+
+/// A key's entry in [`KeepLast::index`]: the high 32 bits of its hash and its row's position.
+#[derive(Clone, Copy)]
+struct Slot {
+    hash: u32,
+    at: u32,
+}
+
+/// The seed of [`KeepLast::hasher`].
+const INDEX_SEED: u64 = 0x6b65_6570_6c61_7374;
+
+/// The hash table's 64-bit hash of a slot's 32: the same bits in both halves, so that the
+/// bucket (low bits) and the tag (high bits) both come from the key's hash.
+fn table_hash(hash: u32) -> u64 {
+    u64::from(hash) * 0x1_0000_0001
 }
 
 /// One key's current row.
@@ -71,7 +94,13 @@ where
         for row in input.drain(..) {
             let order = (self.order)(&row);
             let key = (self.key)(&row);
-            if let Some(&at) = self.index.get(&key) {
+            let hash = (self.hasher.hash_one(&key) >> 32) as u32;
+            let (rows, key_of) = (&self.rows, &self.key);
+            let found = self.index.find(table_hash(hash), |slot| {
+                slot.hash == hash && key_of(&rows[slot.at as usize].row) == key
+            });
+            if let Some(&Slot { at, .. }) = found {
+                let at = at as usize;
                 let last = &mut self.rows[at];
                 if order > (self.order)(&last.row) {
                     let before = std::mem::replace(&mut last.row, row);
@@ -82,7 +111,13 @@ where
                 }
             } else {
                 let at = self.rows.len();
-                self.index.insert(key, at);
+                let slot = Slot {
+                    hash,
+                    at: u32::try_from(at)
+                        .expect("keep_last holds at most 2^32 keys per worker: run more workers"),
+                };
+                self.index
+                    .insert_unique(table_hash(hash), slot, |s| table_hash(s.hash));
                 self.rows.push(Last { row, batch });
                 self.touched.push((at, None));
             }
@@ -105,9 +140,9 @@ where
 
 impl<T: Clone + Send + 'static> Stream<T> {
     /// Keep-last deduplication as a changelog: per key `key(row)`, the row with the greatest
-    /// `order(row)`. The input is partitioned by key. `order` is called on every arriving row
-    /// and again on the row kept for its key (the order key is not stored), so it should be
-    /// cheap: a few of the row's fields. See [`KeepLast`] for the state and the changes
+    /// `order(row)`. The input is partitioned by key. `key` and `order` are called on every
+    /// arriving row and again on the row kept for its key (neither is stored), so they should
+    /// be cheap: a few of the row's fields. See [`KeepLast`] for the state and the changes
     /// emitted.
     ///
     /// # Examples
@@ -153,7 +188,8 @@ impl<T: Clone + Send + 'static> Stream<T> {
         let op = KeepLast {
             key,
             order: Box::new(order),
-            index: FastMap::default(),
+            index: HashTable::new(),
+            hasher: FixedState::with_seed(INDEX_SEED),
             rows: Chunked::default(),
             touched: Vec::new(),
         };
