@@ -40,8 +40,9 @@ pub struct KeepLast<T, K, O> {
     order: Box<dyn Fn(&T) -> O>,
     /// Each key's position in `rows`, found by [`Slot::hash`] and the kept row's key.
     index: HashTable<Slot>,
-    /// Hashes keys for `index` (seeded apart from the exchange's partitioning hash, whose bits
-    /// are the same for every key of a worker).
+    /// Hashes keys for `index`, seeded apart from the exchange's partitioning hash (which
+    /// picks a key's worker from some of its bits, so those bits vary little within a
+    /// worker).
     hasher: FixedState,
     rows: Chunked<Last<T>>,
     /// The keys the current mini-batch changed (positions in `rows`), with their row before
