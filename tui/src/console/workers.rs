@@ -18,21 +18,18 @@ pub fn render(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
     // Held time (weir's source alignment) gets its segment, legend and number only in a run
     // where some worker was held; the legend then shortens "backpressured" to fit the panel.
     let held_shown = state.any_worker_held();
+    let bp_label = if held_shown {
+        "backpr"
+    } else {
+        "backpressured"
+    };
     let mut legend = vec![
         Span::raw(" workers "),
         Span::styled(format!("{busy_g} busy "), theme.busy()),
+        Span::styled(format!("{bp_g} {bp_label} "), theme.backpressured()),
     ];
     if held_shown {
-        legend.push(Span::styled(
-            format!("{bp_g} backpr "),
-            theme.backpressured(),
-        ));
         legend.push(Span::styled(format!("{held_g} held "), theme.held()));
-    } else {
-        legend.push(Span::styled(
-            format!("{bp_g} backpressured "),
-            theme.backpressured(),
-        ));
     }
     legend.push(Span::styled(format!("{idle_g} idle "), theme.idle()));
     let title = Line::from(legend);
