@@ -65,7 +65,8 @@ pub struct Config {
     /// How long the updating operators ([`crate::updating`]: `table_aggregate`, `top_n`,
     /// `keep_last`) collect changes before emitting them: a key changed many times within it
     /// emits one retraction and one insertion (as Flink's `table.exec.mini-batch.allow-latency`).
-    /// Zero emits once per input batch.
+    /// Mini-batches end at multiples of the interval on the job clock, the same moments on every
+    /// worker. Zero emits once per input batch.
     pub mini_batch: Duration,
     /// Source alignment: when set, no worker's source runs more than this much event time
     /// (in the sources' timestamp unit) ahead of the same source on the slowest worker; a
