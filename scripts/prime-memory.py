@@ -18,8 +18,8 @@ private anonymous memory, asks for transparent huge pages (as weir's allocator d
 one byte per 4 KiB page and unmaps it, leaving the guest's free memory mapped by the host for
 the run that follows. The rate it prints says which state the machine was in: far below 1
 GB/s means the host had taken the memory back. On a physical machine it only costs the time
-to clear the pages. `weir compare` needs none: weir, timely and differential run inside its
-process, whose allocator keeps what the warm-up run touched (docs/BENCHMARKING.md).
+to clear the pages. `weir compare` is less exposed: weir, timely and differential run inside
+its process, whose allocator keeps what the warm-up run touched (docs/BENCHMARKING.md).
 
 Exit status: 0 when primed, 2 for a bad size, a size above the memory available, or memory
 that cannot be mapped.
