@@ -56,10 +56,10 @@ def main(argv):
         gib = float(text)
     except ValueError:
         gib = -1.0
-    if not 0 < gib <= 1024:
+    if not 0 < gib <= 1024 or int(gib * (1 << 30)) < PAGE:
         print(
-            f"prime-memory: '{text}' is not a size in GiB: give a number above 0, "
-            "such as 2 or 0.5, larger than the peak resident memory of the run to come",
+            f"prime-memory: '{text}' is not a size in GiB: give a number of at least one 4 KiB "
+            "page, such as 2 or 0.5, larger than the peak resident memory of the run to come",
             file=sys.stderr,
         )
         return 2
