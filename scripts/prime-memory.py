@@ -6,10 +6,9 @@ Usage:
 
 On a virtual machine whose balloon driver reports free memory to the host (virtio-balloon
 free page reporting), memory the guest freed some seconds ago is taken back by the host, and
-the next process to touch it waits for the host to map it again. On the 2-core development VM
-a process's first touch of huge pages ran at 0.43-0.5 GB/s when the machine had freed nothing
-for 20 s or more, and at 10-12 GB/s within 10 s of another process freeing as much. A query
-that builds gigabytes of state (q18 and q19 over 20 M events) then measures the host, not the
+the next process to touch it waits for the host to map it again, many times slower than
+touching memory freed seconds before (docs/BENCHMARKING.md, "Mistakes to avoid", has the
+measured rates). A query that builds gigabytes of state then measures the host, not the
 engine, and which of the two a run gets depends on what ran in the seconds before it.
 
 Run this right before each measured run that starts a process of its own (`weir run`, an A/B
@@ -56,14 +55,14 @@ def main(argv):
         gib = float(text)
     except ValueError:
         gib = -1.0
-    if not 0 < gib <= 1024 or int(gib * (1 << 30)) < PAGE:
+    size = int(gib * (1 << 30)) // PAGE * PAGE if 0 < gib <= 1024 else 0
+    if size == 0:
         print(
             f"prime-memory: '{text}' is not a size in GiB: give a number of at least one 4 KiB "
             "page, such as 2 or 0.5, larger than the peak resident memory of the run to come",
             file=sys.stderr,
         )
         return 2
-    size = int(gib * (1 << 30)) // PAGE * PAGE
     available = available_bytes()
     if available is not None and size > available:
         print(
