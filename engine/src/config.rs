@@ -17,6 +17,9 @@ use crate::time::Timestamp;
 
 /// Default number of records per batch.
 pub const DEFAULT_BATCH_SIZE: usize = 1024;
+/// Default [`Config::source_alignment_polls`]: an aligned source may always run four of its
+/// own polls ahead of the slowest peer.
+pub const DEFAULT_SOURCE_ALIGNMENT_POLLS: u32 = 4;
 /// Default capacity of one exchange ring, in batches.
 pub const DEFAULT_RING_CAPACITY: usize = 16;
 /// Default time a partial batch may wait before it is flushed.
@@ -76,6 +79,14 @@ pub struct Config {
     /// a late worker. Every worker must build the same sources in the same order (as with
     /// exchanges). `None` (the default): each source runs at its own pace.
     pub source_alignment: Option<Timestamp>,
+    /// With source alignment, the lead a source may always have, in its own polls: the drift
+    /// is widened to this many times the event time one of its polls covers (smoothed over its
+    /// recent polls) when that is more. Without it, an input sparse in event time (a replay of
+    /// hours of events at full speed, where one poll's batch spans seconds) would hold the
+    /// workers to taking turns poll by poll, each waiting for the other's wake-up; a drift of
+    /// a few polls keeps the rows of a key as close together, in batches, as a dense input's
+    /// drift does. 0 keeps the drift exact. Default [`DEFAULT_SOURCE_ALIGNMENT_POLLS`].
+    pub source_alignment_polls: u32,
     /// Interval between two metrics snapshots published to the collector.
     pub snapshot_interval: Duration,
     /// Where snapshots go; `None` keeps them internal.
@@ -100,6 +111,7 @@ impl Config {
             latency_budget: DEFAULT_LATENCY_BUDGET,
             mini_batch: DEFAULT_MINI_BATCH,
             source_alignment: None,
+            source_alignment_polls: DEFAULT_SOURCE_ALIGNMENT_POLLS,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
             collector: None,
             metrics: true,
@@ -154,6 +166,14 @@ impl Config {
     #[must_use]
     pub fn with_source_alignment(mut self, max_drift: Timestamp) -> Self {
         self.source_alignment = Some(max_drift);
+        self
+    }
+
+    /// Sets the lead, in polls, an aligned source may always have
+    /// ([`Config::source_alignment_polls`]).
+    #[must_use]
+    pub fn with_source_alignment_polls(mut self, polls: u32) -> Self {
+        self.source_alignment_polls = polls;
         self
     }
 

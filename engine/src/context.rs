@@ -143,6 +143,7 @@ pub(crate) struct BuildCtx {
     pub(crate) latency_budget_ns: u64,
     pub(crate) mini_batch_ns: u64,
     source_alignment: Option<Timestamp>,
+    source_alignment_polls: u32,
     pub(crate) snapshot_interval_ns: u64,
     pub(crate) metrics: bool,
     pub(crate) clock: Clock,
@@ -172,6 +173,7 @@ impl BuildCtx {
             latency_budget_ns: config.latency_budget.as_nanos() as u64,
             mini_batch_ns: u64::try_from(config.mini_batch.as_nanos()).unwrap_or(u64::MAX),
             source_alignment: config.source_alignment,
+            source_alignment_polls: config.source_alignment_polls,
             snapshot_interval_ns: config.snapshot_interval.as_nanos() as u64,
             metrics: config.metrics,
             clock,
@@ -225,6 +227,7 @@ impl BuildCtx {
             table,
             self.index,
             max_drift,
+            self.source_alignment_polls,
             Arc::clone(&self.wakers),
         ))
     }

@@ -114,7 +114,8 @@ mod worker;
 
 pub use config::{
     Config, DEFAULT_BATCH_SIZE, DEFAULT_LATENCY_BUDGET, DEFAULT_MINI_BATCH, DEFAULT_RING_CAPACITY,
-    EngineError, MEMORY_PER_PAIR, MEMORY_PER_WORKER, available_memory, resident_memory,
+    DEFAULT_SOURCE_ALIGNMENT_POLLS, EngineError, MEMORY_PER_PAIR, MEMORY_PER_WORKER,
+    available_memory, resident_memory,
 };
 pub use exchange::worker_for_key;
 pub use execute::execute;

@@ -176,7 +176,7 @@ impl<S: Source> SourceDriver<S> {
                 self.source.watermark_stamp_ns(now_ns).min(now_ns)
             };
             self.out.watermark(Watermark::new(watermark, stamp));
-            if let Some(alignment) = &self.alignment {
+            if let Some(alignment) = &mut self.alignment {
                 alignment.publish(watermark);
             }
             true
@@ -205,16 +205,17 @@ impl<S: Source> Driver for SourceDriver<S> {
                 ..DriverPoll::default()
             };
         }
-        if let Some(alignment) = &self.alignment
-            && alignment.must_wait(self.watermark)
-        {
-            // Ahead of a peer's share: the peer wakes this worker when it catches up.
-            return DriverPoll {
-                progress: false,
-                done: false,
-                wake_at: Some(now_ns + PENDING_SOURCE_PARK_NS),
-                held: true,
-            };
+        if let Some(alignment) = &mut self.alignment {
+            if alignment.must_wait(self.watermark) {
+                // Ahead of a peer's share: the peer wakes this worker when it catches up.
+                return DriverPoll {
+                    progress: false,
+                    done: false,
+                    wake_at: Some(now_ns + PENDING_SOURCE_PARK_NS),
+                    held: true,
+                };
+            }
+            alignment.polled();
         }
         self.batch.clear();
         match self.source.poll(&mut self.batch, self.batch_size, now_ns) {

@@ -67,8 +67,10 @@ use suite_joins::QueryFiles;
 pub const PACED_LATENCY_BUDGET: Duration = Duration::from_micros(100);
 
 /// How far (ms of event time) one worker's share of the input may run ahead of the slowest
-/// worker's ([`Config::source_alignment`]): each key's rows, which come from every worker's
-/// share, then reach their owner close together (docs/ARCHITECTURE.md, "Source alignment").
+/// worker's ([`Config::source_alignment`]; or the engine's default four polls, when a poll
+/// spans more event time, as on a sparse `--event-rate`): each key's rows, which come from
+/// every worker's share, then reach their owner close together (docs/ARCHITECTURE.md,
+/// "Source alignment").
 pub const SOURCE_DRIFT_MS: i64 = 1;
 
 /// weir-engine behind the runner's [`Engine`] interface.
