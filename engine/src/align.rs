@@ -152,8 +152,18 @@ impl Alignment {
     }
 
     /// Whether a source at `watermark` must wait for its peers. A `true` leaves the waiting
-    /// flag raised (the next watermark a peer publishes wakes this worker); a `false` lowers it.
-    pub(crate) fn must_wait(&self, watermark: Timestamp) -> bool {
+    /// flag raised (the next watermark a peer publishes wakes this worker); a `false` lowers it
+    /// and counts the poll it lets through (the step per poll divides by the polls).
+    pub(crate) fn must_wait(&mut self, watermark: Timestamp) -> bool {
+        let wait = self.hold(watermark);
+        if !wait {
+            self.polls_since = self.polls_since.saturating_add(1);
+        }
+        wait
+    }
+
+    /// [`Self::must_wait`]'s decision, with the waiting flag raised or lowered to match.
+    fn hold(&self, watermark: Timestamp) -> bool {
         let slot = &self.table.slots[self.me];
         if !self.ahead(watermark) {
             self.stop_waiting(slot);
@@ -182,11 +192,6 @@ impl Alignment {
         if slot.waiting.load(Ordering::Relaxed) && slot.waiting.swap(false, Ordering::SeqCst) {
             self.table.waiting.fetch_sub(1, Ordering::SeqCst);
         }
-    }
-
-    /// Counts a poll of the source (one that `must_wait` let through).
-    pub(crate) fn polled(&mut self) {
-        self.polls_since = self.polls_since.saturating_add(1);
     }
 
     /// Publishes this worker's watermark of the source and wakes the workers waiting on it.
@@ -273,13 +278,19 @@ mod tests {
         assert!(!a[0].must_wait(1_000_000));
     }
 
+    /// [`three`] with every source's first watermark, 0, published.
+    fn started(max_drift: i64, polls: u32) -> Vec<Alignment> {
+        let mut a = three(max_drift, polls);
+        for source in &mut a {
+            source.publish(0);
+        }
+        a
+    }
+
     #[test]
     fn a_source_whose_polls_span_more_than_the_drift_may_lead_by_its_polls() {
-        let mut a = three(1, 4);
-        a[1].publish(0);
-        a[2].publish(0);
+        let mut a = started(1, 4);
         // Each poll of worker 0 moves its watermark by 40: it may lead by four polls.
-        a[0].publish(0);
         a[0].publish(40);
         assert!(!a[0].must_wait(160), "160 is four polls of 40 ahead of 0");
         assert!(a[0].must_wait(161), "161 is more than four polls ahead");
@@ -293,12 +304,10 @@ mod tests {
 
         // A step is per poll: a watermark that moves by 1 once in eight polls (a dense input
         // with millisecond timestamps) is a step of 1/8, and the drift stays the allowance.
-        let mut d = three(1, 4);
-        d[1].publish(0);
-        d[2].publish(0);
-        d[0].publish(0);
+        let mut d = started(1, 4);
         for _ in 0..8 {
-            d[0].polled();
+            // Level with its peers: each call lets a poll through and counts it.
+            d[0].must_wait(0);
         }
         d[0].publish(1);
         assert_eq!(d[0].step_256, 32);
@@ -309,10 +318,7 @@ mod tests {
         );
 
         // Without polls of lead the drift is exact, whatever a poll spans.
-        let mut b = three(1, 0);
-        b[1].publish(0);
-        b[2].publish(0);
-        b[0].publish(0);
+        let mut b = started(1, 0);
         b[0].publish(40);
         assert!(!b[0].must_wait(1));
         assert!(b[0].must_wait(2));

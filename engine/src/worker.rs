@@ -205,17 +205,16 @@ impl<S: Source> Driver for SourceDriver<S> {
                 ..DriverPoll::default()
             };
         }
-        if let Some(alignment) = &mut self.alignment {
-            if alignment.must_wait(self.watermark) {
-                // Ahead of a peer's share: the peer wakes this worker when it catches up.
-                return DriverPoll {
-                    progress: false,
-                    done: false,
-                    wake_at: Some(now_ns + PENDING_SOURCE_PARK_NS),
-                    held: true,
-                };
-            }
-            alignment.polled();
+        if let Some(alignment) = &mut self.alignment
+            && alignment.must_wait(self.watermark)
+        {
+            // Ahead of a peer's share: the peer wakes this worker when it catches up.
+            return DriverPoll {
+                progress: false,
+                done: false,
+                wake_at: Some(now_ns + PENDING_SOURCE_PARK_NS),
+                held: true,
+            };
         }
         self.batch.clear();
         match self.source.poll(&mut self.batch, self.batch_size, now_ns) {
