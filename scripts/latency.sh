@@ -5,8 +5,10 @@
 # close), then offers each engine LOAD of it in RUNS interleaved rounds of SECONDS seconds of
 # events (event time = wall time, so windows close in real time throughout). Every report
 # states the offered and achieved rate; a run that fell behind is flagged (its latency is an
-# overload's). The machine's load average is recorded before and after every comparison:
-# quote figures only from a quiet machine.
+# overload's), and so is one that kept up with a worker busy >= 95 % of it (no headroom: the
+# engine at its limit, e.g. the machine slower than at calibration). The machine's load
+# average is recorded before and after every comparison: quote figures only from a quiet
+# machine.
 #
 # Everything lands in OUT (default latency-out/, git-ignored): one `weir compare` directory per
 # (workload, workers) with report.json/csv/md and plots, load.txt with the load averages, and
@@ -123,6 +125,10 @@ for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
                 goal = "n/a"
             if behind:
                 goal += f" (fell behind in {behind}/{e['runs']} runs)"
+            # Kept up, but a worker was busy >= 95 % of the run: the engine at its limit.
+            tight = e.get("no_headroom", 0)
+            if tight:
+                goal += f" (no headroom in {tight}/{e['runs']} runs)"
             cells = [
                 plan["workload"], q["query"], str(plan["workers"]), e["engine"],
                 f"{si(c['max_eps'])}/s" if c else "n/a",

@@ -220,8 +220,16 @@ pub fn pace_line(report: &RunReport) -> Option<String> {
     let verdict = if report.fell_behind() == Some(true) {
         "  <- FELL BEHIND: the engine did not sustain the offered rate, so its latency \
          describes an overload (queueing that grows with the run), not the engine at this rate"
+            .to_string()
+    } else if report.no_headroom() == Some(true) {
+        format!(
+            ", sustained  <- NO HEADROOM: a worker was busy {:.0} % of the run, so the engine \
+             ran at its limit and its latency includes queueing (the machine may be slower \
+             than when the rate was chosen)",
+            100.0 * report.busiest_worker_share().unwrap_or(1.0)
+        )
     } else {
-        ", sustained"
+        ", sustained".to_string()
     };
     Some(format!(
         "{} offered, {} achieved ({:.0} %){verdict}",
@@ -266,7 +274,12 @@ pub fn final_line(report: &RunReport) -> String {
     };
     let behind = match (report.fell_behind(), report.achieved_fraction()) {
         (Some(true), Some(f)) => format!(" (FELL BEHIND: {:.0} % of the offered rate)", 100.0 * f),
-        _ => String::new(),
+        _ => match report.busiest_worker_share() {
+            Some(share) if report.no_headroom() == Some(true) => {
+                format!(" (NO HEADROOM: a worker busy {:.0} %)", 100.0 * share)
+            }
+            _ => String::new(),
+        },
     };
     format!(
         "{} {} {}: {}{behind}, p99 {}, {} late, {} dropped, digest {}",

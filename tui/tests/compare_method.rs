@@ -478,3 +478,49 @@ fn the_end_of_input_flush_is_reported_apart_from_the_latency_columns() {
     assert!(!render(&q7, Style::PLAIN).contains("end of input (every"));
     assert!(!to_markdown(&q7).contains("end of input (every"));
 }
+
+/// A paced run that kept up while a worker was busy nearly all of it ran at the engine's limit:
+/// the verdict and the Markdown export say so for that engine, and only for it.
+#[test]
+fn a_paced_run_without_headroom_is_flagged() {
+    let paced = ComparePlan {
+        rate: Some(1_000_000),
+        ..plan(&["q5"], &[EngineKind::Weir, EngineKind::Timely], 3)
+    };
+    let mut report = mock_compare(&paced);
+    let render_pace = |report: &CompareReport| {
+        render(report, Style::PLAIN)
+            .lines()
+            .filter(|l| l.contains("offered"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let before = render_pace(&report);
+    assert!(
+        before.iter().all(|l| l.ends_with("sustained in every run")),
+        "the mock's workers are busy 90 % of each run: {before:?}"
+    );
+    // Two of weir's three measured runs: worker 1 busy 97 % of the run.
+    let mut flagged = 0;
+    for run in report.runs.iter_mut().filter(|r| r.engine == "weir") {
+        if flagged < 2 {
+            run.per_worker[1].busy_s = 0.97 * run.wall_s;
+            run.per_worker[1].idle_s = 0.03 * run.wall_s;
+            flagged += 1;
+        }
+    }
+    refresh(&mut report, None, 0.05);
+    let after = render_pace(&report);
+    let weir = after
+        .iter()
+        .find(|l| l.trim_start().starts_with("weir"))
+        .expect("weir's pace line");
+    assert!(weir.contains("NO HEADROOM in 2 of 3"), "{weir}");
+    let timely = after
+        .iter()
+        .find(|l| l.trim_start().starts_with("timely"))
+        .expect("timely's pace line");
+    assert!(timely.ends_with("sustained in every run"), "{timely}");
+    let md = to_markdown(&report);
+    assert!(md.contains("**no headroom in 2 of 3**"), "{md}");
+}

@@ -214,3 +214,57 @@ fn summary_of_a_run_whose_windows_all_closed_at_the_end_of_input() {
     assert!(summary::text(&r, false).contains("not reported by engine 'weir'"));
     assert!(summary::final_line(&r).contains(", p99 n/a, "));
 }
+
+/// A paced run that kept up while a worker was busy 95 % of it or more says it had no headroom,
+/// in the summary and in the final line; Flink's per-slot times (every task of the slot added
+/// up) never do, and an unpaced run has no offered rate to lack headroom at.
+#[test]
+fn a_paced_run_with_a_worker_busy_nearly_all_of_it_has_no_headroom() {
+    let mut r = report();
+    r.rate = Some(10_000_000); // 10.1 M ev/s achieved: sustained.
+    assert_eq!(r.fell_behind(), Some(false));
+    // Worker 0: 8.0 busy of 9.87 s (81 %): room to spare.
+    assert_eq!(r.no_headroom(), Some(false));
+    assert!(!summary::text(&r, false).contains("HEADROOM"));
+    assert!(!summary::final_line(&r).contains("HEADROOM"));
+
+    r.per_worker[1].busy_s = 9.4;
+    r.per_worker[1].idle_s = 0.1;
+    // 9.4 / (9.4 + 0.1 + 0.37) = 95.2 %.
+    assert_eq!(r.no_headroom(), Some(true));
+    let text = summary::text(&r, false);
+    let offered = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Offered"))
+        .expect("an Offered row");
+    assert!(
+        offered.contains("sustained  <- NO HEADROOM: a worker was busy 95 % of the run"),
+        "{offered}"
+    );
+    assert!(
+        summary::final_line(&r).contains(": 10.1M ev/s (NO HEADROOM: a worker busy 95 %), p99"),
+        "{}",
+        summary::final_line(&r)
+    );
+
+    let mut unpaced = r.clone();
+    unpaced.rate = None;
+    assert_eq!(unpaced.no_headroom(), None);
+    assert!(!summary::final_line(&unpaced).contains("HEADROOM"));
+
+    let mut flink = r.clone();
+    // The name the runner writes (the report module matches it as text).
+    flink.engine = EngineKind::Flink.to_string();
+    assert_eq!(flink.busiest_worker_share(), None);
+    assert!(!summary::final_line(&flink).contains("HEADROOM"));
+
+    // Falling behind says more than having no headroom: only that is said.
+    let mut behind = r;
+    behind.rate = Some(20_000_000);
+    assert_eq!(behind.fell_behind(), Some(true));
+    let line = summary::final_line(&behind);
+    assert!(
+        line.contains("FELL BEHIND") && !line.contains("HEADROOM"),
+        "{line}"
+    );
+}

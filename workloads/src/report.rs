@@ -75,7 +75,41 @@ pub struct RunReport {
 /// that kept up shows slightly below 1).
 pub const SUSTAINED_FRACTION: f64 = 0.95;
 
+/// A paced run had *no headroom* when its busiest worker was busy at least this fraction of its
+/// time: at 80 % of a maximum measured earlier a worker should idle about a fifth of the run,
+/// and one that did not was at its limit (the machine slower than when the maximum was
+/// measured, or the maximum too high), so its results queued behind every slow spell.
+pub const NO_HEADROOM_BUSY: f64 = 0.95;
+
 impl RunReport {
+    /// The busiest worker's share of its time spent working: `busy_s / (busy_s + idle_s +
+    /// backpressured_s + held_s)`, the largest over the workers. `None` when no worker reported
+    /// its times, and for Flink, whose per-worker times add up every task of a slot (they can
+    /// exceed the run) rather than divide the slot's time between work and waiting.
+    pub fn busiest_worker_share(&self) -> Option<f64> {
+        // The report names its engine as text (`EngineKind::Flink`'s name): the report module
+        // sits below the catalog and does not import it.
+        if self.engine == "flink" {
+            return None;
+        }
+        self.per_worker
+            .iter()
+            .filter_map(|w| {
+                let total = w.busy_s + w.idle_s + w.backpressured_s + w.held_s;
+                (total > 0.0).then(|| w.busy_s / total)
+            })
+            .reduce(f64::max)
+    }
+
+    /// Whether a paced run had no headroom (its busiest worker busy at least
+    /// [`NO_HEADROOM_BUSY`] of its time): its latency is then the engine at its limit, not at
+    /// the offered fraction of it. `None` for an unpaced run and where the share is unknown
+    /// ([`RunReport::busiest_worker_share`]).
+    pub fn no_headroom(&self) -> Option<bool> {
+        self.rate?;
+        self.busiest_worker_share().map(|s| s >= NO_HEADROOM_BUSY)
+    }
+
     /// `throughput_eps / rate` of a paced run; `None` for an unpaced one.
     pub fn achieved_fraction(&self) -> Option<f64> {
         self.rate

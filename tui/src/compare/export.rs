@@ -298,6 +298,12 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
                  describes an overload)",
                 e.fell_behind, e.runs
             )
+        } else if e.no_headroom > 0 {
+            format!(
+                ", sustained in every run, but with **no headroom in {} of {}** (a worker busy at \
+                 least 95 % of the run; their latency includes queueing at the engine's limit)",
+                e.no_headroom, e.runs
+            )
         } else {
             ", sustained in every run".to_string()
         };

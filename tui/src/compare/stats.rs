@@ -138,6 +138,10 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
                     .iter()
                     .filter(|r| r.fell_behind() == Some(true))
                     .count(),
+                no_headroom: runs
+                    .iter()
+                    .filter(|r| r.fell_behind() != Some(true) && r.no_headroom() == Some(true))
+                    .count(),
                 events_per_cpu_s: Spread::of(
                     &runs
                         .iter()

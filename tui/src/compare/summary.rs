@@ -89,6 +89,10 @@ pub struct EngineSummary {
     /// latency describes an overload.
     #[serde(default)]
     pub fell_behind: usize,
+    /// Paced runs that kept up but had no headroom (a worker busy at least 95 % of the run):
+    /// their latency includes queueing at the engine's limit.
+    #[serde(default)]
+    pub no_headroom: usize,
     /// Events per CPU-second (user + system) over the runs that measured CPU; `None` when none
     /// did.
     #[serde(default)]

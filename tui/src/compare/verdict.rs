@@ -393,6 +393,17 @@ fn render_pace(out: &mut String, report: &CompareReport, q: &QuerySummary, style
                     e.fell_behind, e.runs, e.engine
                 ))
             );
+        } else if e.no_headroom > 0 {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.yellow(&format!(
+                    "{text}, sustained in every run, but with NO HEADROOM in {} of {} (a worker \
+                     busy at least 95 % of the run): their latency includes queueing at {}'s \
+                     limit",
+                    e.no_headroom, e.runs, e.engine
+                ))
+            );
         } else {
             let _ = writeln!(out, "  {text}, sustained in every run");
         }
