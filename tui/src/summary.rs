@@ -165,7 +165,7 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
         let _ = write!(header, " {:>7} {:>15}", "idle", "events");
         row(&mut out, "Workers", header);
         for (i, w) in report.per_worker.iter().enumerate() {
-            let total = (w.busy_s + w.idle_s + w.backpressured_s + w.held_s).max(f64::MIN_POSITIVE);
+            let total = w.accounted_s().max(f64::MIN_POSITIVE);
             let _ = write!(
                 out,
                 "    w{i:<11}{:>7.1}% {:>13.1}%",
@@ -214,6 +214,14 @@ pub fn text(report: &RunReport, stopped_early: bool) -> String {
     out
 }
 
+/// The busiest worker's share of a paced run that kept up without headroom
+/// ([`RunReport::no_headroom`]); `None` for any other run.
+fn no_headroom_share(report: &RunReport) -> Option<f64> {
+    report
+        .busiest_worker_share()
+        .filter(|_| report.no_headroom() == Some(true))
+}
+
 /// A paced run's offered and achieved rates, and whether it kept up; `None` unpaced.
 pub fn pace_line(report: &RunReport) -> Option<String> {
     let (rate, achieved) = (report.rate?, report.achieved_fraction()?);
@@ -221,12 +229,12 @@ pub fn pace_line(report: &RunReport) -> Option<String> {
         "  <- FELL BEHIND: the engine did not sustain the offered rate, so its latency \
          describes an overload (queueing that grows with the run), not the engine at this rate"
             .to_string()
-    } else if report.no_headroom() == Some(true) {
+    } else if let Some(share) = no_headroom_share(report) {
         format!(
             ", sustained  <- NO HEADROOM: a worker was busy {:.0} % of the run, so the engine \
              ran at its limit and its latency includes queueing (the machine may be slower \
              than when the rate was chosen)",
-            100.0 * report.busiest_worker_share().unwrap_or(1.0)
+            100.0 * share
         )
     } else {
         ", sustained".to_string()
@@ -274,12 +282,9 @@ pub fn final_line(report: &RunReport) -> String {
     };
     let behind = match (report.fell_behind(), report.achieved_fraction()) {
         (Some(true), Some(f)) => format!(" (FELL BEHIND: {:.0} % of the offered rate)", 100.0 * f),
-        _ => match report.busiest_worker_share() {
-            Some(share) if report.no_headroom() == Some(true) => {
-                format!(" (NO HEADROOM: a worker busy {:.0} %)", 100.0 * share)
-            }
-            _ => String::new(),
-        },
+        _ => no_headroom_share(report).map_or_else(String::new, |share| {
+            format!(" (NO HEADROOM: a worker busy {:.0} %)", 100.0 * share)
+        }),
     };
     format!(
         "{} {} {}: {}{behind}, p99 {}, {} late, {} dropped, digest {}",

@@ -95,19 +95,21 @@ impl RunReport {
         self.per_worker
             .iter()
             .filter_map(|w| {
-                let total = w.busy_s + w.idle_s + w.backpressured_s + w.held_s;
+                let total = w.accounted_s();
                 (total > 0.0).then(|| w.busy_s / total)
             })
             .reduce(f64::max)
     }
 
-    /// Whether a paced run had no headroom (its busiest worker busy at least
-    /// [`NO_HEADROOM_BUSY`] of its time): its latency is then the engine at its limit, not at
-    /// the offered fraction of it. `None` for an unpaced run and where the share is unknown
+    /// Whether a paced run that kept up its rate had no headroom (its busiest worker busy at
+    /// least [`NO_HEADROOM_BUSY`] of its time): its latency is then the engine at its limit, not
+    /// at the offered fraction of it. `false` for a run that fell behind, which says more;
+    /// `None` for an unpaced run and where the share is unknown
     /// ([`RunReport::busiest_worker_share`]).
     pub fn no_headroom(&self) -> Option<bool> {
-        self.rate?;
-        self.busiest_worker_share().map(|s| s >= NO_HEADROOM_BUSY)
+        let kept_up = !self.fell_behind()?;
+        self.busiest_worker_share()
+            .map(|s| kept_up && s >= NO_HEADROOM_BUSY)
     }
 
     /// `throughput_eps / rate` of a paced run; `None` for an unpaced one.
@@ -210,6 +212,13 @@ pub struct WorkerReport {
     pub held_s: f64,
     /// Events this worker's sources produced.
     pub records: u64,
+}
+
+impl WorkerReport {
+    /// The seconds the worker's times account for: busy, idle, backpressured and held.
+    pub fn accounted_s(&self) -> f64 {
+        self.busy_s + self.idle_s + self.backpressured_s + self.held_s
+    }
 }
 
 /// The machine a run used.

@@ -140,7 +140,7 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
                     .count(),
                 no_headroom: runs
                     .iter()
-                    .filter(|r| r.fell_behind() != Some(true) && r.no_headroom() == Some(true))
+                    .filter(|r| r.no_headroom() == Some(true))
                     .count(),
                 events_per_cpu_s: Spread::of(
                     &runs
