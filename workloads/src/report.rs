@@ -94,10 +94,7 @@ impl RunReport {
         }
         self.per_worker
             .iter()
-            .filter_map(|w| {
-                let total = w.accounted_s();
-                (total > 0.0).then(|| w.busy_s / total)
-            })
+            .filter_map(WorkerReport::busy_share)
             .reduce(f64::max)
     }
 
@@ -218,6 +215,12 @@ impl WorkerReport {
     /// The seconds the worker's times account for: busy, idle, backpressured and held.
     pub fn accounted_s(&self) -> f64 {
         self.busy_s + self.idle_s + self.backpressured_s + self.held_s
+    }
+
+    /// The share of its accounted seconds the worker was busy; `None` when it accounts for none.
+    pub fn busy_share(&self) -> Option<f64> {
+        let total = self.accounted_s();
+        (total > 0.0).then(|| self.busy_s / total)
     }
 }
 
