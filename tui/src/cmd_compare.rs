@@ -142,6 +142,13 @@ pub struct CompareArgs {
     /// with the whole comparison).
     #[arg(long, value_name = "SIZE", default_value = "auto")]
     pub max_memory: crate::compare::memory::MemoryLimit,
+    /// Before the first run, allocate SIZE (1G, 800M), write every byte and free it, so that
+    /// the runs' state grows into memory this process already holds instead of taking page
+    /// faults while their first windows are due (weir, timely, differential alike; flink runs
+    /// in its own JVM). Worth about the largest run's resident size; see
+    /// docs/BENCHMARKING.md.
+    #[arg(long, value_name = "SIZE", default_value = "off")]
+    pub pretouch: crate::pretouch::Pretouch,
 }
 
 /// The queries `--query all` means: every query of the workload but the generator-only
@@ -298,6 +305,11 @@ pub fn plan(
         ),
         Some(address) => Some(weir_workloads::cluster::parse_flink_address(address)?),
     };
+    if args.pretouch.is_on() && engines.iter().all(|&e| e == EngineKind::Flink) {
+        bail!(
+            "--pretouch touches memory of the weir process, and flink runs in its own JVM (whose -XX:+AlwaysPreTouch does this for its heap); leave --pretouch out, or list an engine that runs here"
+        );
+    }
     if !(0.0..100.0).contains(&args.noise_threshold) {
         bail!("--noise-threshold is a percentage in [0, 100), e.g. 5");
     }
@@ -321,6 +333,7 @@ pub fn plan(
         command,
         started_at,
         flink_cluster,
+        pretouch: args.pretouch,
     })
 }
 
@@ -389,6 +402,19 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if plan.pretouch.is_on() && !args.mock {
+        match crate::pretouch::pretouch(plan.pretouch) {
+            Ok(took) => eprintln!(
+                "pre-touched {} in {:.2} s, before the first run",
+                plan.pretouch,
+                took.as_secs_f64()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
     if args.query.as_deref().map(str::trim) == Some("all") {
         let left_out = queries_left_out(plan.workload, &plan.engines);
         if !left_out.is_empty() {

@@ -19,6 +19,7 @@ use weir_workloads::runner;
 use crate::console::{self, ConsoleState, Theme};
 use crate::flamegraph::{FLINK_HINT, Sampler};
 use crate::metrics_server::MetricsServer;
+use crate::pretouch::{Pretouch, pretouch};
 use crate::{panics, signals, summary};
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
@@ -187,6 +188,12 @@ pub struct RunArgs {
     /// localhost:2101, localhost:2102, ...].
     #[arg(long, value_name = "FILE", help_heading = "Timely cluster mode")]
     pub hostfile: Option<PathBuf>,
+    /// Before the run, allocate SIZE (1G, 800M), write every byte and free it, so that the
+    /// job's state grows into memory the process already holds instead of taking page faults
+    /// while its first windows are due (weir, timely, differential; not part of the run's
+    /// time). Worth about the run's peak resident size; see docs/BENCHMARKING.md.
+    #[arg(long, value_name = "SIZE", default_value = "off")]
+    pub pretouch: Pretouch,
     /// Run on the Flink cluster whose REST API is at HOST:PORT (scripts/flink-cluster.sh start
     /// prints it) instead of a local MiniCluster; --workers is the job's parallelism.
     #[arg(long, value_name = "HOST:PORT", help_heading = "Flink cluster")]
@@ -502,6 +509,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(cluster) = &spec.cluster {
         panics::watch_cluster(cluster);
+    }
+    if args.pretouch.is_on() {
+        if spec.engine == EngineKind::Flink {
+            eprintln!(
+                "error: --pretouch touches memory of the weir process, and Flink runs in its \
+                 own JVM (whose -XX:+AlwaysPreTouch does this for its heap); leave --pretouch \
+                 out with --engine flink"
+            );
+            return Ok(ExitCode::from(2));
+        }
+        match pretouch(args.pretouch) {
+            Ok(took) if !args.quiet && !json_stdout => eprintln!(
+                "pre-touched {} in {:.2} s (before the run's clock starts)",
+                args.pretouch,
+                took.as_secs_f64()
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
     }
     let sampler = if args.flamegraph.is_some() {
         let title = format!(

@@ -12,6 +12,7 @@ pub mod console;
 pub mod flamegraph;
 pub mod metrics_server;
 pub mod panics;
+pub mod pretouch;
 pub mod signals;
 pub mod summary;
 

@@ -10,6 +10,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// the purge delay.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// mimalloc's number for its arena reserve option (`mi_option_arena_reserve`, in KiB): how
+/// much memory it reserves from the OS at a time. `weir_tui::pretouch::BLOCK` is sized to fill
+/// one such arena; a test below checks the number and the size.
+#[cfg(test)]
+const ARENA_RESERVE: libmimalloc_sys::mi_option_t = 23;
+
 /// The environment variables through which mimalloc reads the purge delay at start-up.
 const PURGE_DELAY_ENV: [&str; 2] = ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"];
 
@@ -45,9 +51,11 @@ mod tests {
     use super::*;
 
     /// Option 15 is the purge delay: its default is mimalloc 3's 1,000 ms (the environment
-    /// may set another value, which the test then sees), and setting it takes.
+    /// may set another value, which the test then sees), and setting it takes. Option 23 is
+    /// the arena reserve, 1 GiB, which a pre-touched block fills most of. (One test, because
+    /// options must not be set while another thread reads them.)
     #[test]
-    fn the_purge_delay_option_is_the_one_set() {
+    fn the_purge_delay_and_arena_reserve_options_are_the_ones_weir_relies_on() {
         // SAFETY: the only test in this binary, so no other thread reads or sets options.
         let before = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
         let from_env = PURGE_DELAY_ENV
@@ -62,6 +70,17 @@ mod tests {
         let after = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
         if from_env.is_none() {
             assert_eq!(after, -1);
+        }
+        // SAFETY: as above.
+        let arena_kib = unsafe { libmimalloc_sys::mi_option_get(ARENA_RESERVE) };
+        if std::env::var_os("MIMALLOC_ARENA_RESERVE").is_none() {
+            let arena = (arena_kib as u64) << 10;
+            assert_eq!(arena, 1 << 30, "mimalloc's default arena reserve");
+            let block = weir_tui::pretouch::BLOCK;
+            assert!(
+                block < arena && block >= arena / 8 * 7,
+                "a pre-touched block fills most of one arena"
+            );
         }
     }
 }

@@ -260,6 +260,35 @@ fn a_run_over_the_memory_limit_is_stopped_and_reported_and_the_others_go_on() {
 }
 
 #[test]
+fn pretouch_is_stated_in_the_setup_line_and_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let assert = weir()
+        .args([
+            "compare", "nexmark", "--mock", "--query", "q7", "--runs", "1",
+        ])
+        .args([
+            "--no-tui",
+            "--color",
+            "never",
+            "--pretouch",
+            "1.5G",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .assert();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("round-robin, 1.50 GiB pre-touched before the first run"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(tmp.path().join("report.json")).expect("report.json");
+    assert!(
+        json.contains(&format!("\"pretouch_bytes\": {}", 3_u64 << 29)),
+        "{json}"
+    );
+}
+
+#[test]
 fn bad_flags_name_the_flag() {
     let cases: &[(&[&str], &str)] = &[
         (&["--runs", "0"], "--runs must be at least 1"),
@@ -288,6 +317,11 @@ fn bad_flags_name_the_flag() {
         ),
         (&["--noise-threshold", "120"], "--noise-threshold"),
         (&["--max-memory", "12X"], "'12X' is not a memory size"),
+        (&["--pretouch", "auto"], "'auto' is not a memory size"),
+        (
+            &["--engines", "flink", "--pretouch", "1G"],
+            "--pretouch touches memory of the weir process, and flink runs in its own JVM",
+        ),
     ];
     for (args, message) in cases {
         weir()

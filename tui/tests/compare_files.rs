@@ -8,6 +8,7 @@ use weir_engine::MetricsSnapshot;
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::record::CompareReport;
 use weir_tui::compare::{ComparePlan, Flow, Observer, Outputs, RunSlot, run_compare};
+use weir_tui::pretouch::Pretouch;
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::job::{EventFormat, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
@@ -33,6 +34,7 @@ fn plan() -> ComparePlan {
         side_input: None,
         started_at: "2026-01-01T00:00:00Z".to_string(),
         flink_cluster: None,
+        pretouch: Pretouch::default(),
     }
 }
 

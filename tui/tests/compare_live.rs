@@ -6,6 +6,7 @@ use weir_engine::{MetricsSnapshot, WorkerMetrics};
 use weir_tui::compare::live::{LiveState, draw};
 use weir_tui::compare::mock::MockExecutor;
 use weir_tui::compare::{ComparePlan, Outputs, Quiet, RunSlot, run_compare};
+use weir_tui::pretouch::Pretouch;
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::job::{EventFormat, SourceMode};
 
@@ -30,6 +31,7 @@ fn state() -> LiveState {
         side_input: None,
         started_at: "2026-01-01T00:00:00Z".to_string(),
         flink_cluster: None,
+        pretouch: Pretouch::default(),
     };
     let report = run_compare(
         &plan,

@@ -13,6 +13,7 @@ use weir_tui::compare::verdict::render;
 use weir_tui::compare::{
     ComparePlan, Executor, Flow, Observer, Outputs, Quiet, RunSlot, baseline, refresh, run_compare,
 };
+use weir_tui::pretouch::Pretouch;
 use weir_workloads::catalog::{EngineKind, Query, Workload};
 use weir_workloads::job::{EventFormat, RunError, RunSpec, SourceMode};
 use weir_workloads::report::RunReport;
@@ -41,6 +42,7 @@ fn plan(queries: &[&str], engines: &[EngineKind], runs: usize) -> ComparePlan {
         side_input: None,
         started_at: "2026-01-01T00:00:00Z".to_string(),
         flink_cluster: None,
+        pretouch: Pretouch::default(),
     }
 }
 

@@ -92,6 +92,18 @@ fn bad_flags_name_the_flag_and_the_valid_values() {
             &["run", "--color", "sometimes"],
             "[possible values: auto, always, never]",
         ),
+        (
+            &["run", "--pretouch", "lots"],
+            "'lots' is not a memory size: give a number of bytes with an optional unit",
+        ),
+        (
+            &["run", "--engine", "flink", "--pretouch", "1G", "--no-tui"],
+            "--pretouch touches memory of the weir process, and Flink runs in its own JVM",
+        ),
+        (
+            &["run", "--pretouch", "1000000T", "--no-tui"],
+            "--pretouch 1024000000.00 GiB: this machine has only",
+        ),
     ];
     for (args, message) in cases {
         weir()
@@ -259,6 +271,43 @@ fn a_worker_panic_is_a_job_error_and_a_non_zero_exit() {
 }
 
 #[test]
+fn pretouch_runs_before_the_clock_and_is_recorded_in_the_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("r.json");
+    let out = weir()
+        .args([
+            "run",
+            "nexmark",
+            "--query",
+            "q1",
+            "--workers",
+            "1",
+            "--events",
+            "100000",
+        ])
+        .args(["--no-tui", "--pretouch", "64M", "--json"])
+        .arg(&json)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("pre-touched 64 MiB in ") && stderr.contains("before the run's clock"),
+        "{stderr}"
+    );
+    let report: RunReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
+            .expect("a RunReport");
+    assert!(
+        report.command.contains("--pretouch 64M"),
+        "{}",
+        report.command
+    );
+    assert_eq!(report.events, 100_000);
+}
+
+#[test]
 fn help_lists_every_run_flag() {
     let out = weir()
         .args(["run", "--help"])
@@ -283,6 +332,7 @@ fn help_lists_every_run_flag() {
         "--color",
         "--ascii",
         "--fps",
+        "--pretouch",
     ] {
         assert!(help.contains(flag), "missing {flag} in\n{help}");
     }

@@ -41,39 +41,55 @@ impl MemoryLimit {
     }
 }
 
-/// A `--max-memory` value that is not a size.
+/// A `--max-memory` or `--pretouch` value that is not a size.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "'{0}' is not a memory size: give a number of bytes with an optional unit (K, M, G or T, \
-     powers of 1024), such as 16G or 800M, or 'auto' or 'off'"
+    "'{text}' is not a memory size: give a number of bytes with an optional unit (K, M, G or \
+     T, powers of 1024), {examples}"
 )]
-pub struct BadSize(String);
+pub struct BadSize {
+    text: String,
+    examples: &'static str,
+}
+
+impl BadSize {
+    /// `text` is not a size; `examples` ends the message ("such as 1G, or 'off'").
+    pub fn new(text: &str, examples: &'static str) -> Self {
+        Self {
+            text: text.to_string(),
+            examples,
+        }
+    }
+}
+
+/// Bytes in `text`: a number with an optional unit K, M, G or T (powers of 1024, with or
+/// without a trailing `B` or `iB`, any case); `None` unless it is at least one byte.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let number = text.trim_end_matches("ib").trim_end_matches('b');
+    let (digits, shift) = match number.char_indices().last() {
+        Some((at, 'k')) => (&number[..at], 10),
+        Some((at, 'm')) => (&number[..at], 20),
+        Some((at, 'g')) => (&number[..at], 30),
+        Some((at, 't')) => (&number[..at], 40),
+        _ => (number, 0),
+    };
+    let value: f64 = digits.trim().parse().ok()?;
+    let bytes = value * (1_u64 << shift) as f64;
+    (bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
 
 impl FromStr for MemoryLimit {
     type Err = BadSize;
 
     fn from_str(s: &str) -> Result<Self, BadSize> {
-        let text = s.trim().to_ascii_lowercase();
-        match text.as_str() {
-            "auto" => return Ok(MemoryLimit::Auto),
-            "off" => return Ok(MemoryLimit::Off),
-            _ => {}
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(MemoryLimit::Auto),
+            "off" => Ok(MemoryLimit::Off),
+            _ => parse_size(s)
+                .map(MemoryLimit::Bytes)
+                .ok_or_else(|| BadSize::new(s, "such as 16G or 800M, or 'auto' or 'off'")),
         }
-        let bad = || BadSize(s.to_string());
-        let number = text.trim_end_matches("ib").trim_end_matches('b');
-        let (digits, shift) = match number.char_indices().last() {
-            Some((at, 'k')) => (&number[..at], 10),
-            Some((at, 'm')) => (&number[..at], 20),
-            Some((at, 'g')) => (&number[..at], 30),
-            Some((at, 't')) => (&number[..at], 40),
-            _ => (number, 0),
-        };
-        let value: f64 = digits.trim().parse().map_err(|_| bad())?;
-        let bytes = value * (1_u64 << shift) as f64;
-        if !bytes.is_finite() || bytes < 1.0 || bytes >= u64::MAX as f64 {
-            return Err(bad());
-        }
-        Ok(MemoryLimit::Bytes(bytes as u64))
     }
 }
 

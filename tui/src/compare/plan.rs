@@ -55,6 +55,8 @@ pub struct ComparePlan {
     /// Where flink runs: a Flink cluster's REST address (`HOST:PORT`), or `None` for the local
     /// MiniCluster.
     pub flink_cluster: Option<String>,
+    /// `--pretouch`: memory faulted in once before the first run ([`crate::pretouch`]).
+    pub pretouch: crate::pretouch::Pretouch,
 }
 
 /// Seconds of event time a steady-state calibration run covers at least.

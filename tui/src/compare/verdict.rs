@@ -37,8 +37,16 @@ pub fn setup_line(report: &CompareReport) -> String {
     } else {
         format!(" after {} warm-up", p.warmup_runs)
     };
+    let pretouch = if p.pretouch_bytes > 0 {
+        format!(
+            ", {} pre-touched before the first run",
+            super::memory::gib(p.pretouch_bytes)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} worker{}, {length}, source {}, {rate}, {} run{} per engine{warmup}, round-robin",
+        "{} worker{}, {length}, source {}, {rate}, {} run{} per engine{warmup}, round-robin{pretouch}",
         p.workers,
         if p.workers == 1 { "" } else { "s" },
         p.source,
