@@ -405,8 +405,11 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     if plan.pretouch.is_on() && !args.mock {
         match crate::pretouch::pretouch(plan.pretouch) {
             Ok(took) => eprintln!(
-                "pre-touched {} in {:.2} s, before the first run",
+                "pre-touched {} (--pretouch {} in whole blocks of {}) in {:.2} s, before the \
+                 first run",
+                crate::compare::memory::gib(plan.pretouch.touched()),
                 plan.pretouch,
+                crate::compare::memory::gib(crate::pretouch::BLOCK),
                 took.as_secs_f64()
             ),
             Err(e) => {

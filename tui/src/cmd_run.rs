@@ -16,10 +16,11 @@ use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode}
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 
+use crate::compare::memory::gib;
 use crate::console::{self, ConsoleState, Theme};
 use crate::flamegraph::{FLINK_HINT, Sampler};
 use crate::metrics_server::MetricsServer;
-use crate::pretouch::{Pretouch, pretouch};
+use crate::pretouch::{BLOCK, Pretouch, pretouch};
 use crate::{panics, signals, summary};
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
@@ -521,8 +522,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
         match pretouch(args.pretouch) {
             Ok(took) if !args.quiet && !json_stdout => eprintln!(
-                "pre-touched {} in {:.2} s (before the run's clock starts)",
+                "pre-touched {} (--pretouch {} in whole blocks of {}) in {:.2} s, before the \
+                 run's clock starts",
+                gib(args.pretouch.touched()),
                 args.pretouch,
+                gib(BLOCK),
                 took.as_secs_f64()
             ),
             Ok(_) => {}

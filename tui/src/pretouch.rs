@@ -5,20 +5,20 @@
 //! is memory the process never touched. Touching a page for the first time costs a page fault
 //! and zeroing (with transparent huge pages, 2 MiB at a time), and in a virtual machine whose
 //! host hands memory back lazily, far more: on the 2-core VM of docs/RESULTS.md, q5 at 10 M
-//! events/s took about 300 faults on its worker in the first 15 s, and its window results
-//! there came 100-500 ms late. Pre-touching is the JVM's `-XX:+AlwaysPreTouch` for a native
-//! process.
+//! events/s took about 300 faults on its worker in the first 15 s, and its latest window
+//! result came 155-242 ms after its watermark (2-5 ms with the memory pre-touched).
+//! Pre-touching is the JVM's `-XX:+AlwaysPreTouch` for a native process.
 //!
 //! It works with the `weir` binary's allocator (mimalloc, see `main.rs`): the process keeps
 //! the memory it frees instead of handing it back to the kernel, and mimalloc reserves memory
-//! from the kernel in arenas of 1 GiB. [`pretouch`] allocates blocks of [`BLOCK`] bytes, each
-//! of which fills most of one arena, writes every byte of each and frees them all: the
-//! arenas are then resident, and the job's allocations, wherever in an arena the allocator
-//! puts them, land on pages that are already there. Smaller blocks do not do this: mimalloc
-//! aligns large blocks to 32 MiB chunks and leaves the space between them untouched, where
-//! the job's tables then go. It applies to the engines that run inside the `weir` process
-//! (weir, timely, differential) alike; Flink runs in its own JVM, whose heap `-XX:
-//! +AlwaysPreTouch` would pre-touch.
+//! from the kernel in arenas of 1 GiB. [`pretouch`] allocates the size asked for rounded up
+//! to whole blocks of [`BLOCK`] bytes, each of which fills most of one arena, writes every
+//! byte of each and frees them all: the arenas are then resident, and the job's allocations,
+//! wherever in an arena the allocator puts them, land on pages that are already there.
+//! Smaller blocks do not do this: mimalloc aligns large blocks to 32 MiB chunks and leaves
+//! the space between them untouched, where the job's tables then go. It applies to the
+//! engines that run inside the `weir` process (weir, timely, differential) alike; Flink runs
+//! in its own JVM, whose `-XX:+AlwaysPreTouch` would pre-touch its heap.
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,15 +40,16 @@ impl Pretouch {
         self.0 > 0
     }
 
-    /// The block sizes [`pretouch`] allocates for `self`: whole [`BLOCK`]s, then the rest.
-    pub fn blocks(self) -> Vec<u64> {
-        let whole = self.0 / BLOCK;
-        let rest = self.0 % BLOCK;
-        let mut blocks = vec![BLOCK; whole as usize];
-        if rest > 0 {
-            blocks.push(rest);
-        }
-        blocks
+    /// How many [`BLOCK`]s [`pretouch`] writes: `self` rounded up to whole blocks. A partial
+    /// block would leave the rest of its arena untouched, and the allocator places the job's
+    /// memory there as readily as anywhere (q8 took 63 faults in such a rest).
+    pub fn blocks(self) -> u64 {
+        self.0.div_ceil(BLOCK)
+    }
+
+    /// The bytes [`pretouch`] writes: whole blocks, at least `self`.
+    pub fn touched(self) -> u64 {
+        self.blocks() * BLOCK
     }
 }
 
@@ -75,31 +76,35 @@ impl fmt::Display for Pretouch {
     }
 }
 
-/// Allocates `size`, writes every byte of it and frees it; returns how long that took.
+/// Allocates `size` rounded up to whole [`BLOCK`]s ([`Pretouch::touched`]), writes every
+/// byte of it and frees it; returns how long that took.
 ///
 /// # Errors
 /// A message for `--pretouch` when the machine does not have `size` available (read from
 /// `/proc/meminfo` or the cgroup) or the allocation fails: nothing is touched then.
 pub fn pretouch(size: Pretouch) -> Result<Duration, String> {
     if let Some(available) = weir_engine::available_memory()
-        && size.0 > available
+        && size.touched() > available
     {
         return Err(format!(
-            "--pretouch {size}: this machine has only {} available, and the run's own state \
-             needs memory too; give less, or leave --pretouch out",
+            "--pretouch {size}: that is {} in whole blocks of {}, and this machine has only {} \
+             available (the run's own state needs memory too); give less, or leave --pretouch \
+             out",
+            gib(size.touched()),
+            gib(BLOCK),
             gib(available)
         ));
     }
     let start = Instant::now();
     let mut held: Vec<Vec<u8>> = Vec::new();
-    for bytes in size.blocks() {
+    for _ in 0..size.blocks() {
         let mut block = Vec::new();
-        block.try_reserve_exact(bytes as usize).map_err(|e| {
+        block.try_reserve_exact(BLOCK as usize).map_err(|e| {
             format!("--pretouch {size}: cannot allocate it ({e}); give a smaller size")
         })?;
         // Written, not zero-allocated: memory fresh from the kernel is known to be zero, so
         // a zeroed allocation would skip the writes that fault the pages in.
-        block.resize(bytes as usize, 0x5a);
+        block.resize(BLOCK as usize, 0x5a);
         // Kept until every block is touched, so that each one takes fresh memory.
         held.push(block);
     }
@@ -130,18 +135,13 @@ mod tests {
     }
 
     #[test]
-    fn blocks_fill_whole_arenas_then_the_rest() {
-        assert_eq!(Pretouch(0).blocks(), Vec::<u64>::new());
-        assert_eq!(Pretouch(BLOCK).blocks(), vec![BLOCK]);
-        assert_eq!(
-            Pretouch(2 << 30).blocks(),
-            vec![BLOCK, BLOCK, (2 << 30) - 2 * BLOCK]
-        );
-        assert_eq!(Pretouch(4096).blocks(), vec![4096]);
-        assert_eq!(
-            Pretouch(3 * BLOCK + 1).blocks().iter().sum::<u64>(),
-            3 * BLOCK + 1
-        );
+    fn sizes_round_up_to_whole_blocks() {
+        assert_eq!(Pretouch(0).blocks(), 0);
+        assert_eq!(Pretouch(BLOCK).blocks(), 1);
+        assert_eq!(Pretouch(1 << 30).touched(), 2 * BLOCK);
+        assert_eq!(Pretouch(2 << 30).blocks(), 3);
+        assert_eq!(Pretouch(4096).touched(), BLOCK);
+        assert_eq!(Pretouch(3 * BLOCK + 1).blocks(), 4);
     }
 
     #[test]
@@ -152,8 +152,8 @@ mod tests {
             err.contains("available") && err.contains("--pretouch"),
             "{err}"
         );
-        // A small one is touched (and takes measurable time).
-        let took = pretouch(Pretouch(8 << 20)).expect("8 MiB is available");
+        // A small one is touched, as one whole block (and takes measurable time).
+        let took = pretouch(Pretouch(8 << 20)).expect("one block is available");
         assert!(took > Duration::ZERO);
     }
 }

@@ -278,12 +278,12 @@ fn pretouch_is_stated_in_the_setup_line_and_the_report() {
         .assert();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     assert!(
-        stdout.contains("round-robin, 1.50 GiB pre-touched before the first run"),
+        stdout.contains("round-robin, 1.75 GiB pre-touched before the first run"),
         "{stdout}"
     );
     let json = std::fs::read_to_string(tmp.path().join("report.json")).expect("report.json");
     assert!(
-        json.contains(&format!("\"pretouch_bytes\": {}", 3_u64 << 29)),
+        json.contains(&format!("\"pretouch_bytes\": {}", 1792_u64 << 20)),
         "{json}"
     );
 }

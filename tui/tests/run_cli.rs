@@ -102,7 +102,11 @@ fn bad_flags_name_the_flag_and_the_valid_values() {
         ),
         (
             &["run", "--pretouch", "1000000T", "--no-tui"],
-            "--pretouch 1024000000.00 GiB: this machine has only",
+            "--pretouch 1024000000.00 GiB: that is ",
+        ),
+        (
+            &["run", "--pretouch", "1000000T", "--no-tui"],
+            "in whole blocks of 896 MiB, and this machine has only",
         ),
     ];
     for (args, message) in cases {
@@ -293,7 +297,8 @@ fn pretouch_runs_before_the_clock_and_is_recorded_in_the_command() {
         .clone();
     let stderr = String::from_utf8(out.stderr).expect("utf-8");
     assert!(
-        stderr.contains("pre-touched 64 MiB in ") && stderr.contains("before the run's clock"),
+        stderr.contains("pre-touched 896 MiB (--pretouch 64 MiB in whole blocks of 896 MiB) in ")
+            && stderr.contains("before the run's clock"),
         "{stderr}"
     );
     let report: RunReport =

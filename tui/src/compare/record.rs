@@ -139,7 +139,8 @@ pub struct PlanRecord {
     pub command: String,
     /// When the comparison started, RFC 3339 UTC.
     pub started_at: String,
-    /// `--pretouch`: bytes faulted in before the first run (0: none).
+    /// `--pretouch`: bytes faulted in before the first run, the size given rounded up to
+    /// whole blocks (0: none).
     #[serde(default)]
     pub pretouch_bytes: u64,
 }
@@ -164,7 +165,7 @@ impl PlanRecord {
             source: plan.source.to_string(),
             command: plan.command.clone(),
             started_at: plan.started_at.clone(),
-            pretouch_bytes: plan.pretouch.0,
+            pretouch_bytes: plan.pretouch.touched(),
         }
     }
 }
