@@ -142,7 +142,8 @@ pub struct CompareArgs {
     /// with the whole comparison).
     #[arg(long, value_name = "SIZE", default_value = "auto")]
     pub max_memory: crate::compare::memory::MemoryLimit,
-    /// Before the first run, allocate SIZE (1G, 800M), write every byte and free it, so that
+    /// Before the first run, allocate SIZE (1G, 800M; rounded up to whole blocks of 896 MiB,
+    /// each filling one of the allocator's arenas), write every byte and free it, so that
     /// the runs' state grows into memory this process already holds instead of taking page
     /// faults while their first windows are due (weir, timely, differential alike; flink runs
     /// in its own JVM). Worth about the largest run's resident size; see
@@ -307,7 +308,8 @@ pub fn plan(
     };
     if args.pretouch.is_on() && engines.iter().all(|&e| e == EngineKind::Flink) {
         bail!(
-            "--pretouch touches memory of the weir process, and flink runs in its own JVM (whose -XX:+AlwaysPreTouch does this for its heap); leave --pretouch out, or list an engine that runs here"
+            "{}; leave --pretouch out, or list an engine that runs here",
+            crate::pretouch::NOT_FOR_FLINK
         );
     }
     if !(0.0..100.0).contains(&args.noise_threshold) {
@@ -405,12 +407,8 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     if plan.pretouch.is_on() && !args.mock {
         match crate::pretouch::pretouch(plan.pretouch) {
             Ok(took) => eprintln!(
-                "pre-touched {} (--pretouch {} in whole blocks of {}) in {:.2} s, before the \
-                 first run",
-                crate::compare::memory::gib(plan.pretouch.touched()),
-                plan.pretouch,
-                crate::compare::memory::gib(crate::pretouch::BLOCK),
-                took.as_secs_f64()
+                "{}, before the first run",
+                crate::pretouch::touched_line(plan.pretouch, took)
             ),
             Err(e) => {
                 eprintln!("error: {e}");

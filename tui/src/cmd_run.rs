@@ -16,11 +16,10 @@ use weir_workloads::job::{EventFormat, RunError, RunLength, RunSpec, SourceMode}
 use weir_workloads::report::RunReport;
 use weir_workloads::runner;
 
-use crate::compare::memory::gib;
 use crate::console::{self, ConsoleState, Theme};
 use crate::flamegraph::{FLINK_HINT, Sampler};
 use crate::metrics_server::MetricsServer;
-use crate::pretouch::{BLOCK, Pretouch, pretouch};
+use crate::pretouch::{NOT_FOR_FLINK, Pretouch, pretouch, touched_line};
 use crate::{panics, signals, summary};
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
@@ -189,7 +188,8 @@ pub struct RunArgs {
     /// localhost:2101, localhost:2102, ...].
     #[arg(long, value_name = "FILE", help_heading = "Timely cluster mode")]
     pub hostfile: Option<PathBuf>,
-    /// Before the run, allocate SIZE (1G, 800M), write every byte and free it, so that the
+    /// Before the run, allocate SIZE (1G, 800M; rounded up to whole blocks of 896 MiB, each
+    /// filling one of the allocator's arenas), write every byte and free it, so that the
     /// job's state grows into memory the process already holds instead of taking page faults
     /// while its first windows are due (weir, timely, differential; not part of the run's
     /// time). Worth about the run's peak resident size; see docs/BENCHMARKING.md.
@@ -513,21 +513,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     if args.pretouch.is_on() {
         if spec.engine == EngineKind::Flink {
-            eprintln!(
-                "error: --pretouch touches memory of the weir process, and Flink runs in its \
-                 own JVM (whose -XX:+AlwaysPreTouch does this for its heap); leave --pretouch \
-                 out with --engine flink"
-            );
+            eprintln!("error: {NOT_FOR_FLINK}; leave --pretouch out with --engine flink");
             return Ok(ExitCode::from(2));
         }
         match pretouch(args.pretouch) {
             Ok(took) if !args.quiet && !json_stdout => eprintln!(
-                "pre-touched {} (--pretouch {} in whole blocks of {}) in {:.2} s, before the \
-                 run's clock starts",
-                gib(args.pretouch.touched()),
-                args.pretouch,
-                gib(BLOCK),
-                took.as_secs_f64()
+                "{}, before the run's clock starts",
+                touched_line(args.pretouch, took)
             ),
             Ok(_) => {}
             Err(e) => {

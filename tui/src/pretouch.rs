@@ -76,6 +76,21 @@ impl fmt::Display for Pretouch {
     }
 }
 
+/// Why `--pretouch` is refused for Flink alone, for `weir run` and `weir compare` alike.
+pub const NOT_FOR_FLINK: &str = "--pretouch touches memory of the weir process, and Flink runs \
+     in its own JVM (whose -XX:+AlwaysPreTouch does this for its heap)";
+
+/// What [`pretouch`] did, for the line printed after it: "pre-touched 1.75 GiB (--pretouch
+/// 1.00 GiB in whole blocks of 896 MiB) in 1.05 s".
+pub fn touched_line(size: Pretouch, took: Duration) -> String {
+    format!(
+        "pre-touched {} (--pretouch {size} in whole blocks of {}) in {:.2} s",
+        gib(size.touched()),
+        gib(BLOCK),
+        took.as_secs_f64()
+    )
+}
+
 /// Allocates `size` rounded up to whole [`BLOCK`]s ([`Pretouch::touched`]), writes every
 /// byte of it and frees it; returns how long that took.
 ///
@@ -155,5 +170,9 @@ mod tests {
         // A small one is touched, as one whole block (and takes measurable time).
         let took = pretouch(Pretouch(8 << 20)).expect("one block is available");
         assert!(took > Duration::ZERO);
+        assert_eq!(
+            touched_line(Pretouch(8 << 20), Duration::from_millis(1_050)),
+            "pre-touched 896 MiB (--pretouch 8 MiB in whole blocks of 896 MiB) in 1.05 s"
+        );
     }
 }

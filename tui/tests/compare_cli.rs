@@ -320,7 +320,7 @@ fn bad_flags_name_the_flag() {
         (&["--pretouch", "auto"], "'auto' is not a memory size"),
         (
             &["--engines", "flink", "--pretouch", "1G"],
-            "--pretouch touches memory of the weir process, and flink runs in its own JVM",
+            "--pretouch touches memory of the weir process, and Flink runs in its own JVM",
         ),
     ];
     for (args, message) in cases {
