@@ -6,9 +6,19 @@
 # events (event time = wall time, so windows close in real time throughout). Every report
 # states the offered and achieved rate; a run that fell behind is flagged (its latency is an
 # overload's), and so is one that kept up with a worker busy >= 95 % of it (no headroom: the
-# engine at its limit, e.g. the machine slower than at calibration). The machine's load
+# engine at its limit, e.g. the machine slower than at calibration), and so is one whose
+# machine ran the rounds 10 % or more slower or faster than the calibration (the query's
+# ceiling, measured right after the calibration and after every round). The machine's load
 # average is recorded before and after every comparison: quote figures only from a quiet
 # machine.
+#
+# PRETOUCH (default 4G, rounded up to whole 896 MiB blocks) is passed to every comparison as
+# `--pretouch`: the memory is faulted in once, before the calibration, so the runs' state grows
+# into pages the process already holds instead of taking page faults while windows are due
+# (docs/BENCHMARKING.md, section 4). It applies to the engines in the weir process (weir,
+# timely, differential) alike; each Flink run's JVM writes its whole heap instead
+# (-XX:+AlwaysPreTouch). PRETOUCH=off leaves it out
+# (the first windows then carry the warm-up's page faults, 150-250 ms on q5 in docs/RESULTS.md).
 #
 # Everything lands in OUT (default latency-out/, git-ignored): one `weir compare` directory per
 # (workload, workers) with report.json/csv/md and plots, load.txt with the load averages, and
@@ -16,7 +26,7 @@
 #
 # Knobs (environment):
 #   QUERIES="q5 q7 q8 q11 ysb"   ENGINES=weir,timely,differential,flink   WORKERS="1 2"
-#   LOAD=0.8   SECONDS_PER_RUN=auto   RUNS=5   SOURCE=generate   OUT=latency-out
+#   LOAD=0.8   SECONDS_PER_RUN=auto   RUNS=5   SOURCE=generate   OUT=latency-out   PRETOUCH=4G
 #   WEIR=path/to/weir (default: build target/release/weir)   STEPS=all | table
 # A tiny run that checks the script itself (seconds, not figures to quote):
 #   QUERIES="q5 ysb" ENGINES=weir,timely WORKERS=1 SECONDS_PER_RUN=2 RUNS=1 scripts/latency.sh
@@ -43,6 +53,7 @@ RUNS=${RUNS:-5}
 SOURCE=${SOURCE:-generate}
 OUT=${OUT:-latency-out}
 STEPS=${STEPS:-all}
+PRETOUCH=${PRETOUCH:-4G}
 
 if [[ -z "${WEIR:-}" ]]; then
     echo "==> cargo build --release -p weir-tui" >&2
@@ -71,7 +82,8 @@ if [[ $STEPS == all ]]; then
                 >>"$OUT/load.txt"
             if ! "$WEIR" compare "$workload" --query "$query" --engines "$ENGINES" \
                 --workers "$workers" --load "$LOAD" --duration "$seconds" \
-                --runs "$RUNS" --source "$SOURCE" --out "$dir" --no-tui --color never \
+                --runs "$RUNS" --source "$SOURCE" --pretouch "$PRETOUCH" --out "$dir" \
+                --no-tui --color never \
                 >"$dir.verdict.txt"; then
                 echo "    comparison FAILED (see $dir.verdict.txt)" >&2
                 status=1
@@ -96,8 +108,8 @@ def si(x):
             return f"{x / div:.3g}{unit}"
     return f"{x:.3g}"
 
-print("| workload | query | workers | engine | max (calibrated) | offered | achieved | p50 | p99 | p99.9 | max | samples | window closings | goal (p99 <= 1 ms, max <= 5 ms, >= 95 %) |")
-print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+print("| workload | query | workers | engine | max (calibrated) | offered | achieved | p50 | p99 | p99.9 | max | samples | window closings | machine speed vs calibration | goal (p99 <= 1 ms, max <= 5 ms, >= 95 %) |")
+print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 machine = None
 for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
     with open(path) as f:
@@ -129,6 +141,14 @@ for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
             tight = e.get("no_headroom", 0)
             if tight:
                 goal += f" (no headroom in {tight}/{e['runs']} runs)"
+            # The machine's speed in the rounds against the calibration's (the ceiling's).
+            ceiling = q.get("ceiling") or {}
+            at_cal = ceiling.get("at_calibration_eps")
+            speed = None
+            if at_cal:
+                speed = ceiling["throughput_eps"]["median"] / at_cal - 1
+                if abs(speed) >= 0.10:
+                    goal += f" (machine speed moved {100 * speed:+.0f} % since the calibration)"
             cells = [
                 plan["workload"], q["query"], str(plan["workers"]), e["engine"],
                 f"{si(c['max_eps'])}/s" if c else "n/a",
@@ -137,7 +157,8 @@ for path in sorted(glob.glob(os.path.join(out, "*", "report.json"))):
             ]
             cells += [ms(p50), ms(p99), ms(p999), ms(mx), f"{samples:,}"] if lat else ["n/a"] * 5
             closings = q.get("window_closings")
-            cells += ["n/a" if closings is None else str(closings), goal]
+            cells += ["n/a" if closings is None else str(closings)]
+            cells += ["n/a" if speed is None else f"{100 * speed:+.0f} %", goal]
             print("| " + " | ".join(cells) + " |")
 print()
 print("Each engine offered its own fraction of its calibrated maximum (`weir compare --load`); "

@@ -145,9 +145,9 @@ pub struct CompareArgs {
     /// Before the first run, allocate SIZE (1G, 800M; rounded up to whole blocks of 896 MiB,
     /// each filling one of the allocator's arenas), write every byte and free it, so that
     /// the runs' state grows into memory this process already holds instead of taking page
-    /// faults while their first windows are due (weir, timely, differential alike; flink runs
-    /// in its own JVM). Worth about the largest run's resident size; see
-    /// docs/BENCHMARKING.md.
+    /// faults while their first windows are due (weir, timely, differential alike; each local
+    /// flink run's JVM writes its whole heap instead, -XX:+AlwaysPreTouch). Worth about the
+    /// largest run's resident size; see docs/BENCHMARKING.md.
     #[arg(long, value_name = "SIZE", default_value = "off")]
     pub pretouch: crate::pretouch::Pretouch,
 }
@@ -306,12 +306,6 @@ pub fn plan(
         ),
         Some(address) => Some(weir_workloads::cluster::parse_flink_address(address)?),
     };
-    if args.pretouch.is_on() && engines.iter().all(|&e| e == EngineKind::Flink) {
-        bail!(
-            "{}; leave --pretouch out, or list an engine that runs here",
-            crate::pretouch::NOT_FOR_FLINK
-        );
-    }
     if !(0.0..100.0).contains(&args.noise_threshold) {
         bail!("--noise-threshold is a percentage in [0, 100), e.g. 5");
     }
@@ -404,7 +398,10 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    if plan.pretouch.is_on() && !args.mock {
+    if plan.pretouch.is_on() && plan.flink_cluster.is_some() {
+        eprintln!("note: {}", crate::pretouch::FLINK_CLUSTER_PRETOUCH);
+    }
+    if plan.pretouches_in_process() && !args.mock {
         match crate::pretouch::pretouch(plan.pretouch) {
             Ok(took) => eprintln!(
                 "{}, before the first run",

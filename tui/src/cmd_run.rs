@@ -19,7 +19,7 @@ use weir_workloads::runner;
 use crate::console::{self, ConsoleState, Theme};
 use crate::flamegraph::{FLINK_HINT, Sampler};
 use crate::metrics_server::MetricsServer;
-use crate::pretouch::{NOT_FOR_FLINK, Pretouch, pretouch, touched_line};
+use crate::pretouch::{FLINK_CLUSTER_PRETOUCH, FLINK_PRETOUCH, Pretouch, pretouch, touched_line};
 use crate::{panics, signals, summary};
 
 /// Events per second of event time when neither `--rate` nor `--event-rate` is given
@@ -192,7 +192,8 @@ pub struct RunArgs {
     /// filling one of the allocator's arenas), write every byte and free it, so that the
     /// job's state grows into memory the process already holds instead of taking page faults
     /// while its first windows are due (weir, timely, differential; not part of the run's
-    /// time). Worth about the run's peak resident size; see docs/BENCHMARKING.md.
+    /// time; flink: its JVM writes its whole heap, -XX:+AlwaysPreTouch). Worth about the run's
+    /// peak resident size; see docs/BENCHMARKING.md.
     #[arg(long, value_name = "SIZE", default_value = "off")]
     pub pretouch: Pretouch,
     /// Run on the Flink cluster whose REST API is at HOST:PORT (scripts/flink-cluster.sh start
@@ -345,6 +346,7 @@ fn spec_of(args: &RunArgs, command: String) -> Result<RunSpec, UsageError> {
         flink_cluster,
         // The console's dataflow view and the summary's bottleneck line show them.
         operator_metrics: true,
+        jvm_pretouch: args.pretouch.is_on() && args.engine == EngineKind::Flink,
     })
 }
 
@@ -511,11 +513,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(cluster) = &spec.cluster {
         panics::watch_cluster(cluster);
     }
-    if args.pretouch.is_on() {
-        if spec.engine == EngineKind::Flink {
-            eprintln!("error: {NOT_FOR_FLINK}; leave --pretouch out with --engine flink");
+    if args.pretouch.is_on() && spec.engine == EngineKind::Flink {
+        // Flink's memory is its JVM's heap: the JVM pre-touches it (spec.jvm_pretouch).
+        if spec.flink_cluster.is_some() {
+            eprintln!("error: {FLINK_CLUSTER_PRETOUCH}, and leave --pretouch out");
             return Ok(ExitCode::from(2));
         }
+        if !args.quiet && !json_stdout {
+            eprintln!("{FLINK_PRETOUCH}");
+        }
+    } else if args.pretouch.is_on() {
         match pretouch(args.pretouch) {
             Ok(took) if !args.quiet && !json_stdout => eprintln!(
                 "{}, before the run's clock starts",

@@ -351,7 +351,9 @@ type Series = Vec<(f64, u64)>;
 /// With `--load`, each engine's first two runs of a query are its calibration (an unpaced probe,
 /// then a steady-state run at about its own speed: [`ComparePlan::steady_spec`]); they replace
 /// the warm-up, and the measured runs are offered `load` times the steady-state throughput.
-/// After every round the query's physical ceiling is measured once ([`Executor::ceiling`]).
+/// After every round the query's physical ceiling is measured once ([`Executor::ceiling`]),
+/// and with `--load` once more right after the calibrations, so that the summary can say how
+/// the machine's speed moved between measuring the maxima and offering a fraction of them.
 ///
 /// # Errors
 /// Only when an export cannot be written; engine failures are recorded in the report.
@@ -383,6 +385,11 @@ pub fn run_compare(
                     Step::Stopped => break 'queries,
                 }
             }
+            // The machine's speed now, beside the rounds' (a VM's can move by a quarter in
+            // minutes, and then the load offered is not the load the engines run at).
+            if !active.is_empty() {
+                measure_ceiling(&mut cx, &mut report, query, 0)?;
+            }
         }
         let first_round = usize::from(!plan.warmup || plan.load.is_some());
         for round in first_round..=plan.runs {
@@ -413,32 +420,44 @@ pub fn run_compare(
                     }
                 }
             }
-            let ceiling_spec = plan.probe_spec(query, EngineKind::Weir);
-            if round > 0
-                && !active.is_empty()
-                && let Some((kind, measured)) = cx.executor.ceiling(&ceiling_spec)
-            {
-                match measured {
-                    Ok(eps) => report.ceilings.push(CeilingRecord {
-                        query: query.to_string(),
-                        kind: kind.to_string(),
-                        round,
-                        throughput_eps: eps,
-                    }),
-                    // Not an engine's failure (the comparison stands), but never silent.
-                    Err(message) => report.failures.push(FailureRecord {
-                        engine: format!("ceiling ({kind})"),
-                        query: query.to_string(),
-                        round: Some(round),
-                        kind: "not measured".to_string(),
-                        message,
-                    }),
-                }
-                cx.refresh(&mut report)?;
+            if round > 0 && !active.is_empty() {
+                measure_ceiling(&mut cx, &mut report, query, round)?;
             }
         }
     }
     Ok(report)
+}
+
+/// Measures `query`'s physical ceiling once ([`Executor::ceiling`]) and records it for
+/// `round` (0: right after the calibration runs of `--load`); an executor without one for
+/// this query records nothing.
+fn measure_ceiling(
+    cx: &mut Context<'_>,
+    report: &mut CompareReport,
+    query: weir_workloads::catalog::Query,
+    round: usize,
+) -> Result<(), CompareError> {
+    let spec = cx.plan.probe_spec(query, EngineKind::Weir);
+    let Some((kind, measured)) = cx.executor.ceiling(&spec) else {
+        return Ok(());
+    };
+    match measured {
+        Ok(eps) => report.ceilings.push(CeilingRecord {
+            query: query.to_string(),
+            kind: kind.to_string(),
+            round,
+            throughput_eps: eps,
+        }),
+        // Not an engine's failure (the comparison stands), but never silent.
+        Err(message) => report.failures.push(FailureRecord {
+            engine: format!("ceiling ({kind})"),
+            query: query.to_string(),
+            round: (round > 0).then_some(round),
+            kind: "not measured".to_string(),
+            message,
+        }),
+    }
+    cx.refresh(report)
 }
 
 /// What one step of the loop produced.

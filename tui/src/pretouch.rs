@@ -18,7 +18,8 @@
 //! Smaller blocks do not do this: mimalloc aligns large blocks to 32 MiB chunks and leaves
 //! the space between them untouched, where the job's tables then go. It applies to the
 //! engines that run inside the `weir` process (weir, timely, differential) alike; Flink runs
-//! in its own JVM, whose `-XX:+AlwaysPreTouch` would pre-touch its heap.
+//! in its own JVM, which `--pretouch` starts with `-XX:+AlwaysPreTouch` instead
+//! (`RunSpec::jvm_pretouch`): the JVM writes its whole heap before the job starts.
 
 use std::fmt;
 use std::str::FromStr;
@@ -76,9 +77,17 @@ impl fmt::Display for Pretouch {
     }
 }
 
-/// Why `--pretouch` is refused for Flink alone, for `weir run` and `weir compare` alike.
-pub const NOT_FOR_FLINK: &str = "--pretouch touches memory of the weir process, and Flink runs \
-     in its own JVM (whose -XX:+AlwaysPreTouch does this for its heap)";
+/// What `--pretouch` does for a local Flink run (`weir run` prints it, `weir compare`'s setup
+/// line says it in short).
+pub const FLINK_PRETOUCH: &str = "--pretouch: Flink's JVM writes its whole 4 GiB heap before \
+     the job starts (-XX:+AlwaysPreTouch); the size is for the engines that run in the weir \
+     process";
+
+/// Why `--pretouch` does nothing for Flink on a cluster (`weir run` refuses it there,
+/// `weir compare` says so and pre-touches the engines in the weir process).
+pub const FLINK_CLUSTER_PRETOUCH: &str = "--pretouch cannot reach a Flink cluster's task \
+     managers, which the cluster starts: set -XX:+AlwaysPreTouch in their JVM options \
+     (env.java.opts.taskmanager)";
 
 /// What [`pretouch`] did, for the line printed after it: "pre-touched 1.75 GiB (--pretouch
 /// 1.00 GiB in whole blocks of 896 MiB) in 1.05 s".

@@ -259,33 +259,56 @@ fn a_run_over_the_memory_limit_is_stopped_and_reported_and_the_others_go_on() {
     }
 }
 
+/// The memory the weir process touched for its engines, and Flink's heap touched by each
+/// run's JVM, as the setup line and report.json state them for each mix of engines.
 #[test]
 fn pretouch_is_stated_in_the_setup_line_and_the_report() {
-    let tmp = tempfile::tempdir().unwrap();
-    let assert = weir()
-        .args([
-            "compare", "nexmark", "--mock", "--query", "q7", "--runs", "1",
-        ])
-        .args([
-            "--no-tui",
-            "--color",
-            "never",
-            "--pretouch",
-            "1.5G",
-            "--out",
-        ])
-        .arg(tmp.path())
-        .assert();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let compare = |engines: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let assert = weir()
+            .args([
+                "compare", "nexmark", "--mock", "--query", "q7", "--runs", "1",
+            ])
+            .args(["--engines", engines, "--no-tui", "--color", "never"])
+            .args(["--pretouch", "1.5G", "--out"])
+            .arg(tmp.path())
+            .assert()
+            .success();
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+        let json = std::fs::read_to_string(tmp.path().join("report.json")).expect("report.json");
+        (stdout, json)
+    };
+    let touched = format!("\"pretouch_bytes\": {}", 1792_u64 << 20);
+
+    let (stdout, json) = compare("weir,timely");
     assert!(
-        stdout.contains("round-robin, 1.75 GiB pre-touched before the first run"),
+        stdout.contains("round-robin, 1.75 GiB pre-touched before the first run\n"),
         "{stdout}"
     );
-    let json = std::fs::read_to_string(tmp.path().join("report.json")).expect("report.json");
+    assert!(json.contains(&touched), "{json}");
+    assert!(json.contains("\"flink_pretouch\": false"), "{json}");
+
+    let (stdout, json) = compare("weir,flink");
     assert!(
-        json.contains(&format!("\"pretouch_bytes\": {}", 1792_u64 << 20)),
-        "{json}"
+        stdout.contains(
+            "round-robin, 1.75 GiB pre-touched before the first run (Flink: its heap, by each \
+             run's JVM)"
+        ),
+        "{stdout}"
     );
+    assert!(json.contains(&touched), "{json}");
+    assert!(json.contains("\"flink_pretouch\": true"), "{json}");
+
+    // Flink alone: nothing runs in the weir process, so nothing is touched there.
+    let (stdout, json) = compare("flink");
+    assert!(
+        stdout.contains(
+            "round-robin, Flink's heap pre-touched by each run's JVM (-XX:+AlwaysPreTouch)"
+        ),
+        "{stdout}"
+    );
+    assert!(json.contains("\"pretouch_bytes\": 0"), "{json}");
+    assert!(json.contains("\"flink_pretouch\": true"), "{json}");
 }
 
 #[test]
@@ -318,10 +341,6 @@ fn bad_flags_name_the_flag() {
         (&["--noise-threshold", "120"], "--noise-threshold"),
         (&["--max-memory", "12X"], "'12X' is not a memory size"),
         (&["--pretouch", "auto"], "'auto' is not a memory size"),
-        (
-            &["--engines", "flink", "--pretouch", "1G"],
-            "--pretouch touches memory of the weir process, and Flink runs in its own JVM",
-        ),
     ];
     for (args, message) in cases {
         weir()

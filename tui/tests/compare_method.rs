@@ -388,6 +388,109 @@ fn a_ceiling_that_could_not_be_measured_is_reported_not_dropped() {
     );
 }
 
+/// The mock, except that its ceiling is `first` events/s when first measured and `then`
+/// every time after: a machine whose speed moved after the calibration.
+struct SpeedMoves {
+    mock: MockExecutor,
+    first: f64,
+    then: f64,
+    measured: usize,
+}
+
+impl Executor for SpeedMoves {
+    fn run(
+        &mut self,
+        spec: &RunSpec,
+        progress: &mut dyn FnMut(&MetricsSnapshot) -> Flow,
+    ) -> Result<RunReport, RunError> {
+        self.mock.run(spec, progress)
+    }
+
+    fn ceiling(&mut self, _spec: &RunSpec) -> Option<(&'static str, Result<f64, String>)> {
+        self.measured += 1;
+        let eps = if self.measured == 1 {
+            self.first
+        } else {
+            self.then
+        };
+        Some(("generator-only", Ok(eps)))
+    }
+}
+
+/// With `--load`, the ceiling is measured right after the calibration as well as after every
+/// round, and a machine that slowed (or sped up) by 10 % or more between the two is called
+/// out with the load the engines really ran at; a steady machine gets the plain line.
+#[test]
+fn a_load_comparison_says_how_the_machine_speed_moved_since_its_calibration() {
+    let p = ComparePlan {
+        load: Some(0.8),
+        duration_s: Some(2.0),
+        ..plan(&["q5"], &[EngineKind::Weir, EngineKind::Timely], 3)
+    };
+    let compare = |first: f64, then: f64| {
+        let mut executor = SpeedMoves {
+            mock: MockExecutor::new(),
+            first,
+            then,
+            measured: 0,
+        };
+        run_compare(&p, &mut executor, &mut Quiet, &Outputs::default()).unwrap()
+    };
+
+    let slowed = compare(20e6, 17e6);
+    let rounds: Vec<usize> = slowed.ceilings.iter().map(|c| c.round).collect();
+    assert_eq!(rounds, [0, 1, 2, 3], "at calibration, then once per round");
+    let c = slowed.summary.queries[0].ceiling.as_ref().unwrap();
+    assert_eq!(c.at_calibration_eps, Some(20e6));
+    // The rounds alone make the ceiling's spread (and the engines' shares of it).
+    assert_eq!((c.throughput_eps.min, c.throughput_eps.max), (17e6, 17e6));
+    assert!((c.speed_change().unwrap() + 0.15).abs() < 1e-9);
+    let text = render(&slowed, Style::PLAIN);
+    assert!(
+        text.contains(
+            "machine speed: the generator-only ceiling was 20.00 M ev/s right after the \
+             calibration, 17.00 M ev/s (17.00 M … 17.00 M) in the rounds (-15 %): the machine \
+             ran the rounds 15 % slower than the calibration, so each engine ran at about 94 % \
+             of its maximum, not the 80 % offered"
+        ),
+        "{text}"
+    );
+    let md = to_markdown(&slowed);
+    assert!(
+        md.contains("- **Speed moved.** Machine speed: the generator-only ceiling was 20.00 M"),
+        "{md}"
+    );
+
+    let faster = render(&compare(20e6, 23e6), Style::PLAIN);
+    assert!(
+        faster.contains("(+15 %): the machine ran the rounds 15 % faster than the calibration, so each engine ran at about 70 %"),
+        "{faster}"
+    );
+
+    let steady = compare(20e6, 19e6);
+    let text = render(&steady, Style::PLAIN);
+    assert!(
+        text.contains("in the rounds (-5 %)\n"),
+        "a 5 % move is within the noise: no warning\n{text}"
+    );
+    assert!(
+        !text.contains("measure again on a quieter machine"),
+        "{text}"
+    );
+
+    // Without --load there is no calibration, so no ceiling at calibration and no line.
+    let mut executor = SpeedMoves {
+        mock: MockExecutor::new(),
+        first: 20e6,
+        then: 17e6,
+        measured: 0,
+    };
+    let unpaced = plan(&["q5"], &[EngineKind::Weir, EngineKind::Timely], 2);
+    let report = run_compare(&unpaced, &mut executor, &mut Quiet, &Outputs::default()).unwrap();
+    assert!(report.ceilings.iter().all(|c| c.round > 0));
+    assert!(!render(&report, Style::PLAIN).contains("machine speed"));
+}
+
 /// The mock, recording every spec it is asked to run.
 struct Recording(MockExecutor, Vec<RunSpec>);
 

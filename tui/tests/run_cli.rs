@@ -97,8 +97,19 @@ fn bad_flags_name_the_flag_and_the_valid_values() {
             "'lots' is not a memory size: give a number of bytes with an optional unit",
         ),
         (
-            &["run", "--engine", "flink", "--pretouch", "1G", "--no-tui"],
-            "--pretouch touches memory of the weir process, and Flink runs in its own JVM",
+            &[
+                "run",
+                "--engine",
+                "flink",
+                "--flink-cluster",
+                "127.0.0.1:8081",
+                "--pretouch",
+                "1G",
+                "--no-tui",
+            ],
+            "--pretouch cannot reach a Flink cluster's task managers, which the cluster starts: \
+             set -XX:+AlwaysPreTouch in their JVM options (env.java.opts.taskmanager), and \
+             leave --pretouch out",
         ),
         (
             &["run", "--pretouch", "1000000T", "--no-tui"],

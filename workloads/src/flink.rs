@@ -40,7 +40,7 @@ use crate::job::{
 };
 use crate::report::{DigestSummary, LatencySummary, WorkerReport};
 
-pub use install::{FLINK_VERSION, Install, JVM_FLAGS, SETUP_HINT};
+pub use install::{FLINK_VERSION, Install, JVM_FLAGS, PRETOUCH_FLAG, SETUP_HINT, local_jvm_flags};
 use protocol::{JobResult, Line, Progress, SuiteLine};
 
 fn spawn_error(e: &std::io::Error) -> RunError {
@@ -170,7 +170,7 @@ fn start(spec: &RunSpec) -> Result<Job> {
     let mut cmd = if cluster.is_some() {
         jvm_temp.java(&install, cluster::CLIENT_JVM_FLAGS)
     } else {
-        jvm_temp.java(&install, JVM_FLAGS)
+        jvm_temp.java(&install, &local_jvm_flags(spec.jvm_pretouch))
     };
     cmd.args(["run", "--watch-stdin", "--workload"])
         .arg(spec.workload().as_str())

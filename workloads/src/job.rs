@@ -166,6 +166,11 @@ pub struct RunSpec {
     /// not: nothing there shows operators, and the log costs timely a few per cent of its
     /// throughput (docs/RESULTS.md, "What the profiling tools cost").
     pub operator_metrics: bool,
+    /// Flink only, local MiniCluster: start its JVM with
+    /// [`PRETOUCH_FLAG`](crate::flink::PRETOUCH_FLAG), which writes the whole heap before the
+    /// job starts (`--pretouch`; the engines in the weir process are pre-touched by the `weir`
+    /// command itself). Not applied on a Flink cluster, whose task managers the cluster starts.
+    pub jvm_pretouch: bool,
 }
 
 impl RunSpec {
@@ -193,6 +198,7 @@ impl RunSpec {
             cluster: None,
             flink_cluster: None,
             operator_metrics: true,
+            jvm_pretouch: false,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The Flink adapter end to end (real JVM): a run becomes a RunReport with the reference's
 //! digest and live snapshots; a stop request ends an unbounded run with a report; closing the
-//! JVM's stdin (weir dying) ends the JVM; bad requests are clear errors; `--input` and
+//! JVM's stdin (weir dying) ends the JVM; a JVM that pre-touches its heap (`--pretouch`) runs
+//! the job as any other; bad requests are clear errors; `--input` and
 //! `--side-input` files reach the job, which names the line of a malformed event.
 
 use std::fmt::Write as _;
@@ -115,6 +116,29 @@ fn replay_gives_the_same_digest_as_generate() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.source, "replay");
     assert_eq!(report.events, 30_000);
+    assert_eq!(
+        (report.digest.rows, report.digest.hash.as_str()),
+        (rows, hash.as_str())
+    );
+}
+
+/// `--pretouch` for Flink: the JVM starts with -XX:+AlwaysPreTouch (an option it would refuse
+/// to start with if misspelt), writes its heap, and the job gives the reference's answer.
+#[test]
+fn a_run_whose_jvm_pre_touches_its_heap_gives_the_reference_digest() {
+    let mut config = NexmarkConfig::with_events(20_000);
+    config.event_rate = 1_000;
+    let events: Vec<_> = NexmarkSplit::new(&config, WorkerSplit::SINGLE)
+        .expect("valid")
+        .collect();
+    let (rows, hash) = digest_of(&reference::q11(&events));
+    let s = RunSpec {
+        jvm_pretouch: true,
+        ..spec("q11", 1, RunLength::Events(20_000))
+    };
+    let report = runner::start(&s)
+        .and_then(weir_workloads::job::Job::wait)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         (report.digest.rows, report.digest.hash.as_str()),
         (rows, hash.as_str())

@@ -21,7 +21,7 @@ use super::plot;
 use super::record::CompareReport;
 use super::stats::{latency_caveat, not_comparable_reason};
 use super::summary::{LatencySpread, QuerySummary, Spread};
-use super::verdict::{end_of_input_note, setup_line};
+use super::verdict::{end_of_input_note, machine_speed_note, setup_line};
 
 /// Writes every export of `report` into `dir` (created if needed).
 ///
@@ -336,6 +336,11 @@ fn markdown_query(out: &mut String, report: &CompareReport, q: &QuerySummary) {
                 .map_or_else(String::new, |n| format!(", windows closed {n} times")),
             fmt_eps(c.offered_eps as f64)
         );
+    }
+    if let Some((note, warn)) = machine_speed_note(report, q, Style::PLAIN) {
+        let mark = if warn { "**Speed moved.** " } else { "" };
+        // The verdict's line starts in lower case; a Markdown bullet starts a sentence.
+        let _ = writeln!(out, "- {mark}M{}.", note.strip_prefix('m').unwrap_or(&note));
     }
     if let (Some(c), Some(shares)) = (&q.ceiling, q.ceiling_shares()) {
         let _ = writeln!(

@@ -65,6 +65,20 @@ pub const CALIBRATION_MIN_S: f64 = 10.0;
 pub const CALIBRATION_PERIODS: f64 = 3.0;
 
 impl ComparePlan {
+    /// Whether `--pretouch` touches memory in the weir process: it is on, and an engine that
+    /// runs there (any but Flink) is compared.
+    pub fn pretouches_in_process(&self) -> bool {
+        self.pretouch.is_on() && self.engines.iter().any(|&e| e != EngineKind::Flink)
+    }
+
+    /// Whether each Flink run's JVM pre-touches its heap: `--pretouch`, with Flink compared on
+    /// the local MiniCluster (a cluster's task managers are out of reach).
+    pub fn pretouches_flink(&self) -> bool {
+        self.pretouch.is_on()
+            && self.flink_cluster.is_none()
+            && self.engines.contains(&EngineKind::Flink)
+    }
+
     /// The spec of one run of `query` on `engine` at the plan's rate (unpaced without one);
     /// with `--load` use [`ComparePlan::paced_spec`] with the engine's calibrated rate.
     pub fn spec(&self, query: Query, engine: EngineKind) -> RunSpec {
@@ -117,6 +131,9 @@ impl ComparePlan {
             // Nothing in a comparison shows operators: timely's event log would only cost
             // timely and differential throughput (docs/RESULTS.md).
             operator_metrics: false,
+            // The weir process is pre-touched once before the first run; each local Flink
+            // run's JVM pre-touches its own heap.
+            jvm_pretouch: engine == EngineKind::Flink && self.pretouches_flink(),
         }
     }
 

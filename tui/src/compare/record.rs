@@ -143,6 +143,10 @@ pub struct PlanRecord {
     /// whole blocks (0: none).
     #[serde(default)]
     pub pretouch_bytes: u64,
+    /// `--pretouch` with Flink on the local MiniCluster: each Flink run's JVM wrote its whole
+    /// heap before its job started (`-XX:+AlwaysPreTouch`).
+    #[serde(default)]
+    pub flink_pretouch: bool,
 }
 
 impl PlanRecord {
@@ -165,7 +169,12 @@ impl PlanRecord {
             source: plan.source.to_string(),
             command: plan.command.clone(),
             started_at: plan.started_at.clone(),
-            pretouch_bytes: plan.pretouch.touched(),
+            pretouch_bytes: if plan.pretouches_in_process() {
+                plan.pretouch.touched()
+            } else {
+                0
+            },
+            flink_pretouch: plan.pretouches_flink(),
         }
     }
 }
@@ -237,7 +246,8 @@ pub struct CeilingRecord {
     /// `memory-read` (replay: one pass over the replay buffers) or `generator-only` (generate:
     /// the query's source into a counting sink).
     pub kind: String,
-    /// The round, from 1.
+    /// The round, from 1; 0: with `--load`, measured right after the query's calibration runs,
+    /// before the first round: the machine's speed when the engines' maxima were measured.
     pub round: usize,
     /// Input events per second.
     pub throughput_eps: f64,

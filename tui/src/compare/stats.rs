@@ -235,8 +235,13 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
     let ceilings: Vec<&CeilingRecord> = report
         .ceilings
         .iter()
-        .filter(|c| c.query == query)
+        .filter(|c| c.query == query && c.round > 0)
         .collect();
+    let at_calibration_eps = report
+        .ceilings
+        .iter()
+        .find(|c| c.query == query && c.round == 0)
+        .map(|c| c.throughput_eps);
     let ceiling = ceilings.first().and_then(|first| {
         Some(CeilingSummary {
             kind: first.kind.clone(),
@@ -246,6 +251,7 @@ fn summarise_query(report: &CompareReport, query: &str, idx: &[usize]) -> QueryS
                     .map(|c| c.throughput_eps)
                     .collect::<Vec<_>>(),
             )?,
+            at_calibration_eps,
         })
     });
     let window_closings = idx

@@ -246,8 +246,34 @@ pub struct QuerySummary {
 pub struct CeilingSummary {
     /// `memory-read` or `generator-only`.
     pub kind: String,
-    /// Input events per second.
+    /// Input events per second, one measurement per round.
     pub throughput_eps: Spread,
+    /// With `--load`: the ceiling measured right after the calibration runs, events/s. Against
+    /// the rounds' it tells how the machine's speed moved between measuring the engines'
+    /// maxima and offering them a fraction of those ([`CeilingSummary::speed_change`]).
+    #[serde(default)]
+    pub at_calibration_eps: Option<f64>,
+}
+
+/// How far the machine's speed may move between the calibration and the rounds of `--load`
+/// (the ceiling's median over the rounds against its value at calibration) before the
+/// comparison says that the load the engines ran at was not the one offered.
+pub const SPEED_CHANGE_WARN: f64 = 0.10;
+
+impl CeilingSummary {
+    /// The rounds' median ceiling against the ceiling at calibration, minus 1: -0.14 when the
+    /// machine ran the rounds 14 % slower than it ran the calibration. `None` without `--load`.
+    pub fn speed_change(&self) -> Option<f64> {
+        let at_calibration = self.at_calibration_eps.filter(|&c| c > 0.0)?;
+        Some(self.throughput_eps.median / at_calibration - 1.0)
+    }
+
+    /// The share of its maximum an engine offered `load` of its calibrated maximum ran at,
+    /// if its maximum moved with the ceiling: `load / (1 + speed change)`.
+    pub fn effective_load(&self, load: f64) -> Option<f64> {
+        let change = self.speed_change()?;
+        (change > -1.0).then(|| load / (1.0 + change))
+    }
 }
 
 impl QuerySummary {

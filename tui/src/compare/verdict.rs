@@ -14,7 +14,7 @@ use super::baseline;
 use super::fmt::{Style, compress_runs, fmt_count, fmt_eps, fmt_ns, fmt_si};
 use super::record::{CompareReport, FailureRecord};
 use super::stats::{latency_caveat, not_comparable_reason};
-use super::summary::{LatencySpread, QuerySummary, Spread};
+use super::summary::{LatencySpread, QuerySummary, SPEED_CHANGE_WARN, Spread};
 use weir_workloads::catalog::MIN_WINDOW_CLOSINGS;
 
 /// The one-line description of the setup every query shares.
@@ -37,13 +37,20 @@ pub fn setup_line(report: &CompareReport) -> String {
     } else {
         format!(" after {} warm-up", p.warmup_runs)
     };
-    let pretouch = if p.pretouch_bytes > 0 {
-        format!(
-            ", {} pre-touched before the first run",
-            super::memory::gib(p.pretouch_bytes)
-        )
-    } else {
-        String::new()
+    let pretouch = match (p.pretouch_bytes, p.flink_pretouch) {
+        (0, false) => String::new(),
+        (0, true) => {
+            ", Flink's heap pre-touched by each run's JVM (-XX:+AlwaysPreTouch)".to_string()
+        }
+        (bytes, flink) => format!(
+            ", {} pre-touched before the first run{}",
+            super::memory::gib(bytes),
+            if flink {
+                " (Flink: its heap, by each run's JVM)"
+            } else {
+                ""
+            }
+        ),
     };
     format!(
         "{} worker{}, {length}, source {}, {rate}, {} run{} per engine{warmup}, round-robin{pretouch}",
@@ -99,17 +106,24 @@ pub fn render(report: &CompareReport, style: Style) -> String {
         if report.summary.queries.iter().any(|q| q.query == f.query) {
             continue; // already shown under its query
         }
-        let _ = writeln!(out, "\n{}", failure_line(f, style));
+        let _ = writeln!(out, "\n{}", failure_line(report, f, style));
     }
     out.push('\n');
     render_footer(&mut out, report, style);
     out
 }
 
-fn failure_line(f: &FailureRecord, style: Style) -> String {
+/// A failure, with when it happened: its round, or before the rounds (the warm-up, or with
+/// `--load` the calibration).
+fn failure_line(report: &CompareReport, f: &FailureRecord, style: Style) -> String {
+    let before = if report.plan.load.is_some() {
+        "calibration"
+    } else {
+        "warm-up"
+    };
     let when = f
         .round
-        .map_or_else(|| "warm-up".to_string(), |r| format!("round {r}"));
+        .map_or_else(|| before.to_string(), |r| format!("round {r}"));
     let text = format!("{} {} {when}: {}: {}", f.query, f.engine, f.kind, f.message);
     if f.kind == "failed" {
         style.red(&text)
@@ -333,7 +347,7 @@ fn render_query(out: &mut String, report: &CompareReport, q: &QuerySummary, styl
     }
     render_digest(out, report, q, style);
     for f in report.failures.iter().filter(|f| f.query == q.query) {
-        let _ = writeln!(out, "  {}", failure_line(f, style));
+        let _ = writeln!(out, "  {}", failure_line(report, f, style));
     }
     if report.plan.rate.is_none()
         && report.plan.load.is_none()
@@ -434,6 +448,53 @@ fn render_pace(out: &mut String, report: &CompareReport, q: &QuerySummary, style
             ))
         );
     }
+    if let Some((note, warn)) = machine_speed_note(report, q, style) {
+        let styled = if warn {
+            style.yellow(&note)
+        } else {
+            style.dim(&note)
+        };
+        let _ = writeln!(out, "  {styled}");
+    }
+}
+
+/// With `--load`: the query's ceiling right after the calibration against its ceiling in the
+/// rounds, and whether the machine's speed moved by [`SPEED_CHANGE_WARN`] or more (then the
+/// note says at about what share of its maximum each engine really ran); `None` without a
+/// ceiling at calibration.
+pub(super) fn machine_speed_note(
+    report: &CompareReport,
+    q: &QuerySummary,
+    style: Style,
+) -> Option<(String, bool)> {
+    let c = q.ceiling.as_ref()?;
+    let load = report.plan.load?;
+    let (at_calibration, change) = (c.at_calibration_eps?, c.speed_change()?);
+    let mut note = format!(
+        "machine speed: the {} ceiling was {} right after the calibration, {} ({} {} {}) in \
+         the rounds ({:+.0} %)",
+        c.kind,
+        fmt_eps(at_calibration),
+        fmt_eps(c.throughput_eps.median),
+        fmt_si(c.throughput_eps.min),
+        style.ellipsis(),
+        fmt_si(c.throughput_eps.max),
+        100.0 * change
+    );
+    let warn = change.abs() >= SPEED_CHANGE_WARN;
+    if warn && let Some(effective) = c.effective_load(load) {
+        let _ = write!(
+            note,
+            ": the machine ran the rounds {:.0} % {} than the calibration, so each engine ran \
+             at about {:.0} % of its maximum, not the {:.0} % offered; measure again on a \
+             quieter machine",
+            100.0 * change.abs(),
+            if change < 0.0 { "slower" } else { "faster" },
+            100.0 * effective,
+            100.0 * load
+        );
+    }
+    Some((note, warn))
 }
 
 /// The physical ceiling of the query's input, and each engine's share of it.

@@ -20,6 +20,22 @@ pub const SETUP_HINT: &str = "Flink is not set up: run scripts/setup-flink.sh";
 /// the JVM's and Flink's default collector, named so it cannot change under us.
 pub const JVM_FLAGS: &[&str] = &["-Xms4g", "-Xmx4g", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8"];
 
+/// Added to [`JVM_FLAGS`] for a run with `--pretouch` (`RunSpec::jvm_pretouch`): the JVM
+/// writes its whole heap (the 4 GiB of `-Xms4g`) before the job starts, so that the job's
+/// objects land on memory already faulted in, as `--pretouch` arranges for the engines in the
+/// weir process.
+pub const PRETOUCH_FLAG: &str = "-XX:+AlwaysPreTouch";
+
+/// The flags of a local MiniCluster's JVM: [`JVM_FLAGS`], then [`PRETOUCH_FLAG`] when
+/// `pretouch`.
+pub fn local_jvm_flags(pretouch: bool) -> Vec<&'static str> {
+    let mut flags = JVM_FLAGS.to_vec();
+    if pretouch {
+        flags.push(PRETOUCH_FLAG);
+    }
+    flags
+}
+
 /// A Flink installation made by `scripts/setup-flink.sh`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Install {
@@ -113,5 +129,14 @@ mod tests {
         assert!(args[JVM_FLAGS.len() + 1].ends_with("site/pyflink/lib/*"));
         assert_eq!(args.last().map(String::as_str), Some("weir.flink.Main"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_heap_is_pre_touched_only_when_asked() {
+        assert_eq!(local_jvm_flags(false), JVM_FLAGS);
+        let flags = local_jvm_flags(true);
+        assert_eq!(&flags[..JVM_FLAGS.len()], JVM_FLAGS);
+        assert_eq!(flags[JVM_FLAGS.len()..], [PRETOUCH_FLAG]);
+        assert!(JVM_FLAGS.iter().all(|f| !f.contains("PreTouch")));
     }
 }
