@@ -244,6 +244,25 @@ pub trait Split {
         more
     }
 
+    /// [`Split::fill_with`] that stops before the first event whose timestamp is after
+    /// `until_ms`: the events a paced source has due, made straight into `out`. Returns
+    /// whether events remain, or `None`, having appended nothing, when the split cannot tell
+    /// an event's time before making it (the default): a paced source then makes events ahead
+    /// into a buffer of its own and copies each out when it is due.
+    fn fill_due_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        until_ms: u64,
+        wrap: impl FnMut(Self::Event) -> U,
+    ) -> Option<bool>
+    where
+        Self: Sized,
+    {
+        let _ = (out, max, until_ms, wrap);
+        None
+    }
+
     /// The current watermark (epoch ms): see the module docs.
     fn watermark(&self) -> u64;
 }
@@ -336,9 +355,45 @@ pub fn timestamp_of(id: u64, base_time_ms: u64, event_rate: u64) -> u64 {
     base_time_ms + offset
 }
 
+/// The first id whose [`timestamp_of`] is after `until_ms`: ids below it are due by then.
+#[inline]
+pub fn first_id_after(until_ms: u64, base_time_ms: u64, event_rate: u64) -> u64 {
+    let Some(offset) = until_ms.checked_sub(base_time_ms) else {
+        return 0; // every event is at base_time_ms or later
+    };
+    // The least id with floor(id * 1000 / rate) >= offset + 1.
+    let first = (u128::from(offset) + 1) * u128::from(event_rate);
+    u64::try_from(first.div_ceil(1000)).unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_id_after_is_the_first_id_past_the_limit() {
+        for rate in [1, 3, 7, 999, 1000, 1001, 17_470_000, u64::MAX / 1000] {
+            for base in [0_u64, 5, 1 << 40] {
+                if base > 0 {
+                    assert_eq!(first_id_after(base - 1, base, rate), 0);
+                }
+                for until in (base..base + 50).chain([base + 123_456]) {
+                    let first = first_id_after(until, base, rate);
+                    assert!(
+                        timestamp_of(first, base, rate) > until,
+                        "rate {rate} until {until}"
+                    );
+                    if first > 0 {
+                        assert!(
+                            timestamp_of(first - 1, base, rate) <= until,
+                            "rate {rate} until {until}: {first} is not the first"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(first_id_after(u64::MAX, 0, u64::MAX), u64::MAX);
+    }
 
     #[test]
     fn first_owned_from_skips_to_the_next_owned_block() {

@@ -480,6 +480,9 @@ pub struct YsbSplit {
     split: WorkerSplit,
     next: u64,
     last: Option<u64>,
+    /// [`YsbSplit::run`] stops before this id (`u64::MAX`: no limit; see
+    /// [`Split::fill_due_with`]).
+    until: u64,
     tables: &'static Tables,
 }
 
@@ -495,6 +498,7 @@ impl YsbSplit {
             split,
             next: split.first_owned_from(0),
             last: None,
+            until: u64::MAX,
             tables: tables(),
         })
     }
@@ -503,10 +507,11 @@ impl YsbSplit {
     #[inline]
     fn run(&mut self, max: usize, mut emit: impl FnMut(YsbEvent)) -> bool {
         let events = self.config.events;
+        let limit = events.min(self.until);
         let mut taken = 0;
-        while taken < max && self.next < events {
+        while taken < max && self.next < limit {
             let block_end = ((self.next / BLOCK + 1) * BLOCK).min(events);
-            let end = block_end.min(self.next + (max - taken) as u64);
+            let end = block_end.min(self.next + (max - taken) as u64).min(limit);
             for id in self.next..end {
                 emit(event(&self.config, id, self.tables));
             }
@@ -548,6 +553,31 @@ impl Split for YsbSplit {
     fn fill(&mut self, out: &mut Vec<YsbEvent>, max: usize) -> bool {
         out.reserve(max.min(1 << 16));
         self.run(max, |e| out.push(e))
+    }
+
+    /// Each event wrapped as it is made, not through a temporary batch.
+    fn fill_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        mut wrap: impl FnMut(YsbEvent) -> U,
+    ) -> bool {
+        out.reserve(max.min(1 << 16));
+        self.run(max, |e| out.push(wrap(e)))
+    }
+
+    fn fill_due_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        until_ms: u64,
+        wrap: impl FnMut(YsbEvent) -> U,
+    ) -> Option<bool> {
+        let config = &self.config;
+        self.until = crate::split::first_id_after(until_ms, config.base_time_ms, config.event_rate);
+        let more = self.fill_with(out, max, wrap);
+        self.until = u64::MAX;
+        Some(more)
     }
 
     fn watermark(&self) -> u64 {

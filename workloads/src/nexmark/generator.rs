@@ -364,6 +364,8 @@ struct Cursor {
     next: u64,
     /// The last id consumed, for the watermark.
     last: Option<u64>,
+    /// [`Cursor::run`] stops before this id ([`Cursor::stop_after`]; `u64::MAX`: no limit).
+    until: u64,
     pools: &'static Pools,
 }
 
@@ -375,6 +377,7 @@ impl Cursor {
             split,
             next: split.first_owned_from(0),
             last: None,
+            until: u64::MAX,
             pools: pools(),
         })
     }
@@ -384,12 +387,14 @@ impl Cursor {
     #[inline]
     fn run(&mut self, max: usize, mut emit: impl FnMut(u64, u64) -> bool) -> bool {
         let events = self.config.events;
+        let limit = events.min(self.until);
         let mut taken = 0;
-        while taken < max && self.next < events {
+        while taken < max && self.next < limit {
             let block_end = ((self.next / BLOCK + 1) * BLOCK).min(events);
+            let stop = block_end.min(limit);
             let mut id = self.next;
             let mut clock = Clock::at(&self.config, id);
-            while id < block_end && taken < max {
+            while id < stop && taken < max {
                 if emit(id, clock.ms()) {
                     taken += 1;
                 }
@@ -404,6 +409,14 @@ impl Cursor {
             };
         }
         self.next < events
+    }
+
+    /// Has [`Cursor::run`] stop before the first id whose timestamp is after `until_ms`
+    /// (`None`: run to `max` or the end of input).
+    fn stop_after(&mut self, until_ms: Option<u64>) {
+        self.until = until_ms.map_or(u64::MAX, |ms| {
+            crate::split::first_id_after(ms, self.config.base_time_ms, self.config.event_rate)
+        });
     }
 
     fn watermark(&self) -> u64 {
@@ -494,6 +507,19 @@ impl Split for NexmarkSplit {
         }
     }
 
+    fn fill_due_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        until_ms: u64,
+        wrap: impl FnMut(Event) -> U,
+    ) -> Option<bool> {
+        self.cursor.stop_after(Some(until_ms));
+        let more = self.fill_with(out, max, wrap);
+        self.cursor.stop_after(None);
+        Some(more)
+    }
+
     fn watermark(&self) -> u64 {
         self.cursor.watermark()
     }
@@ -562,6 +588,19 @@ impl Split for BidSplit {
                 false
             }
         })
+    }
+
+    fn fill_due_with<U>(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        until_ms: u64,
+        wrap: impl FnMut(Bid) -> U,
+    ) -> Option<bool> {
+        self.cursor.stop_after(Some(until_ms));
+        let more = self.fill_with(out, max, wrap);
+        self.cursor.stop_after(None);
+        Some(more)
     }
 
     fn watermark(&self) -> u64 {

@@ -5,7 +5,9 @@
 //! time `base + floor(i * 1000 / R)` ms and its scheduled emission time is that many ms after
 //! the job's pacing zero (the first poll of any source, shared by all workers). A source emits
 //! every event whose scheduled time has come and otherwise answers `Pending` with the wake
-//! time of its next event; it never sleeps. Schedules are fixed in advance, so a stall makes
+//! time of its next event; it never sleeps. The generators make the due events straight into
+//! the batch ([`Split::fill_due_with`]: an event's time follows from its id); other splits are
+//! made ahead into a buffer, from which each event is copied when due. Schedules are fixed in advance, so a stall makes
 //! the source emit a backlog afterwards rather than shift the schedule (no coordinated
 //! omission).
 //!
@@ -196,6 +198,10 @@ pub(crate) struct EventSource<S: Split> {
     pos: usize,
     /// The generator has more events to give.
     more: bool,
+    /// Paced generate mode makes due events straight into the batch
+    /// ([`Split::fill_due_with`]); false once the split said it cannot, and the source
+    /// buffers instead.
+    direct: bool,
     last_ts: Option<u64>,
     start: Option<u64>,
     /// Counts the input ids consumed (the source may skip kinds it does not read).
@@ -225,6 +231,7 @@ where
             buffer,
             pos: 0,
             more,
+            direct: true,
             last_ts: None,
             start: None,
             ids,
@@ -279,15 +286,16 @@ where
     }
 
     /// [`Source::poll`] into a batch of `U`: `fill` has the generator append up to `max`
-    /// events, `append` copies buffered ones, `ts` reads an appended event's timestamp. The
-    /// plain source appends the events themselves; [`StampedSource`] appends them wrapped,
-    /// built in place by the generator.
+    /// events (with `Some(until_ms)`, only those due by then: [`Split::fill_due_with`], `None`
+    /// when the split cannot), `append` copies buffered ones, `ts` reads an appended event's
+    /// timestamp. The plain source appends the events themselves; [`StampedSource`] appends
+    /// them wrapped, built in place by the generator.
     fn poll_into<U>(
         &mut self,
         out: &mut Vec<U>,
         max: usize,
         now_ns: u64,
-        fill: impl FnOnce(&mut S, &mut Vec<U>, usize) -> bool,
+        fill: impl FnOnce(&mut S, &mut Vec<U>, usize, Option<u64>) -> Option<bool>,
         append: impl FnOnce(&mut Vec<U>, &[S::Event]),
         ts: impl Fn(&U) -> u64,
     ) -> SourcePoll {
@@ -319,7 +327,7 @@ where
                 if !self.more {
                     return self.exhausted();
                 }
-                self.more = fill(split, out, max);
+                self.more = fill(split, out, max, None) == Some(true);
             } else {
                 if !self.refill(max) {
                     return self.exhausted();
@@ -332,6 +340,36 @@ where
                 return self.exhausted();
             }
             return self.emitted(out.len() - before, out[before..].last().map(ts));
+        }
+        // Paced generate mode: the events due now (event time up to the current millisecond
+        // of the run), made straight into the batch rather than made ahead into a buffer and
+        // copied out when due (YSB paced at 26.4 M/s: 37-38 instead of 41-45 ns per event).
+        if self.direct
+            && self.pos >= self.buffer.len()
+            && let Input::Generate(split) = &mut self.input
+        {
+            if !self.more {
+                return self.exhausted();
+            }
+            let until_ms = self.settings.base_time_ms + now_ns.saturating_sub(start) / 1_000_000;
+            match fill(split, out, max, Some(until_ms)) {
+                Some(more) => {
+                    self.more = more;
+                    let n = out.len() - before;
+                    if n > 0 {
+                        return self.emitted(n, out[before..].last().map(ts));
+                    }
+                    if !self.more {
+                        return self.exhausted();
+                    }
+                    // Nothing due before the next millisecond of event time.
+                    return SourcePoll::Pending {
+                        watermark: self.watermark(),
+                        wake_at: Some(self.due_ns(start, until_ms + 1)),
+                    };
+                }
+                None => self.direct = false,
+            }
         }
         if !self.refill(max) {
             return self.exhausted();
@@ -367,7 +405,10 @@ where
             out,
             max,
             now_ns,
-            Split::fill,
+            |split, out, max, until| match until {
+                None => Some(split.fill(out, max)),
+                Some(ms) => split.fill_due_with(out, max, ms, |e| e),
+            },
             Vec::extend_from_slice,
             Timestamped::timestamp,
         )
@@ -444,7 +485,10 @@ where
             out,
             max,
             now_ns,
-            |split, out, max| split.fill_with(out, max, unstamped),
+            |split, out, max, until| match until {
+                None => Some(split.fill_with(out, max, unstamped)),
+                Some(ms) => split.fill_due_with(out, max, ms, unstamped),
+            },
             |out, events| out.extend(events.iter().cloned().map(unstamped)),
             |s| s.value.timestamp(),
         );
@@ -525,6 +569,155 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// A split that cannot tell an event's time before making it (the trait's default
+    /// `fill_due_with`), so that a paced source over it buffers.
+    struct Buffered<S>(S);
+
+    impl<S: Split> Split for Buffered<S> {
+        type Event = S::Event;
+
+        fn fill(&mut self, out: &mut Vec<S::Event>, max: usize) -> bool {
+            self.0.fill(out, max)
+        }
+
+        fn watermark(&self) -> u64 {
+            self.0.watermark()
+        }
+    }
+
+    /// One poll of a paced source: when, the batch size asked for, and the events it gave.
+    struct Poll<E> {
+        now: u64,
+        max: usize,
+        events: Vec<E>,
+    }
+
+    /// A paced source over `split` polled at uneven times with uneven batch sizes until its
+    /// input ends; also whether it made the due events straight into the batches. Every
+    /// event it emits was due.
+    fn paced<S>(split: S, base_time_ms: u64) -> (Vec<Poll<S::Event>>, bool)
+    where
+        S: Split + 'static,
+        S::Event: Timestamped + Clone + 'static,
+    {
+        let settings = SourceSettings {
+            base_time_ms,
+            out_of_orderness_ms: 0,
+            paced: true,
+            duration_ns: None,
+            stop: StopSignal::new(),
+            start_ns: Arc::new(AtomicU64::new(u64::MAX)),
+        };
+        let ids = InputIds::every(WorkerSplit::SINGLE, u64::MAX);
+        let mut source = EventSource::new(Input::Generate(split), settings, ids);
+        let (mut now, start) = (5_000, 5_000);
+        let mut polls = Vec::new();
+        for step in 0_usize.. {
+            let max = [1, 7, 1000, 4096, 333][step % 5];
+            let mut events = Vec::new();
+            let poll = source.poll(&mut events, max, now);
+            for e in &events {
+                let due = source.due_ns(start, e.timestamp());
+                assert!(due <= now, "an event due at {due} emitted at {now}");
+            }
+            if let SourcePoll::Pending { wake_at, .. } = poll {
+                assert!(events.is_empty() && wake_at.is_some_and(|at| at > now));
+            }
+            if matches!(poll, SourcePoll::Done) {
+                break;
+            }
+            polls.push(Poll { now, max, events });
+            now += [37_000, 1_300_000, 0, 250_000, 5_000_000, 999_999][step % 6];
+        }
+        (polls, source.direct)
+    }
+
+    /// The events of all polls, in order.
+    fn emitted<E: Clone>(polls: &[Poll<E>]) -> Vec<E> {
+        polls
+            .iter()
+            .flat_map(|p| p.events.iter().cloned())
+            .collect()
+    }
+
+    /// A paced source that makes its due events straight into the batch gives every event
+    /// due by a poll in that poll (up to the batch size): the first event it gives after a
+    /// batch that was not full was not due at that batch's poll.
+    fn assert_nothing_due_held_back<E: Timestamped>(polls: &[Poll<E>], base_ms: u64, case: &str) {
+        let due = |e: &E| 5_000 + (e.timestamp() - base_ms) * 1_000_000;
+        for (i, p) in polls.iter().enumerate() {
+            if p.events.len() < p.max
+                && let Some(next) = polls[i + 1..].iter().find_map(|q| q.events.first())
+            {
+                assert!(due(next) > p.now, "{case}: poll {i} held back a due event");
+            }
+        }
+    }
+
+    /// A paced source makes due events straight into its batches where the split can tell
+    /// their times ahead (the generators): the same events, in the same order, as buffering
+    /// them, and none held back once due.
+    #[test]
+    fn paced_generators_make_due_events_straight_into_the_batch() {
+        for (rate, events) in [(1_000, 3_000), (3_333, 20_000), (10_000_000, 200_000)] {
+            for (worker, workers) in [(0, 1), (1, 2)] {
+                let split = WorkerSplit::new(worker, workers).expect("valid split");
+                let case = format!("{rate} events/s, worker {worker} of {workers}");
+                let mut config = crate::nexmark::NexmarkConfig::with_events(events);
+                config.event_rate = rate;
+                let base = config.base_time_ms;
+                let all = || crate::nexmark::NexmarkSplit::new(&config, split).expect("valid");
+                let (direct, made) = paced(all(), base);
+                assert!(made, "{case}: the Nexmark generator tells times ahead");
+                let (buffered, made) = paced(Buffered(all()), base);
+                assert!(!made, "{case}: a split that cannot buffers");
+                assert!(emitted(&direct) == emitted(&buffered), "{case}: all kinds");
+                assert_nothing_due_held_back(&direct, base, &case);
+                if rate < 10_000 {
+                    // Polled faster than events fall due: some polls find none.
+                    assert!(
+                        direct.iter().any(|p| p.events.is_empty()),
+                        "{case}: idle polls"
+                    );
+                }
+                let owned = (0..events).filter(|&id| split.owns(id)).count();
+                assert_eq!(emitted(&direct).len(), owned, "{case}");
+
+                let bids = || {
+                    crate::nexmark::NexmarkSplit::new(&config, split)
+                        .expect("valid")
+                        .only(&[crate::nexmark::EventKind::Bid])
+                };
+                let (direct, _) = paced(bids(), base);
+                assert!(
+                    emitted(&direct) == emitted(&paced(Buffered(bids()), base).0),
+                    "{case}"
+                );
+                assert_nothing_due_held_back(&direct, base, &case);
+                let bids = || crate::nexmark::BidSplit::new(&config, split).expect("valid");
+                let (direct, made) = paced(bids(), base);
+                assert!(made, "{case}: bids alone");
+                assert!(
+                    emitted(&direct) == emitted(&paced(Buffered(bids()), base).0),
+                    "{case}"
+                );
+                assert_nothing_due_held_back(&direct, base, &case);
+
+                let ysb = crate::ysb::YsbConfig {
+                    event_rate: rate,
+                    ..crate::ysb::YsbConfig::with_events(events)
+                };
+                let ysb_split = || crate::ysb::YsbSplit::new(&ysb, split).expect("valid");
+                let (direct, made) = paced(ysb_split(), ysb.base_time_ms);
+                assert!(made, "{case}: the YSB generator tells times ahead");
+                let buffered = paced(Buffered(ysb_split()), ysb.base_time_ms).0;
+                assert!(emitted(&direct) == emitted(&buffered), "{case}: YSB");
+                assert_nothing_due_held_back(&direct, ysb.base_time_ms, &case);
+                assert_eq!(emitted(&direct).len(), owned, "{case}: YSB");
             }
         }
     }
