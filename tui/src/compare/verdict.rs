@@ -460,7 +460,8 @@ fn render_pace(out: &mut String, report: &CompareReport, q: &QuerySummary, style
 
 /// With `--load`: the query's ceiling right after the calibration against its ceiling in the
 /// rounds, and whether the machine's speed moved by [`SPEED_CHANGE_WARN`] or more (then the
-/// note says at about what share of its maximum each engine really ran); `None` without a
+/// note says at about what share of its maximum an engine that moved with it ran); `None`
+/// without a
 /// ceiling at calibration.
 pub(super) fn machine_speed_note(
     report: &CompareReport,
@@ -485,9 +486,10 @@ pub(super) fn machine_speed_note(
     if warn && let Some(effective) = c.effective_load(load) {
         let _ = write!(
             note,
-            ": the machine ran the rounds {:.0} % {} than the calibration, so each engine ran \
-             at about {:.0} % of its maximum, not the {:.0} % offered; measure again on a \
-             quieter machine",
+            ": the machine ran the rounds {:.0} % {} than the calibration; an engine that moved \
+             with it ran at about {:.0} % of its maximum, not the {:.0} % offered (one ceiling \
+             run is half a second, so this is a warning, not a measurement of each engine); \
+             measure again on a quieter machine",
             100.0 * change.abs(),
             if change < 0.0 { "slower" } else { "faster" },
             100.0 * effective,
