@@ -551,8 +551,7 @@ impl Split for YsbSplit {
     type Event = YsbEvent;
 
     fn fill(&mut self, out: &mut Vec<YsbEvent>, max: usize) -> bool {
-        out.reserve(max.min(1 << 16));
-        self.run(max, |e| out.push(e))
+        self.fill_with(out, max, |e| e)
     }
 
     /// Each event wrapped as it is made, not through a temporary batch.
